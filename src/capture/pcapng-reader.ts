@@ -1,0 +1,248 @@
+import { CapturedFrame } from './captured-frame.js';
+import { CaptureFormatError } from './capture-format-error.js';
+import { CaptureFormat, type CaptureWarning, type FrameReader } from './frame-reader.js';
+import type { RecordBuffer } from './record-buffer.js';
+
+export const PCAPNG_SECTION_HEADER = 0x0a0d0d0a;
+const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+const BLOCK_INTERFACE_DESCRIPTION = 1;
+const BLOCK_OBSOLETE_PACKET = 2;
+const BLOCK_SIMPLE_PACKET = 3;
+const BLOCK_ENHANCED_PACKET = 6;
+const OPTION_END = 0;
+const OPTION_IF_TSRESOL = 9;
+const OPTION_IF_TSOFFSET = 14;
+/** Larger blocks than this are corruption, not packets (Wireshark uses the same bound). */
+const MAX_BLOCK_LENGTH = 16 * 1024 * 1024;
+const BLOCK_HEADER_LENGTH = 8;
+const SECTION_HEADER_MINIMUM = 28;
+/** Type, length, byte-order magic and version: what decides how to read the rest. */
+const SECTION_HEADER_PREFIX = 16;
+
+interface Interface {
+  linkType: number;
+  snapLength: number;
+  /** Timestamp units per second as 10^decimalExponent, or 2^binaryExponent when binary. */
+  binary: boolean;
+  exponent: number;
+  offsetSeconds: number;
+}
+
+/** Streaming reader of pcapng files (draft-ietf-opsawg-pcapng): several sections, interfaces and link types. */
+export class PcapngReader implements FrameReader {
+  readonly format = CaptureFormat.pcapng;
+  readonly linkTypes = new Set<number>();
+  readonly skippedBlocks = new Map<number, number>();
+  readonly warnings: CaptureWarning[] = [];
+  frames = 0;
+  private readonly frame = new CapturedFrame();
+  private interfaces: Interface[] = [];
+  private littleEndian = true;
+  private needed = BLOCK_HEADER_LENGTH;
+
+  constructor(
+    private readonly input: RecordBuffer,
+    sourceIndex: number,
+  ) {
+    this.frame.source = sourceIndex;
+  }
+
+  get path(): string {
+    return this.input.source.path;
+  }
+  get gzipped(): boolean {
+    return this.input.source.gzipped;
+  }
+
+  nextSync(): CapturedFrame | null {
+    const input = this.input;
+    for (;;) {
+      const headerLength = BLOCK_HEADER_LENGTH + 4;
+      if (input.available < headerLength) {
+        this.needed = headerLength;
+        return null;
+      }
+      const bytes = input.bytes;
+      const at = input.position;
+      const type = this.readU32(bytes, at);
+      if (type === PCAPNG_SECTION_HEADER) {
+        if (input.available < SECTION_HEADER_PREFIX) {
+          this.needed = SECTION_HEADER_PREFIX;
+          return null;
+        }
+        this.startSection(bytes, at);
+      }
+      const le = this.littleEndian;
+      const blockLength = le ? bytes.readUInt32LE(at + 4) : bytes.readUInt32BE(at + 4);
+      if (blockLength < 12 || blockLength % 4 !== 0 || blockLength > MAX_BLOCK_LENGTH) {
+        const why = blockLength % 4 !== 0 ? 'is not a multiple of 4' : blockLength < 12 ? 'is shorter than a block header' : 'is impossibly large';
+        throw this.error(`block length ${blockLength} ${why}`);
+      }
+      if (input.available < blockLength) {
+        this.needed = blockLength;
+        return null;
+      }
+      const trailer = le ? bytes.readUInt32LE(at + blockLength - 4) : bytes.readUInt32BE(at + blockLength - 4);
+      if (trailer !== blockLength) throw this.error(`block length ${blockLength} does not match its trailing copy ${trailer}`);
+      const frame = this.readBlock(type, bytes, at, blockLength);
+      input.position = at + blockLength;
+      if (frame) return frame;
+    }
+  }
+
+  private readBlock(type: number, bytes: Buffer, at: number, blockLength: number): CapturedFrame | null {
+    switch (type) {
+      case PCAPNG_SECTION_HEADER:
+        if (blockLength < SECTION_HEADER_MINIMUM) throw this.error(`section header block length ${blockLength} is too short`);
+        this.forEachOption(bytes, at + 24, at + blockLength - 4, () => undefined);
+        return null;
+      case BLOCK_INTERFACE_DESCRIPTION:
+        this.addInterface(bytes, at, blockLength);
+        return null;
+      case BLOCK_ENHANCED_PACKET: {
+        if (blockLength < 32) throw this.error(`enhanced packet block length ${blockLength} is too short`);
+        const capturedLength = this.readU32(bytes, at + 20);
+        if (capturedLength > blockLength - 32) throw this.error(`captured length ${capturedLength} overruns its block of ${blockLength} bytes`);
+        return this.packet(this.readU32(bytes, at + 8), this.readU32(bytes, at + 12), this.readU32(bytes, at + 16), capturedLength, this.readU32(bytes, at + 24), at + 28);
+      }
+      case BLOCK_OBSOLETE_PACKET: {
+        if (blockLength < 32) throw this.error(`packet block length ${blockLength} is too short`);
+        const capturedLength = this.readU32(bytes, at + 20);
+        if (capturedLength > blockLength - 32) throw this.error(`captured length ${capturedLength} overruns its block of ${blockLength} bytes`);
+        const interfaceId = this.littleEndian ? bytes.readUInt16LE(at + 8) : bytes.readUInt16BE(at + 8);
+        return this.packet(interfaceId, this.readU32(bytes, at + 12), this.readU32(bytes, at + 16), capturedLength, this.readU32(bytes, at + 24), at + 28);
+      }
+      case BLOCK_SIMPLE_PACKET: {
+        if (blockLength < 16) throw this.error(`simple packet block length ${blockLength} is too short`);
+        const originalLength = this.readU32(bytes, at + 8);
+        const snap = this.interfaces[0]?.snapLength || Number.MAX_SAFE_INTEGER;
+        const capturedLength = Math.min(originalLength, blockLength - 16, snap);
+        // Simple packet blocks carry no timestamp; Wireshark shows them at time 0 too.
+        return this.packet(0, 0, 0, capturedLength, originalLength, at + 12);
+      }
+      default:
+        this.skippedBlocks.set(type, (this.skippedBlocks.get(type) ?? 0) + 1);
+        return null;
+    }
+  }
+
+  private packet(interfaceId: number, high: number, low: number, capturedLength: number, originalLength: number, dataAt: number): CapturedFrame {
+    const iface = this.interfaces[interfaceId];
+    if (!iface) throw this.error(`packet refers to interface ${interfaceId}, but the section describes ${this.interfaces.length}`, this.frames + 1);
+    const frame = this.frame;
+    frame.frame = ++this.frames;
+    frame.offset = this.input.offset;
+    setTimestamp(frame, high, low, iface);
+    frame.linkType = iface.linkType;
+    frame.interfaceId = interfaceId;
+    frame.capturedLength = capturedLength;
+    frame.originalLength = originalLength;
+    frame.data = this.input.bytes;
+    frame.dataOffset = dataAt;
+    return frame;
+  }
+
+  private startSection(bytes: Buffer, at: number): void {
+    const magic = bytes.readUInt32LE(at + 8);
+    if (magic === BYTE_ORDER_MAGIC) this.littleEndian = true;
+    else if (bytes.readUInt32BE(at + 8) === BYTE_ORDER_MAGIC) this.littleEndian = false;
+    else throw this.error(`section header has no valid byte-order magic (0x${magic.toString(16)})`);
+    const major = this.littleEndian ? bytes.readUInt16LE(at + 12) : bytes.readUInt16BE(at + 12);
+    const minor = this.littleEndian ? bytes.readUInt16LE(at + 14) : bytes.readUInt16BE(at + 14);
+    if (major !== 1) throw this.error(`unsupported pcapng version ${major}.${minor} (only 1.x exists)`);
+    this.interfaces = [];
+  }
+
+  private addInterface(bytes: Buffer, at: number, blockLength: number): void {
+    if (blockLength < 20) throw this.error(`interface description block length ${blockLength} is too short`);
+    const le = this.littleEndian;
+    const iface: Interface = {
+      linkType: le ? bytes.readUInt16LE(at + 8) : bytes.readUInt16BE(at + 8),
+      snapLength: this.readU32(bytes, at + 12),
+      binary: false,
+      exponent: 6,
+      offsetSeconds: 0,
+    };
+    this.forEachOption(bytes, at + 16, at + blockLength - 4, (code, value, length) => {
+      if (code === OPTION_IF_TSRESOL && length >= 1) {
+        const resolution = bytes[value];
+        iface.binary = (resolution & 0x80) !== 0;
+        iface.exponent = resolution & 0x7f;
+      } else if (code === OPTION_IF_TSOFFSET && length >= 8) {
+        iface.offsetSeconds = Number(le ? bytes.readBigInt64LE(value) : bytes.readBigInt64BE(value));
+      }
+    });
+    this.interfaces.push(iface);
+    this.linkTypes.add(iface.linkType);
+  }
+
+  /** Walks a block's options (code, length, value padded to 4 bytes) and rejects one that overruns the block. */
+  private forEachOption(bytes: Buffer, at: number, end: number, visit: (code: number, value: number, length: number) => void): void {
+    const le = this.littleEndian;
+    while (at + 4 <= end) {
+      const code = le ? bytes.readUInt16LE(at) : bytes.readUInt16BE(at);
+      const length = le ? bytes.readUInt16LE(at + 2) : bytes.readUInt16BE(at + 2);
+      if (code === OPTION_END) return;
+      const value = at + 4;
+      if (value + length > end) throw this.error(`option ${code} of ${length} bytes overruns its block`);
+      visit(code, value, length);
+      at = value + ((length + 3) & ~3);
+    }
+  }
+
+  private readU32(bytes: Buffer, at: number): number {
+    return this.littleEndian ? bytes.readUInt32LE(at) : bytes.readUInt32BE(at);
+  }
+
+  private error(reason: string, frame = 0): CaptureFormatError {
+    return new CaptureFormatError(this.path, this.input.offset, frame, `cannot read pcapng block: ${reason}`);
+  }
+
+  async refill(): Promise<boolean> {
+    if (await this.input.fill(this.needed, this.frames + 1)) return true;
+    const left = this.input.available;
+    if (left > 0) {
+      this.warnings.push({
+        path: this.path,
+        offset: this.input.offset,
+        frame: this.frames + 1,
+        message: `the file ends inside a block: ${left} of ${this.needed} bytes present; that partial block was ignored`,
+      });
+      this.input.position = this.input.end;
+    }
+    return false;
+  }
+
+  progress(): { bytesRead: number; totalBytes: number | undefined } {
+    return { bytesRead: this.input.source.storedBytesRead(), totalBytes: this.input.source.storedSize };
+  }
+
+  close(): Promise<void> {
+    return this.input.source.close();
+  }
+}
+
+const TWO_POW_32 = 4294967296;
+
+/** Converts a 64-bit count of interface time units into seconds and nanoseconds, without losing precision. */
+function setTimestamp(frame: CapturedFrame, high: number, low: number, iface: Interface): void {
+  if (!iface.binary && iface.exponent <= 9) {
+    const unitsPerSecond = 10 ** iface.exponent;
+    // Long division of high*2^32 + low in 16-bit steps keeps every intermediate below 2^53.
+    const quotientHigh = Math.floor(high / unitsPerSecond);
+    let rest = high - quotientHigh * unitsPerSecond;
+    let part = rest * 65536 + (low >>> 16);
+    const quotientMiddle = Math.floor(part / unitsPerSecond);
+    rest = part - quotientMiddle * unitsPerSecond;
+    part = rest * 65536 + (low & 0xffff);
+    const quotientLow = Math.floor(part / unitsPerSecond);
+    rest = part - quotientLow * unitsPerSecond;
+    frame.tsSec = quotientHigh * TWO_POW_32 + quotientMiddle * 65536 + quotientLow + iface.offsetSeconds;
+    frame.tsNsec = rest * 10 ** (9 - iface.exponent);
+    return;
+  }
+  const units = (BigInt(high) << 32n) | BigInt(low);
+  const perSecond = iface.binary ? 1n << BigInt(iface.exponent) : 10n ** BigInt(iface.exponent);
+  frame.tsSec = Number(units / perSecond) + iface.offsetSeconds;
+  frame.tsNsec = Number(((units % perSecond) * 1_000_000_000n) / perSecond);
+}

@@ -1,0 +1,70 @@
+/** Why a packet was not decoded as TCP although it tried to be: stable codes, counted. */
+export const DecodeIssue = {
+  linkHeaderTruncated: 'link-header-truncated',
+  ipv4HeaderTruncated: 'ipv4-header-truncated',
+  ipv4HeaderLength: 'ipv4-header-length-invalid',
+  ipv4TotalLength: 'ipv4-total-length-invalid',
+  ipVersionMismatch: 'ip-version-mismatch',
+  ipv6HeaderTruncated: 'ipv6-header-truncated',
+  ipv6ExtensionTruncated: 'ipv6-extension-header-truncated',
+  ipv6PayloadLength: 'ipv6-payload-length-invalid',
+  tcpHeaderTruncated: 'tcp-header-truncated',
+  tcpDataOffset: 'tcp-data-offset-invalid',
+  tcpHeaderOverrunsIp: 'tcp-header-overruns-ip-packet',
+} as const;
+export type DecodeIssue = (typeof DecodeIssue)[keyof typeof DecodeIssue];
+
+/** Cut by the snap length (the packet was fine on the wire) as opposed to malformed. */
+export const TRUNCATION_ISSUES: ReadonlySet<DecodeIssue> = new Set([
+  DecodeIssue.linkHeaderTruncated,
+  DecodeIssue.ipv4HeaderTruncated,
+  DecodeIssue.ipv6HeaderTruncated,
+  DecodeIssue.ipv6ExtensionTruncated,
+  DecodeIssue.tcpHeaderTruncated,
+]);
+
+export interface IssueCount {
+  count: number;
+  /** Where it first happened: input index and 1-based frame. */
+  firstSource: number;
+  firstFrame: number;
+}
+
+/** What the decoder saw, by kind of packet. */
+export class DecodeStats {
+  packets = 0;
+  tcpSegments = 0;
+  /** Link payload that is not IP (ARP, LLDP, …). */
+  notIp = 0;
+  /** IP packets that carry something other than TCP (UDP, ICMP, tunnels, …). */
+  notTcp = 0;
+  /** IP fragments after the first: they cannot carry a TCP header. */
+  laterFragments = 0;
+  /** IP headers that claim more bytes than the frame had on the wire (decoded with the frame's length). */
+  ipLengthBeyondFrame = 0;
+  /** Packets on link types the decoder does not read, by link type. */
+  readonly unsupportedLinkTypes = new Map<number, number>();
+  readonly issues = new Map<DecodeIssue, IssueCount>();
+
+  addIssue(issue: DecodeIssue, source: number, frame: number): void {
+    const entry = this.issues.get(issue);
+    if (entry) entry.count++;
+    else this.issues.set(issue, { count: 1, firstSource: source, firstFrame: frame });
+  }
+
+  addUnsupported(linkType: number): void {
+    this.unsupportedLinkTypes.set(linkType, (this.unsupportedLinkTypes.get(linkType) ?? 0) + 1);
+  }
+
+  get malformed(): number {
+    let total = 0;
+    for (const [issue, { count }] of this.issues) if (!TRUNCATION_ISSUES.has(issue)) total += count;
+    return total;
+  }
+
+  get truncated(): number {
+    let total = 0;
+    for (const [issue, { count }] of this.issues) if (TRUNCATION_ISSUES.has(issue)) total += count;
+    return total;
+  }
+}

@@ -1,0 +1,427 @@
+import type { CapturedFrame } from '../capture/captured-frame.js';
+import { DecodeIssue, DecodeStats } from './decode-stats.js';
+import { LinkType } from './link-types.js';
+import { MAX_SACK_BLOCKS, TcpSegment } from './tcp-segment.js';
+
+const ETHERTYPE_IPV4 = 0x0800;
+const ETHERTYPE_IPV6 = 0x86dd;
+const ETHERTYPE_VLAN = 0x8100;
+const ETHERTYPE_QINQ = 0x88a8;
+const ETHERTYPE_QINQ_OLD = 0x9100;
+const ETHERTYPE_QINQ_OLD2 = 0x9200;
+const ETHERTYPE_MPLS = 0x8847;
+const ETHERTYPE_MPLS_MULTICAST = 0x8848;
+const ETHERTYPE_PPPOE_SESSION = 0x8864;
+const ETHERTYPE_PBB = 0x88e7;
+const ETHERTYPE_CISCO_FABRICPATH = 0x8903;
+const ETHERTYPE_MAX_LENGTH = 0x05ff;
+const PPP_IPV4 = 0x0021;
+const PPP_IPV6 = 0x0057;
+const PROTOCOL_TCP = 6;
+const IPV6_HOP_BY_HOP = 0;
+const IPV6_ROUTING = 43;
+const IPV6_FRAGMENT = 44;
+const IPV6_DESTINATION = 60;
+const IPV6_AUTHENTICATION = 51;
+const IPV6_JUMBO_OPTION = 0xc2;
+const NFLOG_PAYLOAD = 9;
+/** Bounds the encapsulation loop against crafted endless tag chains. */
+const MAX_ENCAPSULATIONS = 16;
+const TCP_MINIMUM_HEADER = 20;
+
+const NOT_TCP = false;
+
+/**
+ * Frame → TCP segment, for every link type flowstate reads. Never throws on packet
+ * content: problems become counted issues. Decodes into one reused TcpSegment.
+ */
+export class PacketDecoder {
+  readonly segment = new TcpSegment();
+  readonly stats = new DecodeStats();
+  private frame: CapturedFrame | null = null;
+  /** One past the last captured byte of the current frame. */
+  private end = 0;
+  /**
+   * One past the last byte the current layer had on the wire (captured or not). IP
+   * lengths are capped by it, as Wireshark does, so a lying length cannot invent bytes.
+   */
+  private wireEnd = 0;
+
+  /** True when `segment` now holds the frame's TCP segment. */
+  decode(frame: CapturedFrame): boolean {
+    this.stats.packets++;
+    this.frame = frame;
+    const data = frame.data;
+    const start = frame.dataOffset;
+    const end = start + frame.capturedLength;
+    this.end = end;
+    this.wireEnd = start + Math.max(frame.originalLength, frame.capturedLength);
+    switch (frame.linkType) {
+      case LinkType.ETHERNET:
+        if (end - start < 14) return this.issue(DecodeIssue.linkHeaderTruncated);
+        return this.ethertype(data, start + 14, (data[start + 12] << 8) | data[start + 13]);
+      case LinkType.LINUX_SLL:
+        if (end - start < 16) return this.issue(DecodeIssue.linkHeaderTruncated);
+        return this.ethertype(data, start + 16, (data[start + 14] << 8) | data[start + 15]);
+      case LinkType.LINUX_SLL2:
+        if (end - start < 20) return this.issue(DecodeIssue.linkHeaderTruncated);
+        return this.ethertype(data, start + 20, (data[start] << 8) | data[start + 1]);
+      case LinkType.RAW:
+      case LinkType.RAW_12:
+      case LinkType.RAW_14:
+        return this.ipByVersion(data, start);
+      case LinkType.IPV4:
+        return this.ipv4(data, start);
+      case LinkType.IPV6:
+        return this.ipv6(data, start);
+      case LinkType.NULL:
+        return this.bsdLoopback(data, start, false);
+      case LinkType.LOOP:
+        return this.bsdLoopback(data, start, true);
+      case LinkType.PPP:
+      case LinkType.PPP_HDLC:
+        return this.ppp(data, start);
+      case LinkType.C_HDLC:
+        if (end - start < 4) return this.issue(DecodeIssue.linkHeaderTruncated);
+        return this.ethertype(data, start + 4, (data[start + 2] << 8) | data[start + 3]);
+      case LinkType.NFLOG:
+        return this.nflog(data, start);
+      default:
+        this.stats.addUnsupported(frame.linkType);
+        return NOT_TCP;
+    }
+  }
+
+  private issue(issue: DecodeIssue): boolean {
+    const frame = this.frame as CapturedFrame;
+    this.stats.addIssue(issue, frame.source, frame.frame);
+    return NOT_TCP;
+  }
+
+  private notIp(): boolean {
+    this.stats.notIp++;
+    return NOT_TCP;
+  }
+
+  /** Follows VLAN tags, MPLS labels, PPPoE, PBB and LLC/SNAP down to IP. */
+  private ethertype(data: Buffer, at: number, type: number): boolean {
+    const end = this.end;
+    for (let depth = 0; depth < MAX_ENCAPSULATIONS; depth++) {
+      switch (type) {
+        case ETHERTYPE_IPV4:
+          return this.ipv4(data, at);
+        case ETHERTYPE_IPV6:
+          return this.ipv6(data, at);
+        case ETHERTYPE_VLAN:
+        case ETHERTYPE_QINQ:
+        case ETHERTYPE_QINQ_OLD:
+        case ETHERTYPE_QINQ_OLD2:
+          if (at + 4 > end) return this.issue(DecodeIssue.linkHeaderTruncated);
+          type = (data[at + 2] << 8) | data[at + 3];
+          at += 4;
+          continue;
+        case ETHERTYPE_MPLS:
+        case ETHERTYPE_MPLS_MULTICAST: {
+          let bottom = false;
+          while (!bottom) {
+            if (at + 4 > end) return this.issue(DecodeIssue.linkHeaderTruncated);
+            bottom = (data[at + 2] & 1) === 1;
+            at += 4;
+          }
+          // MPLS does not say what it carries; IP is recognised by its version nibble.
+          if (at >= end) return this.issue(DecodeIssue.linkHeaderTruncated);
+          const version = data[at] >> 4;
+          if (version === 4 || version === 6) return this.ipByVersion(data, at);
+          return this.notIp();
+        }
+        case ETHERTYPE_PPPOE_SESSION:
+          if (at + 6 > end) return this.issue(DecodeIssue.linkHeaderTruncated);
+          this.wireEnd = Math.min(this.wireEnd, at + 6 + ((data[at + 4] << 8) | data[at + 5]));
+          return this.ppp(data, at + 6);
+        case ETHERTYPE_CISCO_FABRICPATH:
+          // FTag and TTL, then the whole classical Ethernet frame of the host.
+          if (at + 16 > end) return this.issue(DecodeIssue.linkHeaderTruncated);
+          type = (data[at + 14] << 8) | data[at + 15];
+          at += 16;
+          continue;
+        case ETHERTYPE_PBB:
+          // I-TAG, then the customer's destination and source MAC, then their ethertype.
+          if (at + 18 > end) return this.issue(DecodeIssue.linkHeaderTruncated);
+          type = (data[at + 16] << 8) | data[at + 17];
+          at += 18;
+          continue;
+        default:
+          if (type <= ETHERTYPE_MAX_LENGTH) {
+            // 802.3 length field: only LLC/SNAP can carry an ethertype on.
+            if (at + 8 > end) return this.issue(DecodeIssue.linkHeaderTruncated);
+            if (data[at] !== 0xaa || data[at + 1] !== 0xaa || data[at + 2] !== 0x03) return this.notIp();
+            type = (data[at + 6] << 8) | data[at + 7];
+            at += 8;
+            continue;
+          }
+          return this.notIp();
+      }
+    }
+    return this.notIp();
+  }
+
+  private ppp(data: Buffer, at: number): boolean {
+    const end = this.end;
+    if (at + 2 > end) return this.issue(DecodeIssue.linkHeaderTruncated);
+    // Address 0xff and control 0x03 may be present (HDLC-like framing) or compressed away.
+    if (data[at] === 0xff && data[at + 1] === 0x03) at += 2;
+    if (at + 1 > end) return this.issue(DecodeIssue.linkHeaderTruncated);
+    // Protocol-field compression: an odd first byte is a one-byte protocol.
+    if ((data[at] & 1) === 1) return this.pppProtocol(data, at + 1, data[at]);
+    if (at + 2 > end) return this.issue(DecodeIssue.linkHeaderTruncated);
+    return this.pppProtocol(data, at + 2, (data[at] << 8) | data[at + 1]);
+  }
+
+  private pppProtocol(data: Buffer, at: number, protocol: number): boolean {
+    if (protocol === PPP_IPV4) return this.ipv4(data, at);
+    if (protocol === PPP_IPV6) return this.ipv6(data, at);
+    return this.notIp();
+  }
+
+  private bsdLoopback(data: Buffer, at: number, networkOrder: boolean): boolean {
+    if (at + 4 > this.end) return this.issue(DecodeIssue.linkHeaderTruncated);
+    // DLT_NULL's family is in the writer's byte order; AF_INET6 differs per OS (10, 24, 28, 30).
+    const family = networkOrder || data[at] === 0 ? data.readUInt32BE(at) : data.readUInt32LE(at);
+    if (family === 2) return this.ipv4(data, at + 4);
+    if (family === 10 || family === 24 || family === 28 || family === 30) return this.ipv6(data, at + 4);
+    return this.notIp();
+  }
+
+  private nflog(data: Buffer, at: number): boolean {
+    const end = this.end;
+    if (at + 4 > end) return this.issue(DecodeIssue.linkHeaderTruncated);
+    const family = data[at];
+    let tlv = at + 4;
+    // TLVs: 16-bit length and type in host (little-endian) order, padded to 4 bytes.
+    while (tlv + 4 <= end) {
+      const length = data.readUInt16LE(tlv);
+      const type = data.readUInt16LE(tlv + 2);
+      if (length < 4) return this.issue(DecodeIssue.linkHeaderTruncated);
+      if (type === NFLOG_PAYLOAD) {
+        this.end = Math.min(end, tlv + length);
+        this.wireEnd = Math.min(this.wireEnd, tlv + length);
+        if (family === 2) return this.ipv4(data, tlv + 4);
+        if (family === 10) return this.ipv6(data, tlv + 4);
+        return this.ipByVersion(data, tlv + 4);
+      }
+      tlv += (length + 3) & ~3;
+    }
+    return this.notIp();
+  }
+
+  private ipByVersion(data: Buffer, at: number): boolean {
+    if (at >= this.end) return this.issue(DecodeIssue.ipv4HeaderTruncated);
+    const version = data[at] >> 4;
+    if (version === 4) return this.ipv4(data, at);
+    if (version === 6) return this.ipv6(data, at);
+    return this.notIp();
+  }
+
+  private ipv4(data: Buffer, at: number): boolean {
+    const end = this.end;
+    if (at + 20 > end) return this.issue(DecodeIssue.ipv4HeaderTruncated);
+    const versionAndLength = data[at];
+    if (versionAndLength >> 4 !== 4) return this.issue(DecodeIssue.ipVersionMismatch);
+    const headerLength = (versionAndLength & 0x0f) * 4;
+    if (headerLength < 20) return this.issue(DecodeIssue.ipv4HeaderLength);
+    if (at + headerLength > end) return this.issue(DecodeIssue.ipv4HeaderTruncated);
+    let totalLength = (data[at + 2] << 8) | data[at + 3];
+    const wireLength = this.wireEnd - at;
+    if (totalLength === 0) {
+      // Captured before segmentation offload split it: the length is what was on the wire.
+      totalLength = wireLength;
+    } else if (totalLength > wireLength) {
+      this.stats.ipLengthBeyondFrame++;
+      totalLength = wireLength;
+    }
+    if (totalLength < headerLength) return this.issue(DecodeIssue.ipv4TotalLength);
+    const fragment = ((data[at + 6] & 0x1f) << 8) | data[at + 7];
+    if (data[at + 9] !== PROTOCOL_TCP) {
+      this.stats.notTcp++;
+      return NOT_TCP;
+    }
+    if (fragment !== 0) {
+      this.stats.laterFragments++;
+      return NOT_TCP;
+    }
+    const segment = this.segment;
+    segment.ipVersion = 4;
+    segment.src0 = data.readUInt32BE(at + 12);
+    segment.dst0 = data.readUInt32BE(at + 16);
+    segment.src1 = segment.src2 = segment.src3 = 0;
+    segment.dst1 = segment.dst2 = segment.dst3 = 0;
+    segment.ttl = data[at + 8];
+    segment.ipLength = totalLength;
+    return this.tcp(data, at + headerLength, totalLength - headerLength);
+  }
+
+  private ipv6(data: Buffer, at: number): boolean {
+    const end = this.end;
+    if (at + 40 > end) return this.issue(DecodeIssue.ipv6HeaderTruncated);
+    if (data[at] >> 4 !== 6) return this.issue(DecodeIssue.ipVersionMismatch);
+    let payloadLength = (data[at + 4] << 8) | data[at + 5];
+    let next = data[at + 6];
+    let header = at + 40;
+    let payloadEnd = payloadLength === 0 ? -1 : header + payloadLength;
+    for (let depth = 0; depth < MAX_ENCAPSULATIONS; depth++) {
+      if (next === PROTOCOL_TCP) break;
+      if (next === IPV6_HOP_BY_HOP || next === IPV6_ROUTING || next === IPV6_DESTINATION) {
+        if (header + 8 > end) return this.issue(DecodeIssue.ipv6ExtensionTruncated);
+        const length = (data[header + 1] + 1) * 8;
+        if (next === IPV6_HOP_BY_HOP && payloadLength === 0) {
+          const jumbo = findJumboLength(data, header + 2, Math.min(header + length, end));
+          if (jumbo > 0) {
+            payloadLength = jumbo;
+            payloadEnd = at + 40 + jumbo;
+          }
+        }
+        next = data[header];
+        header += length;
+      } else if (next === IPV6_FRAGMENT) {
+        if (header + 8 > end) return this.issue(DecodeIssue.ipv6ExtensionTruncated);
+        const offset = ((data[header + 2] << 8) | data[header + 3]) >> 3;
+        next = data[header];
+        header += 8;
+        if (offset !== 0) {
+          if (next === PROTOCOL_TCP) this.stats.laterFragments++;
+          else this.stats.notTcp++;
+          return NOT_TCP;
+        }
+      } else if (next === IPV6_AUTHENTICATION) {
+        if (header + 8 > end) return this.issue(DecodeIssue.ipv6ExtensionTruncated);
+        const length = (data[header + 1] + 2) * 4;
+        next = data[header];
+        header += length;
+      } else {
+        this.stats.notTcp++;
+        return NOT_TCP;
+      }
+    }
+    if (next !== PROTOCOL_TCP) {
+      this.stats.notTcp++;
+      return NOT_TCP;
+    }
+    if (payloadEnd < 0) payloadEnd = this.wireEnd;
+    else if (payloadEnd > this.wireEnd) {
+      this.stats.ipLengthBeyondFrame++;
+      payloadEnd = this.wireEnd;
+    }
+    if (payloadEnd < header) return this.issue(DecodeIssue.ipv6PayloadLength);
+    const segment = this.segment;
+    segment.ipVersion = 6;
+    segment.src0 = data.readUInt32BE(at + 8);
+    segment.src1 = data.readUInt32BE(at + 12);
+    segment.src2 = data.readUInt32BE(at + 16);
+    segment.src3 = data.readUInt32BE(at + 20);
+    segment.dst0 = data.readUInt32BE(at + 24);
+    segment.dst1 = data.readUInt32BE(at + 28);
+    segment.dst2 = data.readUInt32BE(at + 32);
+    segment.dst3 = data.readUInt32BE(at + 36);
+    segment.ttl = data[at + 7];
+    segment.ipLength = payloadEnd - at;
+    return this.tcp(data, header, payloadEnd - header);
+  }
+
+  /** `length` is the TCP header plus payload as the IP layer states it. */
+  private tcp(data: Buffer, at: number, length: number): boolean {
+    const end = this.end;
+    if (at + TCP_MINIMUM_HEADER > end) return this.issue(DecodeIssue.tcpHeaderTruncated);
+    const headerLength = (data[at + 12] >> 4) * 4;
+    if (headerLength < TCP_MINIMUM_HEADER) return this.issue(DecodeIssue.tcpDataOffset);
+    if (headerLength > length) return this.issue(DecodeIssue.tcpHeaderOverrunsIp);
+    const segment = this.segment;
+    segment.srcPort = (data[at] << 8) | data[at + 1];
+    segment.dstPort = (data[at + 2] << 8) | data[at + 3];
+    segment.seq = data.readUInt32BE(at + 4);
+    segment.ack = data.readUInt32BE(at + 8);
+    segment.flags = ((data[at + 12] & 0x0f) << 8) | data[at + 13];
+    segment.window = (data[at + 14] << 8) | data[at + 15];
+    segment.checksum = (data[at + 16] << 8) | data[at + 17];
+    segment.urgentPointer = (data[at + 18] << 8) | data[at + 19];
+    segment.headerLength = headerLength;
+    segment.payloadLength = length - headerLength;
+    segment.payloadOffset = at + headerLength;
+    segment.capturedPayloadLength = Math.max(0, Math.min(end, at + length) - segment.payloadOffset);
+    this.options(data, at + TCP_MINIMUM_HEADER, Math.min(at + headerLength, end), at + headerLength > end);
+    this.stats.tcpSegments++;
+    return true;
+  }
+
+  private options(data: Buffer, at: number, end: number, cut: boolean): void {
+    const segment = this.segment;
+    segment.mss = -1;
+    segment.windowScale = -1;
+    segment.sackPermitted = false;
+    segment.sackBlockCount = 0;
+    segment.hasTimestamp = false;
+    segment.fastOpenCookieLength = -1;
+    segment.unknownOptionKinds.length = 0;
+    segment.optionsTruncated = cut;
+    while (at < end) {
+      const kind = data[at];
+      if (kind === 0) return;
+      if (kind === 1) {
+        at++;
+        continue;
+      }
+      if (at + 2 > end) break;
+      const length = data[at + 1];
+      if (length < 2 || at + length > end) break;
+      switch (kind) {
+        case 2:
+          if (length === 4) segment.mss = (data[at + 2] << 8) | data[at + 3];
+          break;
+        case 3:
+          if (length === 3) segment.windowScale = data[at + 2];
+          break;
+        case 4:
+          segment.sackPermitted = true;
+          break;
+        case 5: {
+          const blocks = Math.min(MAX_SACK_BLOCKS, (length - 2) >> 3);
+          for (let i = 0; i < blocks; i++) {
+            segment.sackBlocks[i * 2] = data.readUInt32BE(at + 2 + i * 8);
+            segment.sackBlocks[i * 2 + 1] = data.readUInt32BE(at + 6 + i * 8);
+          }
+          segment.sackBlockCount = blocks;
+          break;
+        }
+        case 8:
+          if (length === 10) {
+            segment.hasTimestamp = true;
+            segment.tsVal = data.readUInt32BE(at + 2);
+            segment.tsEcr = data.readUInt32BE(at + 6);
+          }
+          break;
+        case 34:
+          segment.fastOpenCookieLength = length - 2;
+          break;
+        default:
+          segment.unknownOptionKinds.push(kind);
+      }
+      at += length;
+    }
+    if (at < end) segment.optionsTruncated = true;
+  }
+}
+
+/** The Jumbo Payload option (RFC 2675) in a hop-by-hop header, as BIG TCP uses it; 0 when absent. */
+function findJumboLength(data: Buffer, at: number, end: number): number {
+  while (at < end) {
+    const type = data[at];
+    if (type === 0) {
+      at++;
+      continue;
+    }
+    if (at + 2 > end) return 0;
+    const length = data[at + 1];
+    if (type === IPV6_JUMBO_OPTION && length === 4 && at + 6 <= end) return data.readUInt32BE(at + 2);
+    at += 2 + length;
+  }
+  return 0;
+}
