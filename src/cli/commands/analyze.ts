@@ -1,0 +1,124 @@
+import type { Command } from 'commander';
+import { CaptureFormatError } from '../../capture/capture-format-error.js';
+import { linkTypeName } from '../../decode/link-types.js';
+import { type AnalysisSummary, formatAnalysisSummary } from '../../report/analysis-summary.js';
+import { toJson } from '../../report/format-table.js';
+import { analyzeToDatabase, type DatabaseAnalysis } from '../../store/analyze-to-database.js';
+import { DatabaseReader } from '../../store/database-reader.js';
+import { CliError, ExitCode } from '../cli-error.js';
+import { parseSeconds } from '../parse-options.js';
+import { ProgressBar } from '../progress-bar.js';
+import { Colour, type Terminal, paint } from '../terminal.js';
+import { failOnExitCode, parseFailOn } from '../fail-on.js';
+
+export const SEVERITY_RANK = `CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END`;
+const TOP_FINDINGS = 5;
+
+export interface AnalyzeOptions {
+  db: string;
+  json?: boolean;
+  quiet?: boolean;
+  timeWait?: string;
+  halfOpenLimit?: string;
+  failOn?: string;
+}
+
+export function registerAnalyze(program: Command, terminal: Terminal, setExit: (code: ExitCode) => void): void {
+  program
+    .command('analyze')
+    .description('read captures, reconstruct every TCP connection, write the database and print a summary')
+    .argument('<capture...>', 'pcap or pcapng files (gzip too), "-" for standard input; several files are read as one capture')
+    .option('--db <file>', 'database to write (replaced only when the new one is complete)', 'flowstate.db')
+    .option('--json', 'print the summary as JSON')
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('--time-wait <seconds>', 'how long TIME_WAIT lasts (2×MSL): 60 Linux, 240 Windows, 30 macOS/BSD', '60')
+    .option('--half-open-limit <n>', 'most unfinished handshakes kept in memory at once', '100000')
+    .option('--fail-on <codes>', 'exit 3 when a finding of these kinds exists (comma-separated finding codes)')
+    .addHelpText('after', '\nExample:\n  flowstate analyze captures/close-wait-leak.pcap --db leak.db\n  tcpdump -r big.pcap -w - | flowstate analyze - --json')
+    .action(async (captures: string[], options: AnalyzeOptions) => {
+      setExit(await runAnalyze(captures, options, terminal));
+    });
+}
+
+export async function runAnalyze(captures: string[], options: AnalyzeOptions, terminal: Terminal): Promise<ExitCode> {
+  const timeWaitSeconds = parseSeconds(options.timeWait ?? '60', '--time-wait');
+  const halfOpenLimit = Number(options.halfOpenLimit ?? '100000');
+  if (!Number.isInteger(halfOpenLimit) || halfOpenLimit < 1) throw new CliError(`--half-open-limit must be a positive whole number, not "${options.halfOpenLimit}"`, ExitCode.usage);
+  const failOn = parseFailOn(options.failOn);
+  if (captures.filter((c) => c === '-').length > 1) throw new CliError('standard input ("-") can be given only once', ExitCode.usage);
+  const progress = terminal.stderrIsTty && !options.quiet && !options.json ? new ProgressBar(process.stderr) : undefined;
+  const controller = new AbortController();
+  const interrupt = (): void => controller.abort();
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  const started = process.hrtime.bigint();
+  let analysis: DatabaseAnalysis;
+  try {
+    analysis = await analyzeToDatabase(captures, options.db, {
+      timeWaitSeconds,
+      halfOpenLimit,
+      signal: controller.signal,
+      onProgress: progress ? (p) => progress.update(p) : undefined,
+    });
+  } catch (error) {
+    if (controller.signal.aborted) throw new CliError(`interrupted: ${options.db} was left as it was`, ExitCode.interrupted);
+    if (error instanceof CaptureFormatError) throw new CliError(`${error.message}; nothing was written, ${options.db} was left as it was`);
+    if (error instanceof Error && 'code' in error && (error.code === 'ENOENT' || error.code === 'EACCES' || error.code === 'EISDIR')) {
+      throw new CliError(`cannot read ${(error as NodeJS.ErrnoException).path ?? 'input'}: ${error.message}`);
+    }
+    throw error;
+  } finally {
+    progress?.clear();
+    process.removeListener('SIGINT', interrupt);
+    process.removeListener('SIGTERM', interrupt);
+  }
+  const elapsedSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const reader = new DatabaseReader(options.db);
+  let summary: AnalysisSummary;
+  let matched: number;
+  try {
+    summary = summarize(reader, analysis, elapsedSeconds);
+    matched = failOn.size === 0 ? 0 : reader.findings(`kind IN (${[...failOn].map(() => '?').join(',')})`, ...failOn).length;
+  } finally {
+    reader.close();
+  }
+  if (options.json) process.stdout.write(`${toJson(summary, 2)}\n`);
+  else if (!options.quiet) {
+    const colourOf = (severity: string): string => (severity === 'error' ? Colour.red : severity === 'warning' ? Colour.yellow : Colour.dim);
+    process.stdout.write(`${formatAnalysisSummary(summary, (severity, text) => paint(terminal, colourOf(severity), text))}\n`);
+  }
+  if (analysis.error) {
+    process.stderr.write(`flowstate: ${analysis.error.message}; the database holds everything read before it\n`);
+    return ExitCode.failure;
+  }
+  for (const c of summary.captures) if (c.warnings.length > 0) return ExitCode.failure;
+  return failOnExitCode(matched);
+}
+
+function summarize(reader: DatabaseReader, analysis: DatabaseAnalysis, elapsedSeconds: number): AnalysisSummary {
+  const endStates: AnalysisSummary['end_states'] = { client: {}, server: {} };
+  for (const { role, state, count } of reader.endStateCounts()) endStates[role][state] = count;
+  const byKind = reader.db
+    .prepare(`SELECT kind, severity, COUNT(*) AS count FROM findings GROUP BY kind, severity ORDER BY ${SEVERITY_RANK}, count DESC`)
+    .all() as Array<{ kind: string; severity: string; count: number }>;
+  const top = reader.db
+    .prepare(`SELECT kind, severity, message, flow_id, frame FROM findings WHERE severity != 'info' ORDER BY ${SEVERITY_RANK}, flow_id IS NOT NULL, ts_ns LIMIT ?`)
+    .all(TOP_FINDINGS) as AnalysisSummary['findings']['top'];
+  const midstream = (reader.db.prepare('SELECT COUNT(*) AS n FROM flows WHERE midstream = 1').get() as { n: number }).n;
+  return {
+    database: analysis.database,
+    captures: analysis.captures.map((c) => ({ path: c.path, format: c.gzipped ? `${c.format}+gzip` : c.format, packets: c.packets, tcp_packets: c.tcpPackets, first_ns: c.firstNs, last_ns: c.lastNs, warnings: c.warnings })),
+    packets: analysis.decode.packets,
+    tcp_segments: analysis.decode.tcpSegments,
+    flows: analysis.tracker.flows,
+    midstream_flows: midstream,
+    evicted_half_open: analysis.tracker.evictedHalfOpen,
+    decode_issues: Object.fromEntries([...analysis.decode.issues].map(([k, v]) => [k, v.count])),
+    unsupported_link_types: Object.fromEntries([...analysis.decode.unsupportedLinkTypes].map(([k, v]) => [linkTypeName(k), v])),
+    end_states: endStates,
+    findings: { total: byKind.reduce((n, k) => n + k.count, 0), by_kind: byKind, top },
+    elapsed_seconds: elapsedSeconds,
+    packets_per_second: analysis.decode.packets / Math.max(elapsedSeconds, 1e-9),
+    incomplete: analysis.error?.message ?? null,
+  };
+}

@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import { type Cell, formatCsv, formatTable, rowsToObjects, toJson } from '../../report/format-table.js';
+import { CliError, ExitCode } from '../cli-error.js';
+import { openResults } from '../open-results.js';
+import type { Terminal } from '../terminal.js';
+
+export const OutputFormat = { table: 'table', json: 'json', csv: 'csv' } as const;
+export type OutputFormat = (typeof OutputFormat)[keyof typeof OutputFormat];
+
+export function parseFormat(text: string | undefined, allowed: readonly OutputFormat[] = Object.values(OutputFormat)): OutputFormat {
+  const format = (text ?? 'table') as OutputFormat;
+  if (!allowed.includes(format)) throw new CliError(`--format takes ${allowed.join(', ')}, not "${text}"`, ExitCode.usage);
+  return format;
+}
+
+/** Rows in the chosen format: aligned table, JSON array of objects, or CSV. */
+export function renderRows(format: OutputFormat, header: readonly string[], rows: readonly (readonly Cell[])[], terminal?: Terminal): string {
+  if (format === 'json') return toJson(rowsToObjects(header, rows), 2);
+  if (format === 'csv') return formatCsv(header, rows);
+  return formatTable(header, rows, { useColour: terminal?.colour });
+}
+
+export function registerQuery(program: Command, terminal: Terminal, setExit: (code: ExitCode) => void): void {
+  program
+    .command('query')
+    .description('run read-only SQL against the database (tables: captures, flows, transitions, findings, listeners, meta; see docs/schema.md)')
+    .argument('<sql>', 'one SQL statement')
+    .option('--db <file>', 'database (or a capture, analysed on the fly)', 'flowstate.db')
+    .option('--format <format>', 'table, json or csv', 'table')
+    .addHelpText('after', `\nExample:\n  flowstate query "SELECT server_ip, server_port, COUNT(*) FROM flows WHERE client_state = 'CLOSE_WAIT' GROUP BY 1, 2"`)
+    .action(async (sql: string, options: { db: string; format?: string }) => {
+      const format = parseFormat(options.format);
+      const results = await openResults(options.db);
+      try {
+        let statement;
+        try {
+          statement = results.reader.db.prepare(sql);
+        } catch (error) {
+          throw new CliError(`${(error as Error).message}\n${schemaHelp(results.reader.describe())}`);
+        }
+        if (!statement.reader) throw new CliError('query runs statements that return rows (SELECT, WITH, PRAGMA); the database is opened read-only');
+        const header = statement.columns().map((c) => c.name);
+        let rows: Cell[][];
+        try {
+          rows = statement.safeIntegers(true).raw(true).all() as Cell[][];
+        } catch (error) {
+          throw new CliError(`${(error as Error).message}\n${schemaHelp(results.reader.describe())}`);
+        }
+        process.stdout.write(`${renderRows(format, header, rows, terminal)}\n`);
+        setExit(ExitCode.ok);
+      } finally {
+        results.close();
+      }
+    });
+}
+
+function schemaHelp(tables: Array<{ table: string; columns: string[] }>): string {
+  return `tables:\n${tables.map((t) => `  ${t.table}(${t.columns.join(', ')})`).join('\n')}`;
+}

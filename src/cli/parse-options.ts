@@ -1,0 +1,10 @@
+import { CliError, ExitCode } from './cli-error.js';
+
+/** "60", "60s", "1.5s", "500ms", "2m" → seconds. */
+export function parseSeconds(text: string, option: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?$/.exec(text.trim());
+  if (!match) throw new CliError(`${option} takes a duration such as 60, 60s, 500ms or 2m, not "${text}"`, ExitCode.usage);
+  const value = Number(match[1]);
+  const unit = match[2] ?? 's';
+  return unit === 'ms' ? value / 1000 : unit === 'm' || unit === 'min' ? value * 60 : unit === 'h' ? value * 3600 : value;
+}

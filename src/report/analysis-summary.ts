@@ -1,0 +1,65 @@
+import { formatCount, formatDuration } from './format-time.js';
+
+/** What `flowstate analyze` reports; also its `--json` output (docs/cli.md). */
+export interface AnalysisSummary {
+  database: string;
+  captures: Array<{ path: string; format: string; packets: number; tcp_packets: number; first_ns: bigint | null; last_ns: bigint | null; warnings: string[] }>;
+  packets: number;
+  tcp_segments: number;
+  flows: number;
+  midstream_flows: number;
+  evicted_half_open: number;
+  decode_issues: Record<string, number>;
+  unsupported_link_types: Record<string, number>;
+  end_states: { client: Record<string, number>; server: Record<string, number> };
+  findings: {
+    total: number;
+    by_kind: Array<{ kind: string; severity: string; count: number }>;
+    top: Array<{ kind: string; severity: string; message: string; flow_id: number | null; frame: number | null }>;
+  };
+  elapsed_seconds: number;
+  packets_per_second: number;
+  /** Set when a capture could not be read to its end: what, where. */
+  incomplete: string | null;
+}
+
+const states = (counts: Record<string, number>): string =>
+  Object.entries(counts)
+    .sort((a, b) => b[1] - a[1])
+    .map(([state, count]) => `${state} ${formatCount(count)}`)
+    .join(', ') || 'none';
+
+/** The human summary printed at the end of `flowstate analyze`. */
+export function formatAnalysisSummary(s: AnalysisSummary, paint: (severity: string, text: string) => string = (_s, t) => t): string {
+  const span = s.captures.reduce<{ first: bigint | null; last: bigint | null }>(
+    (acc, c) => ({
+      first: c.first_ns !== null && (acc.first === null || c.first_ns < acc.first) ? c.first_ns : acc.first,
+      last: c.last_ns !== null && (acc.last === null || c.last_ns > acc.last) ? c.last_ns : acc.last,
+    }),
+    { first: null, last: null },
+  );
+  const lines: string[] = [];
+  const files = s.captures.length === 1 ? s.captures[0].path : `${s.captures.length} files`;
+  lines.push(`${files} → ${s.database}`);
+  lines.push(
+    `  packets      ${formatCount(s.packets)} (${formatCount(s.tcp_segments)} TCP segments)` +
+      (span.first !== null && span.last !== null ? `, ${formatDuration(span.last - span.first)} of traffic` : ''),
+  );
+  lines.push(`  connections  ${formatCount(s.flows)}` + (s.midstream_flows > 0 ? ` (${formatCount(s.midstream_flows)} picked up midstream)` : '') + (s.evicted_half_open > 0 ? `, ${formatCount(s.evicted_half_open)} half-open evicted` : ''));
+  lines.push(`  end states   client: ${states(s.end_states.client)}`);
+  lines.push(`               server: ${states(s.end_states.server)}`);
+  const issues = Object.entries(s.decode_issues);
+  if (issues.length > 0) lines.push(`  skipped      ${issues.map(([k, v]) => `${formatCount(v)} ${k}`).join(', ')}`);
+  const unsupported = Object.entries(s.unsupported_link_types);
+  if (unsupported.length > 0) lines.push(`  not read     ${unsupported.map(([k, v]) => `${formatCount(v)} packets of ${k}`).join(', ')}`);
+  for (const c of s.captures) for (const w of c.warnings) lines.push(paint('warning', `  warning      ${w}`));
+  if (s.findings.total > 0) {
+    lines.push(`  findings     ${s.findings.by_kind.map((k) => paint(k.severity, `${k.kind} ${formatCount(k.count)}`)).join(', ')}`);
+    for (const f of s.findings.top) lines.push(paint(f.severity, `    ${f.severity.padEnd(7)} ${f.message}${f.flow_id !== null ? ` (flow ${f.flow_id}${f.frame !== null ? `, frame ${f.frame}` : ''})` : ''}`));
+  } else {
+    lines.push('  findings     none');
+  }
+  if (s.incomplete) lines.push(paint('error', `  incomplete   ${s.incomplete}`));
+  lines.push(`  took         ${s.elapsed_seconds.toFixed(2)} s (${formatCount(Math.round(s.packets_per_second))} packets/s)`);
+  return lines.join('\n');
+}

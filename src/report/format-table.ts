@@ -1,0 +1,61 @@
+/** A cell as the database or a report gives it. */
+export type Cell = string | number | bigint | boolean | null | undefined;
+
+export interface TableOptions {
+  /** Columns aligned to the right (numbers). Defaults to columns whose values are all numeric. */
+  rightAligned?: ReadonlySet<number>;
+  /** ANSI colour for a cell, or undefined; only used when colour is on. */
+  colour?: (row: number, column: number, value: string) => string | undefined;
+  useColour?: boolean;
+}
+
+const cellText = (value: Cell): string => (value === null || value === undefined ? '' : typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value));
+
+const isNumeric = (value: Cell): boolean => typeof value === 'number' || typeof value === 'bigint';
+
+/** An aligned text table for people. */
+export function formatTable(header: readonly string[], rows: readonly (readonly Cell[])[], options: TableOptions = {}): string {
+  const texts = rows.map((row) => row.map(cellText));
+  const widths = header.map((h, i) => Math.max(h.length, ...texts.map((r) => r[i]?.length ?? 0)));
+  const right = options.rightAligned ?? new Set(header.map((_, i) => i).filter((i) => rows.length > 0 && rows.every((r) => r[i] === null || r[i] === undefined || isNumeric(r[i]))));
+  const pad = (text: string, i: number): string => (right.has(i) ? text.padStart(widths[i]) : text.padEnd(widths[i]));
+  const lines = [header.map((h, i) => pad(h, i)).join('  ').trimEnd()];
+  texts.forEach((row, r) => {
+    lines.push(
+      row
+        .map((text, i) => {
+          const padded = pad(text, i);
+          const colour = options.useColour ? options.colour?.(r, i, text) : undefined;
+          return colour ? `${colour}${padded}\u001b[0m` : padded;
+        })
+        .join('  ')
+        .trimEnd(),
+    );
+  });
+  return lines.join('\n');
+}
+
+/** RFC 4180 CSV with a header line. */
+export function formatCsv(header: readonly string[], rows: readonly (readonly Cell[])[]): string {
+  const quote = (value: Cell): string => {
+    const text = value === null || value === undefined ? '' : typeof value === 'boolean' ? (value ? 'true' : 'false') : String(value);
+    return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  };
+  return [header, ...rows].map((row) => row.map(quote).join(',')).join('\n');
+}
+
+const BIGINT_MARK = '\u0000bigint:';
+
+/**
+ * JSON with 64-bit integers written exactly (nanosecond times exceed 2^53): a
+ * bigint becomes a plain JSON number with all its digits.
+ */
+export function toJson(value: unknown, indent?: number): string {
+  const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `${BIGINT_MARK}${v}` : v), indent);
+  return text.replace(/"\\u0000bigint:(-?\d+)"/g, '$1');
+}
+
+/** Rows as an array of objects keyed by column name. */
+export function rowsToObjects(header: readonly string[], rows: readonly (readonly Cell[])[]): Array<Record<string, Cell>> {
+  return rows.map((row) => Object.fromEntries(header.map((h, i) => [h, row[i] ?? null])));
+}

@@ -1,0 +1,235 @@
+import Database from 'better-sqlite3';
+import { openSync, readSync, closeSync } from 'node:fs';
+import { TcpState } from '../tcp/tcp-state.js';
+import type { Role } from '../track/records.js';
+import { SCHEMA_VERSION, TABLE_NAMES } from './schema.js';
+
+const SQLITE_MAGIC = 'SQLite format 3\u0000';
+
+/** Whether a file is an SQLite database (by content, whatever its name). */
+export function isSqliteFile(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = Buffer.alloc(16);
+    return readSync(fd, head, 0, 16, 0) === 16 && head.toString('latin1') === SQLITE_MAGIC;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+export class NotAFlowstateDatabaseError extends Error {
+  override readonly name = 'NotAFlowstateDatabaseError';
+}
+
+export interface FlowRow {
+  id: number;
+  client_ip: string;
+  client_port: number;
+  server_ip: string;
+  server_port: number;
+  ip_version: number;
+  instance: number;
+  first_ns: bigint;
+  last_ns: bigint;
+  client_packets: number;
+  server_packets: number;
+  client_bytes: number;
+  server_bytes: number;
+  client_ip_bytes: number;
+  server_ip_bytes: number;
+  client_state: TcpState;
+  server_state: TcpState;
+  client_state_inferred: number;
+  server_state_inferred: number;
+  roles_guessed: number;
+  midstream: number;
+  closed_first_by: Role | null;
+  close_kind: string | null;
+  client_unacked: number;
+  server_unacked: number;
+  client_retransmissions: number;
+  server_retransmissions: number;
+  capture_loss: number;
+  missed_bytes: number;
+  evicted: number;
+  first_capture: number;
+  first_frame: number;
+  last_capture: number;
+  last_frame: number;
+  conn_state: string | null;
+  history: string | null;
+}
+
+export interface TransitionRow {
+  flow_id: number;
+  endpoint: Role;
+  ts_ns: bigint;
+  capture_id: number;
+  frame: number | null;
+  from_state: TcpState;
+  to_state: TcpState;
+  cause: string;
+  inferred: number;
+}
+
+export interface FindingRow {
+  id: number;
+  kind: string;
+  severity: string;
+  flow_id: number | null;
+  endpoint: Role | null;
+  host: string | null;
+  port: number | null;
+  ts_ns: bigint;
+  capture_id: number | null;
+  frame: number | null;
+  message: string;
+  details: string;
+}
+
+export interface CaptureRow {
+  id: number;
+  path: string;
+  format: string;
+  gzipped: number;
+  link_types: string;
+  packets: number;
+  tcp_packets: number;
+  first_ns: bigint | null;
+  last_ns: bigint | null;
+  warnings: string | null;
+}
+
+export interface ListenerRow {
+  ip: string;
+  port: number;
+  ip_version: number;
+  first_ns: bigint;
+  first_flow_id: number;
+}
+
+/** An endpoint's state at a moment, as netstat would list it. */
+export interface EndpointStateRow {
+  flow_id: number;
+  endpoint: Role;
+  state: TcpState;
+  inferred: number;
+  since_ns: bigint;
+}
+
+/** Converts 64-bit columns that fit in a double back to numbers, leaving `_ns` columns as bigint. */
+function numbersExceptTimes<T>(row: Record<string, unknown>): T {
+  for (const [key, value] of Object.entries(row)) {
+    if (typeof value === 'bigint' && !key.endsWith('_ns')) row[key] = Number(value);
+  }
+  return row as T;
+}
+
+/** Typed, read-only access to a flowstate database. */
+export class DatabaseReader {
+  readonly db: Database.Database;
+
+  constructor(readonly path: string) {
+    try {
+      this.db = new Database(path, { readonly: true, fileMustExist: true });
+      const version = this.db.pragma('user_version', { simple: true }) as number;
+      const tables = new Set((this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((t) => t.name));
+      const missing = TABLE_NAMES.filter((t) => !tables.has(t));
+      if (missing.length > 0) throw new NotAFlowstateDatabaseError(`${path} is an SQLite database but not one flowstate wrote (no table ${missing.join(', ')})`);
+      if (version !== SCHEMA_VERSION) throw new NotAFlowstateDatabaseError(`${path} has schema version ${version}; this flowstate reads version ${SCHEMA_VERSION}: analyse the capture again`);
+    } catch (error) {
+      if (error instanceof NotAFlowstateDatabaseError) throw error;
+      throw new NotAFlowstateDatabaseError(`${path}: cannot open as a database: ${(error as Error).message}`);
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private all<T>(sql: string, ...params: unknown[]): T[] {
+    return (this.db.prepare(sql).safeIntegers(true).all(...params) as Array<Record<string, unknown>>).map((r) => numbersExceptTimes<T>(r));
+  }
+
+  private get<T>(sql: string, ...params: unknown[]): T | undefined {
+    const row = this.db.prepare(sql).safeIntegers(true).get(...params) as Record<string, unknown> | undefined;
+    return row === undefined ? undefined : numbersExceptTimes<T>(row);
+  }
+
+  meta(key: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+
+  captures(): CaptureRow[] {
+    return this.all<CaptureRow>('SELECT * FROM captures ORDER BY id');
+  }
+
+  /** First and last packet time over all captures. */
+  span(): { first_ns: bigint | null; last_ns: bigint | null } {
+    return this.get<{ first_ns: bigint | null; last_ns: bigint | null }>('SELECT MIN(first_ns) AS first_ns, MAX(last_ns) AS last_ns FROM captures') ?? { first_ns: null, last_ns: null };
+  }
+
+  flow(id: number): FlowRow | undefined {
+    return this.get<FlowRow>('SELECT * FROM flows WHERE id = ?', id);
+  }
+
+  /** Flows on a 4-tuple in either direction, every instance. */
+  flowsByTuple(ipA: string, portA: number, ipB: string, portB: number): FlowRow[] {
+    return this.all<FlowRow>(
+      `SELECT * FROM flows WHERE (client_ip = ?1 AND client_port = ?2 AND server_ip = ?3 AND server_port = ?4)
+          OR (client_ip = ?3 AND client_port = ?4 AND server_ip = ?1 AND server_port = ?2) ORDER BY first_ns`,
+      ipA, portA, ipB, portB,
+    );
+  }
+
+  flows(where = '1', ...params: unknown[]): FlowRow[] {
+    return this.all<FlowRow>(`SELECT * FROM flows WHERE ${where} ORDER BY id`, ...params);
+  }
+
+  transitionsOf(flowId: number): TransitionRow[] {
+    return this.all<TransitionRow>('SELECT * FROM transitions WHERE flow_id = ? ORDER BY ts_ns, rowid', flowId);
+  }
+
+  findings(where = '1', ...params: unknown[]): FindingRow[] {
+    return this.all<FindingRow>(`SELECT * FROM findings WHERE ${where} ORDER BY ts_ns, id`, ...params);
+  }
+
+  listeners(): ListenerRow[] {
+    return this.all<ListenerRow>('SELECT * FROM listeners ORDER BY ip, port');
+  }
+
+  /**
+   * Every endpoint's state at `atNs`: the target of its last transition at or
+   * before that time. Endpoints with no transition yet are not listed.
+   */
+  statesAt(atNs: bigint): EndpointStateRow[] {
+    return this.all<EndpointStateRow>(
+      `SELECT flow_id, endpoint, to_state AS state, inferred, ts_ns AS since_ns FROM (
+         SELECT flow_id, endpoint, to_state, inferred, ts_ns,
+                ROW_NUMBER() OVER (PARTITION BY flow_id, endpoint ORDER BY ts_ns DESC, rowid DESC) AS latest
+         FROM transitions WHERE ts_ns <= ?)
+       WHERE latest = 1`,
+      atNs,
+    );
+  }
+
+  /** Counts of end states per role. */
+  endStateCounts(): Array<{ role: Role; state: TcpState; count: number }> {
+    return this.all<{ role: Role; state: TcpState; count: number }>(
+      `SELECT 'client' AS role, client_state AS state, COUNT(*) AS count FROM flows GROUP BY client_state
+       UNION ALL SELECT 'server', server_state, COUNT(*) FROM flows GROUP BY server_state ORDER BY role, count DESC`,
+    );
+  }
+
+  /** Tables and their columns, for help after a SQL error. */
+  describe(): Array<{ table: string; columns: string[] }> {
+    return TABLE_NAMES.map((table) => ({
+      table,
+      columns: (this.db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name),
+    }));
+  }
+}
+

@@ -1,0 +1,44 @@
+/** The eleven states of RFC 9293 §3.3.2 in netstat's spelling, plus UNKNOWN where the wire cannot tell. */
+export const TcpState = {
+  LISTEN: 'LISTEN',
+  SYN_SENT: 'SYN_SENT',
+  SYN_RECV: 'SYN_RECV',
+  ESTABLISHED: 'ESTABLISHED',
+  FIN_WAIT1: 'FIN_WAIT1',
+  FIN_WAIT2: 'FIN_WAIT2',
+  CLOSE_WAIT: 'CLOSE_WAIT',
+  CLOSING: 'CLOSING',
+  LAST_ACK: 'LAST_ACK',
+  TIME_WAIT: 'TIME_WAIT',
+  CLOSED: 'CLOSED',
+  UNKNOWN: 'UNKNOWN',
+} as const;
+export type TcpState = (typeof TcpState)[keyof typeof TcpState];
+
+export const ALL_STATES: readonly TcpState[] = Object.values(TcpState);
+
+/** States in which both sequence spaces are synchronized (RFC 9293 §3.5.2). */
+export const SYNCHRONIZED: ReadonlySet<TcpState> = new Set([
+  TcpState.ESTABLISHED,
+  TcpState.FIN_WAIT1,
+  TcpState.FIN_WAIT2,
+  TcpState.CLOSE_WAIT,
+  TcpState.CLOSING,
+  TcpState.LAST_ACK,
+  TcpState.TIME_WAIT,
+]);
+
+/** States before the handshake completed. */
+export const OPENING: ReadonlySet<TcpState> = new Set([TcpState.SYN_SENT, TcpState.SYN_RECV]);
+
+/** States in which this endpoint has sent its FIN. */
+export const FIN_SENT_STATES: ReadonlySet<TcpState> = new Set([
+  TcpState.FIN_WAIT1,
+  TcpState.FIN_WAIT2,
+  TcpState.CLOSING,
+  TcpState.LAST_ACK,
+  TcpState.TIME_WAIT,
+]);
+
+/** States netstat lists for a connection (CLOSED sockets are gone; UNKNOWN is ours). */
+export const LISTED_BY_NETSTAT: ReadonlySet<TcpState> = new Set(ALL_STATES.filter((s) => s !== TcpState.CLOSED && s !== TcpState.UNKNOWN));

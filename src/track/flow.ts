@@ -1,0 +1,87 @@
+import type { EndpointFacts } from '../tcp/classify.js';
+import { type Seq, seq } from '../tcp/seq.js';
+import { TcpState } from '../tcp/tcp-state.js';
+import type { CloseKind, Role } from './records.js';
+
+/** One side of a connection: its state and what the wire showed of its sequence space. */
+export class Endpoint implements EndpointFacts {
+  state: TcpState;
+  stateInferred = false;
+  /** Tracker time (ns since the capture's base second) the current state began. */
+  stateSince = 0;
+  synSent = false;
+  iss: Seq = seq(0);
+  synAcked = false;
+  finSent = false;
+  finSeq: Seq = seq(0);
+  finAcked = false;
+  peerSynReceived = false;
+  peerFinReceived = false;
+  sentAnything = false;
+  nextSeq: Seq = seq(0);
+  ackedAnything = false;
+  highestAck: Seq = seq(0);
+  window = 0;
+  rawWindow = 0;
+  /** Window scale announced in this endpoint's SYN, -1 for none or unseen. */
+  windowScale = -1;
+  packets = 0;
+  bytes = 0;
+  ipBytes = 0;
+  retransmissions = 0;
+  /** Sequence space of this endpoint that the peer acknowledged but the capture never showed. */
+  missedBytes = 0;
+
+  constructor(
+    readonly role: Role,
+    readonly ip: string,
+    readonly port: number,
+    initial: TcpState,
+  ) {
+    this.state = initial;
+  }
+}
+
+/** One connection instance while it is tracked. */
+export class Flow {
+  /** Index into the tracker's flow slots (the flow table's value). */
+  slot = -1;
+  rolesGuessed = false;
+  midstream = false;
+  /** Window scaling is in force: both SYNs carried the option (RFC 7323 §2.2). */
+  windowScaling = false;
+  /** Neither SYN seen, so scaling is unknown; RST checks stay lenient. */
+  scalingUnknown = false;
+  firstTime = 0;
+  lastTime = 0;
+  firstSource = 0;
+  firstFrame = 0;
+  lastSource = 0;
+  lastFrame = 0;
+  closedFirstBy: Role | null = null;
+  closeKind: CloseKind | null = null;
+  captureLossEvents = 0;
+  evicted = false;
+  /** Counted among the half-open flows (handshake not completed). */
+  opening = false;
+  /** Handed on to the output and dropped. */
+  done = false;
+  /** Waiting in the close queue to be handed on. */
+  closeQueued = false;
+
+  constructor(
+    readonly id: number,
+    readonly instance: number,
+    readonly ipVersion: 4 | 6,
+    /** The flow table key, to remove it later. */
+    readonly key: Uint32Array,
+    /** Whether the client is the key's first endpoint (the table's `forward` direction). */
+    readonly clientIsFirst: boolean,
+    readonly client: Endpoint,
+    readonly server: Endpoint,
+  ) {}
+
+  endpoint(role: Role): Endpoint {
+    return role === 'client' ? this.client : this.server;
+  }
+}

@@ -1,0 +1,97 @@
+import type { TcpState } from '../tcp/tcp-state.js';
+
+export const Role = { client: 'client', server: 'server' } as const;
+export type Role = (typeof Role)[keyof typeof Role];
+
+/** How an endpoint ended the connection first. */
+export const CloseKind = { FIN: 'FIN', RST: 'RST' } as const;
+export type CloseKind = (typeof CloseKind)[keyof typeof CloseKind];
+
+/** One change of one endpoint's state. */
+export interface TransitionRecord {
+  flowId: number;
+  endpoint: Role;
+  /** Integer nanoseconds since the Unix epoch. */
+  tsNs: bigint;
+  /** Input file index (0-based) and 1-based frame in it; frame null for timer transitions. */
+  source: number;
+  frame: number | null;
+  fromState: TcpState;
+  toState: TcpState;
+  cause: string;
+  /** True when the wire did not show it directly (midstream start, timers, after capture loss, guessed roles). */
+  inferred: boolean;
+}
+
+export interface EndpointSummary {
+  ip: string;
+  port: number;
+  /** State at capture end (after TIME_WAIT expiry up to the last packet's time). */
+  state: TcpState;
+  stateInferred: boolean;
+  packets: number;
+  /** Payload bytes sent. */
+  bytes: number;
+  /** IP-layer bytes sent (headers included), as Zeek's orig_ip_bytes. */
+  ipBytes: number;
+  /** Sequence space sent and not acknowledged by the peer at capture end (netstat's Send-Q). */
+  unackedBytes: number;
+  retransmissions: number;
+  /** Sequence space the peer acknowledged that the capture never showed (capture loss). */
+  missedBytes: number;
+  /** Highest window scale the endpoint announced, -1 for none. */
+  windowScale: number;
+}
+
+/** One connection instance, as handed on when it ends (or when the capture ends). */
+export interface FlowRecord {
+  id: number;
+  ipVersion: 4 | 6;
+  /** 1 for the first connection on a 4-tuple in this capture, 2 for the next (port reuse), … */
+  instance: number;
+  client: EndpointSummary;
+  server: EndpointSummary;
+  firstNs: bigint;
+  lastNs: bigint;
+  firstSource: number;
+  firstFrame: number;
+  lastSource: number;
+  lastFrame: number;
+  /** No SYN was seen: client and server come from the port heuristic. */
+  rolesGuessed: boolean;
+  /** The capture began after the handshake. */
+  midstream: boolean;
+  closedFirstBy: Role | null;
+  closeKind: CloseKind | null;
+  /** ACKs of data that the capture never showed (capture loss): later states are inferred. */
+  captureLossEvents: number;
+  /** Dropped from memory before it ended (half-open bound): its state at capture end is unknown. */
+  evicted: boolean;
+  /** Zeek's view of the same connection (docs/zeek.md). */
+  zeek?: { connState: string; history: string; originatorBytes: number; responderBytes: number; missedBytes: number };
+}
+
+export const Severity = { info: 'info', warning: 'warning', error: 'error' } as const;
+export type Severity = (typeof Severity)[keyof typeof Severity];
+
+/** One diagnosis. Per-flow findings name the flow; aggregates name a host (and port). */
+export interface FindingRecord {
+  kind: string;
+  severity: Severity;
+  flowId: number | null;
+  endpoint: Role | null;
+  host: string | null;
+  port: number | null;
+  tsNs: bigint;
+  source: number;
+  frame: number | null;
+  message: string;
+  details: Record<string, string | number | boolean | null | Array<string | number>>;
+}
+
+/** Where the tracker hands on what it reconstructs, as soon as it is final. */
+export interface TrackerOutput {
+  transition(record: TransitionRecord): void;
+  finding(record: FindingRecord): void;
+  flow(record: FlowRecord): void;
+}

@@ -1,0 +1,464 @@
+/**
+ * The tracker: segments in, both endpoints' state machines, transitions, flows out.
+ *
+ * What it cannot know, in plain words:
+ * - Loss before or after the capture point: a captured segment is assumed to have
+ *   reached its receiver. Where the wire later contradicts that (an ACK for data
+ *   never captured), the flow counts capture loss and later transitions are marked
+ *   inferred.
+ * - Reordering: segments are taken in capture order, which at a capture point
+ *   between the hosts is not always the order each host saw them.
+ * - Midstream pickup: without the handshake both endpoints are assumed ESTABLISHED
+ *   (inferred) and roles come from the port heuristic (marked guessed).
+ * - Timers other than TIME_WAIT's 2×MSL (FIN_WAIT2 orphan timeout, SYN retries,
+ *   keepalive) depend on settings the wire does not show; they never move a state.
+ * - Instances of a 4-tuple are counted while the previous one is still in memory
+ *   (until its TIME_WAIT expires, or `closedLingerSeconds` after it closed).
+ */
+import type { CapturedFrame } from '../capture/captured-frame.js';
+import { formatDestination, formatSource } from '../decode/format-address.js';
+import { TcpFlag, type TcpSegment } from '../decode/tcp-segment.js';
+import { EVENT_ORDER, EventBit, classifyReceive, classifySend, finSeqOf, segmentLength } from '../tcp/classify.js';
+import { EVENT_CAUSE, EndpointEvent } from '../tcp/endpoint-event.js';
+import { seq, seqAdd, seqGe, seqGt } from '../tcp/seq.js';
+import { SYNCHRONIZED, TcpState } from '../tcp/tcp-state.js';
+import { transition } from '../tcp/transition-table.js';
+import { Endpoint, Flow } from './flow.js';
+import { FlowTable } from './flow-table.js';
+import { CloseKind, type FlowRecord, Role, Severity, type TrackerOutput } from './records.js';
+
+export interface TrackerOptions {
+  /** How long TIME_WAIT lasts (2×MSL): 60 s on Linux, 240 s Windows' default, 30 s macOS/BSD. */
+  timeWaitSeconds?: number;
+  /** Most connections with an unfinished handshake kept at once; the oldest idle are evicted beyond it. */
+  halfOpenLimit?: number;
+  /** How long a closed connection stays to absorb late segments before it is handed on. */
+  closedLingerSeconds?: number;
+}
+
+export const DEFAULT_TIME_WAIT_SECONDS = 60;
+export const DEFAULT_HALF_OPEN_LIMIT = 100_000;
+export const DEFAULT_CLOSED_LINGER_SECONDS = 5;
+const NS_PER_SECOND = 1e9;
+/** The largest window scale (RFC 7323): assumed when the handshake was not seen. */
+const MAX_WINDOW_SHIFT = 14;
+
+interface TimeWaitEntry {
+  flow: Flow;
+  endpoint: Endpoint;
+  since: number;
+  expires: number;
+}
+
+interface CloseEntry {
+  flow: Flow;
+  due: number;
+}
+
+export interface TrackerStats {
+  segments: number;
+  flows: number;
+  /** Connections dropped by the half-open bound before they completed or closed. */
+  evictedHalfOpen: number;
+  /** Most flows held in memory at once. */
+  peakFlowsInMemory: number;
+}
+
+export class Tracker {
+  readonly stats: TrackerStats = { segments: 0, flows: 0, evictedHalfOpen: 0, peakFlowsInMemory: 0 };
+  private readonly table = new FlowTable();
+  private readonly slots: Array<Flow | undefined> = [];
+  private readonly freeSlots: number[] = [];
+  private readonly timeWaitNs: number;
+  private readonly lingerNs: number;
+  private readonly halfOpenLimit: number;
+  private timeWaits: TimeWaitEntry[] = [];
+  private timeWaitHead = 0;
+  private closing: CloseEntry[] = [];
+  private closingHead = 0;
+  private opening: Flow[] = [];
+  private openingHead = 0;
+  private openingCount = 0;
+  private nextFlowId = 1;
+  /** Tracker time is integer nanoseconds since this second (exact for 104 days of capture). */
+  private baseSecond = -1;
+  /** Latest capture time seen: timers fire against it. */
+  private now = 0;
+  /** Ports that answered a SYN with SYN-ACK: "ip:port" → flow id of the first such answer. */
+  readonly listeners = new Map<string, { ip: string; port: number; ipVersion: 4 | 6; firstNs: bigint; flowId: number }>();
+
+  constructor(
+    private readonly output: TrackerOutput,
+    options: TrackerOptions = {},
+  ) {
+    this.timeWaitNs = (options.timeWaitSeconds ?? DEFAULT_TIME_WAIT_SECONDS) * NS_PER_SECOND;
+    this.lingerNs = (options.closedLingerSeconds ?? DEFAULT_CLOSED_LINGER_SECONDS) * NS_PER_SECOND;
+    this.halfOpenLimit = options.halfOpenLimit ?? DEFAULT_HALF_OPEN_LIMIT;
+  }
+
+  /** Integer nanoseconds since the Unix epoch of a tracker time. */
+  epochNs(time: number): bigint {
+    return BigInt(this.baseSecond) * 1_000_000_000n + BigInt(time);
+  }
+
+  /** Feeds one decoded segment of `frame`. */
+  track(frame: CapturedFrame, segment: TcpSegment): void {
+    this.stats.segments++;
+    if (this.baseSecond < 0) this.baseSecond = frame.tsSec;
+    const time = (frame.tsSec - this.baseSecond) * NS_PER_SECOND + frame.tsNsec;
+    if (time > this.now) {
+      this.now = time;
+      this.fireTimers(time);
+    }
+    const table = this.table;
+    const handle = table.lookup(segment);
+    const forward = table.forward;
+    let flow = handle >= 0 ? this.slots[handle] : undefined;
+    let instance = 1;
+    if (flow !== undefined) {
+      const fromClient = forward === flow.clientIsFirst;
+      if (this.startsNewInstance(flow, segment, fromClient)) {
+        instance = flow.instance + 1;
+        this.reportPortReuse(flow, frame, time, instance);
+        for (const endpoint of [flow.client, flow.server]) {
+          if (endpoint.state === TcpState.TIME_WAIT) this.apply(flow, endpoint, EndpointEvent.REPLACED_BY_NEW_CONNECTION, frame, time, false);
+        }
+        this.handOn(flow);
+        flow = undefined;
+      }
+    }
+    if (flow === undefined) flow = this.createFlow(segment, forward, frame, time, instance);
+    this.process(flow, segment, forward === flow.clientIsFirst, frame, time);
+  }
+
+  /** Ends the capture: timers run up to the last packet's time, every remaining flow is handed on. */
+  finish(): void {
+    this.fireTimers(this.now);
+    for (const flow of this.slots) if (flow !== undefined && !flow.done) this.handOn(flow);
+  }
+
+  // ---------------------------------------------------------------- flows
+
+  private createFlow(segment: TcpSegment, forward: boolean, frame: CapturedFrame, time: number, instance: number): Flow {
+    const flags = segment.flags;
+    const syn = (flags & TcpFlag.SYN) !== 0;
+    const ack = (flags & TcpFlag.ACK) !== 0;
+    // Client: the sender of a bare SYN; the receiver of a SYN-ACK; otherwise guessed from the ports.
+    let senderIsClient: boolean;
+    let rolesGuessed = false;
+    if (syn) senderIsClient = !ack;
+    else {
+      rolesGuessed = true;
+      senderIsClient = this.guessSenderIsClient(segment);
+    }
+    const src = formatSource(segment);
+    const dst = formatDestination(segment);
+    const [clientIp, clientPort, serverIp, serverPort] = senderIsClient
+      ? [src, segment.srcPort, dst, segment.dstPort]
+      : [dst, segment.dstPort, src, segment.srcPort];
+    const rst = (flags & TcpFlag.RST) !== 0;
+    const startUnknown = syn || rst;
+    const client = new Endpoint(Role.client, clientIp, clientPort, startUnknown && syn ? TcpState.CLOSED : TcpState.UNKNOWN);
+    const server = new Endpoint(Role.server, serverIp, serverPort, TcpState.UNKNOWN);
+    client.stateSince = server.stateSince = time;
+    const slot = this.freeSlots.pop() ?? this.slots.length;
+    const flow = new Flow(this.nextFlowId++, instance, segment.ipVersion, this.table.lastKey(), forward === senderIsClient, client, server);
+    flow.slot = slot;
+    this.slots[slot] = flow;
+    this.table.insertLast(slot);
+    this.stats.flows++;
+    if (this.table.size > this.stats.peakFlowsInMemory) this.stats.peakFlowsInMemory = this.table.size;
+    flow.rolesGuessed = rolesGuessed;
+    flow.firstTime = time;
+    flow.firstSource = frame.source;
+    flow.firstFrame = frame.frame;
+    if (syn && ack) {
+      // The SYN was not captured; the SYN-ACK proves the client had sent it.
+      client.synSent = true;
+      client.iss = seqAdd(seq(segment.ack), -1);
+      client.sentAnything = true;
+      client.nextSeq = seq(segment.ack);
+      this.apply(flow, client, EndpointEvent.SEND_SYN, frame, time, true, 'SYN not captured; the SYN-ACK proves it was sent');
+    } else if (!syn && !rst) {
+      flow.midstream = true;
+      flow.scalingUnknown = true;
+      for (const endpoint of [client, server]) {
+        endpoint.synSent = endpoint.synAcked = endpoint.peerSynReceived = true;
+        this.apply(flow, endpoint, EndpointEvent.MIDSTREAM_PICKUP, frame, time, true);
+      }
+      this.finding('midstream-pickup', Severity.info, flow, null, frame, time, `the capture starts inside this connection (no SYN seen); ${serverIp}:${serverPort} is taken as the server by the port heuristic`, {});
+    }
+    if (syn) {
+      flow.opening = true;
+      this.openingCount++;
+      this.opening.push(flow);
+      this.enforceHalfOpenLimit(frame, time);
+    } else if (rst) {
+      flow.rolesGuessed = true;
+      flow.scalingUnknown = true;
+    }
+    return flow;
+  }
+
+  /** Port heuristic: the well-known or lower port, or a port seen answering SYNs, is the server's. */
+  private guessSenderIsClient(segment: TcpSegment): boolean {
+    const src = segment.srcPort;
+    const dst = segment.dstPort;
+    const srcListens = this.listeners.has(`${formatSource(segment)}:${src}`);
+    const dstListens = this.listeners.has(`${formatDestination(segment)}:${dst}`);
+    if (srcListens !== dstListens) return dstListens;
+    if (src !== dst) return dst < src;
+    return true;
+  }
+
+  private startsNewInstance(flow: Flow, segment: TcpSegment, fromClient: boolean): boolean {
+    if ((segment.flags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST)) !== TcpFlag.SYN) return false;
+    const sender = fromClient ? flow.client : flow.server;
+    if (sender.synSent && sender.iss === segment.seq) return false; // a retransmitted SYN
+    const finished = (s: TcpState): boolean => s === TcpState.CLOSED || s === TcpState.TIME_WAIT || s === TcpState.UNKNOWN;
+    if (finished(flow.client.state) && finished(flow.server.state)) return true;
+    // A new connect() from the same port after an attempt nobody answered.
+    return fromClient && flow.client.state === TcpState.SYN_SENT && !SYNCHRONIZED.has(flow.server.state) && flow.server.state !== TcpState.SYN_RECV;
+  }
+
+  /** Hands a flow on to the output and forgets it. */
+  private handOn(flow: Flow): void {
+    if (flow.done) return;
+    flow.done = true;
+    if (flow.opening) {
+      flow.opening = false;
+      this.openingCount--;
+    }
+    this.table.remove(flow.key);
+    this.slots[flow.slot] = undefined;
+    this.freeSlots.push(flow.slot);
+    this.output.flow(this.record(flow));
+  }
+
+  private record(flow: Flow): FlowRecord {
+    const summary = (e: Endpoint, peer: Endpoint) => ({
+      ip: e.ip,
+      port: e.port,
+      state: e.state,
+      stateInferred: e.stateInferred || flow.evicted,
+      packets: e.packets,
+      bytes: e.bytes,
+      ipBytes: e.ipBytes,
+      unackedBytes: e.sentAnything && peer.ackedAnything && seqGt(e.nextSeq, peer.highestAck) ? (e.nextSeq - peer.highestAck) >>> 0 : 0,
+      retransmissions: e.retransmissions,
+      missedBytes: e.missedBytes,
+      windowScale: e.windowScale,
+    });
+    return {
+      id: flow.id,
+      ipVersion: flow.ipVersion,
+      instance: flow.instance,
+      client: summary(flow.client, flow.server),
+      server: summary(flow.server, flow.client),
+      firstNs: this.epochNs(flow.firstTime),
+      lastNs: this.epochNs(flow.lastTime),
+      firstSource: flow.firstSource,
+      firstFrame: flow.firstFrame,
+      lastSource: flow.lastSource,
+      lastFrame: flow.lastFrame,
+      rolesGuessed: flow.rolesGuessed,
+      midstream: flow.midstream,
+      closedFirstBy: flow.closedFirstBy,
+      closeKind: flow.closeKind,
+      captureLossEvents: flow.captureLossEvents,
+      evicted: flow.evicted,
+    };
+  }
+
+  // ---------------------------------------------------------------- segments
+
+  private process(flow: Flow, segment: TcpSegment, fromClient: boolean, frame: CapturedFrame, time: number): void {
+    const sender = fromClient ? flow.client : flow.server;
+    const receiver = fromClient ? flow.server : flow.client;
+    const flags = segment.flags;
+    flow.lastTime = time;
+    flow.lastSource = frame.source;
+    flow.lastFrame = frame.frame;
+    sender.packets++;
+    sender.bytes += segment.payloadLength;
+    sender.ipBytes += segment.ipLength;
+
+    const length = segmentLength(segment);
+    const start = seq(segment.seq);
+    const end = seqAdd(start, length);
+    if (length > 0 && sender.sentAnything && !seqGt(end, sender.nextSeq) && !(flags & TcpFlag.RST)) sender.retransmissions++;
+
+    if (flags & TcpFlag.ACK && receiver.sentAnything && seqGt(seq(segment.ack), receiver.nextSeq) && !(flags & TcpFlag.RST)) {
+      // The sender acknowledges sequence space the capture never showed.
+      flow.captureLossEvents++;
+      receiver.missedBytes += (segment.ack - receiver.nextSeq) >>> 0;
+      receiver.nextSeq = seq(segment.ack);
+      if (flow.captureLossEvents === 1) {
+        this.finding('capture-loss', Severity.warning, flow, null, frame, time, `${sender.ip}:${sender.port} acknowledges data from ${receiver.ip}:${receiver.port} that the capture does not contain; states after this are inferred`, { frame: frame.frame });
+      }
+    }
+
+    const sendEvents = classifySend(sender, segment);
+    const receiveEvents = classifyReceive(receiver, sender, segment);
+    if (receiveEvents & EventBit.RST_IGNORED) {
+      this.finding('rst-out-of-window', Severity.warning, flow, receiver.role, frame, time, `RST from ${sender.ip}:${sender.port} is outside ${receiver.ip}:${receiver.port}'s receive window and was ignored (RFC 5961)`, { seq: segment.seq });
+    }
+    const inferred = flow.midstream || flow.captureLossEvents > 0;
+    if (sendEvents !== 0) this.applyAll(flow, sender, sendEvents, frame, time, inferred);
+
+    // The sender's own sequence space, after its events were judged against the old facts.
+    if (flags & TcpFlag.SYN && !sender.synSent) {
+      sender.synSent = true;
+      sender.iss = start;
+      if (segment.windowScale >= 0) sender.windowScale = segment.windowScale;
+    }
+    if (flags & TcpFlag.FIN && !sender.finSent && !(flags & TcpFlag.RST)) {
+      sender.finSent = true;
+      sender.finSeq = finSeqOf(segment);
+    }
+    if (!(flags & TcpFlag.RST) && (!sender.sentAnything || seqGt(end, sender.nextSeq))) {
+      sender.nextSeq = end;
+      sender.sentAnything = true;
+    }
+    if (flags & TcpFlag.ACK && !(flags & TcpFlag.RST) && (!sender.ackedAnything || seqGt(seq(segment.ack), sender.highestAck))) {
+      sender.highestAck = seq(segment.ack);
+      sender.ackedAnything = true;
+    }
+    if (!(flags & TcpFlag.RST)) {
+      sender.rawWindow = segment.window;
+      if (flags & TcpFlag.SYN) sender.window = segment.window;
+      else if (flow.scalingUnknown) sender.window = segment.window << MAX_WINDOW_SHIFT;
+      else sender.window = flow.windowScaling ? segment.window * 2 ** Math.max(sender.windowScale, 0) : segment.window;
+    }
+
+    if (receiveEvents & ~EventBit.RST_IGNORED) this.applyAll(flow, receiver, receiveEvents, frame, time, inferred);
+
+    if (flags & TcpFlag.SYN) {
+      receiver.peerSynReceived = true;
+      flow.windowScaling = flow.client.windowScale >= 0 && flow.server.windowScale >= 0;
+      if (flags & TcpFlag.ACK && !flow.rolesGuessed) this.noteListener(flow, time);
+    }
+    if (flags & TcpFlag.ACK && !(flags & TcpFlag.RST)) {
+      const ack = seq(segment.ack);
+      if (receiver.synSent && seqGt(ack, receiver.iss)) receiver.synAcked = true;
+      if (receiver.finSent && seqGe(ack, seqAdd(receiver.finSeq, 1))) receiver.finAcked = true;
+    }
+    if (flags & TcpFlag.FIN && !(flags & TcpFlag.RST)) receiver.peerFinReceived = true;
+
+    if (flow.opening && (SYNCHRONIZED.has(flow.client.state) || SYNCHRONIZED.has(flow.server.state))) {
+      flow.opening = false;
+      this.openingCount--;
+    }
+    this.queueIfClosed(flow, time);
+  }
+
+  private applyAll(flow: Flow, endpoint: Endpoint, events: number, frame: CapturedFrame, time: number, inferred: boolean): void {
+    for (const [bit, event] of EVENT_ORDER) if (events & bit) this.apply(flow, endpoint, event, frame, time, inferred);
+  }
+
+  /** The one place an endpoint's state changes: looks the event up and records the transition. */
+  private apply(flow: Flow, endpoint: Endpoint, event: EndpointEvent, frame: CapturedFrame | null, time: number, inferred: boolean, cause?: string): void {
+    const from = endpoint.state;
+    const rule = transition(from, event);
+    if (rule === undefined) {
+      if (frame !== null) {
+        this.finding('unexpected-segment', Severity.info, flow, endpoint.role, frame, time, `${endpoint.ip}:${endpoint.port} in ${from}: ${EVENT_CAUSE[event]} is unexpected there; its state is kept`, { state: from, event: EVENT_CAUSE[event] });
+      }
+      return;
+    }
+    const to = rule.to;
+    if (to === from) return;
+    endpoint.state = to;
+    endpoint.stateSince = time;
+    endpoint.stateInferred = inferred;
+    if (flow.closedFirstBy === null && (event === EndpointEvent.SEND_FIN || event === EndpointEvent.SEND_RST) && from !== TcpState.UNKNOWN) {
+      flow.closedFirstBy = endpoint.role;
+      flow.closeKind = event === EndpointEvent.SEND_FIN ? CloseKind.FIN : CloseKind.RST;
+    }
+    this.output.transition({
+      flowId: flow.id,
+      endpoint: endpoint.role,
+      tsNs: this.epochNs(time),
+      source: frame?.source ?? flow.lastSource,
+      frame: frame?.frame ?? null,
+      fromState: from,
+      toState: to,
+      cause: cause ?? rule.cause ?? EVENT_CAUSE[event],
+      inferred,
+    });
+    if (to === TcpState.TIME_WAIT) this.timeWaits.push({ flow, endpoint, since: time, expires: time + this.timeWaitNs });
+  }
+
+  private noteListener(flow: Flow, time: number): void {
+    const server = flow.server;
+    const key = `${server.ip}:${server.port}`;
+    if (!this.listeners.has(key)) this.listeners.set(key, { ip: server.ip, port: server.port, ipVersion: flow.ipVersion, firstNs: this.epochNs(time), flowId: flow.id });
+  }
+
+  // ---------------------------------------------------------------- timers and memory
+
+  private fireTimers(now: number): void {
+    const waits = this.timeWaits;
+    while (this.timeWaitHead < waits.length && waits[this.timeWaitHead].expires <= now) {
+      const { flow, endpoint, since, expires } = waits[this.timeWaitHead++];
+      if (flow.done || endpoint.state !== TcpState.TIME_WAIT || endpoint.stateSince !== since) continue;
+      this.apply(flow, endpoint, EndpointEvent.TIME_WAIT_EXPIRED, null, expires, true);
+      if (this.bothClosed(flow)) this.handOn(flow);
+    }
+    if (this.timeWaitHead > 4096 && this.timeWaitHead * 2 > waits.length) {
+      this.timeWaits = waits.slice(this.timeWaitHead);
+      this.timeWaitHead = 0;
+    }
+    const closing = this.closing;
+    while (this.closingHead < closing.length && closing[this.closingHead].due <= now) {
+      const { flow } = closing[this.closingHead++];
+      flow.closeQueued = false;
+      if (!flow.done && this.bothClosed(flow)) this.handOn(flow);
+    }
+    if (this.closingHead > 4096 && this.closingHead * 2 > closing.length) {
+      this.closing = closing.slice(this.closingHead);
+      this.closingHead = 0;
+    }
+  }
+
+  private bothClosed(flow: Flow): boolean {
+    const closed = (s: TcpState): boolean => s === TcpState.CLOSED || s === TcpState.UNKNOWN;
+    return closed(flow.client.state) && closed(flow.server.state);
+  }
+
+  private queueIfClosed(flow: Flow, time: number): void {
+    if (flow.closeQueued || !this.bothClosed(flow)) return;
+    flow.closeQueued = true;
+    this.closing.push({ flow, due: time + this.lingerNs });
+  }
+
+  /** Keeps at most `halfOpenLimit` unfinished handshakes: a SYN flood must not exhaust memory. */
+  private enforceHalfOpenLimit(frame: CapturedFrame, time: number): void {
+    while (this.openingCount > this.halfOpenLimit && this.openingHead < this.opening.length) {
+      const oldest = this.opening[this.openingHead++];
+      if (oldest.done || !oldest.opening) continue;
+      oldest.evicted = true;
+      this.stats.evictedHalfOpen++;
+      if (this.stats.evictedHalfOpen === 1) {
+        this.finding('half-open-evicted', Severity.warning, oldest, null, frame, time, `more than ${this.halfOpenLimit} handshakes were unfinished at once; the oldest are dropped from memory and end as evicted`, { limit: this.halfOpenLimit });
+      }
+      this.handOn(oldest);
+    }
+    if (this.openingHead > 4096 && this.openingHead * 2 > this.opening.length) {
+      this.opening = this.opening.slice(this.openingHead).filter((f) => f.opening && !f.done);
+      this.openingHead = 0;
+    }
+  }
+
+  // ---------------------------------------------------------------- findings
+
+  private reportPortReuse(previous: Flow, frame: CapturedFrame, time: number, instance: number): void {
+    const inTimeWait = previous.client.state === TcpState.TIME_WAIT || previous.server.state === TcpState.TIME_WAIT;
+    if (!inTimeWait) return;
+    this.finding('port-reuse', Severity.info, previous, null, frame, time, `a new connection (instance ${instance}) reuses ${previous.client.ip}:${previous.client.port} → ${previous.server.ip}:${previous.server.port} while the previous one is in TIME_WAIT`, { instance });
+  }
+
+  private finding(kind: string, severity: Severity, flow: Flow, endpoint: Role | null, frame: CapturedFrame, time: number, message: string, details: Record<string, string | number | boolean | null>): void {
+    this.output.finding({ kind, severity, flowId: flow.id, endpoint, host: null, port: null, tsNs: this.epochNs(time), source: frame.source, frame: frame.frame, message, details });
+  }
+}
