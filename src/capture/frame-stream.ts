@@ -4,10 +4,10 @@ import type { FrameReader } from './frame-reader.js';
 /**
  * Hands every frame of the readers to `visit`, merged in timestamp order as
  * mergecap does (ties keep input order), so rotated files read as one capture.
- * The frame passed to `visit` is only valid during the call.
+ * The frame passed to `visit` is only valid during the call; `visit` returns true to stop early.
  * A CaptureFormatError from any reader propagates after every earlier frame was visited.
  */
-export async function forEachFrame(readers: readonly FrameReader[], visit: (frame: CapturedFrame) => void): Promise<void> {
+export async function forEachFrame(readers: readonly FrameReader[], visit: (frame: CapturedFrame) => boolean | void): Promise<void> {
   if (readers.length === 1) return forEachFrameOfOne(readers[0], visit);
   const heads: Array<CapturedFrame | null> = await Promise.all(readers.map((reader) => nextFrame(reader)));
   for (;;) {
@@ -19,16 +19,16 @@ export async function forEachFrame(readers: readonly FrameReader[], visit: (fram
       if (best === null || head.tsSec < best.tsSec || (head.tsSec === best.tsSec && head.tsNsec < best.tsNsec)) earliest = i;
     }
     if (earliest < 0) return;
-    visit(heads[earliest] as CapturedFrame);
+    if (visit(heads[earliest] as CapturedFrame) === true) return;
     heads[earliest] = readers[earliest].nextSync() ?? (await nextFrame(readers[earliest]));
   }
 }
 
-async function forEachFrameOfOne(reader: FrameReader, visit: (frame: CapturedFrame) => void): Promise<void> {
+async function forEachFrameOfOne(reader: FrameReader, visit: (frame: CapturedFrame) => boolean | void): Promise<void> {
   for (;;) {
     let frame = reader.nextSync();
     while (frame !== null) {
-      visit(frame);
+      if (visit(frame) === true) return;
       frame = reader.nextSync();
     }
     if (!(await reader.refill())) return;

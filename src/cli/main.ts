@@ -5,6 +5,8 @@ import { NotAFlowstateDatabaseError } from '../store/database-reader.js';
 import { CliError, ExitCode } from './cli-error.js';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerQuery } from './commands/query.js';
+import { registerNetstat } from './commands/netstat.js';
+import { registerFlow } from './commands/flow.js';
 import { detectTerminal } from './terminal.js';
 import { VERSION } from '../version.js';
 
@@ -23,6 +25,8 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
     .configureOutput({ writeErr: (text) => process.stderr.write(text), writeOut: (text) => process.stdout.write(text) });
   registerAnalyze(program, terminal, setExit);
   registerQuery(program, terminal, setExit);
+  registerNetstat(program, terminal, setExit);
+  registerFlow(program, terminal, setExit);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;

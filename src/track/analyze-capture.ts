@@ -34,6 +34,10 @@ export interface AnalyzeCaptureOptions extends TrackerOptions {
   onProgress?: (progress: AnalysisProgress) => void;
   /** Standard input, for the path "-". */
   stdin?: NodeJS.ReadableStream;
+  /** Stop before the first frame later than this (integer ns since the epoch); flows still open are handed on as they are then. */
+  untilNs?: bigint;
+  /** Called instead of handing on the flows still open at the end: what a snapshot needs. */
+  onEnd?: (tracker: Tracker) => void;
 }
 
 export interface CaptureAnalysis {
@@ -71,10 +75,13 @@ export async function analyzeCapture(paths: readonly string[], output: TrackerOu
   const lastNanos = new Array<number>(paths.length).fill(0);
   const segment = decoder.segment;
   const onProgress = options.onProgress;
+  const untilSecond = options.untilNs === undefined ? Infinity : Number(options.untilNs / 1_000_000_000n);
+  const untilNanos = options.untilNs === undefined ? 0 : Number(options.untilNs % 1_000_000_000n);
   let packets = 0;
   let error: CaptureFormatError | undefined;
   try {
     await forEachFrame(readers, (frame) => {
+      if (frame.tsSec > untilSecond || (frame.tsSec === untilSecond && frame.tsNsec > untilNanos)) return true;
       const source = frame.source;
       if (firstSecond[source] < 0 || frame.tsSec < firstSecond[source] || (frame.tsSec === firstSecond[source] && frame.tsNsec < firstNanos[source])) {
         firstSecond[source] = frame.tsSec;
@@ -89,6 +96,7 @@ export async function analyzeCapture(paths: readonly string[], output: TrackerOu
         tracker.track(frame, segment);
       }
       if (onProgress !== undefined && ++packets % PROGRESS_EVERY === 0) onProgress(progressOf(readers, packets));
+      return false;
     });
   } catch (caught) {
     if (!(caught instanceof CaptureFormatError)) throw caught;
@@ -96,7 +104,9 @@ export async function analyzeCapture(paths: readonly string[], output: TrackerOu
   } finally {
     await Promise.all(readers.map((r) => r.close()));
   }
-  tracker.finish();
+  if (options.untilNs !== undefined) tracker.advanceTo(options.untilNs);
+  if (options.onEnd) options.onEnd(tracker);
+  else tracker.finish();
   onProgress?.(progressOf(readers, decoder.stats.packets));
   const ns = (second: number, nanos: number): bigint | null => (second < 0 ? null : BigInt(second) * 1_000_000_000n + BigInt(nanos));
   return {

@@ -34,7 +34,11 @@ export interface TrackerOptions {
   halfOpenLimit?: number;
   /** How long a closed connection stays to absorb late segments before it is handed on. */
   closedLingerSeconds?: number;
+  /** Called after every segment with both endpoints' states after it (the flow ladder uses it). */
+  onSegment?: SegmentObserver;
 }
+
+export type SegmentObserver = (flowId: number, fromClient: boolean, segment: TcpSegment, frame: CapturedFrame, clientState: TcpState, serverState: TcpState) => void;
 
 export const DEFAULT_TIME_WAIT_SECONDS = 60;
 export const DEFAULT_HALF_OPEN_LIMIT = 100_000;
@@ -72,6 +76,7 @@ export class Tracker {
   private readonly timeWaitNs: number;
   private readonly lingerNs: number;
   private readonly halfOpenLimit: number;
+  private readonly onSegment: SegmentObserver | undefined;
   private timeWaits: TimeWaitEntry[] = [];
   private timeWaitHead = 0;
   private closing: CloseEntry[] = [];
@@ -94,6 +99,7 @@ export class Tracker {
     this.timeWaitNs = (options.timeWaitSeconds ?? DEFAULT_TIME_WAIT_SECONDS) * NS_PER_SECOND;
     this.lingerNs = (options.closedLingerSeconds ?? DEFAULT_CLOSED_LINGER_SECONDS) * NS_PER_SECOND;
     this.halfOpenLimit = options.halfOpenLimit ?? DEFAULT_HALF_OPEN_LIMIT;
+    this.onSegment = options.onSegment;
   }
 
   /** Integer nanoseconds since the Unix epoch of a tracker time. */
@@ -128,7 +134,31 @@ export class Tracker {
       }
     }
     if (flow === undefined) flow = this.createFlow(segment, forward, frame, time, instance);
-    this.process(flow, segment, forward === flow.clientIsFirst, frame, time);
+    const fromClient = forward === flow.clientIsFirst;
+    this.process(flow, segment, fromClient, frame, time);
+    this.onSegment?.(flow.id, fromClient, segment, frame, flow.client.state, flow.server.state);
+  }
+
+  /** Lets capture time run on to `epochNs` (timers fire) without a packet. */
+  advanceTo(epochNs: bigint): void {
+    if (this.baseSecond < 0) return;
+    const time = Number(epochNs - BigInt(this.baseSecond) * 1_000_000_000n);
+    if (time > this.now) {
+      this.now = time;
+      this.fireTimers(time);
+    }
+  }
+
+  /** Every endpoint of the flows in memory now, with its state and unacknowledged bytes (netstat's Send-Q). */
+  snapshot(): Array<{ flowId: number; role: Role; state: TcpState; unackedBytes: number }> {
+    const out: Array<{ flowId: number; role: Role; state: TcpState; unackedBytes: number }> = [];
+    for (const flow of this.slots) {
+      if (flow === undefined || flow.done) continue;
+      for (const [endpoint, peer] of [[flow.client, flow.server], [flow.server, flow.client]] as const) {
+        out.push({ flowId: flow.id, role: endpoint.role, state: endpoint.state, unackedBytes: unacked(endpoint, peer) });
+      }
+    }
+    return out;
   }
 
   /** Ends the capture: timers run up to the last packet's time, every remaining flow is handed on. */
@@ -244,7 +274,7 @@ export class Tracker {
       packets: e.packets,
       bytes: e.bytes,
       ipBytes: e.ipBytes,
-      unackedBytes: e.sentAnything && peer.ackedAnything && seqGt(e.nextSeq, peer.highestAck) ? (e.nextSeq - peer.highestAck) >>> 0 : 0,
+      unackedBytes: unacked(e, peer),
       retransmissions: e.retransmissions,
       missedBytes: e.missedBytes,
       windowScale: e.windowScale,
@@ -461,4 +491,9 @@ export class Tracker {
   private finding(kind: string, severity: Severity, flow: Flow, endpoint: Role | null, frame: CapturedFrame, time: number, message: string, details: Record<string, string | number | boolean | null>): void {
     this.output.finding({ kind, severity, flowId: flow.id, endpoint, host: null, port: null, tsNs: this.epochNs(time), source: frame.source, frame: frame.frame, message, details });
   }
+}
+
+/** Sequence space an endpoint sent that its peer has not acknowledged. */
+function unacked(endpoint: Endpoint, peer: Endpoint): number {
+  return endpoint.sentAnything && peer.ackedAnything && seqGt(endpoint.nextSeq, peer.highestAck) ? (endpoint.nextSeq - peer.highestAck) >>> 0 : 0;
 }

@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+import { formatTable, toJson } from '../../report/format-table.js';
+import { compareNetstat, netstatJson, netstatSummary, netstatTable } from '../../report/netstat-view.js';
+import { netstatAt } from '../../store/netstat-query.js';
+import { TcpState } from '../../tcp/tcp-state.js';
+import { CliError, ExitCode } from '../cli-error.js';
+import { openResults } from '../open-results.js';
+import { parseTime } from '../parse-time.js';
+import type { Terminal } from '../terminal.js';
+import { sendQueuesAt } from '../send-queues.js';
+
+interface NetstatOptions {
+  db?: string;
+  at?: string;
+  host?: string;
+  port?: string;
+  state?: string;
+  all?: boolean;
+  summary?: boolean;
+  json?: boolean;
+}
+
+/** Accepts netstat's and ss's spellings: "close-wait", "CLOSE_WAIT", "ESTAB", "FIN-WAIT-1". */
+export function parseState(text: string): TcpState {
+  const normal = text.trim().toUpperCase().replace(/-/g, '_');
+  const aliases: Record<string, TcpState> = { ESTAB: TcpState.ESTABLISHED, FIN_WAIT_1: TcpState.FIN_WAIT1, FIN_WAIT_2: TcpState.FIN_WAIT2, SYN_RECEIVED: TcpState.SYN_RECV, CLOSE: TcpState.CLOSED };
+  const state = aliases[normal] ?? (Object.values(TcpState) as string[]).find((s) => s === normal);
+  if (state === undefined) throw new CliError(`--state takes one of ${Object.values(TcpState).join(', ')}, not "${text}"`, ExitCode.usage);
+  return state as TcpState;
+}
+
+export function registerNetstat(program: Command, terminal: Terminal, setExit: (code: ExitCode) => void): void {
+  program
+    .command('netstat')
+    .description('what `netstat -tan` would have shown at a moment (default: the end of the capture), for every observed host')
+    .argument('[input]', 'database or capture', 'flowstate.db')
+    .option('--at <time>', 'ISO-8601, epoch seconds, or an offset from the capture start such as +12.5s')
+    .option('--host <ip>', "one host's view: endpoints whose local address is this IP")
+    .option('--port <n>', 'only endpoints whose local port is this')
+    .option('--state <state>', 'only this state (CLOSE_WAIT, close-wait, ESTAB…)')
+    .option('--all', 'include CLOSED endpoints')
+    .option('--summary', 'count per state, as netstat -n | awk … prints it')
+    .option('--json', 'JSON: an array of {proto, local, remote, state, flow, inferred}')
+    .addHelpText('after', '\nExamples:\n  flowstate netstat leak.db --summary\n  flowstate netstat capture.pcap --at +12.5s --host 10.0.0.5 --state CLOSE_WAIT --json')
+    .action(async (input: string, options: NetstatOptions) => {
+      const port = options.port === undefined ? undefined : Number(options.port);
+      if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new CliError(`--port takes a port number, not "${options.port}"`, ExitCode.usage);
+      const state = options.state === undefined ? undefined : parseState(options.state);
+      const results = await openResults(input);
+      try {
+        const span = results.reader.span();
+        const atNs = options.at === undefined ? span.last_ns ?? 0n : parseTime(options.at, span.first_ns);
+        const atEnd = span.last_ns === null || atNs >= span.last_ns;
+        const sendQueues = atEnd ? undefined : await sendQueuesAt(results.reader, atNs);
+        let entries = netstatAt(results.reader, { atNs, all: options.all, sendQueues });
+        if (options.host !== undefined) {
+          const host = options.host.replace(/^\[|\]$/g, '');
+          entries = entries.filter((e) => e.local.replace(/^\[/, '').startsWith(`${host}${e.local.startsWith('[') ? ']' : ''}:`));
+        }
+        if (port !== undefined) entries = entries.filter((e) => e.local.endsWith(`:${port}`));
+        if (state !== undefined) entries = entries.filter((e) => e.state === state);
+        entries.sort(compareNetstat);
+        if (options.summary) {
+          const counts = netstatSummary(entries);
+          process.stdout.write(options.json ? `${toJson(Object.fromEntries(counts), 2)}\n` : `${counts.length > 0 ? formatTable(['State', 'Count'], counts) : 'no endpoints'}\n`);
+        } else if (options.json) {
+          process.stdout.write(`${netstatJson(entries)}\n`);
+        } else {
+          process.stdout.write(entries.length > 0 ? `${netstatTable(entries, terminal.colour)}\n` : 'no endpoints in those states at that time\n');
+        }
+        setExit(ExitCode.ok);
+      } finally {
+        results.close();
+      }
+    });
+}

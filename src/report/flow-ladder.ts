@@ -1,0 +1,84 @@
+import type { FindingRow, FlowRow, TransitionRow } from '../store/database-reader.js';
+import type { TcpState } from '../tcp/tcp-state.js';
+import { formatEndpoint } from '../decode/format-address.js';
+import { formatTable } from './format-table.js';
+import { formatOffset, formatTimestamp } from './format-time.js';
+
+/** One captured segment of a flow with both endpoints' states after it. */
+export interface LadderStep {
+  tsNs: bigint;
+  captureId: number;
+  frame: number;
+  fromClient: boolean;
+  flags: string;
+  /** Relative to the sender's initial sequence number (the receiver's for ack). */
+  relativeSeq: number;
+  relativeAck: number | null;
+  length: number;
+  window: number;
+  clientState: TcpState;
+  serverState: TcpState;
+}
+
+const FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
+  [0x002, 'SYN'], [0x001, 'FIN'], [0x004, 'RST'], [0x008, 'PSH'], [0x010, 'ACK'], [0x020, 'URG'], [0x040, 'ECE'], [0x080, 'CWR'], [0x100, 'AE'],
+];
+
+/** "SYN,ACK" from the flags field. */
+export function flagNames(flags: number): string {
+  return FLAG_NAMES.filter(([bit]) => flags & bit).map(([, name]) => name).join(',') || '-';
+}
+
+function header(flow: FlowRow): string[] {
+  const client = formatEndpoint(flow.client_ip, flow.client_port);
+  const server = formatEndpoint(flow.server_ip, flow.server_port);
+  const lines = [
+    `flow ${flow.id}: ${client} → ${server} (IPv${flow.ip_version}${flow.instance > 1 ? `, instance ${flow.instance} on this 4-tuple` : ''})`,
+    `  ${formatTimestamp(flow.first_ns)} … ${formatTimestamp(flow.last_ns)}, frames ${flow.first_frame}–${flow.last_frame}`,
+    `  client ${flow.client_packets} packets ${flow.client_bytes} bytes, ends ${flow.client_state}${flow.client_state_inferred ? ' (inferred)' : ''}; ` +
+      `server ${flow.server_packets} packets ${flow.server_bytes} bytes, ends ${flow.server_state}${flow.server_state_inferred ? ' (inferred)' : ''}`,
+  ];
+  const notes: string[] = [];
+  if (flow.roles_guessed) notes.push('roles guessed from the ports (no SYN seen)');
+  if (flow.closed_first_by) notes.push(`${flow.closed_first_by} closed first with ${flow.close_kind}`);
+  if (flow.conn_state) notes.push(`Zeek conn_state ${flow.conn_state}, history ${flow.history}`);
+  if (notes.length > 0) lines.push(`  ${notes.join('; ')}`);
+  return lines;
+}
+
+/** The connection as a ladder: every segment, the states after it, findings at their frame. */
+export function formatLadder(flow: FlowRow, steps: readonly LadderStep[], findings: readonly FindingRow[]): string {
+  const byFrame = new Map<string, string[]>();
+  for (const f of findings) {
+    if (f.frame === null) continue;
+    const key = `${f.capture_id}:${f.frame}`;
+    byFrame.set(key, [...(byFrame.get(key) ?? []), `${f.kind}`]);
+  }
+  const rows = steps.map((s) => [
+    formatTimestamp(s.tsNs).slice(11, 29),
+    formatOffset(s.tsNs - flow.first_ns),
+    s.frame,
+    s.fromClient ? 'client → server' : 'client ← server',
+    s.flags,
+    s.relativeSeq,
+    s.relativeAck === null ? '' : s.relativeAck,
+    s.length,
+    s.window,
+    s.clientState,
+    s.serverState,
+    (byFrame.get(`${s.captureId}:${s.frame}`) ?? []).join(', '),
+  ]);
+  const table = formatTable(['time (UTC)', 'relative', 'frame', 'direction', 'flags', 'seq', 'ack', 'len', 'win', 'client', 'server', 'findings'], rows, {
+    rightAligned: new Set([2, 5, 6, 7, 8]),
+  });
+  const unframed = findings.filter((f) => f.frame === null).map((f) => `  ${f.severity} ${f.kind}: ${f.message}`);
+  return [...header(flow), '', table, ...(unframed.length > 0 ? ['', ...unframed] : [])].join('\n');
+}
+
+/** Without the capture, the timeline is the recorded transitions. */
+export function formatTransitionTimeline(flow: FlowRow, transitions: readonly TransitionRow[], findings: readonly FindingRow[], why: string): string {
+  const rows = transitions.map((t) => [formatTimestamp(t.ts_ns).slice(11, 29), formatOffset(t.ts_ns - flow.first_ns), t.frame ?? '', t.endpoint, `${t.from_state} → ${t.to_state}`, t.cause, t.inferred ? 'inferred' : '']);
+  const table = formatTable(['time (UTC)', 'relative', 'frame', 'endpoint', 'transition', 'cause', ''], rows, { rightAligned: new Set([2]) });
+  const notes = findings.map((f) => `  ${f.severity} ${f.kind}${f.frame !== null ? ` (frame ${f.frame})` : ''}: ${f.message}`);
+  return [...header(flow), `  (${why}: showing the recorded transitions, not every segment)`, '', table, ...(notes.length > 0 ? ['', ...notes] : [])].join('\n');
+}

@@ -1,0 +1,34 @@
+import type { NetstatEntry } from '../store/netstat-query.js';
+import { TcpState } from '../tcp/tcp-state.js';
+import { formatTable, toJson } from './format-table.js';
+
+/** The netstat JSON contract (product.md): exactly these keys, in this order. */
+export function netstatJson(entries: readonly NetstatEntry[]): string {
+  return toJson(
+    entries.map((e) => ({ proto: e.proto, local: e.local, remote: e.remote, state: e.state, flow: e.flow, inferred: e.inferred })),
+    2,
+  );
+}
+
+/** `netstat -tan` columns, plus the flow id and whether the state is inferred. */
+export function netstatTable(entries: readonly NetstatEntry[], useColour = false): string {
+  const rows = entries.map((e) => [e.proto, '-', e.sendQ === null ? '-' : String(e.sendQ), e.local, e.remote, e.state, String(e.flow), e.inferred ? 'inferred' : '']);
+  return formatTable(['Proto', 'Recv-Q', 'Send-Q', 'Local Address', 'Foreign Address', 'State', 'Flow', ''], rows, {
+    rightAligned: new Set([1, 2, 6]),
+    useColour,
+    colour: (_row, column, value) => (column === 5 && (value === 'CLOSE_WAIT' || value === 'UNKNOWN') ? '\u001b[33m' : undefined),
+  });
+}
+
+/** Count per state, as `netstat -n | awk '/^tcp/ {++S[$NF]} END {for(a in S) print a, S[a]}'` prints it. */
+export function netstatSummary(entries: readonly NetstatEntry[]): Array<[TcpState, number]> {
+  const counts = new Map<TcpState, number>();
+  for (const e of entries) counts.set(e.state, (counts.get(e.state) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+}
+
+/** Netstat order: listeners first, then by local address and port, then remote. */
+export function compareNetstat(a: NetstatEntry, b: NetstatEntry): number {
+  const listen = Number(b.state === TcpState.LISTEN) - Number(a.state === TcpState.LISTEN);
+  return listen || a.local.localeCompare(b.local, 'en', { numeric: true }) || a.remote.localeCompare(b.remote, 'en', { numeric: true }) || a.flow - b.flow;
+}
