@@ -1,3 +1,4 @@
+import { u32be, u32le } from './bytes.js';
 import { CapturedFrame } from './captured-frame.js';
 import { CaptureFormatError } from './capture-format-error.js';
 import { CaptureFormat, type CaptureWarning, type FrameReader } from './frame-reader.js';
@@ -97,7 +98,7 @@ export class PcapReader implements FrameReader {
     const bytes = input.bytes;
     const at = input.position;
     const le = this.littleEndian;
-    const capturedLength = le ? bytes.readUInt32LE(at + 8) : bytes.readUInt32BE(at + 8);
+    const capturedLength = le ? u32le(bytes, at + 8) : u32be(bytes, at + 8);
     if (capturedLength > this.maxRecordLength) {
       throw new CaptureFormatError(
         this.path,
@@ -112,8 +113,8 @@ export class PcapReader implements FrameReader {
       return null;
     }
     const frame = this.frame;
-    let seconds = le ? bytes.readUInt32LE(at) : bytes.readUInt32BE(at);
-    let fraction = le ? bytes.readUInt32LE(at + 4) : bytes.readUInt32BE(at + 4);
+    let seconds = le ? u32le(bytes, at) : u32be(bytes, at);
+    let fraction = le ? u32le(bytes, at + 4) : u32be(bytes, at + 4);
     if (!this.nanoseconds) fraction *= 1000;
     if (fraction >= 1_000_000_000) {
       // Some writers carry whole seconds in the fraction; keep the instant, normalise the form.
@@ -125,7 +126,7 @@ export class PcapReader implements FrameReader {
     frame.tsSec = seconds;
     frame.tsNsec = fraction;
     frame.capturedLength = capturedLength;
-    frame.originalLength = le ? bytes.readUInt32LE(at + 12) : bytes.readUInt32BE(at + 12);
+    frame.originalLength = le ? u32le(bytes, at + 12) : u32be(bytes, at + 12);
     frame.data = bytes;
     frame.dataOffset = at + headerLength;
     input.position = at + recordLength;

@@ -1,7 +1,8 @@
 import type { CapturedFrame } from '../capture/captured-frame.js';
+import { u32be } from '../capture/bytes.js';
 import { DecodeIssue, DecodeStats } from './decode-stats.js';
 import { LinkType } from './link-types.js';
-import { MAX_SACK_BLOCKS, TcpSegment } from './tcp-segment.js';
+import { MAX_SACK_BLOCKS, MAX_UNKNOWN_OPTIONS, TcpSegment } from './tcp-segment.js';
 
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
@@ -186,7 +187,7 @@ export class PacketDecoder {
   private bsdLoopback(data: Buffer, at: number, networkOrder: boolean): boolean {
     if (at + 4 > this.end) return this.issue(DecodeIssue.linkHeaderTruncated);
     // DLT_NULL's family is in the writer's byte order; AF_INET6 differs per OS (10, 24, 28, 30).
-    const family = networkOrder || data[at] === 0 ? data.readUInt32BE(at) : data.readUInt32LE(at);
+    const family = networkOrder || data[at] === 0 ? u32be(data, at) : data.readUInt32LE(at);
     if (family === 2) return this.ipv4(data, at + 4);
     if (family === 10 || family === 24 || family === 28 || family === 30) return this.ipv6(data, at + 4);
     return this.notIp();
@@ -251,8 +252,8 @@ export class PacketDecoder {
     }
     const segment = this.segment;
     segment.ipVersion = 4;
-    segment.src0 = data.readUInt32BE(at + 12);
-    segment.dst0 = data.readUInt32BE(at + 16);
+    segment.src0 = u32be(data, at + 12);
+    segment.dst0 = u32be(data, at + 16);
     segment.src1 = segment.src2 = segment.src3 = 0;
     segment.dst1 = segment.dst2 = segment.dst3 = 0;
     segment.ttl = data[at + 8];
@@ -314,14 +315,14 @@ export class PacketDecoder {
     if (payloadEnd < header) return this.issue(DecodeIssue.ipv6PayloadLength);
     const segment = this.segment;
     segment.ipVersion = 6;
-    segment.src0 = data.readUInt32BE(at + 8);
-    segment.src1 = data.readUInt32BE(at + 12);
-    segment.src2 = data.readUInt32BE(at + 16);
-    segment.src3 = data.readUInt32BE(at + 20);
-    segment.dst0 = data.readUInt32BE(at + 24);
-    segment.dst1 = data.readUInt32BE(at + 28);
-    segment.dst2 = data.readUInt32BE(at + 32);
-    segment.dst3 = data.readUInt32BE(at + 36);
+    segment.src0 = u32be(data, at + 8);
+    segment.src1 = u32be(data, at + 12);
+    segment.src2 = u32be(data, at + 16);
+    segment.src3 = u32be(data, at + 20);
+    segment.dst0 = u32be(data, at + 24);
+    segment.dst1 = u32be(data, at + 28);
+    segment.dst2 = u32be(data, at + 32);
+    segment.dst3 = u32be(data, at + 36);
     segment.ttl = data[at + 7];
     segment.ipLength = payloadEnd - at;
     return this.tcp(data, header, payloadEnd - header);
@@ -337,8 +338,8 @@ export class PacketDecoder {
     const segment = this.segment;
     segment.srcPort = (data[at] << 8) | data[at + 1];
     segment.dstPort = (data[at + 2] << 8) | data[at + 3];
-    segment.seq = data.readUInt32BE(at + 4);
-    segment.ack = data.readUInt32BE(at + 8);
+    segment.seq = u32be(data, at + 4);
+    segment.ack = u32be(data, at + 8);
     segment.flags = ((data[at + 12] & 0x0f) << 8) | data[at + 13];
     segment.window = (data[at + 14] << 8) | data[at + 15];
     segment.checksum = (data[at + 16] << 8) | data[at + 17];
@@ -360,7 +361,7 @@ export class PacketDecoder {
     segment.sackBlockCount = 0;
     segment.hasTimestamp = false;
     segment.fastOpenCookieLength = -1;
-    segment.unknownOptionKinds.length = 0;
+    segment.unknownOptionCount = 0;
     segment.optionsTruncated = cut;
     while (at < end) {
       const kind = data[at];
@@ -385,8 +386,8 @@ export class PacketDecoder {
         case 5: {
           const blocks = Math.min(MAX_SACK_BLOCKS, (length - 2) >> 3);
           for (let i = 0; i < blocks; i++) {
-            segment.sackBlocks[i * 2] = data.readUInt32BE(at + 2 + i * 8);
-            segment.sackBlocks[i * 2 + 1] = data.readUInt32BE(at + 6 + i * 8);
+            segment.sackBlocks[i * 2] = u32be(data, at + 2 + i * 8);
+            segment.sackBlocks[i * 2 + 1] = u32be(data, at + 6 + i * 8);
           }
           segment.sackBlockCount = blocks;
           break;
@@ -394,15 +395,15 @@ export class PacketDecoder {
         case 8:
           if (length === 10) {
             segment.hasTimestamp = true;
-            segment.tsVal = data.readUInt32BE(at + 2);
-            segment.tsEcr = data.readUInt32BE(at + 6);
+            segment.tsVal = u32be(data, at + 2);
+            segment.tsEcr = u32be(data, at + 6);
           }
           break;
         case 34:
           segment.fastOpenCookieLength = length - 2;
           break;
         default:
-          segment.unknownOptionKinds.push(kind);
+          if (segment.unknownOptionCount < MAX_UNKNOWN_OPTIONS) segment.unknownOptionKinds[segment.unknownOptionCount++] = kind;
       }
       at += length;
     }
@@ -420,7 +421,7 @@ function findJumboLength(data: Buffer, at: number, end: number): number {
     }
     if (at + 2 > end) return 0;
     const length = data[at + 1];
-    if (type === IPV6_JUMBO_OPTION && length === 4 && at + 6 <= end) return data.readUInt32BE(at + 2);
+    if (type === IPV6_JUMBO_OPTION && length === 4 && at + 6 <= end) return u32be(data, at + 2);
     at += 2 + length;
   }
   return 0;

@@ -14,6 +14,8 @@ export const TcpFlag = {
 export type TcpFlag = (typeof TcpFlag)[keyof typeof TcpFlag];
 
 export const MAX_SACK_BLOCKS = 4;
+/** A 60-byte header has room for at most 20 two-byte options. */
+export const MAX_UNKNOWN_OPTIONS = 20;
 
 /**
  * One decoded TCP segment. The decoder reuses a single instance (no allocation per
@@ -66,8 +68,9 @@ export class TcpSegment {
   tsEcr = 0;
   /** TCP Fast Open cookie length (0 for a cookie request), -1 where absent. */
   fastOpenCookieLength = -1;
-  /** Option kinds we do not interpret, in order of appearance. */
-  readonly unknownOptionKinds: number[] = [];
+  /** Option kinds we do not interpret, in order of appearance: the first `unknownOptionCount` entries. */
+  readonly unknownOptionKinds = new Uint8Array(MAX_UNKNOWN_OPTIONS);
+  unknownOptionCount = 0;
   /** The options area was cut by the snap length or ran past the header. */
   optionsTruncated = false;
 

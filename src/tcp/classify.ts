@@ -28,8 +28,8 @@ export interface EndpointFacts {
   /** Whether this endpoint sent an ACK, and the highest ACK value it sent. */
   ackedAnything: boolean;
   highestAck: Seq;
-  /** Last advertised window, already scaled. */
-  window: number;
+  /** Last advertised window in bytes (scaled). */
+  readonly window: number;
 }
 
 /** Events as bits, applied in this order: an RST first and alone, the opening, ACKs, then the FIN. */

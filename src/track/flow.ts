@@ -21,8 +21,9 @@ export class Endpoint implements EndpointFacts {
   nextSeq: Seq = seq(0);
   ackedAnything = false;
   highestAck: Seq = seq(0);
-  window = 0;
+  /** Window field as last sent, and the shift that scales it (RFC 7323). */
   rawWindow = 0;
+  windowShift = 0;
   /** Window scale announced in this endpoint's SYN, -1 for none or unseen. */
   windowScale = -1;
   packets = 0;
@@ -31,6 +32,11 @@ export class Endpoint implements EndpointFacts {
   retransmissions = 0;
   /** Sequence space of this endpoint that the peer acknowledged but the capture never showed. */
   missedBytes = 0;
+
+  /** Last advertised window in bytes. */
+  get window(): number {
+    return this.rawWindow * 2 ** this.windowShift;
+  }
 
   constructor(
     readonly role: Role,

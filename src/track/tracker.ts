@@ -245,8 +245,7 @@ export class Tracker {
     if ((segment.flags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST)) !== TcpFlag.SYN) return false;
     const sender = fromClient ? flow.client : flow.server;
     if (sender.synSent && sender.iss === segment.seq) return false; // a retransmitted SYN
-    const finished = (s: TcpState): boolean => s === TcpState.CLOSED || s === TcpState.TIME_WAIT || s === TcpState.UNKNOWN;
-    if (finished(flow.client.state) && finished(flow.server.state)) return true;
+    if (isFinished(flow.client.state) && isFinished(flow.server.state)) return true;
     // A new connect() from the same port after an attempt nobody answered.
     return fromClient && flow.client.state === TcpState.SYN_SENT && !SYNCHRONIZED.has(flow.server.state) && flow.server.state !== TcpState.SYN_RECV;
   }
@@ -356,9 +355,8 @@ export class Tracker {
     }
     if (!(flags & TcpFlag.RST)) {
       sender.rawWindow = segment.window;
-      if (flags & TcpFlag.SYN) sender.window = segment.window;
-      else if (flow.scalingUnknown) sender.window = segment.window << MAX_WINDOW_SHIFT;
-      else sender.window = flow.windowScaling ? segment.window * 2 ** Math.max(sender.windowScale, 0) : segment.window;
+      // A SYN's window is never scaled; without the handshake the scale is unknown, so assume the largest.
+      sender.windowShift = flags & TcpFlag.SYN ? 0 : flow.scalingUnknown ? MAX_WINDOW_SHIFT : flow.windowScaling ? sender.windowScale : 0;
     }
 
     if (receiveEvents & ~EventBit.RST_IGNORED) this.applyAll(flow, receiver, receiveEvents, frame, time, inferred);
@@ -383,7 +381,10 @@ export class Tracker {
   }
 
   private applyAll(flow: Flow, endpoint: Endpoint, events: number, frame: CapturedFrame, time: number, inferred: boolean): void {
-    for (const [bit, event] of EVENT_ORDER) if (events & bit) this.apply(flow, endpoint, event, frame, time, inferred);
+    for (let i = 0; i < EVENT_ORDER.length; i++) {
+      const entry = EVENT_ORDER[i];
+      if (events & entry[0]) this.apply(flow, endpoint, entry[1], frame, time, inferred);
+    }
   }
 
   /** The one place an endpoint's state changes: looks the event up and records the transition. */
@@ -452,8 +453,7 @@ export class Tracker {
   }
 
   private bothClosed(flow: Flow): boolean {
-    const closed = (s: TcpState): boolean => s === TcpState.CLOSED || s === TcpState.UNKNOWN;
-    return closed(flow.client.state) && closed(flow.server.state);
+    return isGone(flow.client.state) && isGone(flow.server.state);
   }
 
   private queueIfClosed(flow: Flow, time: number): void {
@@ -496,4 +496,14 @@ export class Tracker {
 /** Sequence space an endpoint sent that its peer has not acknowledged. */
 function unacked(endpoint: Endpoint, peer: Endpoint): number {
   return endpoint.sentAnything && peer.ackedAnything && seqGt(endpoint.nextSeq, peer.highestAck) ? (endpoint.nextSeq - peer.highestAck) >>> 0 : 0;
+}
+
+/** No connection left at this endpoint (or none ever shown). */
+function isGone(state: TcpState): boolean {
+  return state === TcpState.CLOSED || state === TcpState.UNKNOWN;
+}
+
+/** Done with this connection: a new SYN on its 4-tuple starts another. */
+function isFinished(state: TcpState): boolean {
+  return state === TcpState.CLOSED || state === TcpState.TIME_WAIT || state === TcpState.UNKNOWN;
 }
