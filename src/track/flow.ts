@@ -2,6 +2,19 @@ import type { EndpointFacts } from '../tcp/classify.js';
 import { type Seq, seq } from '../tcp/seq.js';
 import { TcpState } from '../tcp/tcp-state.js';
 import type { CloseKind, Role } from './records.js';
+import { ZeekConnObserver } from './zeek-conn.js';
+
+/** A stay in a state, with the frame that began it; `until` is -1 while it lasts. */
+export interface StateVisit {
+  state: TcpState;
+  since: number;
+  until: number;
+  source: number;
+  frame: number;
+}
+
+/** States whose duration findings depend on. */
+export const TIMED_STATES: ReadonlySet<TcpState> = new Set([TcpState.CLOSE_WAIT, TcpState.FIN_WAIT2, TcpState.CLOSING, TcpState.SYN_RECV, TcpState.TIME_WAIT]);
 
 /** One side of a connection: its state and what the wire showed of its sequence space. */
 export class Endpoint implements EndpointFacts {
@@ -33,6 +46,28 @@ export class Endpoint implements EndpointFacts {
   /** Sequence space of this endpoint that the peer acknowledged but the capture never showed. */
   missedBytes = 0;
 
+  // Evidence for the detectors (findings-catalogue.ts).
+  /** Retransmissions since the peer last sent anything: a dead peer shows as a long run. */
+  unansweredRetransmissions = 0;
+  firstUnansweredFrame = 0;
+  /** Keepalive probes sent, and how the peer answered (an ACK: alive; an RST: restarted; nothing: gone). */
+  keepaliveProbes = 0;
+  keepaliveAcked = 0;
+  keepaliveReset = 0;
+  keepalivePending = false;
+  keepaliveFirstFrame = 0;
+  /** Zero-window episodes this endpoint advertised (since: tracker time, -1 when the window is open). */
+  zeroWindowSince = -1;
+  zeroWindowNs = 0;
+  zeroWindowEpisodes = 0;
+  zeroWindowFirstFrame = 0;
+  /** Probes the peer sent into this endpoint's zero window. */
+  persistProbes = 0;
+  /** Bytes in flight either way when this endpoint sent its RST, lost with the abort; -1 when it sent none. */
+  rstLostBytes = -1;
+  /** Visits to the states detectors time; null until the first. */
+  visits: StateVisit[] | null = null;
+
   /** Last advertised window in bytes. */
   get window(): number {
     return this.rawWindow * 2 ** this.windowShift;
@@ -53,7 +88,11 @@ export class Flow {
   /** Index into the tracker's flow slots (the flow table's value). */
   slot = -1;
   rolesGuessed = false;
+  /** The first captured segment came from the client (otherwise Zeek would flip the roles: '^'). */
+  firstFromClient = true;
   midstream = false;
+  /** Zeek's conn_state and history, fed every segment. */
+  readonly zeek = new ZeekConnObserver();
   /** Window scaling is in force: both SYNs carried the option (RFC 7323 §2.2). */
   windowScaling = false;
   /** Neither SYN seen, so scaling is unknown; RST checks stay lenient. */

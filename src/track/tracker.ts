@@ -20,12 +20,14 @@ import { formatDestination, formatSource } from '../decode/format-address.js';
 import { TcpFlag, type TcpSegment } from '../decode/tcp-segment.js';
 import { EVENT_ORDER, EventBit, classifyReceive, classifySend, finSeqOf, segmentLength } from '../tcp/classify.js';
 import { EVENT_CAUSE, EndpointEvent } from '../tcp/endpoint-event.js';
-import { seq, seqAdd, seqGe, seqGt } from '../tcp/seq.js';
+import { type Seq, seq, seqAdd, seqGe, seqGt } from '../tcp/seq.js';
 import { SYNCHRONIZED, TcpState } from '../tcp/tcp-state.js';
 import { transition } from '../tcp/transition-table.js';
-import { Endpoint, Flow } from './flow.js';
+import { Detectors } from './detectors.js';
+import { type DetectorThresholds, FINDINGS, type FindingKind } from './finding-catalogue.js';
+import { Endpoint, Flow, TIMED_STATES } from './flow.js';
 import { FlowTable } from './flow-table.js';
-import { CloseKind, type FlowRecord, Role, Severity, type TrackerOutput } from './records.js';
+import { CloseKind, type FlowRecord, Role, type TrackerOutput } from './records.js';
 
 export interface TrackerOptions {
   /** How long TIME_WAIT lasts (2×MSL): 60 s on Linux, 240 s Windows' default, 30 s macOS/BSD. */
@@ -36,6 +38,8 @@ export interface TrackerOptions {
   closedLingerSeconds?: number;
   /** Called after every segment with both endpoints' states after it (the flow ladder uses it). */
   onSegment?: SegmentObserver;
+  /** Where the detectors draw their lines (finding-catalogue.ts). */
+  thresholds?: Partial<DetectorThresholds>;
 }
 
 export type SegmentObserver = (flowId: number, fromClient: boolean, segment: TcpSegment, frame: CapturedFrame, clientState: TcpState, serverState: TcpState) => void;
@@ -77,6 +81,7 @@ export class Tracker {
   private readonly lingerNs: number;
   private readonly halfOpenLimit: number;
   private readonly onSegment: SegmentObserver | undefined;
+  private readonly detectors: Detectors;
   private timeWaits: TimeWaitEntry[] = [];
   private timeWaitHead = 0;
   private closing: CloseEntry[] = [];
@@ -89,6 +94,7 @@ export class Tracker {
   private baseSecond = -1;
   /** Latest capture time seen: timers fire against it. */
   private now = 0;
+  private firstTime = 0;
   /** Ports that answered a SYN with SYN-ACK: "ip:port" → flow id of the first such answer. */
   readonly listeners = new Map<string, { ip: string; port: number; ipVersion: 4 | 6; firstNs: bigint; flowId: number }>();
 
@@ -100,6 +106,7 @@ export class Tracker {
     this.lingerNs = (options.closedLingerSeconds ?? DEFAULT_CLOSED_LINGER_SECONDS) * NS_PER_SECOND;
     this.halfOpenLimit = options.halfOpenLimit ?? DEFAULT_HALF_OPEN_LIMIT;
     this.onSegment = options.onSegment;
+    this.detectors = new Detectors(output, (time) => this.epochNs(time), this.timeWaitNs, options.thresholds);
   }
 
   /** Integer nanoseconds since the Unix epoch of a tracker time. */
@@ -110,7 +117,10 @@ export class Tracker {
   /** Feeds one decoded segment of `frame`. */
   track(frame: CapturedFrame, segment: TcpSegment): void {
     this.stats.segments++;
-    if (this.baseSecond < 0) this.baseSecond = frame.tsSec;
+    if (this.baseSecond < 0) {
+      this.baseSecond = frame.tsSec;
+      this.firstTime = this.now = frame.tsNsec;
+    }
     const time = (frame.tsSec - this.baseSecond) * NS_PER_SECOND + frame.tsNsec;
     if (time > this.now) {
       this.now = time;
@@ -165,6 +175,7 @@ export class Tracker {
   finish(): void {
     this.fireTimers(this.now);
     for (const flow of this.slots) if (flow !== undefined && !flow.done) this.handOn(flow);
+    this.detectors.finish(this.now - this.firstTime);
   }
 
   // ---------------------------------------------------------------- flows
@@ -199,6 +210,7 @@ export class Tracker {
     this.stats.flows++;
     if (this.table.size > this.stats.peakFlowsInMemory) this.stats.peakFlowsInMemory = this.table.size;
     flow.rolesGuessed = rolesGuessed;
+    flow.firstFromClient = senderIsClient;
     flow.firstTime = time;
     flow.firstSource = frame.source;
     flow.firstFrame = frame.frame;
@@ -216,7 +228,7 @@ export class Tracker {
         endpoint.synSent = endpoint.synAcked = endpoint.peerSynReceived = true;
         this.apply(flow, endpoint, EndpointEvent.MIDSTREAM_PICKUP, frame, time, true);
       }
-      this.finding('midstream-pickup', Severity.info, flow, null, frame, time, `the capture starts inside this connection (no SYN seen); ${serverIp}:${serverPort} is taken as the server by the port heuristic`, {});
+      this.finding('midstream-pickup', flow, null, frame, time, `the capture starts inside this connection (no SYN seen); ${serverIp}:${serverPort} is taken as the server by the port heuristic`, {});
     }
     if (syn) {
       flow.opening = true;
@@ -261,6 +273,7 @@ export class Tracker {
     this.table.remove(flow.key);
     this.slots[flow.slot] = undefined;
     this.freeSlots.push(flow.slot);
+    this.detectors.flow(flow, this.now);
     this.output.flow(this.record(flow));
   }
 
@@ -296,6 +309,13 @@ export class Tracker {
       closeKind: flow.closeKind,
       captureLossEvents: flow.captureLossEvents,
       evicted: flow.evicted,
+      zeek: {
+        connState: flow.zeek.connState(),
+        history: flow.zeek.history(!flow.firstFromClient),
+        originatorBytes: flow.zeek.originatorBytes(),
+        responderBytes: flow.zeek.responderBytes(),
+        missedBytes: flow.zeek.missedBytes(),
+      },
     };
   }
 
@@ -311,11 +331,12 @@ export class Tracker {
     sender.packets++;
     sender.bytes += segment.payloadLength;
     sender.ipBytes += segment.ipLength;
+    flow.zeek.observe(fromClient, flags, segment.seq, segment.ack, segment.payloadLength, segment.window);
 
     const length = segmentLength(segment);
     const start = seq(segment.seq);
     const end = seqAdd(start, length);
-    if (length > 0 && sender.sentAnything && !seqGt(end, sender.nextSeq) && !(flags & TcpFlag.RST)) sender.retransmissions++;
+    this.gatherEvidence(sender, receiver, segment, frame, time, start, end, length);
 
     if (flags & TcpFlag.ACK && receiver.sentAnything && seqGt(seq(segment.ack), receiver.nextSeq) && !(flags & TcpFlag.RST)) {
       // The sender acknowledges sequence space the capture never showed.
@@ -323,16 +344,17 @@ export class Tracker {
       receiver.missedBytes += (segment.ack - receiver.nextSeq) >>> 0;
       receiver.nextSeq = seq(segment.ack);
       if (flow.captureLossEvents === 1) {
-        this.finding('capture-loss', Severity.warning, flow, null, frame, time, `${sender.ip}:${sender.port} acknowledges data from ${receiver.ip}:${receiver.port} that the capture does not contain; states after this are inferred`, { frame: frame.frame });
+        this.finding('capture-loss', flow, null, frame, time, `${sender.ip}:${sender.port} acknowledges data from ${receiver.ip}:${receiver.port} that the capture does not contain; states after this are inferred`, { frame: frame.frame });
       }
     }
 
     const sendEvents = classifySend(sender, segment);
     const receiveEvents = classifyReceive(receiver, sender, segment);
     if (receiveEvents & EventBit.RST_IGNORED) {
-      this.finding('rst-out-of-window', Severity.warning, flow, receiver.role, frame, time, `RST from ${sender.ip}:${sender.port} is outside ${receiver.ip}:${receiver.port}'s receive window and was ignored (RFC 5961)`, { seq: segment.seq });
+      this.finding('rst-out-of-window', flow, receiver.role, frame, time, `RST from ${sender.ip}:${sender.port} is outside ${receiver.ip}:${receiver.port}'s receive window and was ignored (RFC 5961)`, { seq: segment.seq });
     }
     const inferred = flow.midstream || flow.captureLossEvents > 0;
+    if (sendEvents & EventBit.SEND_RST) sender.rstLostBytes = unacked(sender, receiver) + unacked(receiver, sender);
     if (sendEvents !== 0) this.applyAll(flow, sender, sendEvents, frame, time, inferred);
 
     // The sender's own sequence space, after its events were judged against the old facts.
@@ -380,6 +402,48 @@ export class Tracker {
     this.queueIfClosed(flow, time);
   }
 
+  /** Retransmissions, keepalives and zero windows, for the detectors: judged before this segment updates the sender's facts. */
+  private gatherEvidence(sender: Endpoint, receiver: Endpoint, segment: TcpSegment, frame: CapturedFrame, time: number, start: Seq, end: Seq, length: number): void {
+    const flags = segment.flags;
+    // The sender is alive: whatever the receiver retransmitted or probed has an answer.
+    receiver.unansweredRetransmissions = 0;
+    if (receiver.keepalivePending) {
+      receiver.keepalivePending = false;
+      if (flags & TcpFlag.RST) receiver.keepaliveReset++;
+      else receiver.keepaliveAcked++;
+    }
+    if (flags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) {
+      if (flags & TcpFlag.SYN && length > 0 && sender.synSent && start === sender.iss) this.countRetransmission(sender, frame);
+      else if (flags & TcpFlag.FIN && sender.finSent && !seqGt(end, sender.nextSeq)) this.countRetransmission(sender, frame);
+    } else if (flags & TcpFlag.ACK && segment.payloadLength <= 1 && sender.sentAnything && start === seqAdd(sender.nextSeq, -1)) {
+      // One byte below the next sequence number: a probe. Into a zero window it is a persist probe, else a keepalive.
+      if (receiver.zeroWindowSince >= 0) receiver.persistProbes++;
+      else {
+        if (sender.keepaliveProbes++ === 0) sender.keepaliveFirstFrame = frame.frame;
+        sender.keepalivePending = true;
+      }
+    } else if (length > 0 && sender.sentAnything && !seqGt(end, sender.nextSeq)) {
+      if (receiver.zeroWindowSince >= 0 && length <= 1) receiver.persistProbes++;
+      else this.countRetransmission(sender, frame);
+    }
+    if (!(flags & (TcpFlag.RST | TcpFlag.SYN))) {
+      if (segment.window === 0) {
+        if (sender.zeroWindowSince < 0) {
+          sender.zeroWindowSince = time;
+          if (sender.zeroWindowEpisodes++ === 0) sender.zeroWindowFirstFrame = frame.frame;
+        }
+      } else if (sender.zeroWindowSince >= 0) {
+        sender.zeroWindowNs += time - sender.zeroWindowSince;
+        sender.zeroWindowSince = -1;
+      }
+    }
+  }
+
+  private countRetransmission(sender: Endpoint, frame: CapturedFrame): void {
+    sender.retransmissions++;
+    if (sender.unansweredRetransmissions++ === 0) sender.firstUnansweredFrame = frame.frame;
+  }
+
   private applyAll(flow: Flow, endpoint: Endpoint, events: number, frame: CapturedFrame, time: number, inferred: boolean): void {
     for (let i = 0; i < EVENT_ORDER.length; i++) {
       const entry = EVENT_ORDER[i];
@@ -393,12 +457,15 @@ export class Tracker {
     const rule = transition(from, event);
     if (rule === undefined) {
       if (frame !== null) {
-        this.finding('unexpected-segment', Severity.info, flow, endpoint.role, frame, time, `${endpoint.ip}:${endpoint.port} in ${from}: ${EVENT_CAUSE[event]} is unexpected there; its state is kept`, { state: from, event: EVENT_CAUSE[event] });
+        this.finding('unexpected-segment', flow, endpoint.role, frame, time, `${endpoint.ip}:${endpoint.port} in ${from}: ${EVENT_CAUSE[event]} is unexpected there; its state is kept`, { state: from, event: EVENT_CAUSE[event] });
       }
       return;
     }
     const to = rule.to;
     if (to === from) return;
+    const visits = endpoint.visits;
+    if (visits !== null && TIMED_STATES.has(from)) visits[visits.length - 1].until = time;
+    if (TIMED_STATES.has(to)) (endpoint.visits ??= []).push({ state: to, since: time, until: -1, source: frame?.source ?? flow.lastSource, frame: frame?.frame ?? 0 });
     endpoint.state = to;
     endpoint.stateSince = time;
     endpoint.stateInferred = inferred;
@@ -470,7 +537,7 @@ export class Tracker {
       oldest.evicted = true;
       this.stats.evictedHalfOpen++;
       if (this.stats.evictedHalfOpen === 1) {
-        this.finding('half-open-evicted', Severity.warning, oldest, null, frame, time, `more than ${this.halfOpenLimit} handshakes were unfinished at once; the oldest are dropped from memory and end as evicted`, { limit: this.halfOpenLimit });
+        this.finding('half-open-evicted', oldest, null, frame, time, `more than ${this.halfOpenLimit} handshakes were unfinished at once; the oldest are dropped from memory and end as evicted`, { limit: this.halfOpenLimit });
       }
       this.handOn(oldest);
     }
@@ -485,11 +552,24 @@ export class Tracker {
   private reportPortReuse(previous: Flow, frame: CapturedFrame, time: number, instance: number): void {
     const inTimeWait = previous.client.state === TcpState.TIME_WAIT || previous.server.state === TcpState.TIME_WAIT;
     if (!inTimeWait) return;
-    this.finding('port-reuse', Severity.info, previous, null, frame, time, `a new connection (instance ${instance}) reuses ${previous.client.ip}:${previous.client.port} → ${previous.server.ip}:${previous.server.port} while the previous one is in TIME_WAIT`, { instance });
+    this.finding('port-reuse', previous, null, frame, time, `a new connection (instance ${instance}) reuses ${previous.client.ip}:${previous.client.port} → ${previous.server.ip}:${previous.server.port} while the previous one is in TIME_WAIT`, { instance });
   }
 
-  private finding(kind: string, severity: Severity, flow: Flow, endpoint: Role | null, frame: CapturedFrame, time: number, message: string, details: Record<string, string | number | boolean | null>): void {
-    this.output.finding({ kind, severity, flowId: flow.id, endpoint, host: null, port: null, tsNs: this.epochNs(time), source: frame.source, frame: frame.frame, message, details });
+  private finding(kind: FindingKind, flow: Flow, endpoint: Role | null, frame: CapturedFrame, time: number, message: string, details: Record<string, string | number | boolean | null>): void {
+    const at = endpoint === null ? null : flow.endpoint(endpoint);
+    this.output.finding({
+      kind,
+      severity: FINDINGS[kind].severity,
+      flowId: flow.id,
+      endpoint,
+      host: at?.ip ?? null,
+      port: at?.port ?? null,
+      tsNs: this.epochNs(time),
+      source: frame.source,
+      frame: frame.frame,
+      message,
+      details: { ...details, remedy: FINDINGS[kind].remedy },
+    });
   }
 }
 

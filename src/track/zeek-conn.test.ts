@@ -349,7 +349,9 @@ describe('history letters', () => {
     expect(zeek.history(false)).toBe('ShAF');
   });
 
-  test('writes S once for a retransmitted SYN, even with a new ISN (Zeek rebases on it)', () => {
+  // Zeek itself would open a new connection (IsReuse) for the SYN with a new ISN;
+  // fed to one observer, the new SYN rebases the sequence space and adds no letter.
+  test('writes S once for a retransmitted SYN, and once for a SYN with a new ISN in the same observer', () => {
     const { zeek, o } = connection();
     o(SYN, O, 0);
     o(SYN, O, 0);

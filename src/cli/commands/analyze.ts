@@ -102,7 +102,7 @@ function summarize(reader: DatabaseReader, analysis: DatabaseAnalysis, elapsedSe
     .prepare(`SELECT kind, severity, COUNT(*) AS count FROM findings GROUP BY kind, severity ORDER BY ${SEVERITY_RANK}, count DESC`)
     .all() as Array<{ kind: string; severity: string; count: number }>;
   const top = reader.db
-    .prepare(`SELECT kind, severity, message, flow_id, frame FROM findings WHERE severity != 'info' ORDER BY ${SEVERITY_RANK}, flow_id IS NOT NULL, ts_ns LIMIT ?`)
+    .prepare(`SELECT kind, severity, message, flow_id, frame FROM findings WHERE severity != 'info' ORDER BY ${SEVERITY_RANK}, COALESCE(json_extract(details, '$.count'), 1) DESC, ts_ns LIMIT ?`)
     .all(TOP_FINDINGS) as AnalysisSummary['findings']['top'];
   const midstream = (reader.db.prepare('SELECT COUNT(*) AS n FROM flows WHERE midstream = 1').get() as { n: number }).n;
   return {
