@@ -65,6 +65,12 @@ export class Endpoint implements EndpointFacts {
   persistProbes = 0;
   /** Bytes in flight either way when this endpoint sent its RST, lost with the abort; -1 when it sent none. */
   rstLostBytes = -1;
+  /** A SYN or FIN from the peer not yet known to have arrived: its events (EventBit), when and where it was captured, and the ACK that confirms it. */
+  pendingEvents = 0;
+  pendingTime = 0;
+  pendingSource = 0;
+  pendingFrame = 0;
+  pendingAckPoint: Seq = seq(0);
   /** Visits to the states detectors time; null until the first. */
   visits: StateVisit[] | null = null;
 

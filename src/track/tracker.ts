@@ -137,7 +137,7 @@ export class Tracker {
         instance = flow.instance + 1;
         this.reportPortReuse(flow, frame, time, instance);
         for (const endpoint of [flow.client, flow.server]) {
-          if (endpoint.state === TcpState.TIME_WAIT) this.apply(flow, endpoint, EndpointEvent.REPLACED_BY_NEW_CONNECTION, frame, time, false);
+          if (endpoint.state === TcpState.TIME_WAIT) this.apply(flow, endpoint, EndpointEvent.REPLACED_BY_NEW_CONNECTION, frame.source, frame.frame, time, false);
         }
         this.handOn(flow);
         flow = undefined;
@@ -220,15 +220,15 @@ export class Tracker {
       client.iss = seqAdd(seq(segment.ack), -1);
       client.sentAnything = true;
       client.nextSeq = seq(segment.ack);
-      this.apply(flow, client, EndpointEvent.SEND_SYN, frame, time, true, 'SYN not captured; the SYN-ACK proves it was sent');
+      this.apply(flow, client, EndpointEvent.SEND_SYN, frame.source, frame.frame, time, true, 'SYN not captured; the SYN-ACK proves it was sent');
     } else if (!syn && !rst) {
       flow.midstream = true;
       flow.scalingUnknown = true;
       for (const endpoint of [client, server]) {
         endpoint.synSent = endpoint.synAcked = endpoint.peerSynReceived = true;
-        this.apply(flow, endpoint, EndpointEvent.MIDSTREAM_PICKUP, frame, time, true);
+        this.apply(flow, endpoint, EndpointEvent.MIDSTREAM_PICKUP, frame.source, frame.frame, time, true);
       }
-      this.finding('midstream-pickup', flow, null, frame, time, `the capture starts inside this connection (no SYN seen); ${serverIp}:${serverPort} is taken as the server by the port heuristic`, {});
+      this.finding('midstream-pickup', flow, null, frame.source, frame.frame, time, `the capture starts inside this connection (no SYN seen); ${serverIp}:${serverPort} is taken as the server by the port heuristic`, {});
     }
     if (syn) {
       flow.opening = true;
@@ -266,6 +266,9 @@ export class Tracker {
   private handOn(flow: Flow): void {
     if (flow.done) return;
     flow.done = true;
+    for (const endpoint of [flow.client, flow.server]) {
+      if (endpoint.pendingEvents !== 0) this.deliverPending(flow, endpoint, endpoint.pendingSource, endpoint.pendingFrame, endpoint.pendingTime);
+    }
     if (flow.opening) {
       flow.opening = false;
       this.openingCount--;
@@ -344,18 +347,28 @@ export class Tracker {
       receiver.missedBytes += (segment.ack - receiver.nextSeq) >>> 0;
       receiver.nextSeq = seq(segment.ack);
       if (flow.captureLossEvents === 1) {
-        this.finding('capture-loss', flow, null, frame, time, `${sender.ip}:${sender.port} acknowledges data from ${receiver.ip}:${receiver.port} that the capture does not contain; states after this are inferred`, { frame: frame.frame });
+        this.finding('capture-loss', flow, null, frame.source, frame.frame, time, `${sender.ip}:${sender.port} acknowledges data from ${receiver.ip}:${receiver.port} that the capture does not contain; states after this are inferred`, { frame: frame.frame });
       }
+    }
+
+    // A later segment from the same sender reaches the receiver after the earlier one did.
+    if (receiver.pendingEvents !== 0) this.deliverPending(flow, receiver, receiver.pendingSource, receiver.pendingFrame, receiver.pendingTime);
+    // The sender's own segment shows whether it had what its peer sent before.
+    let deliverAfterSend = false;
+    if (sender.pendingEvents !== 0) {
+      const verdict = judgePending(sender, segment);
+      if (verdict === PendingVerdict.confirmed) this.deliverPending(flow, sender, sender.pendingSource, sender.pendingFrame, sender.pendingTime);
+      else if (verdict === PendingVerdict.contradicted) deliverAfterSend = true;
     }
 
     const sendEvents = classifySend(sender, segment);
     const receiveEvents = classifyReceive(receiver, sender, segment);
     if (receiveEvents & EventBit.RST_IGNORED) {
-      this.finding('rst-out-of-window', flow, receiver.role, frame, time, `RST from ${sender.ip}:${sender.port} is outside ${receiver.ip}:${receiver.port}'s receive window and was ignored (RFC 5961)`, { seq: segment.seq });
+      this.finding('rst-out-of-window', flow, receiver.role, frame.source, frame.frame, time, `RST from ${sender.ip}:${sender.port} is outside ${receiver.ip}:${receiver.port}'s receive window and was ignored (RFC 5961)`, { seq: segment.seq });
     }
     const inferred = flow.midstream || flow.captureLossEvents > 0;
     if (sendEvents & EventBit.SEND_RST) sender.rstLostBytes = unacked(sender, receiver) + unacked(receiver, sender);
-    if (sendEvents !== 0) this.applyAll(flow, sender, sendEvents, frame, time, inferred);
+    if (sendEvents !== 0) this.applyAll(flow, sender, sendEvents, frame.source, frame.frame, time, inferred);
 
     // The sender's own sequence space, after its events were judged against the old facts.
     if (flags & TcpFlag.SYN && !sender.synSent) {
@@ -381,10 +394,22 @@ export class Tracker {
       sender.windowShift = flags & TcpFlag.SYN ? 0 : flow.scalingUnknown ? MAX_WINDOW_SHIFT : flow.windowScaling ? sender.windowScale : 0;
     }
 
-    if (receiveEvents & ~EventBit.RST_IGNORED) this.applyAll(flow, receiver, receiveEvents, frame, time, inferred);
+    // Sent after the peer's SYN or FIN was captured, yet showing it had not arrived: it arrives now.
+    if (deliverAfterSend) this.deliverPending(flow, sender, frame.source, frame.frame, time);
+
+    const immediate = receiveEvents & ~(DEFERRED_EVENTS | EventBit.RST_IGNORED);
+    if (immediate !== 0) this.applyAll(flow, receiver, immediate, frame.source, frame.frame, time, inferred);
+    const deferred = receiveEvents & DEFERRED_EVENTS;
+    if (deferred !== 0) {
+      receiver.pendingEvents = deferred;
+      receiver.pendingTime = time;
+      receiver.pendingSource = frame.source;
+      receiver.pendingFrame = frame.frame;
+      receiver.pendingAckPoint = flags & TcpFlag.FIN ? seqAdd(finSeqOf(segment), 1) : seqAdd(start, 1);
+    }
 
     if (flags & TcpFlag.SYN) {
-      receiver.peerSynReceived = true;
+      if (flags & TcpFlag.ACK) receiver.peerSynReceived = true;
       flow.windowScaling = flow.client.windowScale >= 0 && flow.server.windowScale >= 0;
       if (flags & TcpFlag.ACK && !flow.rolesGuessed) this.noteListener(flow, time);
     }
@@ -393,7 +418,6 @@ export class Tracker {
       if (receiver.synSent && seqGt(ack, receiver.iss)) receiver.synAcked = true;
       if (receiver.finSent && seqGe(ack, seqAdd(receiver.finSeq, 1))) receiver.finAcked = true;
     }
-    if (flags & TcpFlag.FIN && !(flags & TcpFlag.RST)) receiver.peerFinReceived = true;
 
     if (flow.opening && (SYNCHRONIZED.has(flow.client.state) || SYNCHRONIZED.has(flow.server.state))) {
       flow.opening = false;
@@ -444,20 +468,33 @@ export class Tracker {
     if (sender.unansweredRetransmissions++ === 0) sender.firstUnansweredFrame = frame.frame;
   }
 
-  private applyAll(flow: Flow, endpoint: Endpoint, events: number, frame: CapturedFrame, time: number, inferred: boolean): void {
+  private applyAll(flow: Flow, endpoint: Endpoint, events: number, source: number, frame: number | null, time: number, inferred: boolean): void {
     for (let i = 0; i < EVENT_ORDER.length; i++) {
       const entry = EVENT_ORDER[i];
-      if (events & entry[0]) this.apply(flow, endpoint, entry[1], frame, time, inferred);
+      if (events & entry[0]) this.apply(flow, endpoint, entry[1], source, frame, time, inferred);
     }
   }
 
+  /**
+   * A SYN or FIN takes effect at its receiver once the receiver shows it arrived
+   * (its ACK covers it) or shows it had not when it sent its own (crossing SYNs or
+   * FINs, RFC 9293 §3.5, §3.6); otherwise when the flow is handed on.
+   */
+  private deliverPending(flow: Flow, endpoint: Endpoint, source: number, frame: number, time: number): void {
+    const events = endpoint.pendingEvents;
+    endpoint.pendingEvents = 0;
+    this.applyAll(flow, endpoint, events, source, frame, time, flow.midstream || flow.captureLossEvents > 0);
+    if (events & EventBit.RECV_SYN) endpoint.peerSynReceived = true;
+    if (events & (EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN)) endpoint.peerFinReceived = true;
+  }
+
   /** The one place an endpoint's state changes: looks the event up and records the transition. */
-  private apply(flow: Flow, endpoint: Endpoint, event: EndpointEvent, frame: CapturedFrame | null, time: number, inferred: boolean, cause?: string): void {
+  private apply(flow: Flow, endpoint: Endpoint, event: EndpointEvent, source: number, frame: number | null, time: number, inferred: boolean, cause?: string): void {
     const from = endpoint.state;
     const rule = transition(from, event);
     if (rule === undefined) {
       if (frame !== null) {
-        this.finding('unexpected-segment', flow, endpoint.role, frame, time, `${endpoint.ip}:${endpoint.port} in ${from}: ${EVENT_CAUSE[event]} is unexpected there; its state is kept`, { state: from, event: EVENT_CAUSE[event] });
+        this.finding('unexpected-segment', flow, endpoint.role, source, frame, time, `${endpoint.ip}:${endpoint.port} in ${from}: ${EVENT_CAUSE[event]} is unexpected there; its state is kept`, { state: from, event: EVENT_CAUSE[event] });
       }
       return;
     }
@@ -465,7 +502,7 @@ export class Tracker {
     if (to === from) return;
     const visits = endpoint.visits;
     if (visits !== null && TIMED_STATES.has(from)) visits[visits.length - 1].until = time;
-    if (TIMED_STATES.has(to)) (endpoint.visits ??= []).push({ state: to, since: time, until: -1, source: frame?.source ?? flow.lastSource, frame: frame?.frame ?? 0 });
+    if (TIMED_STATES.has(to)) (endpoint.visits ??= []).push({ state: to, since: time, until: -1, source, frame: frame ?? 0 });
     endpoint.state = to;
     endpoint.stateSince = time;
     endpoint.stateInferred = inferred;
@@ -477,14 +514,14 @@ export class Tracker {
       flowId: flow.id,
       endpoint: endpoint.role,
       tsNs: this.epochNs(time),
-      source: frame?.source ?? flow.lastSource,
-      frame: frame?.frame ?? null,
+      source,
+      frame,
       fromState: from,
       toState: to,
       cause: cause ?? rule.cause ?? EVENT_CAUSE[event],
       inferred,
     });
-    if (to === TcpState.TIME_WAIT) this.timeWaits.push({ flow, endpoint, since: time, expires: time + this.timeWaitNs });
+    if (to === TcpState.TIME_WAIT) this.scheduleTimeWait({ flow, endpoint, since: time, expires: time + this.timeWaitNs });
   }
 
   private noteListener(flow: Flow, time: number): void {
@@ -500,7 +537,7 @@ export class Tracker {
     while (this.timeWaitHead < waits.length && waits[this.timeWaitHead].expires <= now) {
       const { flow, endpoint, since, expires } = waits[this.timeWaitHead++];
       if (flow.done || endpoint.state !== TcpState.TIME_WAIT || endpoint.stateSince !== since) continue;
-      this.apply(flow, endpoint, EndpointEvent.TIME_WAIT_EXPIRED, null, expires, true);
+      this.apply(flow, endpoint, EndpointEvent.TIME_WAIT_EXPIRED, flow.lastSource, null, expires, true);
       if (this.bothClosed(flow)) this.handOn(flow);
     }
     if (this.timeWaitHead > 4096 && this.timeWaitHead * 2 > waits.length) {
@@ -517,6 +554,23 @@ export class Tracker {
       this.closing = closing.slice(this.closingHead);
       this.closingHead = 0;
     }
+  }
+
+  /** Keeps the queue ordered by expiry: a deferred FIN can start a TIME_WAIT in the past. */
+  private scheduleTimeWait(entry: TimeWaitEntry): void {
+    const waits = this.timeWaits;
+    if (waits.length === this.timeWaitHead || waits[waits.length - 1].expires <= entry.expires) {
+      waits.push(entry);
+      return;
+    }
+    let low = this.timeWaitHead;
+    let high = waits.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (waits[middle].expires <= entry.expires) low = middle + 1;
+      else high = middle;
+    }
+    waits.splice(low, 0, entry);
   }
 
   private bothClosed(flow: Flow): boolean {
@@ -537,7 +591,7 @@ export class Tracker {
       oldest.evicted = true;
       this.stats.evictedHalfOpen++;
       if (this.stats.evictedHalfOpen === 1) {
-        this.finding('half-open-evicted', oldest, null, frame, time, `more than ${this.halfOpenLimit} handshakes were unfinished at once; the oldest are dropped from memory and end as evicted`, { limit: this.halfOpenLimit });
+        this.finding('half-open-evicted', oldest, null, frame.source, frame.frame, time, `more than ${this.halfOpenLimit} handshakes were unfinished at once; the oldest are dropped from memory and end as evicted`, { limit: this.halfOpenLimit });
       }
       this.handOn(oldest);
     }
@@ -552,10 +606,10 @@ export class Tracker {
   private reportPortReuse(previous: Flow, frame: CapturedFrame, time: number, instance: number): void {
     const inTimeWait = previous.client.state === TcpState.TIME_WAIT || previous.server.state === TcpState.TIME_WAIT;
     if (!inTimeWait) return;
-    this.finding('port-reuse', previous, null, frame, time, `a new connection (instance ${instance}) reuses ${previous.client.ip}:${previous.client.port} → ${previous.server.ip}:${previous.server.port} while the previous one is in TIME_WAIT`, { instance });
+    this.finding('port-reuse', previous, null, frame.source, frame.frame, time, `a new connection (instance ${instance}) reuses ${previous.client.ip}:${previous.client.port} → ${previous.server.ip}:${previous.server.port} while the previous one is in TIME_WAIT`, { instance });
   }
 
-  private finding(kind: FindingKind, flow: Flow, endpoint: Role | null, frame: CapturedFrame, time: number, message: string, details: Record<string, string | number | boolean | null>): void {
+  private finding(kind: FindingKind, flow: Flow, endpoint: Role | null, source: number, frame: number, time: number, message: string, details: Record<string, string | number | boolean | null>): void {
     const at = endpoint === null ? null : flow.endpoint(endpoint);
     this.output.finding({
       kind,
@@ -565,8 +619,8 @@ export class Tracker {
       host: at?.ip ?? null,
       port: at?.port ?? null,
       tsNs: this.epochNs(time),
-      source: frame.source,
-      frame: frame.frame,
+      source,
+      frame,
       message,
       details: { ...details, remedy: FINDINGS[kind].remedy },
     });
@@ -586,4 +640,21 @@ function isGone(state: TcpState): boolean {
 /** Done with this connection: a new SYN on its 4-tuple starts another. */
 function isFinished(state: TcpState): boolean {
   return state === TcpState.CLOSED || state === TcpState.TIME_WAIT || state === TcpState.UNKNOWN;
+}
+
+/** Receive events that wait for the receiver's own next segment (see deliverPending). */
+const DEFERRED_EVENTS = EventBit.RECV_SYN | EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN;
+
+const PendingVerdict = { open: 0, confirmed: 1, contradicted: 2 } as const;
+type PendingVerdict = (typeof PendingVerdict)[keyof typeof PendingVerdict];
+
+/** What an endpoint's own segment says of the SYN or FIN it has pending from its peer. */
+function judgePending(endpoint: Endpoint, segment: TcpSegment): PendingVerdict {
+  const flags = segment.flags;
+  if (flags & TcpFlag.RST) return PendingVerdict.confirmed;
+  const acks = (flags & TcpFlag.ACK) !== 0 && seqGe(seq(segment.ack), endpoint.pendingAckPoint);
+  if (acks) return PendingVerdict.confirmed;
+  if (endpoint.pendingEvents & EventBit.RECV_SYN && (flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) return PendingVerdict.contradicted;
+  if (endpoint.pendingEvents & (EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN) && flags & TcpFlag.FIN) return PendingVerdict.contradicted;
+  return PendingVerdict.open;
 }
