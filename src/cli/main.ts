@@ -7,6 +7,7 @@ import { registerAnalyze } from './commands/analyze.js';
 import { registerQuery } from './commands/query.js';
 import { registerNetstat } from './commands/netstat.js';
 import { registerFlow } from './commands/flow.js';
+import { registerReport } from './commands/report.js';
 import { detectTerminal } from './terminal.js';
 import { VERSION } from '../version.js';
 
@@ -27,6 +28,7 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
   registerQuery(program, terminal, setExit);
   registerNetstat(program, terminal, setExit);
   registerFlow(program, terminal, setExit);
+  registerReport(program, terminal, setExit);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;

@@ -1,0 +1,1033 @@
+#!/usr/bin/env python3
+"""Socket programs for the flowstate kernel lab (stdlib only).
+
+    scenarios.py list                 scenario names, in run order
+    scenarios.py info NAME            shell assignments run.sh needs before it starts
+    scenarios.py run NAME WORKDIR     run NAME; must be run INSIDE the scenario's netns
+
+Every scenario uses only addresses of its own /24 inside 127.42.0.0/16
+(127.42.N.0/24, N = position in ORDER) or ::1, inside a network namespace
+created by run.sh.  nft rules go into table `inet flowstate_lab` of that
+namespace.  Protocol with run.sh, all through files in WORKDIR:
+    established   (midstream only) the connection is up; run.sh then starts
+                  the capture and creates `go`
+    meta.json     description, expectations, unrevealable endpoints, notes
+    ready         the final states are reached and verified; run.sh records
+                  ss, stops trace and capture, then creates `stop`
+The program keeps every socket open until `stop` appears (at most HOLD_MAX s).
+"""
+import errno
+import fcntl
+import json
+import os
+import select
+import socket
+import struct
+import subprocess
+import sys
+import termios
+import time
+
+ORDER = [
+    "client-close", "server-close", "close-wait-leak", "last-ack", "fin-wait1",
+    "simultaneous-close-closing", "simultaneous-close-time-wait", "simultaneous-open",
+    "syn-sent", "syn-recv", "syn-flood", "rst-abort-linger", "refused", "keepalive",
+    "zero-window", "port-reuse", "midstream", "half-close", "ipv6", "many-short",
+    "any-interface", "pcapng",
+]
+
+# Per scenario: server ports (also the tracefs filter), capture interface,
+# file format, snaplen (0 = tcpdump default), capture started after the
+# connection is up (midstream).
+DEFAULT_INFO = dict(ports=[8080], iface="lo", fmt="pcap", snaplen=0, midstream=False)
+INFO = {
+    "simultaneous-open": dict(ports=[5001, 5002]),
+    "syn-sent": dict(ports=[8080, 8081]),
+    "zero-window": dict(snaplen=200),
+    "rst-abort-linger": dict(snaplen=200),
+    "ipv6": dict(ports=[8086]),
+    "port-reuse": dict(ports=[8080]),
+    "midstream": dict(midstream=True),
+    "any-interface": dict(iface="any"),
+    "pcapng": dict(fmt="pcapng"),
+}
+
+HOLD_MAX = 120.0          # never hold sockets longer than this
+IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)
+TCP_STATES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FIN_WAIT2",
+              6: "TIME_WAIT", 7: "CLOSED", 8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN",
+              11: "CLOSING", 12: "SYN_RECV"}
+
+
+def info(name):
+    d = dict(DEFAULT_INFO)
+    d.update(INFO.get(name, {}))
+    d["index"] = ORDER.index(name) + 1
+    return d
+
+
+# ---------------------------------------------------------------- helpers
+
+def ep(addr, port):
+    """Endpoint text as ss prints it: 1.2.3.4:80, [::1]:80."""
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
+
+
+def sock_ep(s, peer=False):
+    a = s.getpeername() if peer else s.getsockname()
+    return ep(a[0], a[1])
+
+
+def _dec_addr(h):
+    addr, port = h.split(":")
+    raw = bytes.fromhex(addr)
+    if len(raw) == 4:
+        return ep(socket.inet_ntop(socket.AF_INET, raw[::-1]), int(port, 16))
+    words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
+    return ep(socket.inet_ntop(socket.AF_INET6, words), int(port, 16))
+
+
+def proc_sockets():
+    """[(local, remote, STATE)] from /proc/net/tcp{,6} of this namespace
+    (includes request sockets and timewait sockets, like ss)."""
+    out = []
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(path) as f:
+                lines = f.readlines()[1:]
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            f = line.split()
+            out.append((_dec_addr(f[1]), _dec_addr(f[2]), TCP_STATES.get(int(f[3], 16), f[3])))
+    return out
+
+
+def state_of(local, remote):
+    for l, r, st in proc_sockets():
+        if l == local and r == remote:
+            return st
+    return None
+
+
+def wait_for(pred, timeout, what):
+    end = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > end:
+            raise RuntimeError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.005)
+
+
+def wait_state(local, remote, states, timeout=5.0):
+    if isinstance(states, str):
+        states = (states,)
+    return wait_for(lambda: state_of(local, remote) in states, timeout,
+                    f"{local} -> {remote} to be {'/'.join(str(s) for s in states)} "
+                    f"(now {state_of(local, remote)})")
+
+
+def wait_gone(local, remote, timeout=5.0):
+    return wait_for(lambda: state_of(local, remote) is None, timeout,
+                    f"socket {local} -> {remote} to disappear (now {state_of(local, remote)})")
+
+
+def outq(s):
+    """Bytes in the send queue not yet acknowledged (SIOCOUTQ)."""
+    return struct.unpack("i", fcntl.ioctl(s.fileno(), termios.TIOCOUTQ, b"\0\0\0\0"))[0]
+
+
+def recv_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise RuntimeError(f"EOF after {len(buf)} of {n} bytes")
+        buf += chunk
+    return buf
+
+
+def recv_eof(s, limit=1 << 20):
+    buf = b""
+    while len(buf) < limit:
+        chunk = s.recv(65536)
+        if not chunk:
+            return buf
+        buf += chunk
+    raise RuntimeError("no EOF")
+
+
+def sysctl(key, value):
+    with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
+        f.write(str(value))
+
+
+# ---------------------------------------------------------------- the lab
+
+class Lab:
+    def __init__(self, name, workdir):
+        self.name = name
+        self.workdir = workdir
+        i = info(name)
+        self.n = i["index"]
+        self.ports = i["ports"]
+        self.srv = f"127.42.{self.n}.1"
+        self.cli = f"127.42.{self.n}.2"
+        self.port = self.ports[0]
+        self.meta = dict(scenario=name, description="", expect=[], unrevealable=[], notes=[])
+        self.keep = []          # sockets held open until stop
+        # one CPU: the two retransmission timers of the simultaneous scenarios are then armed on
+        # the same CPU's timer base and expire in the same timer-softirq run
+        cpu = min(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cpu})
+        self.t0 = time.monotonic()
+        self.nft("add table inet flowstate_lab\n"
+                 "add chain inet flowstate_lab out { type filter hook output priority 0; policy accept; }\n"
+                 "add chain inet flowstate_lab in { type filter hook input priority 0; policy accept; }\n",
+                 record=False)
+
+    # -- bookkeeping
+    def describe(self, text):
+        self.meta["description"] = text
+
+    def note(self, text):
+        self.meta["notes"].append(text)
+
+    def expect(self, local, remote, state):
+        self.meta["expect"].append(dict(kind="ss", local=local, remote=remote, state=state))
+
+    def expect_count(self, state, count):
+        self.meta["expect"].append(dict(kind="ss_count", state=state, count=count))
+
+    def expect_transition(self, local, remote, frm, to):
+        self.meta["expect"].append(dict(kind="transition", local=local, remote=remote, **{"from": frm, "to": to}))
+
+    def expect_pcap(self, what, minimum=1, sender=None):
+        self.meta["expect"].append(dict(kind="pcap", what=what, min=minimum, sender=sender))
+
+    def unrevealable(self, local, remote, reason):
+        self.meta["unrevealable"].append(dict(local=local, remote=remote, reason=reason))
+
+    def hold(self, *socks):
+        self.keep.extend(socks)
+        return socks[0] if len(socks) == 1 else socks
+
+    # -- nftables inside this namespace
+    def nft(self, script, record=True):
+        r = subprocess.run(["nft", "-f", "-"], input=script, text=True, capture_output=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"nft failed: {r.stderr.strip()}\n{script}")
+        if record:
+            t = time.monotonic() - self.t0
+            for line in script.strip().splitlines():
+                self.note(f"nft at +{t:.3f}s: {line.strip()}")
+
+    def drop_out(self, rule):
+        self.nft(f"add rule inet flowstate_lab out {rule} drop")
+
+    def drop_in(self, rule):
+        self.nft(f"add rule inet flowstate_lab in {rule} drop")
+
+    def replace_out(self, *rules):
+        """Atomically replace every output rule (one nft transaction)."""
+        self.nft("flush chain inet flowstate_lab out\n" +
+                 "".join(f"add rule inet flowstate_lab out {r} drop\n" for r in rules))
+
+    # -- sockets
+    def listener(self, addr=None, port=None, backlog=128, family=socket.AF_INET, rcvbuf=None):
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if rcvbuf:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        s.bind((addr or self.srv, port or self.port))
+        s.listen(backlog)
+        s.settimeout(5)
+        return self.hold(s)
+
+    def client(self, src=None, port=0, family=socket.AF_INET, reuse=False, sndbuf=None):
+        s = socket.socket(family, socket.SOCK_STREAM)
+        if reuse:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if sndbuf:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+        if port == 0:
+            # choose the port at connect() time, as modern clients do: this is
+            # what makes the tracepoint's CLOSE -> SYN_SENT event show port 0
+            s.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+        s.bind((src or self.cli, port))
+        s.settimeout(5)
+        return self.hold(s)
+
+    def connect_pair(self, lst, src=None, port=0, family=socket.AF_INET, **kw):
+        c = self.client(src=src, port=port, family=family, **kw)
+        c.connect(lst.getsockname()[:2])
+        a, _ = lst.accept()
+        a.settimeout(5)
+        self.hold(a)
+        return c, a
+
+    # -- end of the scenario
+    def ready(self):
+        with open(os.path.join(self.workdir, "meta.json"), "w") as f:
+            json.dump(self.meta, f, indent=1)
+        with open(os.path.join(self.workdir, "ready"), "w") as f:
+            f.write("%.6f\n" % time.time())
+        stop = os.path.join(self.workdir, "stop")
+        end = time.monotonic() + HOLD_MAX
+        while not os.path.exists(stop) and time.monotonic() < end:
+            time.sleep(0.02)
+
+
+def request_response(c, a, req=b"GET / HTTP/1.0\r\n\r\n", resp=b"HTTP/1.0 200 OK\r\n\r\nhello\n"):
+    c.sendall(req)
+    recv_exact(a, len(req))
+    a.sendall(resp)
+    recv_exact(c, len(resp))
+
+
+# ---------------------------------------------------------------- scenarios
+
+def client_close_flow(lab, family=socket.AF_INET, srv=None, cli=None):
+    srv = srv or lab.srv
+    cli = cli or lab.cli
+    L = lab.listener(addr=srv, family=family)
+    c, a = lab.connect_pair(L, src=cli, family=family)
+    ce, se = sock_ep(c), sock_ep(a)
+    request_response(c, a)
+    c.close()                       # client FIN first
+    if recv_eof(a) != b"":
+        raise RuntimeError("unexpected data")
+    a.close()                       # server FIN: LAST_ACK, then CLOSED on the client's ACK
+    wait_state(ce, se, "TIME_WAIT")
+    wait_gone(se, ce)
+    lab.expect(ce, se, "TIME_WAIT")
+    lab.expect(sock_ep(L), "0.0.0.0:*" if family == socket.AF_INET else "[::]:*", "LISTEN")
+    lab.expect_transition(se, ce, "LAST_ACK", "CLOSED")
+    return ce, se
+
+
+def sc_client_close(lab):
+    lab.describe("The client sends a request, reads the reply and closes first (FIN), the server "
+                 "answers with its own FIN once it reads EOF; the client, having closed first, "
+                 "sits in TIME_WAIT for 60 s, while the server left LAST_ACK for CLOSED on the "
+                 "client's final ACK and only its LISTEN socket remains.")
+    client_close_flow(lab)
+
+
+def sc_server_close(lab):
+    lab.describe("The server replies and closes first (HTTP/1.0 style); the client reads to EOF and "
+                 "then closes, so the server, having closed first, holds TIME_WAIT while the client "
+                 "went CLOSE_WAIT -> LAST_ACK -> CLOSED.")
+    L = lab.listener()
+    c, a = lab.connect_pair(L)
+    ce, se = sock_ep(c), sock_ep(a)
+    request_response(c, a)
+    a.close()                       # server FIN first
+    if recv_eof(c) != b"":
+        raise RuntimeError("unexpected data")
+    c.close()
+    wait_state(se, ce, "TIME_WAIT")
+    wait_gone(ce, se)
+    lab.expect(se, ce, "TIME_WAIT")
+    lab.expect(sock_ep(L), "0.0.0.0:*", "LISTEN")
+    lab.expect_transition(ce, se, "LAST_ACK", "CLOSED")
+
+
+def sc_close_wait_leak(lab):
+    count = 20
+    lab.describe(f"{count} connections where the server sends a short reply and closes, and the "
+                 "client application reads the data and the EOF but never calls close(): every "
+                 "client socket stays in CLOSE_WAIT (no timer ends it) and every server socket, "
+                 "orphaned after its FIN was acknowledged, waits in FIN_WAIT2 for a FIN that "
+                 "never comes (until tcp_fin_timeout, 60 s).")
+    L = lab.listener()
+    pairs = []
+    for i in range(count):
+        c, a = lab.connect_pair(L)
+        c.sendall(b"req %d\n" % i)
+        recv_exact(a, len(b"req %d\n" % i))
+        a.sendall(b"bye\n")
+        pairs.append((sock_ep(c), sock_ep(a)))
+        a.close()                   # server closes: FIN, orphaned
+        if recv_eof(c) != b"bye\n":
+            raise RuntimeError("unexpected data")
+        # the client keeps c open forever: the leak
+    for ce, se in pairs:
+        wait_state(ce, se, "CLOSE_WAIT")
+        wait_state(se, ce, "FIN_WAIT2")
+        lab.expect(ce, se, "CLOSE_WAIT")
+        lab.expect(se, ce, "FIN_WAIT2")
+    lab.expect_count("CLOSE_WAIT", count)
+    lab.expect_count("FIN_WAIT2", count)
+
+
+def sc_last_ack(lab):
+    lab.describe("The client closes first and the server, on EOF, closes too, but nft drops every "
+                 "client->server packet from that moment, so the client's ACK of the server's FIN "
+                 "never reaches the capture point or the server: the server stays in LAST_ACK "
+                 "retransmitting its FIN, and the client, which did receive that FIN, is in TIME_WAIT.")
+    L = lab.listener()
+    c, a = lab.connect_pair(L)
+    ce, se = sock_ep(c), sock_ep(a)
+    cport = c.getsockname()[1]
+    request_response(c, a)
+    c.close()
+    if recv_eof(a) != b"":
+        raise RuntimeError("unexpected data")
+    wait_state(ce, se, "FIN_WAIT2")      # the server's ACK of the client's FIN has arrived
+    lab.drop_out(f"ip saddr {lab.cli} ip daddr {lab.srv} tcp sport {cport} tcp dport {lab.port}")
+    a.close()                            # server FIN -> LAST_ACK; the client's ACK is dropped
+    wait_state(se, ce, "LAST_ACK")
+    wait_state(ce, se, "TIME_WAIT")
+    time.sleep(0.7)                      # let the server retransmit its FIN (RTO ~200 ms, doubling)
+    wait_state(se, ce, "LAST_ACK")
+    lab.expect(se, ce, "LAST_ACK")
+    lab.expect(ce, se, "TIME_WAIT")
+    lab.expect_pcap("retransmitted_fin", 1, sender=se)
+    lab.unrevealable(ce, se, "every ACK the client sent for the server's FIN was dropped by nft before "
+                     "the capture point; the wire shows that FIN retransmitted and never acknowledged, "
+                     "which is what a FIN lost on its way to the client would look like too, so the wire "
+                     "cannot tell TIME_WAIT (the truth: the FIN arrived) from FIN_WAIT2 (it did not)")
+
+
+def sc_fin_wait1(lab):
+    lab.describe("After a request/response the client closes, but nft drops every server->client "
+                 "packet from that moment, so the server's ACK of the client's FIN is never seen: "
+                 "the client stays in FIN_WAIT1 retransmitting its FIN while the server, which did "
+                 "receive the FIN, sits in CLOSE_WAIT because its application never closes.")
+    L = lab.listener()
+    c, a = lab.connect_pair(L)
+    ce, se = sock_ep(c), sock_ep(a)
+    cport = c.getsockname()[1]
+    request_response(c, a)
+    lab.drop_out(f"ip saddr {lab.srv} ip daddr {lab.cli} tcp sport {lab.port} tcp dport {cport}")
+    c.close()
+    wait_state(se, ce, "CLOSE_WAIT")
+    time.sleep(0.7)                      # FIN retransmissions (RTO ~200 ms, doubling)
+    wait_state(ce, se, "FIN_WAIT1")
+    lab.expect(ce, se, "FIN_WAIT1")
+    lab.expect(se, ce, "CLOSE_WAIT")
+    lab.expect_pcap("retransmitted_fin", 1, sender=ce)
+    lab.unrevealable(se, ce, "the server's ACKs of the client's FIN were dropped by nft before the capture "
+                     "point; the wire shows an unacknowledged, retransmitted FIN, exactly what a FIN lost "
+                     "before reaching the server would look like, so the wire cannot tell CLOSE_WAIT (the "
+                     "truth) from ESTABLISHED")
+
+
+def simultaneous_close(lab, hold_closing):
+    L = lab.listener()
+    c, a = lab.connect_pair(L)
+    ce, se = sock_ep(c), sock_ep(a)
+    request_response(c, a)
+    subnet = f"127.42.{lab.n}.0/24"
+    # stage 1: nothing gets out, so both FINs are queued but neither is delivered
+    lab.drop_out(f"ip saddr {subnet} ip daddr {subnet}")
+    c.close()
+    a.close()
+    wait_state(ce, se, "FIN_WAIT1")
+    wait_state(se, ce, "FIN_WAIT1")
+    if hold_closing:
+        # stage 2: FIN segments pass, pure ACKs do not.  Both retransmission timers were armed
+        # microseconds apart and expire in the same timer-softirq run, so both retransmitted FINs
+        # leave before either is processed: the FINs cross on the wire and both ends go CLOSING;
+        # the ACKs of the FINs are dropped, so both stay there.
+        lab.replace_out(f"ip saddr {subnet} ip daddr {subnet} tcp flags & fin == 0")
+        wait_state(ce, se, "CLOSING", timeout=3)
+        wait_state(se, ce, "CLOSING", timeout=3)
+        # stage 3: drop everything again.  A FIN retransmitted in CLOSING carries an ACK of the
+        # peer's FIN, which would take the peer to TIME_WAIT; so from now on nothing gets out.
+        lab.replace_out(f"ip saddr {subnet} ip daddr {subnet}")
+        time.sleep(0.5)                  # FIN retransmissions in CLOSING, all dropped
+        wait_state(ce, se, "CLOSING")
+        wait_state(se, ce, "CLOSING")
+        lab.expect(ce, se, "CLOSING")
+        lab.expect(se, ce, "CLOSING")
+    else:
+        # stage 2: everything passes again; the two retransmitted FINs leave in the same
+        # timer-softirq run, cross, both ends go CLOSING and the ACKs take both to TIME_WAIT
+        lab.replace_out()
+        wait_state(ce, se, "TIME_WAIT", timeout=3)
+        wait_state(se, ce, "TIME_WAIT", timeout=3)
+        lab.expect(ce, se, "TIME_WAIT")
+        lab.expect(se, ce, "TIME_WAIT")
+    lab.expect_transition(ce, se, "FIN_WAIT1", "CLOSING")
+    lab.expect_transition(se, ce, "FIN_WAIT1", "CLOSING")
+    lab.note("The first FIN of each side was dropped by nft before the capture point (stage 1); the "
+             "FINs in the capture are the kernel's retransmissions, sent by both sides in the same "
+             "timer run so that neither had the other's FIN when it sent its own (their ACK fields "
+             "prove it).")
+
+
+def sc_simultaneous_close_closing(lab):
+    lab.describe("Both ends close at once: their FINs cross on the wire (each FIN's ACK field does not "
+                 "cover the other's FIN), so both go FIN_WAIT1 -> CLOSING; nft drops the ACKs of the "
+                 "FINs and then every later segment (a FIN retransmitted in CLOSING would carry that "
+                 "ACK), so both ends stay in CLOSING, retransmitting FINs that never get out.")
+    simultaneous_close(lab, hold_closing=True)
+
+
+def sc_simultaneous_close_time_wait(lab):
+    lab.describe("Both ends close at once: their FINs cross on the wire, both go FIN_WAIT1 -> CLOSING, "
+                 "and each one's ACK of the other's FIN takes both to TIME_WAIT (a simultaneous close "
+                 "leaves TIME_WAIT on both ends).")
+    simultaneous_close(lab, hold_closing=False)
+
+
+def sc_simultaneous_open(lab):
+    lab.describe("Two sockets bound to fixed ports connect to each other at the same time: their SYNs "
+                 "cross on the wire (both bare SYNs), each answers the other's SYN with a SYN-ACK "
+                 "(SYN_SENT -> SYN_RECV), and each SYN-ACK takes its receiver to ESTABLISHED; no "
+                 "listener is involved.")
+    A = (lab.srv, lab.ports[0])
+    B = (lab.cli, lab.ports[1])
+    sa = lab.client(src=A[0], port=A[1], reuse=True)
+    sb = lab.client(src=B[0], port=B[1], reuse=True)
+    subnet = f"127.42.{lab.n}.0/24"
+    # stage 1: the first SYNs are dropped before capture (else the first one would meet a socket
+    # that is not yet connecting and be answered by RST)
+    lab.drop_out(f"ip saddr {subnet} ip daddr {subnet} tcp flags & syn == syn")
+    for s, dst in ((sa, B), (sb, A)):
+        s.setblocking(False)
+        err = s.connect_ex(dst)
+        if err != errno.EINPROGRESS:
+            raise RuntimeError(f"connect_ex: {errno.errorcode.get(err, err)}")
+    ea, eb = ep(*A), ep(*B)
+    wait_state(ea, eb, "SYN_SENT")
+    wait_state(eb, ea, "SYN_SENT")
+    # stage 2: both SYN retransmission timers (armed microseconds apart) expire in the same
+    # timer-softirq run (~1 s later), so both SYNs leave before either is processed: they cross.
+    lab.replace_out()
+    wait_state(ea, eb, "ESTABLISHED", timeout=4)
+    wait_state(eb, ea, "ESTABLISHED", timeout=4)
+    for s in (sa, sb):
+        s.setblocking(True)
+        s.settimeout(5)
+    sa.sendall(b"hello from a\n")
+    recv_exact(sb, 13)
+    sb.sendall(b"hello from b\n")
+    recv_exact(sa, 13)
+    lab.expect(ea, eb, "ESTABLISHED")
+    lab.expect(eb, ea, "ESTABLISHED")
+    lab.expect_transition(ea, eb, "SYN_SENT", "SYN_RECV")
+    lab.expect_transition(eb, ea, "SYN_SENT", "SYN_RECV")
+    lab.note("Each socket's first SYN was dropped by nft before the capture point; the captured SYNs "
+             "are the 1 s retransmissions, which both sockets sent in the same timer run.")
+    lab.note("Each side's SYN-ACK reaches the other in SYN_RECV; Linux answers it with an extra ACK "
+             "carrying a D-SACK block for the already-received SYN (visible in the capture).")
+
+
+def sc_syn_sent(lab):
+    lab.describe("Two clients whose SYNs are never answered, both in SYN_SENT with the SYN retransmitted "
+                 "every second: the first targets a real listener whose SYN-ACKs nft drops before "
+                 "the capture point (the server holds a half-open SYN_RECV request that the wire never "
+                 "shows), the second targets a port with no listener whose incoming SYNs nft silently "
+                 "drops at input (after the capture point), so nothing answers at all.")
+    L = lab.listener()
+    p2 = lab.ports[1]
+    lab.drop_out(f"ip saddr {lab.srv} tcp sport {lab.port} tcp flags & (syn | ack) == syn | ack")
+    lab.drop_in(f"ip daddr {lab.srv} tcp dport {p2}")
+    c1 = lab.client()
+    c2 = lab.client()
+    for c, p in ((c1, lab.port), (c2, p2)):
+        c.setblocking(False)
+        err = c.connect_ex((lab.srv, p))
+        if err != errno.EINPROGRESS:
+            raise RuntimeError(f"connect_ex: {errno.errorcode.get(err, err)}")
+    e1, e2 = sock_ep(c1), sock_ep(c2)
+    s1, s2 = ep(lab.srv, lab.port), ep(lab.srv, p2)
+    wait_state(e1, s1, "SYN_SENT")
+    wait_state(e2, s2, "SYN_SENT")
+    wait_state(s1, e1, "SYN_RECV")
+    time.sleep(2.3)                      # SYN retransmissions at ~1 s and ~2 s
+    try:
+        with open("/proc/sys/net/ipv4/tcp_syn_linear_timeouts") as f:
+            lin = int(f.read())
+        lab.note(f"net.ipv4.tcp_syn_linear_timeouts={lin}: the first {lin} SYN retransmissions come at "
+                 "a fixed 1 s interval, not the classic doubling 1, 3, 7 s.")
+    except OSError:
+        pass
+    for c in (c1, c2):
+        if c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) != 0:
+            raise RuntimeError("client connect failed early")
+    lab.expect(e1, s1, "SYN_SENT")
+    lab.expect(e2, s2, "SYN_SENT")
+    lab.expect(s1, e1, "SYN_RECV")
+    lab.expect(sock_ep(L), "0.0.0.0:*", "LISTEN")
+    lab.expect_pcap("retransmitted_syn", 2, sender=e1)
+    lab.expect_pcap("retransmitted_syn", 2, sender=e2)
+    lab.unrevealable(s1, e1, "the listener did receive the SYN and holds a half-open request (SYN_RECV, "
+                     "retransmitting SYN-ACKs), but every SYN-ACK was dropped by nft before the capture "
+                     "point, so a wire observer cannot know the server is in SYN_RECV; the kernel's "
+                     "tracepoint does not show it either (half-open requests emit no event)")
+    lab.unrevealable(s2, e2, "no socket at all (CLOSED, nothing listens on this port): the SYNs were "
+                     "captured and then silently dropped at input, so the wire shows the same "
+                     "unanswered SYNs as for the first client and cannot tell a listener whose "
+                     "answers are lost from a port where nothing listens")
+
+
+def sc_syn_recv(lab):
+    lab.describe("The client's final ACK of the handshake (and every later client->server ACK) is "
+                 "dropped by nft before the capture point: the server's request stays SYN_RECV, "
+                 "retransmitting its SYN-ACK, while the client, which did get the SYN-ACK, is "
+                 "ESTABLISHED and sends nothing else.")
+    L = lab.listener()
+    lab.drop_out(f"ip saddr {lab.cli} ip daddr {lab.srv} tcp dport {lab.port} "
+                 "tcp flags & (syn | fin | rst) == 0")
+    c = lab.client()
+    c.connect((lab.srv, lab.port))       # returns when the SYN-ACK arrives
+    ce, se = sock_ep(c), ep(lab.srv, lab.port)
+    wait_state(se, ce, "SYN_RECV")
+    time.sleep(1.3)                      # one SYN-ACK retransmission at ~1 s
+    wait_state(se, ce, "SYN_RECV")
+    lab.expect(se, ce, "SYN_RECV")
+    lab.expect(ce, se, "ESTABLISHED")
+    lab.expect(sock_ep(L), "0.0.0.0:*", "LISTEN")
+    lab.expect_pcap("retransmitted_synack", 1, sender=se)
+    lab.unrevealable(ce, se, "the client received the SYN-ACK and is ESTABLISHED, but its ACKs were "
+                     "dropped by nft before the capture point; the wire shows only a SYN-ACK "
+                     "retransmitted without answer, which a SYN-ACK lost before the client would also "
+                     "produce (client still SYN_SENT)")
+    lab.note("The server's half-open request (SYN_RECV in ss) produces no inet_sock_set_state event: "
+             "the tracepoint only fires for full sockets, so the trace shows the listener and the "
+             "client only.")
+
+
+def sc_syn_flood(lab):
+    count = 200
+    nsrc = 50
+    lab.describe(f"A half-open flood: {count} clients from {nsrc} source addresses (127.42.{lab.n}.10-"
+                 f"{9 + nsrc}) connect to one listener with SYN cookies off; nft drops every "
+                 "client->server ACK before the capture point, so each server request stays SYN_RECV "
+                 "(SYN, SYN-ACK and its retransmission, no final ACK) while each client, which did "
+                 "receive the SYN-ACK, is ESTABLISHED.")
+    sysctl("net.ipv4.tcp_syncookies", 0)
+    sysctl("net.ipv4.tcp_max_syn_backlog", 4096)
+    lab.note("Inside the namespace: net.ipv4.tcp_syncookies=0, net.ipv4.tcp_max_syn_backlog=4096; "
+             "listen backlog 1024.")
+    L = lab.listener(backlog=1024)
+    lab.drop_out(f"ip daddr {lab.srv} tcp dport {lab.port} tcp flags & (syn | fin | rst) == 0")
+    clients = []
+    for i in range(count):
+        c = lab.client(src=f"127.42.{lab.n}.{10 + i % nsrc}")
+        c.setblocking(False)
+        err = c.connect_ex((lab.srv, lab.port))
+        if err not in (0, errno.EINPROGRESS):
+            raise RuntimeError(f"connect_ex: {errno.errorcode.get(err, err)}")
+        clients.append(c)
+    pending = list(clients)
+    end = time.monotonic() + 5
+    while pending and time.monotonic() < end:
+        _, w, _ = select.select([], pending, [], 0.5)
+        pending = [c for c in pending if c not in w]
+    if pending:
+        raise RuntimeError(f"{len(pending)} clients never connected")
+    for c in clients:
+        if c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+            raise RuntimeError("a client failed")
+    se = ep(lab.srv, lab.port)
+    wait_for(lambda: sum(1 for l, r, s in proc_sockets() if l == se and s == "SYN_RECV") == count,
+             5, f"{count} SYN_RECV requests")
+    time.sleep(1.3)                      # one round of SYN-ACK retransmissions at ~1 s
+    for c in clients:
+        ce = sock_ep(c)
+        lab.expect(se, ce, "SYN_RECV")
+        lab.expect(ce, se, "ESTABLISHED")
+        lab.unrevealable(ce, se, "ESTABLISHED, but its ACKs were dropped before the capture point: the "
+                         "wire shows only unanswered SYN-ACKs, as if they were lost (client SYN_SENT)")
+    lab.expect_count("SYN_RECV", count)
+    lab.expect_count("ESTABLISHED", count)
+    lab.note("Half-open requests emit no tracepoint event: the trace shows the clients' "
+             "CLOSE -> SYN_SENT -> ESTABLISHED and the listener only.")
+
+
+def sc_rst_abort_linger(lab):
+    lab.describe("The client sends 2000 bytes (acknowledged), then nft starts dropping every "
+                 "server->client packet and the client sends 3000 more bytes that the server receives "
+                 "but whose ACKs never come back; the client then closes with SO_LINGER {1,0}, which "
+                 "sends an RST instead of a FIN with that data still unacknowledged, and the RST takes "
+                 "the server (whose application had not read yet) straight to CLOSED: both ends "
+                 "CLOSED, no TIME_WAIT anywhere.")
+    L = lab.listener()
+    c, a = lab.connect_pair(L)
+    ce, se = sock_ep(c), sock_ep(a)
+    cport = c.getsockname()[1]
+    c.sendall(b"a" * 2000)
+    wait_for(lambda: outq(c) == 0, 3, "the first 2000 bytes to be acknowledged")
+    lab.drop_out(f"ip saddr {lab.srv} ip daddr {lab.cli} tcp sport {lab.port} tcp dport {cport}")
+    c.sendall(b"b" * 3000)
+    wait_for(lambda: outq(c) == 3000, 1, "3000 unacknowledged bytes")
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()                            # abortive close: RST
+    wait_gone(se, ce)
+    wait_gone(ce, se)
+    got = 0
+    try:
+        for _ in range(100):
+            chunk = a.recv(65536)
+            if not chunk:
+                raise RuntimeError("server read EOF instead of ECONNRESET")
+            got += len(chunk)
+        raise RuntimeError("server never saw the RST")
+    except ConnectionResetError:
+        pass
+    if got != 5000:
+        raise RuntimeError(f"server read {got} bytes before ECONNRESET, expected 5000")
+    lab.expect(sock_ep(L), "0.0.0.0:*", "LISTEN")
+    lab.expect_count("ESTABLISHED", 0)
+    lab.expect_transition(ce, se, "ESTABLISHED", "CLOSED")
+    lab.expect_transition(se, ce, "ESTABLISHED", "CLOSED")
+    lab.expect_pcap("rst", 1, sender=ce)
+    lab.note("After the RST the server's application could still read the 5000 bytes that had "
+             "reached its receive queue and then got ECONNRESET; the client's application lost its "
+             "3000 unacknowledged bytes (close() discarded them).  On the wire those 3000 bytes are "
+             "never acknowledged, so an observer cannot tell whether they reached the server.")
+
+
+def sc_refused(lab):
+    lab.describe("The client connects to a port where nothing listens; the kernel answers the SYN with "
+                 "RST+ACK, connect() fails with ECONNREFUSED and the client socket goes SYN_SENT -> "
+                 "CLOSED; there is no socket on the server side at all.")
+    c = lab.client()
+    try:
+        c.connect((lab.srv, lab.port))
+        raise RuntimeError("connect succeeded")
+    except ConnectionRefusedError:
+        pass
+    lab.expect_count("ESTABLISHED", 0)
+    lab.expect_pcap("rst", 1, sender=ep(lab.srv, lab.port))
+    lab.note("ss shows nothing: a refused client socket is CLOSED (unbound again) and the server "
+             "side never had a socket.  The SYN_SENT -> CLOSED event is the only place the client's "
+             "port appears, so the port-0 CLOSE -> SYN_SENT event takes its port from it.")
+    lab.expect_transition(None, ep(lab.srv, lab.port), "SYN_SENT", "CLOSED")
+
+
+def set_keepalive(s, idle, intvl, cnt):
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, idle)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, intvl)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, cnt)
+
+
+def sc_keepalive(lab):
+    lab.describe("Two idle connections whose clients enable keepalive (TCP_KEEPIDLE=1, "
+                 "TCP_KEEPINTVL=1): on the first the server answers every probe (a zero-length segment "
+                 "at seq = next-1) so both ends stay ESTABLISHED; on the second nft drops everything "
+                 "the server sends, the probes go unanswered, and after TCP_KEEPCNT=2 unanswered probes "
+                 "the client gives up with an RST (ETIMEDOUT), which takes the still-alive server to "
+                 "CLOSED as well.")
+    L = lab.listener()
+    c1, a1 = lab.connect_pair(L)
+    c2, a2 = lab.connect_pair(L)
+    e1c, e1s, e2c, e2s = sock_ep(c1), sock_ep(a1), sock_ep(c2), sock_ep(a2)
+    request_response(c1, a1)
+    request_response(c2, a2)
+    lab.drop_out(f"ip saddr {lab.srv} ip daddr {lab.cli} tcp sport {lab.port} "
+                 f"tcp dport {c2.getsockname()[1]}")
+    t0 = time.monotonic()
+    set_keepalive(c1, 1, 1, 3)
+    set_keepalive(c2, 1, 1, 2)
+    r, _, _ = select.select([c2], [], [], 6)
+    if not r:
+        raise RuntimeError("keepalive never timed out")
+    err = c2.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if err != errno.ETIMEDOUT:
+        raise RuntimeError(f"expected ETIMEDOUT, got {errno.errorcode.get(err, err)}")
+    wait_gone(e2s, e2c)
+    left = 3.3 - (time.monotonic() - t0)
+    if left > 0:
+        time.sleep(left)                 # first connection: answered probes at ~1, 2, 3 s
+    lab.expect(e1c, e1s, "ESTABLISHED")
+    lab.expect(e1s, e1c, "ESTABLISHED")
+    lab.expect_transition(e2c, e2s, "ESTABLISHED", "CLOSED")
+    lab.expect_transition(e2s, e2c, "ESTABLISHED", "CLOSED")
+    lab.expect_pcap("probe", 3, sender=e1c)
+    lab.expect_pcap("probe", 2, sender=e2c)
+    lab.expect_pcap("rst", 1, sender=e2c)
+    lab.note("On the second connection the server was alive and did answer each probe; its ACKs were "
+             "dropped by nft before the capture point, so on the wire it looks like a dead peer.")
+
+
+def sc_zero_window(lab):
+    lab.describe("The server accepts with a tiny receive buffer (SO_RCVBUF=4096) and never reads; the "
+                 "client writes until its small send buffer is full, the server's advertised window "
+                 "shrinks to 0, and the client sends zero-window (persist) probes that the server "
+                 "answers with window 0; both ends stay ESTABLISHED.")
+    L = lab.listener(rcvbuf=4096)
+    c = lab.client(sndbuf=16384)
+    c.connect((lab.srv, lab.port))
+    a, _ = L.accept()
+    lab.hold(a)
+    ce, se = sock_ep(c), sock_ep(a)
+    c.setblocking(False)
+    sent = 0
+    for _ in range(1000):
+        try:
+            sent += c.send(b"z" * 4096)
+        except BlockingIOError:
+            break
+    lab.note(f"The client queued {sent} bytes before its send buffer was full; "
+             "the server application never reads.  Capture snaplen 200.")
+    time.sleep(2.5)                      # persist probes: backoff from ~200 ms, doubling
+    lab.expect(ce, se, "ESTABLISHED")
+    lab.expect(se, ce, "ESTABLISHED")
+    lab.expect_pcap("zero_window", 1, sender=se)
+    lab.expect_pcap("probe", 2, sender=ce)
+    lab.note("A zero-window probe is a zero-length segment at seq = SND.UNA-1, which the receiver "
+             "answers with a duplicate ACK (window 0) at most once per net.ipv4.tcp_invalid_ratelimit "
+             "(500 ms): a probe sent sooner after the previous answer gets no reply at all, although "
+             "the receiver is alive.")
+
+
+def sc_port_reuse(lab):
+    lab.describe("Two reuses of a 4-tuple still in TIME_WAIT: client port 40001 closes first (client "
+                 "TIME_WAIT), then after 1.1 s a new socket bound to the same port with SO_REUSEADDR "
+                 "connects to the same server and Linux reuses the TIME_WAIT tuple (tcp_tw_reuse=2, "
+                 "loopback); client port 40002 lets the server close first (server TIME_WAIT) and at "
+                 "once connects again from the same port, and the server accepts the new SYN because "
+                 "its sequence number and timestamp are higher.  Both second instances end "
+                 "ESTABLISHED; the TIME_WAIT entries were replaced.")
+    L = lab.listener()
+    se = ep(lab.srv, lab.port)
+    # variant A: client-side TIME_WAIT, reused by connect() after tcp_tw_reuse_delay
+    c, a = lab.connect_pair(L, port=40001, reuse=True)
+    ca = sock_ep(c)
+    request_response(c, a)
+    c.close()
+    recv_eof(a)
+    a.close()
+    wait_state(ca, se, "TIME_WAIT")
+    t_tw = time.monotonic()
+    # variant B: server-side TIME_WAIT, new SYN accepted by the timewait socket
+    c, a = lab.connect_pair(L, port=40002, reuse=True)
+    cb = sock_ep(c)
+    request_response(c, a)
+    a.close()
+    recv_eof(c)
+    c.close()
+    wait_state(se, cb, "TIME_WAIT")
+    wait_gone(cb, se)
+    c, a = lab.connect_pair(L, port=40002, reuse=True)
+    request_response(c, a, req=b"again\n", resp=b"ok\n")
+    # back to A: tcp_tw_reuse needs the TIME_WAIT entry to be older than tcp_tw_reuse_delay (1 s)
+    left = 1.1 - (time.monotonic() - t_tw)
+    if left > 0:
+        time.sleep(left)
+    c, a = lab.connect_pair(L, port=40001, reuse=True)
+    request_response(c, a, req=b"again\n", resp=b"ok\n")
+    for ce in (ca, cb):
+        lab.expect(ce, se, "ESTABLISHED")
+        lab.expect(se, ce, "ESTABLISHED")
+    lab.expect_count("TIME_WAIT", 0)
+    lab.note("A timewait socket that is reused disappears without a tracepoint event (it is not a "
+             "full socket); the trace shows the second instances' CLOSE -> SYN_SENT -> ESTABLISHED "
+             "and LISTEN -> SYN_RECV -> ESTABLISHED only.")
+
+
+def sc_midstream(lab):
+    lab.describe("The capture starts only after the handshake and a first request/response: the "
+                 "capture shows more data both ways, then the client closes first (client TIME_WAIT, "
+                 "server LAST_ACK -> CLOSED); the trace still has the handshake transitions the "
+                 "capture lacks.")
+    L = lab.listener()
+    c, a = lab.connect_pair(L)
+    ce, se = sock_ep(c), sock_ep(a)
+    request_response(c, a)
+    with open(os.path.join(lab.workdir, "established"), "w") as f:
+        f.write("1\n")
+    wait_for(lambda: os.path.exists(os.path.join(lab.workdir, "go")), 30, "run.sh to start the capture")
+    for i in range(3):
+        request_response(c, a, req=b"more %d\n" % i, resp=b"data %d\n" % i)
+    c.close()
+    recv_eof(a)
+    a.close()
+    wait_state(ce, se, "TIME_WAIT")
+    wait_gone(se, ce)
+    lab.expect(ce, se, "TIME_WAIT")
+    lab.expect(sock_ep(L), "0.0.0.0:*", "LISTEN")
+    lab.note("Without the handshake a wire observer starts both ends ESTABLISHED (inferred) and can "
+             "only guess the roles (port 8080 < the client's ephemeral port).")
+
+
+def sc_half_close(lab):
+    lab.describe("The client sends its request and half-closes with shutdown(SHUT_WR) (FIN_WAIT1 -> "
+                 "FIN_WAIT2); the server, in CLOSE_WAIT, keeps sending five chunks of data 50 ms apart "
+                 "that the half-closed client still reads, then closes; the client ends in TIME_WAIT "
+                 "and the server went LAST_ACK -> CLOSED.")
+    L = lab.listener()
+    c, a = lab.connect_pair(L)
+    ce, se = sock_ep(c), sock_ep(a)
+    c.sendall(b"upload then half-close\n")
+    c.shutdown(socket.SHUT_WR)
+    data = recv_eof(a)
+    if data != b"upload then half-close\n":
+        raise RuntimeError("bad request")
+    wait_state(ce, se, "FIN_WAIT2")
+    wait_state(se, ce, "CLOSE_WAIT")
+    got = b""
+    for i in range(5):
+        chunk = b"chunk %d of the reply\n" % i
+        a.sendall(chunk)
+        got += recv_exact(c, len(chunk))
+        time.sleep(0.05)
+    a.close()
+    if recv_eof(c) != b"":
+        raise RuntimeError("unexpected data")
+    c.close()
+    wait_state(ce, se, "TIME_WAIT")
+    wait_gone(se, ce)
+    lab.expect(ce, se, "TIME_WAIT")
+    lab.expect(sock_ep(L), "0.0.0.0:*", "LISTEN")
+    lab.expect_transition(ce, se, "FIN_WAIT1", "FIN_WAIT2")
+
+
+def sc_ipv6(lab):
+    lab.describe("The client-close exchange over IPv6 loopback ([::1], server port 8086): the client "
+                 "closes first and holds TIME_WAIT, the server went LAST_ACK -> CLOSED and only its "
+                 "LISTEN socket remains.")
+    client_close_flow(lab, family=socket.AF_INET6, srv="::1", cli="::1")
+
+
+def sc_many_short(lab):
+    count = 210
+    lab.describe(f"{count} short request/response connections in a row with mixed endings: every third "
+                 "one the client closes first (client TIME_WAIT), every third the server closes first "
+                 "(server TIME_WAIT), every third the client aborts with SO_LINGER {1,0} after the "
+                 "reply (RST, both ends CLOSED, no TIME_WAIT).")
+    L = lab.listener(backlog=512)
+    se = ep(lab.srv, lab.port)
+    kinds = {"client-first": [], "server-first": [], "rst": []}
+    for i in range(count):
+        c, a = lab.connect_pair(L)
+        ce = sock_ep(c)
+        request_response(c, a, req=b"req %d\n" % i, resp=b"resp %d\n" % i)
+        mode = ("client-first", "server-first", "rst")[i % 3]
+        kinds[mode].append(ce)
+        if mode == "client-first":
+            c.close()
+            recv_eof(a)
+            a.close()
+        elif mode == "server-first":
+            a.close()
+            recv_eof(c)
+            c.close()
+        else:
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            c.close()
+            try:
+                a.recv(10)
+            except ConnectionResetError:
+                pass
+            a.close()
+        lab.keep.remove(c)
+        lab.keep.remove(a)
+
+    def settled():
+        st = {(l, r): s for l, r, s in proc_sockets()}
+        return (all(st.get((ce, se)) == "TIME_WAIT" for ce in kinds["client-first"]) and
+                all(st.get((se, ce)) == "TIME_WAIT" for ce in kinds["server-first"]) and
+                sum(1 for s in st.values() if s != "TIME_WAIT" and s != "LISTEN") == 0)
+    wait_for(settled, 5, "all connections to settle")
+    for ce in kinds["client-first"]:
+        lab.expect(ce, se, "TIME_WAIT")
+    for ce in kinds["server-first"]:
+        lab.expect(se, ce, "TIME_WAIT")
+    lab.expect_count("TIME_WAIT", len(kinds["client-first"]) + len(kinds["server-first"]))
+    lab.expect_count("LISTEN", 1)
+    lab.meta["many_short_modes"] = {k: len(v) for k, v in kinds.items()}
+    lab.note(f"Connection i (0-based, in connect order) ends client-first if i % 3 == 0, server-first "
+             f"if i % 3 == 1, RST if i % 3 == 2.")
+
+
+def sc_any_interface(lab):
+    lab.describe("The client-close exchange captured with `tcpdump -i any` (Linux cooked capture v2, "
+                 "LINKTYPE_LINUX_SLL2 = 276): the client closes first and holds TIME_WAIT, the server "
+                 "went LAST_ACK -> CLOSED.")
+    client_close_flow(lab)
+
+
+def sc_pcapng(lab):
+    lab.describe("The client-close exchange written as pcapng by dumpcap on lo: the client closes first "
+                 "and holds TIME_WAIT, the server went LAST_ACK -> CLOSED.")
+    client_close_flow(lab)
+
+
+def sc_fixture_traffic(workdir):
+    """Traffic for make-format-fixtures.sh: a few short connections over 127.42.200.x and ::1."""
+    srv, cli = "127.42.200.1", "127.42.200.2"
+    done = 0
+    for family, s_addr, c_addr, port in ((socket.AF_INET, srv, cli, 8080),
+                                         (socket.AF_INET6, "::1", "::1", 8086)):
+        L = socket.socket(family, socket.SOCK_STREAM)
+        L.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        L.bind((s_addr, port))
+        L.listen(16)
+        L.settimeout(5)
+        for i in range(3):
+            c = socket.socket(family, socket.SOCK_STREAM)
+            c.settimeout(5)
+            c.bind((c_addr, 0))
+            c.connect((s_addr, port))
+            a, _ = L.accept()
+            a.settimeout(5)
+            req = b"GET /%d HTTP/1.0\r\n\r\n" % i
+            resp = b"HTTP/1.0 200 OK\r\nContent-Length: 120\r\n\r\n" + bytes(range(48, 48 + 60)) * 2
+            request_response(c, a, req, resp)
+            if i == 1:                   # server closes first
+                a.close()
+                recv_eof(c)
+                c.close()
+            elif i == 2:                 # abortive close
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                c.close()
+                try:
+                    a.recv(10)
+                except ConnectionResetError:
+                    pass
+                a.close()
+            else:                        # client closes first
+                c.close()
+                recv_eof(a)
+                a.close()
+            done += 1
+        L.close()
+    time.sleep(0.2)                      # let the last ACKs go out before the captures stop
+    with open(os.path.join(workdir, "ready"), "w") as f:
+        f.write(f"{done}\n")
+
+
+SCENARIOS = {name: globals()["sc_" + name.replace("-", "_")] for name in ORDER}
+
+
+def main(argv):
+    if len(argv) >= 2 and argv[1] == "list":
+        print(" ".join(ORDER))
+        return 0
+    if len(argv) == 3 and argv[1] == "info":
+        if argv[2] not in SCENARIOS:
+            print(f"unknown scenario: {argv[2]}", file=sys.stderr)
+            return 2
+        i = info(argv[2])
+        print(f"S_INDEX={i['index']}")
+        print(f"S_PORTS='{' '.join(str(p) for p in i['ports'])}'")
+        print(f"S_IFACE={i['iface']}")
+        print(f"S_FMT={i['fmt']}")
+        print(f"S_SNAPLEN={i['snaplen']}")
+        print(f"S_MIDSTREAM={1 if i['midstream'] else 0}")
+        return 0
+    if len(argv) == 3 and argv[1] == "fixture-traffic":
+        sc_fixture_traffic(argv[2])
+        return 0
+    if len(argv) == 4 and argv[1] == "run":
+        name, workdir = argv[2], argv[3]
+        lab = Lab(name, workdir)
+        SCENARIOS[name](lab)
+        lab.ready()
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
