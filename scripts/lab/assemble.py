@@ -294,6 +294,19 @@ def main():
             e["keep"] = (e["saddr"] in ("::1", "::") and e["daddr"] in ("::1", "::")
                          and (e["sport"] in ports or e["dport"] in ports))
     events = [e for e in events if e["keep"]]
+    # A socket's story starts with its birth (CLOSE -> SYN_SENT/LISTEN, or a listener's child
+    # LISTEN -> SYN_RECV). Events of a socket first seen mid-life belong to an earlier run whose
+    # namespace the kernel is still tearing down (same addresses): leave them out.
+    born, stale = set(), 0
+    for e in events:
+        if e["old"] in ("CLOSED", "LISTEN"):
+            born.add(e["skaddr"])
+        if e["skaddr"] not in born:
+            e["keep"] = False
+            stale += 1
+    if stale:
+        notes.append(f"{stale} trace event(s) of sockets from before this run (first event not a socket's birth) were left out.")
+    events = [e for e in events if e["keep"]]
     for e in events:
         if e["sport"] == 0 and e["new"] == "SYN_SENT":
             # no later event for this socket (it is still SYN_SENT): take the port from ss

@@ -10,6 +10,8 @@ const RECORD_HEADER_LENGTH = 16;
 const MODIFIED_RECORD_HEADER_LENGTH = 24;
 /** libpcap refuses records above its largest snap length unless the file says more. */
 const MAX_RECORD_LENGTH = 262_144;
+/** No link carries a packet this large: a snap length above it is corruption, not permission. */
+const LARGEST_PLAUSIBLE_RECORD = 16 * 1024 * 1024;
 /** The link type is the low 16 bits; above them sit FCS-length flags and bits that must be zero (pcap-linktype(7)). */
 const LINKTYPE_MASK = 0x0000ffff;
 const LINKTYPE_RESERVED = 0x03ff0000;
@@ -51,7 +53,7 @@ export class PcapReader implements FrameReader {
     sourceIndex: number,
   ) {
     this.recordHeaderLength = format === CaptureFormat.pcapModified ? MODIFIED_RECORD_HEADER_LENGTH : RECORD_HEADER_LENGTH;
-    this.maxRecordLength = Math.max(MAX_RECORD_LENGTH, snapLength);
+    this.maxRecordLength = Math.max(MAX_RECORD_LENGTH, Math.min(snapLength, LARGEST_PLAUSIBLE_RECORD));
     this.frame.source = sourceIndex;
     this.frame.linkType = linkType;
     this.linkTypes.add(linkType);

@@ -194,7 +194,8 @@ export class PcapngReader implements FrameReader {
     return this.littleEndian ? bytes.readUInt32LE(at) : bytes.readUInt32BE(at);
   }
 
-  private error(reason: string, frame = 0): CaptureFormatError {
+  /** Errors name the frame being read (0 while no packet has been read: the file header). */
+  private error(reason: string, frame = this.frames > 0 ? this.frames + 1 : 0): CaptureFormatError {
     return new CaptureFormatError(this.path, this.input.offset, frame, `cannot read pcapng block: ${reason}`);
   }
 

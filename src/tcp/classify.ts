@@ -127,5 +127,6 @@ export function rstAcceptable(receiver: EndpointFacts, sender: EndpointFacts, se
   const low = receiver.ackedAnything ? receiver.highestAck : sender.sentAnything ? sender.nextSeq : undefined;
   if (low === undefined) return true; // nothing known of the window: cannot judge, so believe the RST
   const high = sender.sentAnything && seqGt(sender.nextSeq, low) ? sender.nextSeq : low;
-  return seqDiff(rstSeq, low) >= 0 && seqDiff(rstSeq, high) <= Math.max(receiver.window, 1);
+  // The window is half-open (RCV.NXT =< SEG.SEQ < RCV.NXT + RCV.WND); a zero window admits RCV.NXT alone.
+  return seqDiff(rstSeq, low) >= 0 && seqDiff(rstSeq, high) < Math.max(receiver.window, 1);
 }

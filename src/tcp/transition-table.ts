@@ -67,6 +67,7 @@ export const TRANSITIONS: Readonly<Record<TcpState, Row>> = {
     [E.RECV_RST]: reset(),
   },
   [S.FIN_WAIT1]: {
+    [E.RECV_ACK_OF_SYN]: stay(S.FIN_WAIT1, 'closed from SYN_RECV: the ACK of our SYN arrives after our FIN left (RFC 9293 §3.10.7.4)'),
     [E.RECV_ACK_OF_FIN]: { to: S.FIN_WAIT2, rule: 'our FIN is acknowledged', rfc: '3.10.7.4' },
     [E.RECV_FIN]: { to: S.CLOSING, rule: 'the peer’s FIN does not acknowledge ours: the FINs crossed', cause: 'FINs crossed', rfc: '3.10.7.4' },
     [E.RECV_FIN_WITH_ACK_OF_FIN]: { to: S.TIME_WAIT, rule: 'the peer’s FIN also acknowledges ours (FIN+ACK)', rfc: '3.10.7.4' },
