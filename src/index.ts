@@ -1,4 +1,18 @@
 // The library's public face: re-exports only.
+export { analyze, type Analysis, type AnalyzeOptions } from './store/analyze.js';
+export { analyzeToDatabase, type DatabaseAnalysis } from './store/analyze-to-database.js';
+export { DatabaseReader, isSqliteFile, NotAFlowstateDatabaseError, type FlowRow, type TransitionRow, type FindingRow, type CaptureRow } from './store/database-reader.js';
+export { netstatAt, type NetstatEntry, type NetstatQuery } from './store/netstat-query.js';
+export { SCHEMA_VERSION } from './store/schema.js';
+export { analyzeCapture, type CaptureAnalysis, type CaptureSummary, type AnalysisProgress, type AnalyzeCaptureOptions } from './track/analyze-capture.js';
+export { Tracker, type TrackerOptions, type TrackerStats, DEFAULT_TIME_WAIT_SECONDS, DEFAULT_HALF_OPEN_LIMIT } from './track/tracker.js';
+export { CollectedOutput } from './track/collect-output.js';
+export { FINDINGS, FINDING_KINDS, DEFAULT_THRESHOLDS, type FindingKind, type FindingDefinition, type DetectorThresholds } from './track/finding-catalogue.js';
+export { Role, CloseKind, Severity, type FlowRecord, type EndpointSummary, type TransitionRecord, type FindingRecord, type TrackerOutput } from './track/records.js';
+export { ZeekConnObserver, ZeekConnState, ZEEK_CONN_STATE_MEANING, ZEEK_HISTORY_LETTERS } from './track/zeek-conn.js';
+export { TcpState, ALL_STATES, SYNCHRONIZED } from './tcp/tcp-state.js';
+export { EndpointEvent } from './tcp/endpoint-event.js';
+export { TRANSITIONS, transition, type TransitionRule } from './tcp/transition-table.js';
 export { CapturedFrame, frameTimeNs } from './capture/captured-frame.js';
 export { CaptureFormatError } from './capture/capture-format-error.js';
 export { CaptureFormat, type CaptureWarning, type FrameReader } from './capture/frame-reader.js';
@@ -9,3 +23,4 @@ export { DecodeIssue, DecodeStats, type IssueCount } from './decode/decode-stats
 export { TcpFlag, TcpSegment } from './decode/tcp-segment.js';
 export { LinkType, linkTypeName } from './decode/link-types.js';
 export { formatEndpoint, formatIpv4, formatIpv6 } from './decode/format-address.js';
+export { zeekConnLogTsv, zeekConnLogJsonLines, zeekUid, type ZeekConnLogRecord } from './report/zeek-conn-log.js';

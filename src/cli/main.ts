@@ -8,6 +8,7 @@ import { registerQuery } from './commands/query.js';
 import { registerNetstat } from './commands/netstat.js';
 import { registerFlow } from './commands/flow.js';
 import { registerReport } from './commands/report.js';
+import { registerExport } from './commands/export.js';
 import { detectTerminal } from './terminal.js';
 import { VERSION } from '../version.js';
 
@@ -29,6 +30,7 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
   registerNetstat(program, terminal, setExit);
   registerFlow(program, terminal, setExit);
   registerReport(program, terminal, setExit);
+  registerExport(program, terminal, setExit);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;

@@ -8,3 +8,10 @@ export function parseSeconds(text: string, option: string): number {
   const unit = match[2] ?? 's';
   return unit === 'ms' ? value / 1000 : unit === 'm' || unit === 'min' ? value * 60 : unit === 'h' ? value * 3600 : value;
 }
+
+/** A positive whole number option. */
+export function parseCount(text: string, option: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new CliError(`${option} takes a positive whole number, not "${text}"`, ExitCode.usage);
+  return value;
+}

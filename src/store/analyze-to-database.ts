@@ -1,6 +1,7 @@
 import { VERSION } from '../version.js';
 import { analyzeCapture, type AnalyzeCaptureOptions, type CaptureAnalysis } from '../track/analyze-capture.js';
 import { DEFAULT_HALF_OPEN_LIMIT, DEFAULT_TIME_WAIT_SECONDS } from '../track/tracker.js';
+import type { TrackerOutput } from '../track/records.js';
 import { DatabaseWriter } from './database-writer.js';
 
 export interface DatabaseAnalysis extends CaptureAnalysis {
@@ -13,12 +14,22 @@ export interface DatabaseAnalysis extends CaptureAnalysis {
  * one only once the new one is complete. On an exception (or `signal` abort) the
  * previous database is untouched and no partial file is left behind.
  */
-export async function analyzeToDatabase(paths: readonly string[], databasePath: string, options: AnalyzeCaptureOptions & { signal?: AbortSignal } = {}): Promise<DatabaseAnalysis> {
+export async function analyzeToDatabase(
+  paths: readonly string[],
+  databasePath: string,
+  options: AnalyzeCaptureOptions & { signal?: AbortSignal; /** Also receives every record (the library collects them). */ alsoTo?: TrackerOutput } = {},
+): Promise<DatabaseAnalysis> {
   const writer = new DatabaseWriter(databasePath);
+  const also = options.alsoTo;
+  const output: TrackerOutput = also === undefined ? writer : {
+    transition: (r) => (writer.transition(r), also.transition(r)),
+    finding: (r) => (writer.finding(r), also.finding(r)),
+    flow: (r) => (writer.flow(r), also.flow(r)),
+  };
   const abort = (): void => writer.abort();
   options.signal?.addEventListener('abort', abort, { once: true });
   try {
-    const analysis = await analyzeCapture(paths, writer, options);
+    const analysis = await analyzeCapture(paths, output, options);
     options.signal?.throwIfAborted();
     writer.commit(analysis, {
       flowstate_version: VERSION,

@@ -61,6 +61,9 @@ export interface FlowRow {
   last_frame: number;
   conn_state: string | null;
   history: string | null;
+  zeek_orig_bytes: number | null;
+  zeek_resp_bytes: number | null;
+  zeek_missed_bytes: number | null;
 }
 
 export interface TransitionRow {

@@ -35,7 +35,7 @@ export class DatabaseWriter implements TrackerOutput {
     this.db.pragma('cache_size = -65536');
     this.db.exec(CREATE_TABLES);
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    this.insertFlow = this.db.prepare(`INSERT INTO flows VALUES (${Array(36).fill('?').join(',')})`);
+    this.insertFlow = this.db.prepare(`INSERT INTO flows VALUES (${Array(39).fill('?').join(',')})`);
     this.insertTransition = this.db.prepare('INSERT INTO transitions VALUES (?,?,?,?,?,?,?,?,?)');
     this.insertFinding = this.db.prepare(
       'INSERT INTO findings (kind, severity, flow_id, endpoint, host, port, ts_ns, capture_id, frame, message, details) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
@@ -66,6 +66,7 @@ export class DatabaseWriter implements TrackerOutput {
       f.captureLossEvents, c.missedBytes + s.missedBytes, bool(f.evicted),
       f.firstSource + 1, f.firstFrame, f.lastSource + 1, f.lastFrame,
       f.zeek?.connState ?? null, f.zeek?.history ?? null,
+      f.zeek?.originatorBytes ?? null, f.zeek?.responderBytes ?? null, f.zeek?.missedBytes ?? null,
     );
   }
 

@@ -54,7 +54,10 @@ CREATE TABLE flows (
   last_capture INTEGER NOT NULL,
   last_frame INTEGER NOT NULL,
   conn_state TEXT,
-  history TEXT
+  history TEXT,
+  zeek_orig_bytes INTEGER,
+  zeek_resp_bytes INTEGER,
+  zeek_missed_bytes INTEGER
 );
 CREATE TABLE transitions (
   flow_id INTEGER NOT NULL,

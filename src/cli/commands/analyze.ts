@@ -6,7 +6,8 @@ import { toJson } from '../../report/format-table.js';
 import { analyzeToDatabase, type DatabaseAnalysis } from '../../store/analyze-to-database.js';
 import { DatabaseReader } from '../../store/database-reader.js';
 import { CliError, ExitCode } from '../cli-error.js';
-import { parseSeconds } from '../parse-options.js';
+import { parseCount, parseSeconds } from '../parse-options.js';
+import { DEFAULT_THRESHOLDS, type DetectorThresholds } from '../../track/finding-catalogue.js';
 import { ProgressBar } from '../progress-bar.js';
 import { Colour, type Terminal, paint } from '../terminal.js';
 import { failOnExitCode, parseFailOn } from '../fail-on.js';
@@ -21,6 +22,12 @@ export interface AnalyzeOptions {
   timeWait?: string;
   halfOpenLimit?: string;
   failOn?: string;
+  closeWaitThreshold?: string;
+  finWait2Threshold?: string;
+  closingThreshold?: string;
+  zeroWindowThreshold?: string;
+  halfOpenThreshold?: string;
+  deadPeerRetransmissions?: string;
 }
 
 export function registerAnalyze(program: Command, terminal: Terminal, setExit: (code: ExitCode) => void): void {
@@ -34,6 +41,12 @@ export function registerAnalyze(program: Command, terminal: Terminal, setExit: (
     .option('--time-wait <seconds>', 'how long TIME_WAIT lasts (2×MSL): 60 Linux, 240 Windows, 30 macOS/BSD', '60')
     .option('--half-open-limit <n>', 'most unfinished handshakes kept in memory at once', '100000')
     .option('--fail-on <codes>', 'exit 3 when a finding of these kinds exists (comma-separated finding codes)')
+    .option('--close-wait-threshold <duration>', 'CLOSE_WAIT this long (or at capture end) is a leak', `${DEFAULT_THRESHOLDS.closeWaitSeconds}s`)
+    .option('--fin-wait2-threshold <duration>', 'FIN_WAIT2 longer than this is reported (Linux orphan timeout)', `${DEFAULT_THRESHOLDS.finWait2Seconds}s`)
+    .option('--closing-threshold <duration>', 'CLOSING this long (or at capture end) is stuck', `${DEFAULT_THRESHOLDS.closingSeconds}s`)
+    .option('--zero-window-threshold <duration>', 'zero-window time that makes a warning', `${DEFAULT_THRESHOLDS.zeroWindowSeconds}s`)
+    .option('--half-open-threshold <n>', 'unfinished handshakes toward one listener that make a flood', String(DEFAULT_THRESHOLDS.halfOpenCount))
+    .option('--dead-peer-retransmissions <n>', 'unanswered retransmissions in a row that make a dead peer', String(DEFAULT_THRESHOLDS.deadPeerRetransmissions))
     .addHelpText('after', '\nExample:\n  flowstate analyze captures/close-wait-leak.pcap --db leak.db\n  tcpdump -r big.pcap -w - | flowstate analyze - --json')
     .action(async (captures: string[], options: AnalyzeOptions) => {
       setExit(await runAnalyze(captures, options, terminal));
@@ -42,8 +55,8 @@ export function registerAnalyze(program: Command, terminal: Terminal, setExit: (
 
 export async function runAnalyze(captures: string[], options: AnalyzeOptions, terminal: Terminal): Promise<ExitCode> {
   const timeWaitSeconds = parseSeconds(options.timeWait ?? '60', '--time-wait');
-  const halfOpenLimit = Number(options.halfOpenLimit ?? '100000');
-  if (!Number.isInteger(halfOpenLimit) || halfOpenLimit < 1) throw new CliError(`--half-open-limit must be a positive whole number, not "${options.halfOpenLimit}"`, ExitCode.usage);
+  const halfOpenLimit = parseCount(options.halfOpenLimit ?? '100000', '--half-open-limit');
+  const thresholds = parseThresholds(options);
   const failOn = parseFailOn(options.failOn);
   if (captures.filter((c) => c === '-').length > 1) throw new CliError('standard input ("-") can be given only once', ExitCode.usage);
   const progress = terminal.stderrIsTty && !options.quiet && !options.json ? new ProgressBar(process.stderr) : undefined;
@@ -57,6 +70,7 @@ export async function runAnalyze(captures: string[], options: AnalyzeOptions, te
     analysis = await analyzeToDatabase(captures, options.db, {
       timeWaitSeconds,
       halfOpenLimit,
+      thresholds,
       signal: controller.signal,
       onProgress: progress ? (p) => progress.update(p) : undefined,
     });
@@ -120,5 +134,17 @@ function summarize(reader: DatabaseReader, analysis: DatabaseAnalysis, elapsedSe
     elapsed_seconds: elapsedSeconds,
     packets_per_second: analysis.decode.packets / Math.max(elapsedSeconds, 1e-9),
     incomplete: analysis.error?.message ?? null,
+  };
+}
+
+function parseThresholds(options: AnalyzeOptions): DetectorThresholds {
+  const d = DEFAULT_THRESHOLDS;
+  return {
+    closeWaitSeconds: options.closeWaitThreshold === undefined ? d.closeWaitSeconds : parseSeconds(options.closeWaitThreshold, '--close-wait-threshold'),
+    finWait2Seconds: options.finWait2Threshold === undefined ? d.finWait2Seconds : parseSeconds(options.finWait2Threshold, '--fin-wait2-threshold'),
+    closingSeconds: options.closingThreshold === undefined ? d.closingSeconds : parseSeconds(options.closingThreshold, '--closing-threshold'),
+    zeroWindowSeconds: options.zeroWindowThreshold === undefined ? d.zeroWindowSeconds : parseSeconds(options.zeroWindowThreshold, '--zero-window-threshold'),
+    halfOpenCount: options.halfOpenThreshold === undefined ? d.halfOpenCount : parseCount(options.halfOpenThreshold, '--half-open-threshold'),
+    deadPeerRetransmissions: options.deadPeerRetransmissions === undefined ? d.deadPeerRetransmissions : parseCount(options.deadPeerRetransmissions, '--dead-peer-retransmissions'),
   };
 }
