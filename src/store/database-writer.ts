@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { CaptureAnalysis } from '../track/analyze-capture.js';
 import type { FindingRecord, FlowRecord, TrackerOutput, TransitionRecord } from '../track/records.js';
 import { CREATE_INDEXES, CREATE_TABLES, SCHEMA_VERSION } from './schema.js';
@@ -74,7 +74,8 @@ export class DatabaseWriter implements TrackerOutput {
   commit(analysis: CaptureAnalysis, meta: Record<string, string>): void {
     const insertCapture = this.db.prepare('INSERT INTO captures VALUES (?,?,?,?,?,?,?,?,?,?)');
     for (const [i, c] of analysis.captures.entries()) {
-      insertCapture.run(i + 1, c.path, c.format, bool(c.gzipped), c.linkTypes.join(','), c.packets, c.tcpPackets, c.firstNs, c.lastNs, c.warnings.length > 0 ? c.warnings.join('\n') : null);
+      // Absolute, so netstat --at and flow can read the capture again from anywhere.
+      insertCapture.run(i + 1, c.path === '-' ? '-' : resolve(c.path), c.format, bool(c.gzipped), c.linkTypes.join(','), c.packets, c.tcpPackets, c.firstNs, c.lastNs, c.warnings.length > 0 ? c.warnings.join('\n') : null);
     }
     const insertListener = this.db.prepare('INSERT OR IGNORE INTO listeners VALUES (?,?,?,?,?)');
     for (const l of analysis.listeners) insertListener.run(l.ip, l.port, l.ipVersion, l.firstNs, l.flowId);

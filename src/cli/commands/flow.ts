@@ -4,7 +4,7 @@ import { analyzeCapture } from '../../track/analyze-capture.js';
 import type { FindingRecord, FlowRecord, TrackerOutput, TransitionRecord } from '../../track/records.js';
 import { type LadderStep, flagNames, formatLadder, formatTransitionTimeline } from '../../report/flow-ladder.js';
 import { toJson } from '../../report/format-table.js';
-import type { DatabaseReader, FlowRow } from '../../store/database-reader.js';
+import type { DatabaseReader, FlowRow, TransitionRow } from '../../store/database-reader.js';
 import { CliError, ExitCode } from '../cli-error.js';
 import { openResults } from '../open-results.js';
 import type { Terminal } from '../terminal.js';
@@ -91,8 +91,9 @@ export function registerFlow(program: Command, _terminal: Terminal, setExit: (co
         const json: unknown[] = [];
         for (const flow of findFlows(results.reader, what)) {
           const findings = results.reader.findings('flow_id = ?', flow.id);
-          const steps = await ladderSteps(results.reader, flow);
           const transitions = results.reader.transitionsOf(flow.id);
+          const steps = await ladderSteps(results.reader, flow);
+          if (typeof steps !== 'string') settleStates(steps, transitions);
           if (options.json) json.push({ flow, transitions, findings, segments: typeof steps === 'string' ? null : steps });
           else out.push(typeof steps === 'string' ? formatTransitionTimeline(flow, transitions, findings, steps) : formatLadder(flow, steps, findings));
         }
@@ -102,4 +103,28 @@ export function registerFlow(program: Command, _terminal: Terminal, setExit: (co
         results.close();
       }
     });
+}
+
+/**
+ * The states after each segment as finally reconstructed: a FIN's effect at its
+ * receiver is recorded at the FIN's frame once later segments confirm it arrived,
+ * which the live replay only learns afterwards.
+ */
+function settleStates(steps: LadderStep[], transitions: readonly TransitionRow[]): void {
+  for (const role of ['client', 'server'] as const) {
+    const own = transitions.filter((t) => t.endpoint === role);
+    let next = 0;
+    let state = own[0]?.from_state;
+    if (state === undefined) continue;
+    for (const step of steps) {
+      while (next < own.length && notAfter(own[next], step)) state = own[next++].to_state;
+      if (role === 'client') step.clientState = state;
+      else step.serverState = state;
+    }
+  }
+}
+
+function notAfter(t: TransitionRow, step: LadderStep): boolean {
+  if (t.ts_ns !== step.tsNs) return t.ts_ns < step.tsNs;
+  return t.frame === null || t.capture_id !== step.captureId || t.frame <= step.frame;
 }
