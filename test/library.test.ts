@@ -19,7 +19,9 @@ test('the same question finds the leak where there is one, and the database matc
 });
 
 test("import { analyze } from 'flowstate' resolves to the built library", async () => {
-  const library = (await import('flowstate')) as typeof import('../src/index.js');
+  // The package name resolves through package.json "exports" to dist/ (built by npm test).
+  const packageName = 'flowstate';
+  const library = (await import(packageName)) as { analyze: unknown; TcpState: Record<string, string> };
   expect(typeof library.analyze).toBe('function');
   expect(library.TcpState.CLOSE_WAIT).toBe('CLOSE_WAIT');
 });

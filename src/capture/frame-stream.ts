@@ -7,9 +7,9 @@ import type { FrameReader } from './frame-reader.js';
  * The frame passed to `visit` is only valid during the call; `visit` returns true to stop early.
  * A CaptureFormatError from any reader propagates after every earlier frame was visited.
  */
-export async function forEachFrame(readers: readonly FrameReader[], visit: (frame: CapturedFrame) => boolean | void): Promise<void> {
-  if (readers.length === 1) return forEachFrameOfOne(readers[0], visit);
-  const heads: Array<CapturedFrame | null> = await Promise.all(readers.map((reader) => nextFrame(reader)));
+export async function forEachFrame(readers: readonly FrameReader[], visit: (frame: CapturedFrame) => boolean | void, beforeRead?: () => Promise<void>): Promise<void> {
+  if (readers.length === 1) return forEachFrameOfOne(readers[0], visit, beforeRead);
+  const heads: Array<CapturedFrame | null> = await Promise.all(readers.map((reader) => nextFrame(reader, beforeRead)));
   for (;;) {
     let earliest = -1;
     for (let i = 0; i < heads.length; i++) {
@@ -20,25 +20,27 @@ export async function forEachFrame(readers: readonly FrameReader[], visit: (fram
     }
     if (earliest < 0) return;
     if (visit(heads[earliest] as CapturedFrame) === true) return;
-    heads[earliest] = readers[earliest].nextSync() ?? (await nextFrame(readers[earliest]));
+    heads[earliest] = readers[earliest].nextSync() ?? (await nextFrame(readers[earliest], beforeRead));
   }
 }
 
-async function forEachFrameOfOne(reader: FrameReader, visit: (frame: CapturedFrame) => boolean | void): Promise<void> {
+async function forEachFrameOfOne(reader: FrameReader, visit: (frame: CapturedFrame) => boolean | void, beforeRead?: () => Promise<void>): Promise<void> {
   for (;;) {
     let frame = reader.nextSync();
     while (frame !== null) {
       if (visit(frame) === true) return;
       frame = reader.nextSync();
     }
+    await beforeRead?.();
     if (!(await reader.refill())) return;
   }
 }
 
-async function nextFrame(reader: FrameReader): Promise<CapturedFrame | null> {
+async function nextFrame(reader: FrameReader, beforeRead?: () => Promise<void>): Promise<CapturedFrame | null> {
   for (;;) {
     const frame = reader.nextSync();
     if (frame !== null) return frame;
+    await beforeRead?.();
     if (!(await reader.refill())) return null;
   }
 }

@@ -29,9 +29,14 @@ export async function analyzeToDatabase(
   const abort = (): void => writer.abort();
   options.signal?.addEventListener('abort', abort, { once: true });
   try {
-    const analysis = await analyzeCapture(paths, output, options);
+    const beforeRead = (): Promise<void> => {
+      // An interrupt stops reading at once; otherwise wait while the writer thread catches up.
+      options.signal?.throwIfAborted();
+      return writer.drain();
+    };
+    const analysis = await analyzeCapture(paths, output, { ...options, beforeRead });
     options.signal?.throwIfAborted();
-    writer.commit(analysis, {
+    await writer.commit(analysis, {
       flowstate_version: VERSION,
       time_wait_seconds: String(options.timeWaitSeconds ?? DEFAULT_TIME_WAIT_SECONDS),
       half_open_limit: String(options.halfOpenLimit ?? DEFAULT_HALF_OPEN_LIMIT),

@@ -1,63 +1,94 @@
-import Database from 'better-sqlite3';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ALL_STATES, type TcpState } from '../tcp/tcp-state.js';
 import type { CaptureAnalysis } from '../track/analyze-capture.js';
 import type { FindingRecord, FlowRecord, TrackerOutput, TransitionRecord } from '../track/records.js';
-import { CREATE_INDEXES, CREATE_TABLES, SCHEMA_VERSION } from './schema.js';
+import { type Row, SqliteSink, TRANSITION_COLUMNS } from './sqlite-sink.js';
+import type { WriterMessage, WriterReply } from './writer-messages.js';
 
-type Statement = Database.Statement<unknown[]>;
+const TRANSITION_BATCH = 8192;
+const FLOW_BATCH = 2048;
+const FINDING_BATCH = 512;
+/** Batches the writer thread may lag behind before reading pauses: bounds memory whatever the capture size. */
+const MAX_OUTSTANDING = 32;
+const WORKER_SCRIPT = new URL('./database-worker.js', import.meta.url);
+const STATE_CODE = new Map<TcpState, number>(ALL_STATES.map((s, i) => [s, i]));
 
 const bool = (value: boolean): number => (value ? 1 : 0);
 
 /**
- * Writes a database as the tracker produces it. Everything goes into a temporary
- * file beside the target, which replaces the target only in `commit`: a failed,
- * crashed or interrupted run leaves any previous database untouched.
+ * Writes a database as the tracker produces it, on a worker thread when the built
+ * worker is there (in-thread otherwise, e.g. when run from the TypeScript sources).
+ * Everything goes into a temporary file beside the target, which replaces the
+ * target only in `commit`: a failed, crashed or interrupted run leaves any previous
+ * database untouched.
  */
 export class DatabaseWriter implements TrackerOutput {
   readonly temporaryPath: string;
-  private readonly db: Database.Database;
-  private readonly insertFlow: Statement;
-  private readonly insertTransition: Statement;
-  private readonly insertFinding: Statement;
   rows = 0;
-  private closed = false;
+  private readonly worker: Worker | undefined;
+  private readonly sink: SqliteSink | undefined;
+  private transitionRows = new Float64Array(TRANSITION_BATCH * TRANSITION_COLUMNS);
+  private transitionCount = 0;
+  private readonly causeCodes = new Map<string, number>();
+  private newCauses: string[] = [];
+  private flowRows: Row[] = [];
+  private findingRows: Row[] = [];
+  private outstanding = 0;
+  private waiting: Array<() => void> = [];
+  private failure: Error | undefined;
+  private onCommitted: ((error?: Error) => void) | undefined;
+  private finished = false;
 
   constructor(readonly targetPath: string) {
     this.temporaryPath = join(dirname(targetPath), `.${basename(targetPath)}.${process.pid}.tmp`);
     rmSync(this.temporaryPath, { force: true });
-    this.db = new Database(this.temporaryPath);
-    // Safe to skip the journal and fsync: until the rename nothing depends on this file.
-    this.db.pragma('journal_mode = OFF');
-    this.db.pragma('synchronous = OFF');
-    this.db.pragma('locking_mode = EXCLUSIVE');
-    this.db.pragma('temp_store = MEMORY');
-    this.db.pragma('cache_size = -65536');
-    this.db.exec(CREATE_TABLES);
-    this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    this.insertFlow = this.db.prepare(`INSERT INTO flows VALUES (${Array(39).fill('?').join(',')})`);
-    this.insertTransition = this.db.prepare('INSERT INTO transitions VALUES (?,?,?,?,?,?,?,?,?)');
-    this.insertFinding = this.db.prepare(
-      'INSERT INTO findings (kind, severity, flow_id, endpoint, host, port, ts_ns, capture_id, frame, message, details) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
-    );
-    this.db.exec('BEGIN');
+    if (existsSync(fileURLToPath(WORKER_SCRIPT))) {
+      this.worker = new Worker(WORKER_SCRIPT, { workerData: { path: this.temporaryPath } });
+      this.worker.on('message', (reply: WriterReply) => this.received(reply));
+      this.worker.on('error', (error) => this.fail(error));
+      this.worker.on('exit', () => this.fail(new Error('the writer thread ended early')));
+    } else {
+      this.sink = new SqliteSink(this.temporaryPath);
+    }
   }
 
   transition(t: TransitionRecord): void {
     this.rows++;
-    this.insertTransition.run(t.flowId, t.endpoint, t.tsNs, t.source + 1, t.frame, t.fromState, t.toState, t.cause, bool(t.inferred));
+    let cause = this.causeCodes.get(t.cause);
+    if (cause === undefined) {
+      cause = this.causeCodes.size;
+      this.causeCodes.set(t.cause, cause);
+      this.newCauses.push(t.cause);
+    }
+    const rows = this.transitionRows;
+    const at = this.transitionCount * TRANSITION_COLUMNS;
+    rows[at] = t.flowId;
+    rows[at + 1] = t.endpoint === 'client' ? 0 : 1;
+    rows[at + 2] = Number(t.tsNs >> 32n);
+    rows[at + 3] = Number(t.tsNs & 0xffffffffn);
+    rows[at + 4] = t.source + 1;
+    rows[at + 5] = t.frame ?? -1;
+    rows[at + 6] = STATE_CODE.get(t.fromState) as number;
+    rows[at + 7] = STATE_CODE.get(t.toState) as number;
+    rows[at + 8] = cause;
+    rows[at + 9] = bool(t.inferred);
+    if (++this.transitionCount === TRANSITION_BATCH) this.sendTransitions();
   }
 
   finding(f: FindingRecord): void {
     this.rows++;
-    this.insertFinding.run(f.kind, f.severity, f.flowId, f.endpoint, f.host, f.port, f.tsNs, f.source + 1, f.frame, f.message, JSON.stringify(f.details));
+    this.findingRows.push([f.kind, f.severity, f.flowId, f.endpoint, f.host, f.port, f.tsNs, f.source + 1, f.frame, f.message, JSON.stringify(f.details)]);
+    if (this.findingRows.length === FINDING_BATCH) this.sendFindings();
   }
 
   flow(f: FlowRecord): void {
     this.rows++;
     const c = f.client;
     const s = f.server;
-    this.insertFlow.run(
+    this.flowRows.push([
       f.id, c.ip, c.port, s.ip, s.port, f.ipVersion, f.instance, f.firstNs, f.lastNs,
       c.packets, s.packets, c.bytes, s.bytes, c.ipBytes, s.ipBytes,
       c.state, s.state, bool(c.stateInferred), bool(s.stateInferred),
@@ -67,38 +98,103 @@ export class DatabaseWriter implements TrackerOutput {
       f.firstSource + 1, f.firstFrame, f.lastSource + 1, f.lastFrame,
       f.zeek?.connState ?? null, f.zeek?.history ?? null,
       f.zeek?.originatorBytes ?? null, f.zeek?.responderBytes ?? null, f.zeek?.missedBytes ?? null,
-    );
+    ]);
+    if (this.flowRows.length === FLOW_BATCH) this.sendFlows();
   }
 
-  /** Writes the per-capture rows and settings, builds the indexes and moves the database into place. */
-  commit(analysis: CaptureAnalysis, meta: Record<string, string>): void {
-    const insertCapture = this.db.prepare('INSERT INTO captures VALUES (?,?,?,?,?,?,?,?,?,?)');
-    for (const [i, c] of analysis.captures.entries()) {
+  /** Resolves once the writer thread is close enough behind; reading awaits it so memory stays bounded. */
+  drain(): Promise<void> {
+    if (this.outstanding < MAX_OUTSTANDING || this.failure) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Writes the per-capture rows and settings and moves the finished database into place. */
+  async commit(analysis: CaptureAnalysis, meta: Record<string, string>): Promise<void> {
+    this.sendTransitions();
+    this.sendFlows();
+    this.sendFindings();
+    const captures: Row[] = analysis.captures.map((c, i) => [
       // Absolute, so netstat --at and flow can read the capture again from anywhere.
-      insertCapture.run(i + 1, c.path === '-' ? '-' : resolve(c.path), c.format, bool(c.gzipped), c.linkTypes.join(','), c.packets, c.tcpPackets, c.firstNs, c.lastNs, c.warnings.length > 0 ? c.warnings.join('\n') : null);
-    }
-    const insertListener = this.db.prepare('INSERT OR IGNORE INTO listeners VALUES (?,?,?,?,?)');
-    for (const l of analysis.listeners) insertListener.run(l.ip, l.port, l.ipVersion, l.firstNs, l.flowId);
-    const insertMeta = this.db.prepare('INSERT INTO meta VALUES (?, ?)');
-    for (const [key, value] of Object.entries(meta)) insertMeta.run(key, value);
-    this.db.exec('COMMIT');
-    this.db.exec(CREATE_INDEXES);
-    this.db.exec('ANALYZE');
-    this.db.close();
-    this.closed = true;
+      i + 1, c.path === '-' ? '-' : resolve(c.path), c.format, bool(c.gzipped), c.linkTypes.join(','),
+      c.packets, c.tcpPackets, c.firstNs, c.lastNs, c.warnings.length > 0 ? c.warnings.join('\n') : null,
+    ]);
+    const listeners: Row[] = analysis.listeners.map((l) => [l.ip, l.port, l.ipVersion, l.firstNs, l.flowId]);
+    const committed = new Promise<void>((resolve, reject) => {
+      this.onCommitted = (error) => (error ? reject(error) : resolve());
+    });
+    this.send({ kind: 'commit', captures, listeners, meta });
+    await committed;
+    this.finished = true;
+    await this.worker?.terminate();
     renameSync(this.temporaryPath, this.targetPath);
   }
 
   /** Drops the temporary database; the target is left as it was. */
   abort(): void {
-    if (!this.closed) {
-      this.closed = true;
-      try {
-        this.db.close();
-      } catch {
-        // Closing can fail mid-statement on interrupt; the file is removed anyway.
-      }
+    if (this.finished) return;
+    this.finished = true;
+    this.fail(new Error('writing was aborted'));
+    void this.worker?.terminate();
+    this.sink?.close();
+    rmSync(this.temporaryPath, { force: true });
+  }
+
+  private sendTransitions(): void {
+    if (this.transitionCount === 0) return;
+    const rows = this.transitionRows;
+    this.send({ kind: 'transitions', rows, count: this.transitionCount, causes: this.newCauses }, [rows.buffer as ArrayBuffer]);
+    this.transitionRows = new Float64Array(TRANSITION_BATCH * TRANSITION_COLUMNS);
+    this.transitionCount = 0;
+    this.newCauses = [];
+  }
+
+  private sendFlows(): void {
+    if (this.flowRows.length === 0) return;
+    this.send({ kind: 'flows', rows: this.flowRows });
+    this.flowRows = [];
+  }
+
+  private sendFindings(): void {
+    if (this.findingRows.length === 0) return;
+    this.send({ kind: 'findings', rows: this.findingRows });
+    this.findingRows = [];
+  }
+
+  private send(message: WriterMessage, transfer: ArrayBuffer[] = []): void {
+    if (this.failure) {
+      // Aborted: the run is unwinding and nothing more is written.
+      if (this.finished) return;
+      throw this.failure;
     }
-    if (existsSync(this.temporaryPath)) rmSync(this.temporaryPath, { force: true });
+    if (this.worker) {
+      this.outstanding++;
+      this.worker.postMessage(message, transfer);
+      return;
+    }
+    const sink = this.sink as SqliteSink;
+    switch (message.kind) {
+      case 'transitions':
+        return sink.transitions(message.rows, message.count, message.causes);
+      case 'flows':
+        return sink.flows(message.rows);
+      case 'findings':
+        return sink.findings(message.rows);
+      case 'commit':
+        sink.commit(message.captures, message.listeners, message.meta);
+        return this.onCommitted?.();
+    }
+  }
+
+  private received(reply: WriterReply): void {
+    if (reply.kind === 'failed') return this.fail(new Error(`cannot write ${this.targetPath}: ${reply.message}`));
+    if (reply.kind === 'committed') return this.onCommitted?.();
+    this.outstanding--;
+    if (this.outstanding < MAX_OUTSTANDING) for (const resume of this.waiting.splice(0)) resume();
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const resume of this.waiting.splice(0)) resume();
+    this.onCommitted?.(this.failure);
   }
 }

@@ -36,6 +36,8 @@ export interface AnalyzeCaptureOptions extends TrackerOptions {
   stdin?: NodeJS.ReadableStream;
   /** Stop before the first frame later than this (integer ns since the epoch); flows still open are handed on as they are then. */
   untilNs?: bigint;
+  /** Awaited before each read of more input: lets a slower consumer hold reading back. */
+  beforeRead?: () => Promise<void>;
   /** Called instead of handing on the flows still open at the end: what a snapshot needs. */
   onEnd?: (tracker: Tracker) => void;
 }
@@ -97,7 +99,7 @@ export async function analyzeCapture(paths: readonly string[], output: TrackerOu
       }
       if (onProgress !== undefined && ++packets % PROGRESS_EVERY === 0) onProgress(progressOf(readers, packets));
       return false;
-    });
+    }, options.beforeRead);
   } catch (caught) {
     if (!(caught instanceof CaptureFormatError)) throw caught;
     error = caught;
