@@ -88,7 +88,7 @@ describe('flowstate analyze', () => {
     const db = join(dir, 'cut.db');
     const run = flowstate(['analyze', cut, '--db', db]);
     expect(run.status).toBe(1);
-    expect(run.stdout).toMatch(/warning\s+.*cut\.pcap: the file ends inside frame \d+: \d+ of \d+ bytes present; that partial record was ignored \(byte offset \d+, frame \d+\)/);
+    expect(run.stdout).toMatch(/warning\s+.*cut\.pcap: the file ends inside frame \d+: \d+ of \d+ bytes of its record present; that partial record was ignored \(byte offset \d+, frame \d+\)/);
     const flows = flowstate(['query', 'SELECT COUNT(*) AS n FROM flows', '--db', db, '--format', 'json']);
     expect(JSON.parse(flows.stdout)).toEqual([{ n: 20 }]);
   });

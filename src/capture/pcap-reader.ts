@@ -1,7 +1,8 @@
 import { u32be, u32le } from './bytes.js';
 import { CapturedFrame } from './captured-frame.js';
 import { CaptureFormatError } from './capture-format-error.js';
-import { CaptureFormat, type CaptureWarning, type FrameReader } from './frame-reader.js';
+import { CaptureFormat } from './frame-reader.js';
+import { RecordReader } from './record-reader.js';
 import type { RecordBuffer } from './record-buffer.js';
 
 const FILE_HEADER_LENGTH = 24;
@@ -33,18 +34,14 @@ export function pcapMagic(head: Buffer): { littleEndian: boolean; format: Captur
 }
 
 /** Streaming reader of classic libpcap files (pcap(5)). */
-export class PcapReader implements FrameReader {
-  readonly linkTypes = new Set<number>();
-  readonly skippedBlocks = new Map<number, number>();
-  readonly warnings: CaptureWarning[] = [];
-  frames = 0;
+export class PcapReader extends RecordReader {
+  protected readonly unit = 'record';
   private readonly frame = new CapturedFrame();
   private readonly recordHeaderLength: number;
   private readonly maxRecordLength: number;
-  private needed = 0;
 
   private constructor(
-    private readonly input: RecordBuffer,
+    input: RecordBuffer,
     readonly format: CaptureFormat,
     private readonly littleEndian: boolean,
     private readonly nanoseconds: boolean,
@@ -52,18 +49,12 @@ export class PcapReader implements FrameReader {
     linkType: number,
     sourceIndex: number,
   ) {
+    super(input, 0);
     this.recordHeaderLength = format === CaptureFormat.pcapModified ? MODIFIED_RECORD_HEADER_LENGTH : RECORD_HEADER_LENGTH;
     this.maxRecordLength = Math.max(MAX_RECORD_LENGTH, Math.min(snapLength, LARGEST_PLAUSIBLE_RECORD));
     this.frame.source = sourceIndex;
     this.frame.linkType = linkType;
     this.linkTypes.add(linkType);
-  }
-
-  get path(): string {
-    return this.input.source.path;
-  }
-  get gzipped(): boolean {
-    return this.input.source.gzipped;
   }
 
   static async open(input: RecordBuffer, sourceIndex: number): Promise<PcapReader> {
@@ -135,26 +126,5 @@ export class PcapReader implements FrameReader {
     return frame;
   }
 
-  async refill(): Promise<boolean> {
-    if (await this.input.fill(this.needed, this.frames + 1)) return true;
-    const left = this.input.available;
-    if (left > 0) {
-      this.warnings.push({
-        path: this.path,
-        offset: this.input.offset,
-        frame: this.frames + 1,
-        message: `the file ends inside frame ${this.frames + 1}: ${left} of ${this.needed} bytes present; that partial record was ignored`,
-      });
-      this.input.position = this.input.end;
-    }
-    return false;
-  }
 
-  progress(): { bytesRead: number; totalBytes: number | undefined } {
-    return { bytesRead: this.input.source.storedBytesRead(), totalBytes: this.input.source.storedSize };
-  }
-
-  close(): Promise<void> {
-    return this.input.source.close();
-  }
 }

@@ -1,6 +1,7 @@
 import { CapturedFrame } from './captured-frame.js';
 import { CaptureFormatError } from './capture-format-error.js';
-import { CaptureFormat, type CaptureWarning, type FrameReader } from './frame-reader.js';
+import { CaptureFormat } from './frame-reader.js';
+import { RecordReader } from './record-reader.js';
 import type { RecordBuffer } from './record-buffer.js';
 
 export const PCAPNG_SECTION_HEADER = 0x0a0d0d0a;
@@ -29,29 +30,16 @@ interface Interface {
 }
 
 /** Streaming reader of pcapng files (draft-ietf-opsawg-pcapng): several sections, interfaces and link types. */
-export class PcapngReader implements FrameReader {
+export class PcapngReader extends RecordReader {
   readonly format = CaptureFormat.pcapng;
-  readonly linkTypes = new Set<number>();
-  readonly skippedBlocks = new Map<number, number>();
-  readonly warnings: CaptureWarning[] = [];
-  frames = 0;
+  protected readonly unit = 'block';
   private readonly frame = new CapturedFrame();
   private interfaces: Interface[] = [];
   private littleEndian = true;
-  private needed = BLOCK_HEADER_LENGTH;
 
-  constructor(
-    private readonly input: RecordBuffer,
-    sourceIndex: number,
-  ) {
+  constructor(input: RecordBuffer, sourceIndex: number) {
+    super(input, BLOCK_HEADER_LENGTH);
     this.frame.source = sourceIndex;
-  }
-
-  get path(): string {
-    return this.input.source.path;
-  }
-  get gzipped(): boolean {
-    return this.input.source.gzipped;
   }
 
   nextSync(): CapturedFrame | null {
@@ -199,28 +187,7 @@ export class PcapngReader implements FrameReader {
     return new CaptureFormatError(this.path, this.input.offset, frame, `cannot read pcapng block: ${reason}`);
   }
 
-  async refill(): Promise<boolean> {
-    if (await this.input.fill(this.needed, this.frames + 1)) return true;
-    const left = this.input.available;
-    if (left > 0) {
-      this.warnings.push({
-        path: this.path,
-        offset: this.input.offset,
-        frame: this.frames + 1,
-        message: `the file ends inside a block: ${left} of ${this.needed} bytes present; that partial block was ignored`,
-      });
-      this.input.position = this.input.end;
-    }
-    return false;
-  }
 
-  progress(): { bytesRead: number; totalBytes: number | undefined } {
-    return { bytesRead: this.input.source.storedBytesRead(), totalBytes: this.input.source.storedSize };
-  }
-
-  close(): Promise<void> {
-    return this.input.source.close();
-  }
 }
 
 const TWO_POW_32 = 4294967296;

@@ -179,7 +179,7 @@ describe('classic pcap', () => {
     expect(result.frames.map((f) => f.frame)).toEqual([1, 2]);
     expect(result.warnings).toHaveLength(1);
     expect(result.warnings[0]).toMatchObject({ offset: offsets[2], frame: 3 });
-    expect(result.warnings[0].message).toMatch(/ends inside frame 3: 26 of \d+ bytes present/);
+    expect(result.warnings[0].message).toMatch(/ends inside frame 3: 26 of \d+ bytes of its record present/);
   });
 
   test('warns when the file ends inside a record header', async () => {
@@ -189,7 +189,7 @@ describe('classic pcap', () => {
     expect(result.error).toBeUndefined();
     expect(result.frames.map((f) => f.frame)).toEqual([1]);
     expect(result.warnings[0]).toMatchObject({ offset: offsets[1], frame: 2 });
-    expect(result.warnings[0].message).toMatch(/9 of 16 bytes present/);
+    expect(result.warnings[0].message).toMatch(/9 of 16 bytes of its record present/);
   });
 
   test('reads a file of just a header as no frames, quietly', async () => {
@@ -328,7 +328,7 @@ describe('pcapng', () => {
     expect(result.frames.map((f) => f.frame)).toEqual([1]);
     expect(result.warnings).toHaveLength(1);
     expect(result.warnings[0]).toMatchObject({ offset: ng.offsets[3], frame: 2 });
-    expect(result.warnings[0].message).toMatch(/ends inside a block: 20 of \d+ bytes present/);
+    expect(result.warnings[0].message).toMatch(/ends inside frame \d+: 20 of \d+ bytes of its block present/);
   });
 
   test('skips blocks that carry no packets and counts them by type', async () => {

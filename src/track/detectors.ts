@@ -75,7 +75,8 @@ export class Detectors {
     const t = this.thresholds;
     switch (visit.state) {
       case TcpState.CLOSE_WAIT:
-        if (stillThere || duration >= t.closeWaitSeconds * NS) {
+        // Only once the peer's FIN is acknowledged does the wire show the endpoint holding it (domain §4).
+        if ((stillThere || duration >= t.closeWaitSeconds * NS) && peerOf(flow, endpoint).finAcked) {
           if (endpoint.role === Role.server) this.add(this.closeWait, endpoint.ip, endpoint.port, null, flow, visit, duration, flow.client.ip);
           else this.add(this.closeWait, endpoint.ip, null, `${flow.server.ip}:${flow.server.port}`, flow, visit, duration, flow.server.ip);
         }
@@ -103,7 +104,8 @@ export class Detectors {
         let holder = this.timeWait.get(key);
         if (!holder) this.timeWait.set(key, (holder = { host: endpoint.ip, side: endpoint.role, since: [], until: [], flows: [] }));
         holder.since.push(visit.since);
-        holder.until.push(stillThere ? Math.min(end, visit.since + this.timeWaitNs) : visit.until);
+        // One still there at the end holds on for its full 2×MSL.
+        holder.until.push(stillThere ? visit.since + this.timeWaitNs : visit.until);
         if (holder.flows.length < LISTED_FLOWS) holder.flows.push(flow.id);
         break;
       }
@@ -126,7 +128,7 @@ export class Detectors {
     const gone = endpoint.keepalivePending ? 1 : 0;
     const answer = endpoint.keepaliveReset > 0 ? 'RST: the peer restarted and lost the connection' : gone ? 'nothing to the last one: the peer is gone or unreachable' : 'ACK: the peer is alive';
     const severity = endpoint.keepaliveReset > 0 || gone ? Severity.warning : Severity.info;
-    this.emit('keepalive', flow, endpoint, flow.firstTime, flow.firstSource, endpoint.keepaliveFirstFrame,
+    this.emit('keepalive', flow, endpoint, endpoint.keepaliveFirstTime, flow.firstSource, endpoint.keepaliveFirstFrame,
       `${endpoint.ip}:${endpoint.port} sent ${endpoint.keepaliveProbes} keepalive probe${endpoint.keepaliveProbes === 1 ? '' : 's'} to ${peer.ip}:${peer.port}; answered by ${answer}`,
       { probes: endpoint.keepaliveProbes, acked: endpoint.keepaliveAcked, reset: endpoint.keepaliveReset, unanswered: gone }, severity);
   }
@@ -136,7 +138,7 @@ export class Detectors {
     const open = endpoint.zeroWindowSince >= 0;
     const total = endpoint.zeroWindowNs + (open ? end - endpoint.zeroWindowSince : 0);
     const severity = total >= this.thresholds.zeroWindowSeconds * NS || open ? Severity.warning : Severity.info;
-    this.emit('zero-window', flow, endpoint, flow.firstTime, flow.firstSource, endpoint.zeroWindowFirstFrame,
+    this.emit('zero-window', flow, endpoint, endpoint.zeroWindowFirstTime, flow.firstSource, endpoint.zeroWindowFirstFrame,
       `${endpoint.ip}:${endpoint.port} advertised a zero window ${endpoint.zeroWindowEpisodes} time${endpoint.zeroWindowEpisodes === 1 ? '' : 's'}, ${seconds(total)} in all${open ? ' (still closed at the end)' : ''}; ${peer.ip}:${peer.port} sent ${endpoint.persistProbes} persist probe${endpoint.persistProbes === 1 ? '' : 's'}`,
       { episodes: endpoint.zeroWindowEpisodes, duration_ns: total, persist_probes: endpoint.persistProbes, open_at_end: open }, severity);
   }
@@ -144,7 +146,7 @@ export class Detectors {
   private deadPeer(flow: Flow, endpoint: Endpoint, peer: Endpoint): void {
     if (endpoint.unansweredRetransmissions < this.thresholds.deadPeerRetransmissions) return;
     const ending = endpoint.rstLostBytes >= 0 ? 'then reset the connection' : 'then fell silent';
-    this.emit('dead-peer', flow, endpoint, flow.firstTime, flow.firstSource, endpoint.firstUnansweredFrame,
+    this.emit('dead-peer', flow, endpoint, endpoint.firstUnansweredTime, flow.firstSource, endpoint.firstUnansweredFrame,
       `${endpoint.ip}:${endpoint.port} retransmitted ${endpoint.unansweredRetransmissions} times with no answer from ${peer.ip}:${peer.port}, ${ending}`,
       { retransmissions: endpoint.unansweredRetransmissions, reset: endpoint.rstLostBytes >= 0 });
   }
@@ -154,7 +156,7 @@ export class Detectors {
     const endpoint = flow.closedFirstBy === Role.client ? flow.client : flow.server;
     const lost = Math.max(endpoint.rstLostBytes, 0);
     this.emit('abortive-close', flow, endpoint, flow.lastTime, flow.lastSource, flow.lastFrame,
-      `${endpoint.ip}:${endpoint.port} ended the connection to ${peerOf(flow, endpoint).ip}:${peerOf(flow, endpoint).port} with RST instead of FIN; ${lost} byte${lost === 1 ? '' : 's'} in flight ${lost === 0 ? 'were' : 'was'} lost`,
+      `${endpoint.ip}:${endpoint.port} ended the connection to ${peerOf(flow, endpoint).ip}:${peerOf(flow, endpoint).port} with RST instead of FIN; ${lost} byte${lost === 1 ? '' : 's'} in flight ${lost === 1 ? 'was' : 'were'} lost`,
       { lost_bytes: lost }, lost > 0 ? Severity.warning : Severity.info);
   }
 

@@ -50,17 +50,20 @@ export class Endpoint implements EndpointFacts {
   /** Retransmissions since the peer last sent anything: a dead peer shows as a long run. */
   unansweredRetransmissions = 0;
   firstUnansweredFrame = 0;
+  firstUnansweredTime = 0;
   /** Keepalive probes sent, and how the peer answered (an ACK: alive; an RST: restarted; nothing: gone). */
   keepaliveProbes = 0;
   keepaliveAcked = 0;
   keepaliveReset = 0;
   keepalivePending = false;
   keepaliveFirstFrame = 0;
+  keepaliveFirstTime = 0;
   /** Zero-window episodes this endpoint advertised (since: tracker time, -1 when the window is open). */
   zeroWindowSince = -1;
   zeroWindowNs = 0;
   zeroWindowEpisodes = 0;
   zeroWindowFirstFrame = 0;
+  zeroWindowFirstTime = 0;
   /** Probes the peer sent into this endpoint's zero window. */
   persistProbes = 0;
   /** Bytes in flight either way when this endpoint sent its RST, lost with the abort; -1 when it sent none. */
@@ -71,6 +74,10 @@ export class Endpoint implements EndpointFacts {
   pendingSource = 0;
   pendingFrame = 0;
   pendingAckPoint: Seq = seq(0);
+  /** This endpoint's own SYN or FIN left before the pending one arrived (they crossed). */
+  pendingCrossed = false;
+  /** This endpoint resent without acknowledging it: the pending one never arrived. */
+  pendingRefuted = false;
   /** Visits to the states detectors time; null until the first. */
   visits: StateVisit[] | null = null;
 

@@ -267,7 +267,9 @@ export class Tracker {
     if (flow.done) return;
     flow.done = true;
     for (const endpoint of [flow.client, flow.server]) {
-      if (endpoint.pendingEvents !== 0) this.deliverPending(flow, endpoint, endpoint.pendingSource, endpoint.pendingFrame, endpoint.pendingTime);
+      if (endpoint.pendingEvents === 0) continue;
+      if (!endpoint.pendingRefuted) this.deliverPending(flow, endpoint, endpoint.pendingSource, endpoint.pendingFrame, endpoint.pendingTime);
+      else endpoint.stateInferred = true; // its own resends say the peer's SYN or FIN never arrived
     }
     if (flow.opening) {
       flow.opening = false;
@@ -339,7 +341,7 @@ export class Tracker {
     const length = segmentLength(segment);
     const start = seq(segment.seq);
     const end = seqAdd(start, length);
-    this.gatherEvidence(sender, receiver, segment, frame, time, start, end, length);
+    const retransmission = this.gatherEvidence(sender, receiver, segment, frame, time, start, end, length);
 
     if (flags & TcpFlag.ACK && receiver.sentAnything && seqGt(seq(segment.ack), receiver.nextSeq) && !(flags & TcpFlag.RST)) {
       // The sender acknowledges sequence space the capture never showed.
@@ -354,11 +356,19 @@ export class Tracker {
     // A later segment from the same sender reaches the receiver after the earlier one did.
     if (receiver.pendingEvents !== 0) this.deliverPending(flow, receiver, receiver.pendingSource, receiver.pendingFrame, receiver.pendingTime);
     // The sender's own segment shows whether it had what its peer sent before.
-    let deliverAfterSend = false;
     if (sender.pendingEvents !== 0) {
       const verdict = judgePending(sender, segment);
       if (verdict === PendingVerdict.confirmed) this.deliverPending(flow, sender, sender.pendingSource, sender.pendingFrame, sender.pendingTime);
-      else if (verdict === PendingVerdict.contradicted) deliverAfterSend = true;
+      else if (verdict === PendingVerdict.contradicted && !sender.pendingCrossed) {
+        // They crossed: its own SYN or FIN left first, the peer's arrives after it.
+        sender.pendingCrossed = true;
+        sender.pendingTime = time;
+        sender.pendingSource = frame.source;
+        sender.pendingFrame = frame.frame;
+      } else if (retransmission) {
+        // Resending without acknowledging it, after its timer fired: the peer's SYN or FIN never arrived.
+        sender.pendingRefuted = true;
+      }
     }
 
     const sendEvents = classifySend(sender, segment);
@@ -394,9 +404,6 @@ export class Tracker {
       sender.windowShift = flags & TcpFlag.SYN ? 0 : flow.scalingUnknown ? MAX_WINDOW_SHIFT : flow.windowScaling ? sender.windowScale : 0;
     }
 
-    // Sent after the peer's SYN or FIN was captured, yet showing it had not arrived: it arrives now.
-    if (deliverAfterSend) this.deliverPending(flow, sender, frame.source, frame.frame, time);
-
     const immediate = receiveEvents & ~(DEFERRED_EVENTS | EventBit.RST_IGNORED);
     if (immediate !== 0) this.applyAll(flow, receiver, immediate, frame.source, frame.frame, time, inferred);
     const deferred = receiveEvents & DEFERRED_EVENTS;
@@ -405,6 +412,8 @@ export class Tracker {
       receiver.pendingTime = time;
       receiver.pendingSource = frame.source;
       receiver.pendingFrame = frame.frame;
+      receiver.pendingCrossed = false;
+      receiver.pendingRefuted = false;
       receiver.pendingAckPoint = flags & TcpFlag.FIN ? seqAdd(finSeqOf(segment), 1) : seqAdd(start, 1);
     }
 
@@ -427,7 +436,12 @@ export class Tracker {
   }
 
   /** Retransmissions, keepalives and zero windows, for the detectors: judged before this segment updates the sender's facts. */
-  private gatherEvidence(sender: Endpoint, receiver: Endpoint, segment: TcpSegment, frame: CapturedFrame, time: number, start: Seq, end: Seq, length: number): void {
+  /**
+   * Retransmissions, keepalives and zero windows, for the detectors: judged before
+   * this segment updates the sender's facts. True when the segment resent
+   * sequence space already seen (a retransmission).
+   */
+  private gatherEvidence(sender: Endpoint, receiver: Endpoint, segment: TcpSegment, frame: CapturedFrame, time: number, start: Seq, end: Seq, length: number): boolean {
     const flags = segment.flags;
     // The sender is alive: whatever the receiver retransmitted or probed has an answer.
     receiver.unansweredRetransmissions = 0;
@@ -436,36 +450,49 @@ export class Tracker {
       if (flags & TcpFlag.RST) receiver.keepaliveReset++;
       else receiver.keepaliveAcked++;
     }
+    // An ACK that advances shows the peer's data arriving: the peer is alive even if its segments were not captured.
+    if (flags & TcpFlag.ACK && sender.ackedAnything && seqGt(seq(segment.ack), sender.highestAck)) sender.unansweredRetransmissions = 0;
+    let retransmission = false;
     if (flags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) {
-      if (flags & TcpFlag.SYN && length > 0 && sender.synSent && start === sender.iss) this.countRetransmission(sender, frame);
-      else if (flags & TcpFlag.FIN && sender.finSent && !seqGt(end, sender.nextSeq)) this.countRetransmission(sender, frame);
+      retransmission = (flags & TcpFlag.SYN && sender.synSent && start === sender.iss) || (flags & TcpFlag.FIN && sender.finSent && !seqGt(end, sender.nextSeq)) ? true : false;
     } else if (flags & TcpFlag.ACK && segment.payloadLength <= 1 && sender.sentAnything && start === seqAdd(sender.nextSeq, -1)) {
       // One byte below the next sequence number: a probe. Into a zero window it is a persist probe, else a keepalive.
       if (receiver.zeroWindowSince >= 0) receiver.persistProbes++;
       else {
-        if (sender.keepaliveProbes++ === 0) sender.keepaliveFirstFrame = frame.frame;
+        if (sender.keepaliveProbes++ === 0) {
+          sender.keepaliveFirstFrame = frame.frame;
+          sender.keepaliveFirstTime = time;
+        }
         sender.keepalivePending = true;
       }
     } else if (length > 0 && sender.sentAnything && !seqGt(end, sender.nextSeq)) {
       if (receiver.zeroWindowSince >= 0 && length <= 1) receiver.persistProbes++;
-      else this.countRetransmission(sender, frame);
+      else retransmission = true;
+    } else if (length > 0) {
+      sender.unansweredRetransmissions = 0; // new data ends a run of retransmissions
+    }
+    if (retransmission) {
+      sender.retransmissions++;
+      if (sender.unansweredRetransmissions++ === 0) {
+        sender.firstUnansweredFrame = frame.frame;
+        sender.firstUnansweredTime = time;
+      }
     }
     if (!(flags & (TcpFlag.RST | TcpFlag.SYN))) {
       if (segment.window === 0) {
         if (sender.zeroWindowSince < 0) {
           sender.zeroWindowSince = time;
-          if (sender.zeroWindowEpisodes++ === 0) sender.zeroWindowFirstFrame = frame.frame;
+          if (sender.zeroWindowEpisodes++ === 0) {
+            sender.zeroWindowFirstFrame = frame.frame;
+            sender.zeroWindowFirstTime = time;
+          }
         }
       } else if (sender.zeroWindowSince >= 0) {
         sender.zeroWindowNs += time - sender.zeroWindowSince;
         sender.zeroWindowSince = -1;
       }
     }
-  }
-
-  private countRetransmission(sender: Endpoint, frame: CapturedFrame): void {
-    sender.retransmissions++;
-    if (sender.unansweredRetransmissions++ === 0) sender.firstUnansweredFrame = frame.frame;
+    return retransmission;
   }
 
   private applyAll(flow: Flow, endpoint: Endpoint, events: number, source: number, frame: number | null, time: number, inferred: boolean): void {

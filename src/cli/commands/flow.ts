@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { analyzeCapture } from '../../track/analyze-capture.js';
-import type { FindingRecord, FlowRecord, TrackerOutput, TransitionRecord } from '../../track/records.js';
+import { TcpFlag } from '../../decode/tcp-segment.js';
+import { replayCapture } from '../replay-capture.js';
 import { type LadderStep, flagNames, formatLadder, formatTransitionTimeline } from '../../report/flow-ladder.js';
 import { toJson } from '../../report/format-table.js';
 import type { DatabaseReader, FlowRow, TransitionRow } from '../../store/database-reader.js';
@@ -9,11 +8,6 @@ import { CliError, ExitCode } from '../cli-error.js';
 import { openResults } from '../open-results.js';
 import type { Terminal } from '../terminal.js';
 
-const discard: TrackerOutput = {
-  transition: (_t: TransitionRecord) => undefined,
-  finding: (_f: FindingRecord) => undefined,
-  flow: (_f: FlowRecord) => undefined,
-};
 
 /** "10.0.0.1:40000-10.0.0.2:80" or "[::1]:40000-[::1]:80" (either direction). */
 export function parseTuple(text: string): { ipA: string; portA: number; ipB: string; portB: number } | undefined {
@@ -39,19 +33,10 @@ function findFlows(reader: DatabaseReader, what: string): FlowRow[] {
 
 /** Every segment of the flow, replayed from its capture with the settings the database was made with. */
 async function ladderSteps(reader: DatabaseReader, flow: FlowRow): Promise<LadderStep[] | string> {
-  const captures = reader.captures();
-  const paths = captures.map((c) => c.path);
-  if (paths.some((p) => p === '-')) return 'the capture was read from standard input';
-  const missing = paths.find((p) => !existsSync(p));
-  if (missing !== undefined) return `${missing} is no longer there`;
   const steps: LadderStep[] = [];
   let clientBase: number | undefined;
   let serverBase: number | undefined;
-  await analyzeCapture(paths, discard, {
-    untilNs: flow.last_ns,
-    timeWaitSeconds: Number(reader.meta('time_wait_seconds') ?? '60'),
-    halfOpenLimit: Number(reader.meta('half_open_limit') ?? '100000'),
-    onEnd: () => undefined,
+  const unreadable = await replayCapture(reader, flow.last_ns, {
     onSegment: (flowId, fromClient, segment, frame, clientState, serverState) => {
       if (flowId !== flow.id) return;
       if (fromClient) clientBase ??= segment.seq;
@@ -65,7 +50,7 @@ async function ladderSteps(reader: DatabaseReader, flow: FlowRow): Promise<Ladde
         fromClient,
         flags: flagNames(segment.flags),
         relativeSeq: (segment.seq - ownBase) >>> 0,
-        relativeAck: segment.flags & 0x010 && peerBase !== undefined ? (segment.ack - peerBase) >>> 0 : null,
+        relativeAck: segment.flags & TcpFlag.ACK && peerBase !== undefined ? (segment.ack - peerBase) >>> 0 : null,
         length: segment.payloadLength,
         window: segment.window,
         clientState,
@@ -73,7 +58,7 @@ async function ladderSteps(reader: DatabaseReader, flow: FlowRow): Promise<Ladde
       });
     },
   });
-  return steps;
+  return unreadable ?? steps;
 }
 
 export function registerFlow(program: Command, _terminal: Terminal, setExit: (code: ExitCode) => void): void {
