@@ -36,7 +36,8 @@ for (const file of files(src)) {
       if (to === STAGES.indexOf('cli') && from !== to) problems.push(`${where}: nothing outside cli/ may import cli/ (${imported[1]})`);
       else if (from >= 0 && to > from && !isTest) problems.push(`${where}: ${STAGES[from]}/ may not import from ${STAGES[to]}/, a later stage (${imported[1]})`);
     }
-    const code = line.replace(/\/\/.*$/, '').replace(/'[^']*'|"[^"]*"|`[^`]*`/g, '""');
+    // Code only: comments (line, block and JSDoc continuation lines) and string literals are not checked.
+    const code = /^\s*\*/.test(line) ? '' : line.replace(/\/\*.*?(\*\/|$)/g, '').replace(/\/\/.*$/, '').replace(/'[^']*'|"[^"]*"|`[^`]*`/g, '""');
     if (/(:\s*any\b|\bas\s+any\b|<any>|any\[\])/.test(code)) problems.push(`${where}: \`any\` is not allowed; name the type`);
     if (/^\s*(export\s+)?(const\s+)?enum\s+\w+/.test(code)) problems.push(`${where}: no TypeScript enum; use an \`as const\` object and a derived union`);
   }

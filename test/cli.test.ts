@@ -93,6 +93,20 @@ describe('flowstate analyze', () => {
     expect(JSON.parse(flows.stdout)).toEqual([{ n: 20 }]);
   });
 
+  test('end states in flows agree with each endpoint’s last transition, TIME_WAITs expired in the capture included', () => {
+    const db = join(dir, 'short-tw.db');
+    expect(flowstate(['analyze', capture('many-short.pcap'), '--db', db, '--quiet', '--time-wait', '0.005']).status).toBe(0);
+    const last = (role: string): string =>
+      `COALESCE((SELECT to_state FROM transitions t WHERE t.flow_id = f.id AND t.endpoint = '${role}' ORDER BY ts_ns DESC, rowid DESC LIMIT 1), 'UNKNOWN')`;
+    const disagree = flowstate(['query', `SELECT COUNT(*) AS n FROM flows f WHERE client_state != ${last('client')} OR server_state != ${last('server')}`, '--db', db, '--format', 'json']);
+    expect(JSON.parse(disagree.stdout)).toEqual([{ n: 0 }]);
+    const expired = flowstate(['query', "SELECT COUNT(*) AS n FROM transitions WHERE cause = '2MSL elapsed'", '--db', db, '--format', 'json']);
+    expect((JSON.parse(expired.stdout) as Array<{ n: number }>)[0].n).toBeGreaterThan(100);
+    const packets = flowstate(['query', 'SELECT SUM(client_packets + server_packets) AS n FROM flows', '--db', db, '--format', 'json']);
+    const segments = flowstate(['query', 'SELECT tcp_packets AS n FROM captures', '--db', db, '--format', 'json']);
+    expect(JSON.parse(packets.stdout)).toEqual(JSON.parse(segments.stdout));
+  });
+
   test('usage errors exit 2', () => {
     expect(flowstate(['analyze']).status).toBe(2);
     expect(flowstate(['analyze', capture('refused.pcap'), '--time-wait', 'soon']).status).toBe(2);

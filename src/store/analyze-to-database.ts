@@ -25,6 +25,7 @@ export async function analyzeToDatabase(
     transition: (r) => (writer.transition(r), also.transition(r)),
     finding: (r) => (writer.finding(r), also.finding(r)),
     flow: (r) => (writer.flow(r), also.flow(r)),
+    flowUpdate: (u) => (writer.flowUpdate(u), also.flowUpdate?.(u)),
   };
   const abort = (): void => writer.abort();
   options.signal?.addEventListener('abort', abort, { once: true });

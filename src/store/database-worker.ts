@@ -27,6 +27,10 @@ port.on('message', (message: WriterMessage) => {
         sink.flows(message.rows);
         reply({ kind: 'written' });
         break;
+      case 'flowUpdates':
+        sink.flowUpdates(message.rows);
+        reply({ kind: 'written' });
+        break;
       case 'findings':
         sink.findings(message.rows);
         reply({ kind: 'written' });

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ALL_STATES, type TcpState } from '../tcp/tcp-state.js';
 import type { CaptureAnalysis } from '../track/analyze-capture.js';
-import type { FindingRecord, FlowRecord, TrackerOutput, TransitionRecord } from '../track/records.js';
+import type { FindingRecord, FlowRecord, FlowUpdate, TrackerOutput, TransitionRecord } from '../track/records.js';
 import { type Row, SqliteSink, TRANSITION_COLUMNS } from './sqlite-sink.js';
 import type { WriterMessage, WriterReply } from './writer-messages.js';
 
@@ -36,6 +36,7 @@ export class DatabaseWriter implements TrackerOutput {
   private newCauses: string[] = [];
   private flowRows: Row[] = [];
   private findingRows: Row[] = [];
+  private updateRows: Row[] = [];
   private outstanding = 0;
   private waiting: Array<() => void> = [];
   private failure: Error | undefined;
@@ -102,6 +103,15 @@ export class DatabaseWriter implements TrackerOutput {
     if (this.flowRows.length === FLOW_BATCH) this.sendFlows();
   }
 
+  flowUpdate(u: FlowUpdate): void {
+    this.updateRows.push([
+      u.clientState, u.serverState, bool(u.clientStateInferred), bool(u.serverStateInferred),
+      u.clientPacketsAfter, u.serverPacketsAfter, u.clientBytesAfter, u.serverBytesAfter,
+      u.lastNs, u.lastSource + 1, u.lastFrame, u.id,
+    ]);
+    if (this.updateRows.length === FLOW_BATCH) this.sendUpdates();
+  }
+
   /** Resolves once the writer thread is close enough behind; reading awaits it so memory stays bounded. */
   drain(): Promise<void> {
     if (this.outstanding < MAX_OUTSTANDING || this.failure) return Promise.resolve();
@@ -112,6 +122,7 @@ export class DatabaseWriter implements TrackerOutput {
   async commit(analysis: CaptureAnalysis, meta: Record<string, string>): Promise<void> {
     this.sendTransitions();
     this.sendFlows();
+    this.sendUpdates();
     this.sendFindings();
     const captures: Row[] = analysis.captures.map((c, i) => [
       // Absolute, so netstat --at and flow can read the capture again from anywhere.
@@ -154,6 +165,14 @@ export class DatabaseWriter implements TrackerOutput {
     this.flowRows = [];
   }
 
+  /** Updates follow the rows they change: any flow rows still batched go first. */
+  private sendUpdates(): void {
+    if (this.updateRows.length === 0) return;
+    this.sendFlows();
+    this.send({ kind: 'flowUpdates', rows: this.updateRows });
+    this.updateRows = [];
+  }
+
   private sendFindings(): void {
     if (this.findingRows.length === 0) return;
     this.send({ kind: 'findings', rows: this.findingRows });
@@ -177,6 +196,8 @@ export class DatabaseWriter implements TrackerOutput {
         return sink.transitions(message.rows, message.count, message.causes);
       case 'flows':
         return sink.flows(message.rows);
+      case 'flowUpdates':
+        return sink.flowUpdates(message.rows);
       case 'findings':
         return sink.findings(message.rows);
       case 'commit':

@@ -20,6 +20,7 @@ export class SqliteSink {
   private readonly insertFlow: Statement;
   private readonly insertTransition: Statement;
   private readonly insertFinding: Statement;
+  private readonly updateFlow: Statement;
   private readonly causes: string[] = [];
 
   constructor(path: string) {
@@ -29,7 +30,7 @@ export class SqliteSink {
     this.db.pragma('synchronous = OFF');
     this.db.pragma('locking_mode = EXCLUSIVE');
     this.db.pragma('temp_store = MEMORY');
-    this.db.pragma('cache_size = -131072');
+    this.db.pragma('cache_size = -65536');
     this.db.exec(CREATE_TABLES);
     // Indexes from the start: with the writer on its own thread their upkeep overlaps the tracking.
     this.db.exec(CREATE_INDEXES);
@@ -38,6 +39,12 @@ export class SqliteSink {
     this.insertTransition = this.db.prepare('INSERT INTO transitions VALUES (?,?,?,?,?,?,?,?,?)');
     this.insertFinding = this.db.prepare(
       'INSERT INTO findings (kind, severity, flow_id, endpoint, host, port, ts_ns, capture_id, frame, message, details) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
+    );
+    this.updateFlow = this.db.prepare(
+      `UPDATE flows SET client_state = ?, server_state = ?, client_state_inferred = ?, server_state_inferred = ?,
+         client_packets = client_packets + ?, server_packets = server_packets + ?,
+         client_bytes = client_bytes + ?, server_bytes = server_bytes + ?,
+         last_ns = ?, last_capture = ?, last_frame = ? WHERE id = ?`,
     );
     this.db.exec('BEGIN');
   }
@@ -65,6 +72,11 @@ export class SqliteSink {
 
   flows(rows: readonly Row[]): void {
     for (const row of rows) this.insertFlow.run(...row);
+  }
+
+  /** Rows of UPDATE parameters, in the statement's order (a flow's TIME_WAIT ended after it was written). */
+  flowUpdates(rows: readonly Row[]): void {
+    for (const row of rows) this.updateFlow.run(...row);
   }
 
   findings(rows: readonly Row[]): void {

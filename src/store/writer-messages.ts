@@ -4,6 +4,7 @@ import type { Row } from './sqlite-sink.js';
 export type WriterMessage =
   | { kind: 'transitions'; rows: Float64Array; count: number; causes: string[] }
   | { kind: 'flows'; rows: Row[] }
+  | { kind: 'flowUpdates'; rows: Row[] }
   | { kind: 'findings'; rows: Row[] }
   | { kind: 'commit'; captures: Row[]; listeners: Row[]; meta: Record<string, string> };
 

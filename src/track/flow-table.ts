@@ -1,7 +1,7 @@
 import type { TcpSegment } from '../decode/tcp-segment.js';
 
 /** Words per key: 4 address words per side, the two ports, the IP version. */
-const KEY_WORDS = 10;
+export const KEY_WORDS = 10;
 const EMPTY = -1;
 const MAX_LOAD = 0.5;
 
@@ -35,13 +35,18 @@ export class FlowTable {
   /** The handle stored for the segment's connection, or -1. Remembers the segment's key for `insertLast`. */
   lookup(segment: TcpSegment): number {
     this.fillProbe(segment);
-    const slot = this.find(this.probe);
+    const slot = this.find(this.probe, 0);
     return slot < 0 ? EMPTY : this.values[slot];
   }
 
   /** A copy of the key of the last looked-up segment, for `remove` later. */
   lastKey(): Uint32Array {
     return this.probe.slice();
+  }
+
+  /** Copies the key of the last looked-up segment into `into` at `at` (KEY_WORDS words): keys kept in one pool, not one array each. */
+  copyLastKey(into: Uint32Array, at: number): void {
+    into.set(this.probe, at);
   }
 
   /** Stores `value` under the key of the last looked-up segment (which must not be present). */
@@ -54,9 +59,9 @@ export class FlowTable {
     this.used++;
   }
 
-  /** Removes a key, keeping every other key reachable (backward-shift deletion). */
-  remove(key: Uint32Array): void {
-    let slot = this.find(key);
+  /** Removes the key at `at` in `key`, keeping every other key reachable (backward-shift deletion). */
+  remove(key: Uint32Array, at = 0): void {
+    let slot = this.find(key, at);
     if (slot < 0) return;
     const mask = this.mask;
     const keys = this.keys;
@@ -80,27 +85,21 @@ export class FlowTable {
     }
   }
 
-  private find(probe: Uint32Array): number {
+  private find(key: Uint32Array, at = 0): number {
     const keys = this.keys;
     const mask = this.mask;
-    let slot = hashWords(probe, 0) & mask;
+    let slot = hashWords(key, at) & mask;
     for (;;) {
       if (this.values[slot] === EMPTY) return -1;
       const base = slot * KEY_WORDS;
-      if (
-        keys[base] === probe[0] &&
-        keys[base + 4] === probe[4] &&
-        keys[base + 8] === probe[8] &&
-        keys[base + 1] === probe[1] &&
-        keys[base + 2] === probe[2] &&
-        keys[base + 3] === probe[3] &&
-        keys[base + 5] === probe[5] &&
-        keys[base + 6] === probe[6] &&
-        keys[base + 7] === probe[7] &&
-        keys[base + 9] === probe[9]
-      ) {
-        return slot;
+      let same = true;
+      for (let i = 0; i < KEY_WORDS; i++) {
+        if (keys[base + i] !== key[at + i]) {
+          same = false;
+          break;
+        }
       }
+      if (same) return slot;
       slot = (slot + 1) & mask;
     }
   }

@@ -16,8 +16,28 @@ export interface StateVisit {
 /** States whose duration findings depend on. */
 export const TIMED_STATES: ReadonlySet<TcpState> = new Set([TcpState.CLOSE_WAIT, TcpState.FIN_WAIT2, TcpState.CLOSING, TcpState.SYN_RECV, TcpState.TIME_WAIT]);
 
+/** What changing a state needs of an endpoint: live and retired endpoints both have it. */
+export interface StatefulEndpoint {
+  readonly role: Role;
+  readonly ip: string;
+  readonly port: number;
+  state: TcpState;
+  stateSince: number;
+  stateInferred: boolean;
+  visits: StateVisit[] | null;
+}
+
+/** What changing a state needs of a flow: live and retired flows both have it. */
+export interface StatefulFlow {
+  readonly id: number;
+  slot: number;
+  closedFirstBy: Role | null;
+  closeKind: CloseKind | null;
+  endpoint(role: Role): StatefulEndpoint;
+}
+
 /** One side of a connection: its state and what the wire showed of its sequence space. */
-export class Endpoint implements EndpointFacts {
+export class Endpoint implements EndpointFacts, StatefulEndpoint {
   state: TcpState;
   stateInferred = false;
   /** Tracker time (ns since the capture's base second) the current state began. */
@@ -97,7 +117,7 @@ export class Endpoint implements EndpointFacts {
 }
 
 /** One connection instance while it is tracked. */
-export class Flow {
+export class Flow implements StatefulFlow {
   /** Index into the tracker's flow slots (the flow table's value). */
   slot = -1;
   rolesGuessed = false;
@@ -131,8 +151,6 @@ export class Flow {
     readonly id: number,
     readonly instance: number,
     readonly ipVersion: 4 | 6,
-    /** The flow table key, to remove it later. */
-    readonly key: Uint32Array,
     /** Whether the client is the key's first endpoint (the table's `forward` direction). */
     readonly clientIsFirst: boolean,
     readonly client: Endpoint,
@@ -141,5 +159,56 @@ export class Flow {
 
   endpoint(role: Role): Endpoint {
     return role === 'client' ? this.client : this.server;
+  }
+}
+
+/** An endpoint of a retired flow: its state, and what it sent after the flow was handed on. */
+export class RetiredEndpoint implements StatefulEndpoint {
+  visits: StateVisit[] | null = null;
+  packetsAfter = 0;
+  bytesAfter = 0;
+  constructor(
+    readonly role: Role,
+    readonly ip: string,
+    readonly port: number,
+    public state: TcpState,
+    public stateSince: number,
+    public stateInferred: boolean,
+  ) {}
+}
+
+/**
+ * A connection whose ends are all in TIME_WAIT or CLOSED, already handed on:
+ * kept small until its TIME_WAIT ends, as the kernel swaps in a timewait socket,
+ * so that a busy server's 2×MSL of closed connections does not hold full flows.
+ * Late segments are counted; a new SYN starts the next instance.
+ */
+export class RetiredFlow implements StatefulFlow {
+  lastTime: number;
+  lastSource: number;
+  lastFrame: number;
+  constructor(
+    readonly id: number,
+    readonly instance: number,
+    readonly clientIsFirst: boolean,
+    readonly client: RetiredEndpoint,
+    readonly server: RetiredEndpoint,
+    public slot: number,
+    public closedFirstBy: Role | null,
+    public closeKind: CloseKind | null,
+    from: Flow,
+  ) {
+    this.lastTime = from.lastTime;
+    this.lastSource = from.lastSource;
+    this.lastFrame = from.lastFrame;
+  }
+
+  endpoint(role: Role): RetiredEndpoint {
+    return role === 'client' ? this.client : this.server;
+  }
+
+  static from(flow: Flow): RetiredFlow {
+    const retire = (e: Endpoint): RetiredEndpoint => new RetiredEndpoint(e.role, e.ip, e.port, e.state, e.stateSince, e.stateInferred);
+    return new RetiredFlow(flow.id, flow.instance, flow.clientIsFirst, retire(flow.client), retire(flow.server), flow.slot, flow.closedFirstBy, flow.closeKind, flow);
   }
 }

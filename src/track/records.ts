@@ -89,9 +89,31 @@ export interface FindingRecord {
   details: Record<string, string | number | boolean | null | Array<string | number>>;
 }
 
+/**
+ * A flow already handed on, changed again: its TIME_WAIT ended (or a new SYN or
+ * an RST ended it) and segments may have come after it was handed on.
+ */
+export interface FlowUpdate {
+  id: number;
+  clientState: TcpState;
+  serverState: TcpState;
+  clientStateInferred: boolean;
+  serverStateInferred: boolean;
+  /** Segments and payload bytes each side sent after the flow was handed on. */
+  clientPacketsAfter: number;
+  serverPacketsAfter: number;
+  clientBytesAfter: number;
+  serverBytesAfter: number;
+  lastNs: bigint;
+  lastSource: number;
+  lastFrame: number;
+}
+
 /** Where the tracker hands on what it reconstructs, as soon as it is final. */
 export interface TrackerOutput {
   transition(record: TransitionRecord): void;
   finding(record: FindingRecord): void;
   flow(record: FlowRecord): void;
+  /** Outputs that keep flow rows apply these; outputs that only count may leave it out. */
+  flowUpdate?(update: FlowUpdate): void;
 }

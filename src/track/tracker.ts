@@ -25,8 +25,8 @@ import { SYNCHRONIZED, TcpState } from '../tcp/tcp-state.js';
 import { transition } from '../tcp/transition-table.js';
 import { Detectors } from './detectors.js';
 import { type DetectorThresholds, FINDINGS, type FindingKind } from './finding-catalogue.js';
-import { Endpoint, Flow, TIMED_STATES } from './flow.js';
-import { FlowTable } from './flow-table.js';
+import { Endpoint, Flow, RetiredFlow, type StatefulEndpoint, type StatefulFlow, TIMED_STATES } from './flow.js';
+import { FlowTable, KEY_WORDS } from './flow-table.js';
 import { CloseKind, type FlowRecord, Role, type TrackerOutput } from './records.js';
 
 export interface TrackerOptions {
@@ -51,9 +51,11 @@ const NS_PER_SECOND = 1e9;
 /** The largest window scale (RFC 7323): assumed when the handshake was not seen. */
 const MAX_WINDOW_SHIFT = 14;
 
+/** Names the endpoint by slot and flow id, so a flow retired meanwhile is still found. */
 interface TimeWaitEntry {
-  flow: Flow;
-  endpoint: Endpoint;
+  slot: number;
+  flowId: number;
+  role: Role;
   since: number;
   expires: number;
 }
@@ -75,7 +77,9 @@ export interface TrackerStats {
 export class Tracker {
   readonly stats: TrackerStats = { segments: 0, flows: 0, evictedHalfOpen: 0, peakFlowsInMemory: 0 };
   private readonly table = new FlowTable();
-  private readonly slots: Array<Flow | undefined> = [];
+  private readonly slots: Array<Flow | RetiredFlow | undefined> = [];
+  /** The flow table key of the flow in each slot (KEY_WORDS words a slot), to remove it later. */
+  private keyPool = new Uint32Array(4096 * KEY_WORDS);
   private readonly freeSlots: number[] = [];
   private readonly timeWaitNs: number;
   private readonly lingerNs: number;
@@ -129,17 +133,19 @@ export class Tracker {
     const table = this.table;
     const handle = table.lookup(segment);
     const forward = table.forward;
-    let flow = handle >= 0 ? this.slots[handle] : undefined;
+    const found = handle >= 0 ? this.slots[handle] : undefined;
+    let flow: Flow | undefined;
     let instance = 1;
-    if (flow !== undefined) {
-      const fromClient = forward === flow.clientIsFirst;
-      if (this.startsNewInstance(flow, segment, fromClient)) {
-        instance = flow.instance + 1;
-        this.reportPortReuse(flow, frame, time, instance);
-        for (const endpoint of [flow.client, flow.server]) {
-          if (endpoint.state === TcpState.TIME_WAIT) this.apply(flow, endpoint, EndpointEvent.REPLACED_BY_NEW_CONNECTION, frame.source, frame.frame, time, false);
-        }
-        this.handOn(flow);
+    if (found instanceof RetiredFlow) {
+      if ((segment.flags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST)) !== TcpFlag.SYN) {
+        this.lateSegment(found, segment, forward === found.clientIsFirst, frame, time);
+        return;
+      }
+      instance = this.replace(found, frame, time);
+    } else if (found !== undefined) {
+      flow = found;
+      if (this.startsNewInstance(flow, segment, forward === flow.clientIsFirst)) {
+        instance = this.replace(flow, frame, time);
         flow = undefined;
       }
     }
@@ -147,6 +153,74 @@ export class Tracker {
     const fromClient = forward === flow.clientIsFirst;
     this.process(flow, segment, fromClient, frame, time);
     this.onSegment?.(flow.id, fromClient, segment, frame, flow.client.state, flow.server.state);
+    if (this.retirable(flow)) this.retire(flow);
+  }
+
+  /** A new SYN on the 4-tuple: the old connection ends (its TIME_WAIT taken over); returns the new instance number. */
+  private replace(old: Flow | RetiredFlow, frame: CapturedFrame, time: number): number {
+    this.reportPortReuse(old, frame, time, old.instance + 1);
+    for (const role of [Role.client, Role.server]) {
+      const endpoint = old.endpoint(role);
+      if (endpoint.state === TcpState.TIME_WAIT) this.apply(old, endpoint, EndpointEvent.REPLACED_BY_NEW_CONNECTION, frame.source, frame.frame, time, false);
+    }
+    if (old instanceof RetiredFlow) this.forgetRetired(old);
+    else this.handOn(old);
+    return old.instance + 1;
+  }
+
+  /** A segment after the flow retired (a resent FIN, its ACK, an RST): counted; an RST ends TIME_WAIT. */
+  private lateSegment(retired: RetiredFlow, segment: TcpSegment, fromClient: boolean, frame: CapturedFrame, time: number): void {
+    const sender = fromClient ? retired.client : retired.server;
+    const receiver = fromClient ? retired.server : retired.client;
+    sender.packetsAfter++;
+    sender.bytesAfter += segment.payloadLength;
+    retired.lastTime = time;
+    retired.lastSource = frame.source;
+    retired.lastFrame = frame.frame;
+    if (segment.flags & TcpFlag.RST) {
+      // Linux lets an RST end TIME_WAIT (tcp_rfc1337=0); a timewait socket keeps no window to judge it by.
+      if (sender.state === TcpState.TIME_WAIT) this.apply(retired, sender, EndpointEvent.SEND_RST, frame.source, frame.frame, time, false);
+      if (receiver.state === TcpState.TIME_WAIT) this.apply(retired, receiver, EndpointEvent.RECV_RST, frame.source, frame.frame, time, false);
+    }
+    this.onSegment?.(retired.id, fromClient, segment, frame, retired.client.state, retired.server.state);
+    if (isGone(retired.client.state) && isGone(retired.server.state)) this.forgetRetired(retired);
+  }
+
+  /** Both ends in TIME_WAIT or CLOSED, nothing pending: all that is left is the 2×MSL clock. */
+  private retirable(flow: Flow): boolean {
+    const { client, server } = flow;
+    return (client.state === TcpState.TIME_WAIT || server.state === TcpState.TIME_WAIT) &&
+      isFinished(client.state) && isFinished(server.state) && client.pendingEvents === 0 && server.pendingEvents === 0;
+  }
+
+  /** Hands the flow on now and keeps only a small stand-in in its slot until its TIME_WAIT ends. */
+  private retire(flow: Flow): void {
+    this.handOn(flow, false);
+    const retired = RetiredFlow.from(flow);
+    this.slots[flow.slot] = retired;
+  }
+
+  /** Drops a retired flow, telling the output how it ended. */
+  private forgetRetired(retired: RetiredFlow): void {
+    if (this.slots[retired.slot] !== retired) return;
+    this.table.remove(this.keyPool, retired.slot * KEY_WORDS);
+    this.slots[retired.slot] = undefined;
+    this.freeSlots.push(retired.slot);
+    const { client, server } = retired;
+    this.output.flowUpdate?.({
+      id: retired.id,
+      clientState: client.state,
+      serverState: server.state,
+      clientStateInferred: client.stateInferred,
+      serverStateInferred: server.stateInferred,
+      clientPacketsAfter: client.packetsAfter,
+      serverPacketsAfter: server.packetsAfter,
+      clientBytesAfter: client.bytesAfter,
+      serverBytesAfter: server.bytesAfter,
+      lastNs: this.epochNs(retired.lastTime),
+      lastSource: retired.lastSource,
+      lastFrame: retired.lastFrame,
+    });
   }
 
   /** Lets capture time run on to `epochNs` (timers fire) without a packet. */
@@ -163,7 +237,12 @@ export class Tracker {
   snapshot(): Array<{ flowId: number; role: Role; state: TcpState; unackedBytes: number }> {
     const out: Array<{ flowId: number; role: Role; state: TcpState; unackedBytes: number }> = [];
     for (const flow of this.slots) {
-      if (flow === undefined || flow.done) continue;
+      if (flow === undefined) continue;
+      if (flow instanceof RetiredFlow) {
+        for (const endpoint of [flow.client, flow.server]) out.push({ flowId: flow.id, role: endpoint.role, state: endpoint.state, unackedBytes: 0 });
+        continue;
+      }
+      if (flow.done) continue;
       for (const [endpoint, peer] of [[flow.client, flow.server], [flow.server, flow.client]] as const) {
         out.push({ flowId: flow.id, role: endpoint.role, state: endpoint.state, unackedBytes: unacked(endpoint, peer) });
       }
@@ -174,7 +253,10 @@ export class Tracker {
   /** Ends the capture: timers run up to the last packet's time, every remaining flow is handed on. */
   finish(): void {
     this.fireTimers(this.now);
-    for (const flow of this.slots) if (flow !== undefined && !flow.done) this.handOn(flow);
+    for (const flow of this.slots) {
+      if (flow instanceof RetiredFlow) this.forgetRetired(flow);
+      else if (flow !== undefined && !flow.done) this.handOn(flow);
+    }
     this.detectors.finish(this.now - this.firstTime);
   }
 
@@ -203,7 +285,13 @@ export class Tracker {
     const server = new Endpoint(Role.server, serverIp, serverPort, TcpState.UNKNOWN);
     client.stateSince = server.stateSince = time;
     const slot = this.freeSlots.pop() ?? this.slots.length;
-    const flow = new Flow(this.nextFlowId++, instance, segment.ipVersion, this.table.lastKey(), forward === senderIsClient, client, server);
+    const flow = new Flow(this.nextFlowId++, instance, segment.ipVersion, forward === senderIsClient, client, server);
+    if ((slot + 1) * KEY_WORDS > this.keyPool.length) {
+      const grown = new Uint32Array(Math.max(this.keyPool.length * 2, (slot + 1) * KEY_WORDS));
+      grown.set(this.keyPool);
+      this.keyPool = grown;
+    }
+    this.table.copyLastKey(this.keyPool, slot * KEY_WORDS);
     flow.slot = slot;
     this.slots[slot] = flow;
     this.table.insertLast(slot);
@@ -262,8 +350,8 @@ export class Tracker {
     return fromClient && flow.client.state === TcpState.SYN_SENT && !SYNCHRONIZED.has(flow.server.state) && flow.server.state !== TcpState.SYN_RECV;
   }
 
-  /** Hands a flow on to the output and forgets it. */
-  private handOn(flow: Flow): void {
+  /** Hands a flow on to the output and (unless it retires into its slot) forgets it. */
+  private handOn(flow: Flow, forget = true): void {
     if (flow.done) return;
     flow.done = true;
     for (const endpoint of [flow.client, flow.server]) {
@@ -275,9 +363,11 @@ export class Tracker {
       flow.opening = false;
       this.openingCount--;
     }
-    this.table.remove(flow.key);
-    this.slots[flow.slot] = undefined;
-    this.freeSlots.push(flow.slot);
+    if (forget) {
+      this.table.remove(this.keyPool, flow.slot * KEY_WORDS);
+      this.slots[flow.slot] = undefined;
+      this.freeSlots.push(flow.slot);
+    }
     this.detectors.flow(flow, this.now);
     this.output.flow(this.record(flow));
   }
@@ -516,7 +606,7 @@ export class Tracker {
   }
 
   /** The one place an endpoint's state changes: looks the event up and records the transition. */
-  private apply(flow: Flow, endpoint: Endpoint, event: EndpointEvent, source: number, frame: number | null, time: number, inferred: boolean, cause?: string): void {
+  private apply(flow: StatefulFlow, endpoint: StatefulEndpoint, event: EndpointEvent, source: number, frame: number | null, time: number, inferred: boolean, cause?: string): void {
     const from = endpoint.state;
     const rule = transition(from, event);
     if (rule === undefined) {
@@ -548,7 +638,7 @@ export class Tracker {
       cause: cause ?? rule.cause ?? EVENT_CAUSE[event],
       inferred,
     });
-    if (to === TcpState.TIME_WAIT) this.scheduleTimeWait({ flow, endpoint, since: time, expires: time + this.timeWaitNs });
+    if (to === TcpState.TIME_WAIT) this.scheduleTimeWait({ slot: flow.slot, flowId: flow.id, role: endpoint.role, since: time, expires: time + this.timeWaitNs });
   }
 
   private noteListener(flow: Flow, time: number): void {
@@ -562,10 +652,16 @@ export class Tracker {
   private fireTimers(now: number): void {
     const waits = this.timeWaits;
     while (this.timeWaitHead < waits.length && waits[this.timeWaitHead].expires <= now) {
-      const { flow, endpoint, since, expires } = waits[this.timeWaitHead++];
-      if (flow.done || endpoint.state !== TcpState.TIME_WAIT || endpoint.stateSince !== since) continue;
+      const { slot, flowId, role, since, expires } = waits[this.timeWaitHead++];
+      const flow = this.slots[slot];
+      if (flow === undefined || flow.id !== flowId) continue;
+      const endpoint = flow.endpoint(role);
+      if (endpoint.state !== TcpState.TIME_WAIT || endpoint.stateSince !== since) continue;
       this.apply(flow, endpoint, EndpointEvent.TIME_WAIT_EXPIRED, flow.lastSource, null, expires, true);
-      if (this.bothClosed(flow)) this.handOn(flow);
+      if (isGone(flow.client.state) && isGone(flow.server.state)) {
+        if (flow instanceof RetiredFlow) this.forgetRetired(flow);
+        else this.handOn(flow);
+      }
     }
     if (this.timeWaitHead > 4096 && this.timeWaitHead * 2 > waits.length) {
       this.timeWaits = waits.slice(this.timeWaitHead);
@@ -622,7 +718,8 @@ export class Tracker {
       }
       this.handOn(oldest);
     }
-    if (this.openingHead > 4096 && this.openingHead * 2 > this.opening.length) {
+    // Most handshakes complete: drop them from the queue before it holds every flow ever opened.
+    if (this.opening.length - this.openingHead > 2 * this.openingCount + 4096) {
       this.opening = this.opening.slice(this.openingHead).filter((f) => f.opening && !f.done);
       this.openingHead = 0;
     }
@@ -630,13 +727,13 @@ export class Tracker {
 
   // ---------------------------------------------------------------- findings
 
-  private reportPortReuse(previous: Flow, frame: CapturedFrame, time: number, instance: number): void {
+  private reportPortReuse(previous: Flow | RetiredFlow, frame: CapturedFrame, time: number, instance: number): void {
     const inTimeWait = previous.client.state === TcpState.TIME_WAIT || previous.server.state === TcpState.TIME_WAIT;
     if (!inTimeWait) return;
     this.finding('port-reuse', previous, null, frame.source, frame.frame, time, `a new connection (instance ${instance}) reuses ${previous.client.ip}:${previous.client.port} → ${previous.server.ip}:${previous.server.port} while the previous one is in TIME_WAIT`, { instance });
   }
 
-  private finding(kind: FindingKind, flow: Flow, endpoint: Role | null, source: number, frame: number, time: number, message: string, details: Record<string, string | number | boolean | null>): void {
+  private finding(kind: FindingKind, flow: StatefulFlow, endpoint: Role | null, source: number, frame: number, time: number, message: string, details: Record<string, string | number | boolean | null>): void {
     const at = endpoint === null ? null : flow.endpoint(endpoint);
     this.output.finding({
       kind,
