@@ -1,3 +1,4 @@
+import { u32be, u32le } from './bytes.js';
 import { CapturedFrame } from './captured-frame.js';
 import { CaptureFormatError } from './capture-format-error.js';
 import { CaptureFormat } from './frame-reader.js';
@@ -61,7 +62,7 @@ export class PcapngReader extends RecordReader {
         this.startSection(bytes, at);
       }
       const le = this.littleEndian;
-      const blockLength = le ? bytes.readUInt32LE(at + 4) : bytes.readUInt32BE(at + 4);
+      const blockLength = le ? u32le(bytes, at + 4) : u32be(bytes, at + 4);
       if (blockLength < 12 || blockLength % 4 !== 0 || blockLength > MAX_BLOCK_LENGTH) {
         const why = blockLength % 4 !== 0 ? 'is not a multiple of 4' : blockLength < 12 ? 'is shorter than a block header' : 'is impossibly large';
         throw this.error(`block length ${blockLength} ${why}`);
@@ -70,7 +71,7 @@ export class PcapngReader extends RecordReader {
         this.needed = blockLength;
         return null;
       }
-      const trailer = le ? bytes.readUInt32LE(at + blockLength - 4) : bytes.readUInt32BE(at + blockLength - 4);
+      const trailer = le ? u32le(bytes, at + blockLength - 4) : u32be(bytes, at + blockLength - 4);
       if (trailer !== blockLength) throw this.error(`block length ${blockLength} does not match its trailing copy ${trailer}`);
       const frame = this.readBlock(type, bytes, at, blockLength);
       input.position = at + blockLength;
@@ -179,7 +180,8 @@ export class PcapngReader extends RecordReader {
   }
 
   private readU32(bytes: Buffer, at: number): number {
-    return this.littleEndian ? bytes.readUInt32LE(at) : bytes.readUInt32BE(at);
+    // Per packet: unchecked reads (bounds are checked against the block length first).
+    return this.littleEndian ? u32le(bytes, at) : u32be(bytes, at);
   }
 
   /** Errors name the frame being read (0 while no packet has been read: the file header). */
