@@ -118,7 +118,7 @@ export class Detectors {
       // The client's SYN was answered by RST+ACK without any SYN-ACK: refused.
       this.add(this.refused, server.ip, server.port, null, flow, { state: TcpState.CLOSED, since: flow.lastTime, until: flow.lastTime, source: flow.lastSource, frame: flow.lastFrame }, 0, client.ip);
     }
-    if (client.state === TcpState.SYN_SENT && (server.state === TcpState.UNKNOWN || server.state === TcpState.CLOSED) && !flow.evicted) {
+    if (client.state === TcpState.SYN_SENT && (server.state === TcpState.UNKNOWN || server.state === TcpState.CLOSED)) {
       this.add(this.unanswered, server.ip, server.port, null, flow, { state: TcpState.SYN_SENT, since: flow.firstTime, until: -1, source: flow.firstSource, frame: flow.firstFrame }, flow.lastTime - flow.firstTime, client.ip);
     }
   }
