@@ -96,6 +96,7 @@ export class Tracker {
   private nextFlowId = 1;
   /** Tracker time is integer nanoseconds since this second (exact for 104 days of capture). */
   private baseSecond = -1;
+  private baseNs = 0n;
   /** Latest capture time seen: timers fire against it. */
   private now = 0;
   private firstTime = 0;
@@ -115,7 +116,7 @@ export class Tracker {
 
   /** Integer nanoseconds since the Unix epoch of a tracker time. */
   epochNs(time: number): bigint {
-    return BigInt(this.baseSecond) * 1_000_000_000n + BigInt(time);
+    return this.baseNs + BigInt(time);
   }
 
   /** Feeds one decoded segment of `frame`. */
@@ -123,6 +124,7 @@ export class Tracker {
     this.stats.segments++;
     if (this.baseSecond < 0) {
       this.baseSecond = frame.tsSec;
+      this.baseNs = BigInt(frame.tsSec) * 1_000_000_000n;
       this.firstTime = this.now = frame.tsNsec;
     }
     const time = (frame.tsSec - this.baseSecond) * NS_PER_SECOND + frame.tsNsec;
@@ -226,7 +228,7 @@ export class Tracker {
   /** Lets capture time run on to `epochNs` (timers fire) without a packet. */
   advanceTo(epochNs: bigint): void {
     if (this.baseSecond < 0) return;
-    const time = Number(epochNs - BigInt(this.baseSecond) * 1_000_000_000n);
+    const time = Number(epochNs - this.baseNs);
     if (time > this.now) {
       this.now = time;
       this.fireTimers(time);
