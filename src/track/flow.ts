@@ -184,9 +184,6 @@ export class RetiredEndpoint implements StatefulEndpoint {
  * Late segments are counted; a new SYN starts the next instance.
  */
 export class RetiredFlow implements StatefulFlow {
-  lastTime: number;
-  lastSource: number;
-  lastFrame: number;
   constructor(
     readonly id: number,
     readonly instance: number,
@@ -196,12 +193,10 @@ export class RetiredFlow implements StatefulFlow {
     public slot: number,
     public closedFirstBy: Role | null,
     public closeKind: CloseKind | null,
-    from: Flow,
-  ) {
-    this.lastTime = from.lastTime;
-    this.lastSource = from.lastSource;
-    this.lastFrame = from.lastFrame;
-  }
+    public lastTime: number,
+    public lastSource: number,
+    public lastFrame: number,
+  ) {}
 
   endpoint(role: Role): RetiredEndpoint {
     return role === 'client' ? this.client : this.server;
@@ -209,6 +204,7 @@ export class RetiredFlow implements StatefulFlow {
 
   static from(flow: Flow): RetiredFlow {
     const retire = (e: Endpoint): RetiredEndpoint => new RetiredEndpoint(e.role, e.ip, e.port, e.state, e.stateSince, e.stateInferred);
-    return new RetiredFlow(flow.id, flow.instance, flow.clientIsFirst, retire(flow.client), retire(flow.server), flow.slot, flow.closedFirstBy, flow.closeKind, flow);
+    return new RetiredFlow(flow.id, flow.instance, flow.clientIsFirst, retire(flow.client), retire(flow.server), flow.slot,
+      flow.closedFirstBy, flow.closeKind, flow.lastTime, flow.lastSource, flow.lastFrame);
   }
 }

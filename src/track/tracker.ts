@@ -26,6 +26,8 @@ import { transition } from '../tcp/transition-table.js';
 import { Detectors } from './detectors.js';
 import { type DetectorThresholds, FINDINGS, type FindingKind } from './finding-catalogue.js';
 import { Endpoint, Flow, RetiredFlow, type StatefulEndpoint, type StatefulFlow, TIMED_STATES } from './flow.js';
+import { RetiredFlows } from './retired-flows.js';
+import { TimeWaitQueue } from './time-wait-queue.js';
 import { FlowTable, KEY_WORDS } from './flow-table.js';
 import { CloseKind, type FlowRecord, Role, type TrackerOutput } from './records.js';
 
@@ -51,14 +53,8 @@ const NS_PER_SECOND = 1e9;
 /** The largest window scale (RFC 7323): assumed when the handshake was not seen. */
 const MAX_WINDOW_SHIFT = 14;
 
-/** Names the endpoint by slot and flow id, so a flow retired meanwhile is still found. */
-interface TimeWaitEntry {
-  slot: number;
-  flowId: number;
-  role: Role;
-  since: number;
-  expires: number;
-}
+/** Marks a slot whose flow has retired: its row is in RetiredFlows. */
+const RETIRED: unique symbol = Symbol('retired');
 
 interface CloseEntry {
   flow: Flow;
@@ -77,7 +73,9 @@ export interface TrackerStats {
 export class Tracker {
   readonly stats: TrackerStats = { segments: 0, flows: 0, evictedHalfOpen: 0, peakFlowsInMemory: 0 };
   private readonly table = new FlowTable();
-  private readonly slots: Array<Flow | RetiredFlow | undefined> = [];
+  /** A live flow, RETIRED (its row is in `retired`), or free. */
+  private readonly slots: Array<Flow | typeof RETIRED | undefined> = [];
+  private readonly retired = new RetiredFlows();
   /** The flow table key of the flow in each slot (KEY_WORDS words a slot), to remove it later. */
   private keyPool = new Uint32Array(4096 * KEY_WORDS);
   private readonly freeSlots: number[] = [];
@@ -86,8 +84,7 @@ export class Tracker {
   private readonly halfOpenLimit: number;
   private readonly onSegment: SegmentObserver | undefined;
   private readonly detectors: Detectors;
-  private timeWaits: TimeWaitEntry[] = [];
-  private timeWaitHead = 0;
+  private readonly timeWaits = new TimeWaitQueue();
   private closing: CloseEntry[] = [];
   private closingHead = 0;
   private opening: Flow[] = [];
@@ -138,12 +135,13 @@ export class Tracker {
     const found = handle >= 0 ? this.slots[handle] : undefined;
     let flow: Flow | undefined;
     let instance = 1;
-    if (found instanceof RetiredFlow) {
+    if (found === RETIRED) {
+      const retired = this.loadRetired(handle);
       if ((segment.flags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST)) !== TcpFlag.SYN) {
-        this.lateSegment(found, segment, forward === found.clientIsFirst, frame, time);
+        this.lateSegment(retired, segment, forward === retired.clientIsFirst, frame, time);
         return;
       }
-      instance = this.replace(found, frame, time);
+      instance = this.replace(retired, frame, time);
     } else if (found !== undefined) {
       flow = found;
       if (this.startsNewInstance(flow, segment, forward === flow.clientIsFirst)) {
@@ -186,6 +184,11 @@ export class Tracker {
     }
     this.onSegment?.(retired.id, fromClient, segment, frame, retired.client.state, retired.server.state);
     if (isGone(retired.client.state) && isGone(retired.server.state)) this.forgetRetired(retired);
+    else this.retired.store(retired);
+  }
+
+  private loadRetired(slot: number): RetiredFlow {
+    return this.retired.load(slot, this.keyPool, slot * KEY_WORDS);
   }
 
   /** Both ends in TIME_WAIT or CLOSED, nothing pending: all that is left is the 2×MSL clock. */
@@ -198,14 +201,15 @@ export class Tracker {
   /** Hands the flow on now and keeps only a small stand-in in its slot until its TIME_WAIT ends. */
   private retire(flow: Flow): void {
     this.handOn(flow, false);
-    const retired = RetiredFlow.from(flow);
-    this.slots[flow.slot] = retired;
+    this.retired.store(RetiredFlow.from(flow));
+    this.slots[flow.slot] = RETIRED;
   }
 
   /** Drops a retired flow, telling the output how it ended. */
   private forgetRetired(retired: RetiredFlow): void {
-    if (this.slots[retired.slot] !== retired) return;
+    if (this.slots[retired.slot] !== RETIRED || this.retired.flowId(retired.slot) !== retired.id) return;
     this.table.remove(this.keyPool, retired.slot * KEY_WORDS);
+    this.retired.clear(retired.slot);
     this.slots[retired.slot] = undefined;
     this.freeSlots.push(retired.slot);
     const { client, server } = retired;
@@ -238,10 +242,11 @@ export class Tracker {
   /** Every endpoint of the flows in memory now, with its state and unacknowledged bytes (netstat's Send-Q). */
   snapshot(): Array<{ flowId: number; role: Role; state: TcpState; unackedBytes: number }> {
     const out: Array<{ flowId: number; role: Role; state: TcpState; unackedBytes: number }> = [];
-    for (const flow of this.slots) {
+    for (const [slot, flow] of this.slots.entries()) {
       if (flow === undefined) continue;
-      if (flow instanceof RetiredFlow) {
-        for (const endpoint of [flow.client, flow.server]) out.push({ flowId: flow.id, role: endpoint.role, state: endpoint.state, unackedBytes: 0 });
+      if (flow === RETIRED) {
+        const retired = this.loadRetired(slot);
+        for (const endpoint of [retired.client, retired.server]) out.push({ flowId: retired.id, role: endpoint.role, state: endpoint.state, unackedBytes: 0 });
         continue;
       }
       if (flow.done) continue;
@@ -255,8 +260,8 @@ export class Tracker {
   /** Ends the capture: timers run up to the last packet's time, every remaining flow is handed on. */
   finish(): void {
     this.fireTimers(this.now);
-    for (const flow of this.slots) {
-      if (flow instanceof RetiredFlow) this.forgetRetired(flow);
+    for (const [slot, flow] of this.slots.entries()) {
+      if (flow === RETIRED) this.forgetRetired(this.loadRetired(slot));
       else if (flow !== undefined && !flow.done) this.handOn(flow);
     }
     this.detectors.finish(this.now - this.firstTime);
@@ -640,7 +645,7 @@ export class Tracker {
       cause: cause ?? rule.cause ?? EVENT_CAUSE[event],
       inferred,
     });
-    if (to === TcpState.TIME_WAIT) this.scheduleTimeWait({ slot: flow.slot, flowId: flow.id, role: endpoint.role, since: time, expires: time + this.timeWaitNs });
+    if (to === TcpState.TIME_WAIT) this.timeWaits.add(flow.slot, flow.id, endpoint.role, time, time + this.timeWaitNs);
   }
 
   private noteListener(flow: Flow, time: number): void {
@@ -653,21 +658,20 @@ export class Tracker {
 
   private fireTimers(now: number): void {
     const waits = this.timeWaits;
-    while (this.timeWaitHead < waits.length && waits[this.timeWaitHead].expires <= now) {
-      const { slot, flowId, role, since, expires } = waits[this.timeWaitHead++];
-      const flow = this.slots[slot];
+    while (waits.nextExpiry() <= now) {
+      waits.take();
+      const { slot, flowId, role, since, expires } = waits;
+      const found = this.slots[slot];
+      const flow = found === RETIRED ? (this.retired.flowId(slot) === flowId ? this.loadRetired(slot) : undefined) : found;
       if (flow === undefined || flow.id !== flowId) continue;
       const endpoint = flow.endpoint(role);
       if (endpoint.state !== TcpState.TIME_WAIT || endpoint.stateSince !== since) continue;
       this.apply(flow, endpoint, EndpointEvent.TIME_WAIT_EXPIRED, flow.lastSource, null, expires, true);
-      if (isGone(flow.client.state) && isGone(flow.server.state)) {
-        if (flow instanceof RetiredFlow) this.forgetRetired(flow);
-        else this.handOn(flow);
-      }
-    }
-    if (this.timeWaitHead > 4096 && this.timeWaitHead * 2 > waits.length) {
-      this.timeWaits = waits.slice(this.timeWaitHead);
-      this.timeWaitHead = 0;
+      const gone = isGone(flow.client.state) && isGone(flow.server.state);
+      if (flow instanceof RetiredFlow) {
+        if (gone) this.forgetRetired(flow);
+        else this.retired.store(flow);
+      } else if (gone) this.handOn(flow);
     }
     const closing = this.closing;
     while (this.closingHead < closing.length && closing[this.closingHead].due <= now) {
@@ -679,23 +683,6 @@ export class Tracker {
       this.closing = closing.slice(this.closingHead);
       this.closingHead = 0;
     }
-  }
-
-  /** Keeps the queue ordered by expiry: a deferred FIN can start a TIME_WAIT in the past. */
-  private scheduleTimeWait(entry: TimeWaitEntry): void {
-    const waits = this.timeWaits;
-    if (waits.length === this.timeWaitHead || waits[waits.length - 1].expires <= entry.expires) {
-      waits.push(entry);
-      return;
-    }
-    let low = this.timeWaitHead;
-    let high = waits.length;
-    while (low < high) {
-      const middle = (low + high) >> 1;
-      if (waits[middle].expires <= entry.expires) low = middle + 1;
-      else high = middle;
-    }
-    waits.splice(low, 0, entry);
   }
 
   private bothClosed(flow: Flow): boolean {
