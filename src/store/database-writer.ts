@@ -47,7 +47,8 @@ export class DatabaseWriter implements TrackerOutput {
     this.temporaryPath = join(dirname(targetPath), `.${basename(targetPath)}.${process.pid}.tmp`);
     rmSync(this.temporaryPath, { force: true });
     if (existsSync(fileURLToPath(WORKER_SCRIPT))) {
-      this.worker = new Worker(WORKER_SCRIPT, { workerData: { path: this.temporaryPath } });
+      // The writer holds one batch at a time; a small heap keeps its garbage from piling up.
+      this.worker = new Worker(WORKER_SCRIPT, { workerData: { path: this.temporaryPath }, resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 } });
       this.worker.on('message', (reply: WriterReply) => this.received(reply));
       this.worker.on('error', (error) => this.fail(error));
       this.worker.on('exit', () => this.fail(new Error('the writer thread ended early')));

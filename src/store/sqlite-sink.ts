@@ -30,7 +30,7 @@ export class SqliteSink {
     this.db.pragma('synchronous = OFF');
     this.db.pragma('locking_mode = EXCLUSIVE');
     this.db.pragma('temp_store = MEMORY');
-    this.db.pragma('cache_size = -65536');
+    this.db.pragma('cache_size = -16384');
     this.db.exec(CREATE_TABLES);
     // Indexes from the start: with the writer on its own thread their upkeep overlaps the tracking.
     this.db.exec(CREATE_INDEXES);
