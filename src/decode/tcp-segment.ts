@@ -74,7 +74,4 @@ export class TcpSegment {
   /** The options area was cut by the snap length or ran past the header. */
   optionsTruncated = false;
 
-  has(flag: TcpFlag): boolean {
-    return (this.flags & flag) !== 0;
-  }
 }

@@ -28,8 +28,6 @@ export const SYNCHRONIZED: ReadonlySet<TcpState> = new Set([
   TcpState.TIME_WAIT,
 ]);
 
-/** States before the handshake completed. */
-export const OPENING: ReadonlySet<TcpState> = new Set([TcpState.SYN_SENT, TcpState.SYN_RECV]);
 
 /** States in which this endpoint has sent its FIN. */
 export const FIN_SENT_STATES: ReadonlySet<TcpState> = new Set([
@@ -40,5 +38,3 @@ export const FIN_SENT_STATES: ReadonlySet<TcpState> = new Set([
   TcpState.TIME_WAIT,
 ]);
 
-/** States netstat lists for a connection (CLOSED sockets are gone; UNKNOWN is ours). */
-export const LISTED_BY_NETSTAT: ReadonlySet<TcpState> = new Set(ALL_STATES.filter((s) => s !== TcpState.CLOSED && s !== TcpState.UNKNOWN));

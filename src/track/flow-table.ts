@@ -39,11 +39,6 @@ export class FlowTable {
     return slot < 0 ? EMPTY : this.values[slot];
   }
 
-  /** A copy of the key of the last looked-up segment, for `remove` later. */
-  lastKey(): Uint32Array {
-    return this.probe.slice();
-  }
-
   /** Copies the key of the last looked-up segment into `into` at `at` (KEY_WORDS words): keys kept in one pool, not one array each. */
   copyLastKey(into: Uint32Array, at: number): void {
     into.set(this.probe, at);
