@@ -1,0 +1,811 @@
+#!/usr/bin/env node
+// npm run bench [-- --runs N] [--sizes 1m,10m] [--no-tshark] [--dir DIR] [--out FILE] [--report-only]
+//
+// Measures flowstate on the benchmark captures of ../shared/bench/make-bench-pcap.sh
+// (made here when missing) at three depths — decode only, decode + tracker, the whole
+// `analyze` command writing SQLite — beside tcpdump, argus|ra and tshark on the same
+// files, in one run, alternating the programs (A B A B ...) because this machine evicts
+// the page cache quickly. Wall time is process.hrtime around each child process; peak
+// RSS comes from `/usr/bin/time -v` (or /proc/<pid>/status VmHWM, polled, without it).
+// Rewrites docs/benchmarks.md completely and prints a summary. Needs a built dist/.
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const shared = resolve(root, '..', 'shared');
+const generator = join(shared, 'bench', 'make-bench-pcap.sh');
+const TIME = '/usr/bin/time';
+
+// ------------------------------------------------------------------ options
+const HELP = `usage: npm run bench -- [options]
+
+  --sizes LIST     capture sizes, comma-separated (default 1m,10m); bench-<size>.pcap
+  --runs N         timed runs of each of our stages and of tcpdump and argus (default 3);
+                   tshark runs once per size
+  --dir DIR        where the captures live (default $FLOWSTATE_BENCH_DIR or /tmp/flowstate-bench)
+  --no-tshark      skip tshark (slow: about 40k packets/s and 5.6 GB on 10M packets)
+  --no-argus       skip argus | ra
+  --no-pcapng      skip the pcapng runs
+  --out FILE       the report to write (default docs/benchmarks.md)
+  --timeout SEC    kill any one measured process after this long (default 3600)
+  --report-only    measure nothing: rewrite the report from DIR/bench-results.json,
+                   which every measuring run saves
+  -h, --help       this text
+
+FLOWSTATE_BENCH_POLL_RSS=1 reads peak RSS from /proc/<pid>/status VmHWM (polled) even
+when /usr/bin/time exists.`;
+
+let args;
+try {
+  args = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '1m,10m' },
+      runs: { type: 'string', default: '3' },
+      dir: { type: 'string', default: process.env.FLOWSTATE_BENCH_DIR || '/tmp/flowstate-bench' },
+      'no-tshark': { type: 'boolean', default: false },
+      'no-argus': { type: 'boolean', default: false },
+      'no-pcapng': { type: 'boolean', default: false },
+      'report-only': { type: 'boolean', default: false },
+      out: { type: 'string', default: join(root, 'docs', 'benchmarks.md') },
+      timeout: { type: 'string', default: '3600' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }).values;
+} catch (error) {
+  console.error(`bench: ${error.message}\n\n${HELP}`);
+  process.exit(2);
+}
+if (args.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+let RUNS = Number(args.runs);
+const TIMEOUT_S = Number(args.timeout);
+if (!Number.isInteger(RUNS) || RUNS < 1) fail(`--runs must be a whole number ≥ 1, not ${args.runs}`);
+if (!(TIMEOUT_S > 0)) fail(`--timeout must be a positive number of seconds, not ${args.timeout}`);
+const SIZES = args.sizes.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean).map((label) => {
+  const m = /^(\d+)([km]?)$/.exec(label);
+  if (!m) fail(`--sizes: "${label}" is not a packet count like 1m, 10m or 500k`);
+  return { label, packets: Number(m[1]) * (m[2] === 'm' ? 1e6 : m[2] === 'k' ? 1e3 : 1) };
+});
+const BENCH_DIR = resolve(args.dir);
+const RESULTS_FILE = join(BENCH_DIR, 'bench-results.json');
+const REPORT_ONLY = args['report-only'];
+const OUT = resolve(args.out);
+const WITH_TSHARK = !args['no-tshark'];
+const WITH_ARGUS = !args['no-argus'];
+const WITH_PCAPNG = !args['no-pcapng'];
+
+function fail(message) {
+  console.error(`bench: ${message}`);
+  process.exit(1);
+}
+const log = (message) => console.error(message);
+
+// ------------------------------------------------------------------ preconditions
+for (const file of REPORT_ONLY ? [] : ['capture/open-capture.js', 'capture/frame-stream.js', 'decode/packet-decoder.js', 'track/flow-table.js', 'track/analyze-capture.js', 'cli/main.js']) {
+  if (!existsSync(join(root, 'dist', file))) fail(`dist/${file} is missing: run \`npm run build\` first`);
+}
+const have = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
+let HAVE_TIME = existsSync(TIME) && !process.env.FLOWSTATE_BENCH_POLL_RSS; // the variable forces the fallback, to test it
+const peers = {
+  tcpdump: have('tcpdump'),
+  argus: WITH_ARGUS && have('argus') && have('ra'),
+  tshark: WITH_TSHARK && have('tshark'),
+};
+let skipped = [];
+if (!have('tcpdump')) skipped.push('tcpdump: not installed');
+if (!WITH_ARGUS) skipped.push('argus | ra: skipped (--no-argus)');
+else if (!peers.argus) skipped.push('argus | ra: skipped, argus or ra (argus-server, argus-client) is not installed');
+if (!WITH_TSHARK) skipped.push('tshark: skipped (--no-tshark)');
+else if (!peers.tshark) skipped.push('tshark: skipped, not installed');
+if (!WITH_PCAPNG) skipped.push('pcapng: skipped (--no-pcapng)');
+if (!HAVE_TIME) skipped.push(`${TIME} is missing: peak RSS is the largest VmHWM seen polling /proc every 20 ms (a short peak can be missed)`);
+
+// ------------------------------------------------------------------ inputs
+mkdirSync(BENCH_DIR, { recursive: true });
+const work = mkdtempSync(join(os.tmpdir(), 'flowstate-bench-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+
+// Others rebuild dist/ while we measure: run a copy of it taken now, beside links to
+// node_modules, so every run of this benchmark measures the same build.
+const snapshot = join(work, 'flowstate');
+const DIST = join(snapshot, 'dist');
+let distBuilt;
+const git = (...a) => spawnSync('git', ['-C', root, ...a], { encoding: 'utf8' }).stdout?.trim();
+const commitAtStart = REPORT_ONLY ? undefined : git('rev-parse', '--short', 'HEAD') || 'unknown';
+const dirtyAtStart = REPORT_ONLY ? 0 : (git('status', '--porcelain', '--', 'src') ?? '').split('\n').filter(Boolean).length;
+if (!REPORT_ONLY) {
+  distBuilt = new Date(Math.max(...readdirSync(join(root, 'dist'), { recursive: true }).map((f) => statSync(join(root, 'dist', f)).mtimeMs)));
+  cpSync(join(root, 'dist'), DIST, { recursive: true });
+  copyFileSync(join(root, 'package.json'), join(snapshot, 'package.json'));
+  symlinkSync(join(root, 'node_modules'), join(snapshot, 'node_modules'));
+}
+
+function ensureCapture(size) {
+  const pcap = join(BENCH_DIR, `bench-${size.label}.pcap`);
+  const pcapng = pcap.replace(/\.pcap$/, '.pcapng');
+  const summary = pcap.replace(/\.pcap$/, '.summary.txt');
+  if (!existsSync(pcap)) {
+    if (!existsSync(generator)) fail(`${pcap} is missing and so is the generator ${generator}`);
+    if (process.getuid?.() !== 0) fail(`${pcap} is missing; making it needs root: sudo bash ${generator} ${pcap} ${size.packets}`);
+    log(`bench: ${pcap} is missing; making it (${size.packets.toLocaleString('en-US')} packets, ~${size.packets >= 5e6 ? '80–170 s' : '20 s'}):`);
+    log(`bench:   bash ${generator} ${pcap} ${size.packets}`);
+    const made = spawnSync('bash', [generator, pcap, String(size.packets)], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, FSBENCH_PCAPNG: WITH_PCAPNG ? '1' : '0' } });
+    if (made.status !== 0 || !existsSync(pcap)) fail(`make-bench-pcap.sh failed (exit ${made.status ?? made.signal})`);
+  }
+  if (WITH_PCAPNG && !existsSync(pcapng)) {
+    log(`bench: ${pcapng} is missing; making it: editcap -F pcapng ${pcap} ${pcapng}`);
+    const made = spawnSync('editcap', ['-F', 'pcapng', pcap, pcapng], { stdio: 'inherit' });
+    if (made.status !== 0) fail(`editcap failed (exit ${made.status ?? made.signal})`);
+  }
+  const info = {};
+  if (existsSync(summary)) {
+    for (const line of readFileSync(summary, 'utf8').split('\n')) {
+      const m = /^(packets|connections|ipv6_connections|ipv6_packets|duration_s|file_bytes) (\S+)/.exec(line);
+      if (m) info[m[1]] = Number(m[2]);
+    }
+  }
+  return {
+    ...size,
+    pcap,
+    pcapng: WITH_PCAPNG ? pcapng : undefined,
+    summary: existsSync(summary) ? summary : undefined,
+    info,
+    bytes: { pcap: statSync(pcap).size, pcapng: WITH_PCAPNG ? statSync(pcapng).size : undefined },
+  };
+}
+
+// ------------------------------------------------------------------ drivers
+const dist = (file) => pathToFileURL(join(DIST, file)).href;
+const decodeDriver = join(work, 'decode-only.mjs');
+writeFileSync(decodeDriver, `// read + decode + flow lookup: what every later stage pays
+import { openCapture } from '${dist('capture/open-capture.js')}';
+import { forEachFrame } from '${dist('capture/frame-stream.js')}';
+import { PacketDecoder } from '${dist('decode/packet-decoder.js')}';
+import { FlowTable } from '${dist('track/flow-table.js')}';
+const t0 = process.hrtime.bigint();
+const reader = await openCapture(process.argv[2]);
+const decoder = new PacketDecoder();
+const table = new FlowTable();
+let frames = 0, tcp = 0, flows = 0;
+await forEachFrame([reader], (frame) => {
+  frames++;
+  if (decoder.decode(frame)) {
+    tcp++;
+    if (table.lookup(decoder.segment) < 0) table.insertLast(flows++);
+  }
+});
+const innerSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+process.stdout.write(JSON.stringify({ frames, tcp, flows, innerSeconds }) + '\\n');
+`);
+const trackDriver = join(work, 'track-only.mjs');
+writeFileSync(trackDriver, `// decode + the whole tracker, records counted and dropped
+import { analyzeCapture } from '${dist('track/analyze-capture.js')}';
+const t0 = process.hrtime.bigint();
+let transitions = 0, findings = 0, flows = 0;
+const result = await analyzeCapture([process.argv[2]], {
+  transition() { transitions++; },
+  finding() { findings++; },
+  flow() { flows++; },
+});
+const innerSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+const c = result.captures[0];
+process.stdout.write(JSON.stringify({
+  frames: c?.packets, tcp: c?.tcpPackets, transitions, findings, flows,
+  peakFlowsInMemory: result.tracker.peakFlowsInMemory, evictedHalfOpen: result.tracker.evictedHalfOpen,
+  error: result.error ? String(result.error.message) : undefined, innerSeconds,
+}) + '\\n');
+`);
+
+// ------------------------------------------------------------------ measuring one child
+const q = (s) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
+let current;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (current) try { process.kill(-current.pid, 'SIGKILL'); } catch {}
+    log(`bench: ${signal}; stopped`);
+    process.exit(130);
+  });
+}
+
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+/** CPU seconds the whole machine has spent busy since boot (every core, every process). */
+function machineBusySeconds() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
+    return (user + nice + system + irq + softirq + (steal ?? 0)) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs a pipeline of commands (argv arrays) under bash, stdout of the last to
+ * `stdoutFile`. Returns wall seconds, the largest peak RSS of its processes (KiB),
+ * CPU seconds, exit status and the tail of stderr; `othersCores` is how many cores the
+ * rest of the machine kept busy meanwhile (other users of a shared machine).
+ */
+function measure(pipeline, stdoutFile = '/dev/null') {
+  const timeFiles = pipeline.map((_, i) => join(work, `time-${i}.txt`));
+  for (const f of timeFiles) rmSync(f, { force: true });
+  const parts = pipeline.map((argv, i) => (HAVE_TIME ? [TIME, '-v', '-o', timeFiles[i], ...argv] : argv).map(q).join(' '));
+  const script = `set -o pipefail; ${parts.join(' | ')} > ${q(stdoutFile)}`;
+  return new Promise((resolveRun) => {
+    let stderr = '';
+    const polled = new Map();
+    const busy0 = machineBusySeconds();
+    const t0 = process.hrtime.bigint();
+    const child = spawn('bash', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    current = child;
+    child.stderr.on('data', (chunk) => { stderr = (stderr + chunk).slice(-4000); });
+    const poll = HAVE_TIME ? undefined : setInterval(() => pollHwm(child.pid, polled), 20);
+    const timer = setTimeout(() => {
+      stderr += `\n[bench: killed after ${TIMEOUT_S} s]`;
+      try { process.kill(-child.pid, 'SIGKILL'); } catch {}
+    }, TIMEOUT_S * 1000);
+    child.on('close', (code, signal) => {
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const busy1 = machineBusySeconds();
+      clearTimeout(timer);
+      if (poll) clearInterval(poll);
+      current = undefined;
+      let rssKiB = 0;
+      let cpuSeconds = 0;
+      const perProcessKiB = [];
+      if (HAVE_TIME) {
+        for (const f of timeFiles) {
+          const text = existsSync(f) ? readFileSync(f, 'utf8') : '';
+          const kib = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(text)?.[1] ?? 0);
+          perProcessKiB.push(kib);
+          rssKiB = Math.max(rssKiB, kib);
+          cpuSeconds += Number(/User time \(seconds\): ([\d.]+)/.exec(text)?.[1] ?? 0) + Number(/System time \(seconds\): ([\d.]+)/.exec(text)?.[1] ?? 0);
+        }
+      } else {
+        for (const kib of polled.values()) rssKiB = Math.max(rssKiB, kib);
+        perProcessKiB.push(...polled.values());
+      }
+      const othersCores = HAVE_TIME && busy0 !== undefined && busy1 !== undefined ? Math.max(0, (busy1 - busy0 - cpuSeconds) / seconds) : undefined;
+      resolveRun({ seconds, rssKiB, perProcessKiB, cpuSeconds: HAVE_TIME ? cpuSeconds : undefined, othersCores, ok: code === 0, code, signal, stderr: stderr.trim() });
+    });
+  });
+}
+
+function pollHwm(pid, seen) {
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop();
+    try {
+      const status = readFileSync(`/proc/${p}/status`, 'utf8');
+      const kib = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      if (kib > (seen.get(p) ?? 0) && p !== pid) seen.set(p, kib);
+      for (const task of readdirSync(`/proc/${p}/task`)) {
+        const kids = readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim();
+        if (kids) stack.push(...kids.split(/\s+/).map(Number));
+      }
+    } catch {
+      // gone already
+    }
+  }
+}
+
+// ------------------------------------------------------------------ the benchmark items
+const e2eDb = () => join(BENCH_DIR, 'bench-e2e.db');
+function removeDb(db) {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(db + suffix, { force: true });
+}
+function countRows(db) {
+  const require = createRequire(join(root, 'package.json'));
+  const Database = require('better-sqlite3');
+  const handle = new Database(db, { readonly: true, fileMustExist: true });
+  try {
+    const rows = {};
+    for (const table of ['flows', 'transitions', 'findings']) rows[table] = handle.prepare(`SELECT count(*) AS n FROM ${table}`).get().n;
+    return rows;
+  } finally {
+    handle.close();
+  }
+}
+
+/** What one size runs, in the order of one round. `once` items run in the first round only. */
+function itemsFor(capture) {
+  const items = [];
+  const outFile = join(work, 'driver-out.json');
+  const driver = (stage, format, script) => ({
+    stage, format, tool: 'flowstate',
+    file: capture[format],
+    run: async () => {
+      const r = await measure([[process.execPath, script, capture[format]]], outFile);
+      if (r.ok) {
+        try {
+          r.detail = JSON.parse(readFileSync(outFile, 'utf8').trim().split('\n').pop());
+        } catch {
+          r.ok = false;
+          r.stderr += '\n[bench: the driver printed no result]';
+        }
+        if (r.detail?.error) { r.ok = false; r.stderr += `\n${r.detail.error}`; }
+      }
+      return r;
+    },
+  });
+  const e2e = (format) => ({
+    stage: 'end-to-end', format, tool: 'flowstate',
+    file: capture[format],
+    run: async () => {
+      const db = e2eDb();
+      removeDb(db);
+      const r = await measure([[process.execPath, join(DIST, 'cli', 'main.js'), 'analyze', capture[format], '--db', db, '--quiet']]);
+      if (r.ok) {
+        try {
+          r.detail = { rows: countRows(db), dbBytes: statSync(db).size };
+        } catch (error) {
+          r.ok = false;
+          r.stderr += `\n[bench: could not read ${db}: ${error.message}]`;
+        }
+      }
+      removeDb(db);
+      return r;
+    },
+  });
+  const peer = (tool, format, pipeline, stdoutFile) => ({
+    stage: 'peer', format, tool, file: capture[format],
+    run: () => measure(pipeline, stdoutFile),
+  });
+  items.push(driver('decode', 'pcap', decodeDriver));
+  if (peers.tcpdump) items.push(peer('tcpdump', 'pcap', [['tcpdump', '-nn', '-r', capture.pcap, '-w', '/dev/null']]));
+  if (capture.pcapng) {
+    items.push(driver('decode', 'pcapng', decodeDriver));
+    if (peers.tcpdump) items.push(peer('tcpdump', 'pcapng', [['tcpdump', '-nn', '-r', capture.pcapng, '-w', '/dev/null']]));
+  }
+  items.push(driver('track', 'pcap', trackDriver));
+  if (peers.argus) items.push(peer('argus', 'pcap', [['argus', '-r', capture.pcap, '-w', '-'], ['ra', '-n', '-s', 'stime', 'saddr', 'sport', 'daddr', 'dport', 'state']]));
+  items.push(e2e('pcap'));
+  if (peers.tshark) items.push({ ...peer('tshark', 'pcap', [['tshark', '-r', capture.pcap, '-q', '-z', 'conv,tcp']], join(work, 'tshark-out.txt')), once: true });
+  return items;
+}
+
+// ------------------------------------------------------------------ run
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const keyOf = (item) => `${item.stage}|${item.tool}|${item.format}`;
+
+let startedAt = new Date();
+let finishedAt;
+let captures = [];
+let results = []; // { size, stage, tool, format, file, runs: [...] }
+let problems = [];
+let commandLine = ['npm run bench --', ...process.argv.slice(2)].join(' ').replace(/ --$/, '');
+let saved;
+if (REPORT_ONLY) {
+  if (!existsSync(RESULTS_FILE)) fail(`--report-only: ${RESULTS_FILE} does not exist; run the benchmark first`);
+  saved = JSON.parse(readFileSync(RESULTS_FILE, 'utf8'));
+  ({ captures, results, problems, skipped, commandLine } = saved);
+  ({ runs: RUNS, haveTime: HAVE_TIME } = saved);
+  startedAt = new Date(saved.startedAt);
+  finishedAt = new Date(saved.finishedAt);
+} else {
+  captures = SIZES.map(ensureCapture);
+  startedAt = new Date();
+
+  for (const capture of captures) {
+    const items = itemsFor(capture);
+    const bySize = new Map(items.map((item) => [keyOf(item), { size: capture.label, stage: item.stage, tool: item.tool, format: item.format, file: item.file, runs: [] }]));
+    results.push(...bySize.values());
+    const rounds = RUNS;
+    for (let round = 1; round <= rounds; round++) {
+      // `once` items (tshark) run after the last round: their memory use evicts the page cache
+      const list = items.filter((item) => !item.once);
+      if (round === rounds) list.push(...items.filter((item) => item.once));
+      for (const item of list) {
+        const label = `${item.tool === 'flowstate' ? item.stage : item.tool} ${item.format}`;
+        process.stderr.write(`bench: [${capture.label} ${item.once ? 'once' : `${round}/${rounds}`}] ${label.padEnd(16)} `);
+        const r = await item.run();
+        bySize.get(keyOf(item)).runs.push(r);
+        const packets = packetsOf(capture);
+        if (r.ok) {
+          log(`${r.seconds.toFixed(2).padStart(7)} s  ${fmtRate(packets / r.seconds).padStart(7)} packets/s  ${fmtMiB(r.rssKiB).padStart(9)} peak RSS${r.othersCores >= 0.25 ? `  (others kept ${r.othersCores.toFixed(1)} cores busy)` : ''}`);
+        } else {
+          log(`FAILED (exit ${r.code ?? r.signal}) after ${r.seconds.toFixed(1)} s`);
+          problems.push({ size: capture.label, what: label, run: round, seconds: r.seconds, exit: r.code ?? r.signal, stderr: r.stderr });
+        }
+      }
+    }
+  }
+  finishedAt = new Date();
+}
+
+function packetsOf(capture) {
+  for (const r of results) {
+    if (r.size !== capture.label || r.tool !== 'flowstate') continue;
+    const frames = r.runs.find((x) => x.ok && x.detail?.frames)?.detail.frames;
+    if (frames) return frames;
+  }
+  return capture.info.packets ?? capture.packets;
+}
+
+// ------------------------------------------------------------------ figures
+function figures(result) {
+  const capture = captures.find((c) => c.label === result.size);
+  const ok = result.runs.filter((r) => r.ok);
+  if (ok.length === 0) return { failed: true, runs: result.runs.length };
+  const packets = packetsOf(capture);
+  const bytes = capture.bytes[result.format];
+  const seconds = median(ok.map((r) => r.seconds));
+  const f = {
+    n: ok.length,
+    of: result.runs.length,
+    seconds,
+    all: ok.map((r) => r.seconds),
+    pps: packets / seconds,
+    mbps: bytes / 1e6 / seconds,
+    rssKiB: Math.max(...ok.map((r) => r.rssKiB)),
+    perProcessKiB: ok.at(-1).perProcessKiB,
+    cpu: ok[0].cpuSeconds === undefined ? undefined : median(ok.map((r) => r.cpuSeconds / r.seconds)),
+    detail: ok.at(-1).detail,
+  };
+  const others = ok.map((r) => r.othersCores).filter((x) => x !== undefined);
+  if (others.length) f.others = Math.max(...others);
+  const inner = ok.map((r) => r.detail?.innerSeconds).filter((x) => x > 0);
+  if (inner.length) f.innerPps = packets / median(inner);
+  if (result.stage === 'end-to-end') {
+    const rows = f.detail.rows.flows + f.detail.rows.transitions + f.detail.rows.findings;
+    f.rows = rows;
+    f.rowsPerSecond = rows / seconds;
+    f.dbBytes = f.detail.dbBytes;
+  }
+  return f;
+}
+const find = (size, stage, tool, format = 'pcap') => {
+  const r = results.find((x) => x.size === size && x.stage === stage && x.tool === tool && x.format === format);
+  return r ? figures(r) : undefined;
+};
+
+function fmtRate(x) {
+  if (!Number.isFinite(x)) return '—';
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)} M`;
+  if (x >= 1e3) return `${(x / 1e3).toFixed(0)} k`;
+  return x.toFixed(0);
+}
+function fmtMiB(kib) {
+  if (!kib) return '—';
+  const mib = kib / 1024;
+  return mib >= 1024 ? `${(mib / 1024).toFixed(2)} GiB` : `${mib.toFixed(0)} MiB`;
+}
+const fmtBytes = (b) => (b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : `${(b / 1e6).toFixed(1)} MB`);
+const fmtInt = (n) => (n === undefined || Number.isNaN(n) ? '—' : Math.round(n).toLocaleString('en-US'));
+const fmtRatio = (x) => (Number.isFinite(x) ? (x >= 10 ? `${x.toFixed(0)}×` : x >= 1 ? `${x.toFixed(1)}×` : `${x.toFixed(2)}×`) : '—');
+const fmtCpu = (c) => (c === undefined ? '—' : `${(c * 100).toFixed(0)} %`);
+const fmtOthers = (c) => (c === undefined ? '—' : c >= 0.25 ? `**${(c * 100).toFixed(0)} %**` : `${(c * 100).toFixed(0)} %`);
+const fmtTimes = (f) => f.all.map((s) => s.toFixed(2)).join(' / ') + (f.n < f.of ? ` (${f.of - f.n} failed)` : '');
+
+// ------------------------------------------------------------------ machine
+function sh(command) {
+  const r = spawnSync('sh', ['-c', command], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+const cpuModel = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
+const machine = saved?.machine ?? {
+  nproc: sh('nproc') ?? String(os.availableParallelism?.() ?? os.cpus().length),
+  cpu: cpuModel,
+  memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+  node: process.version,
+  kernel: `${os.type()} ${os.release()} (${os.arch()})`,
+  commit: commitAtStart,
+  dirty: dirtyAtStart,
+  distBuilt: distBuilt?.toISOString().replace(/\.\d+Z$/, 'Z'),
+  tools: {
+    tcpdump: sh('tcpdump --version 2>&1 | head -1'),
+    argus: peers.argus ? sh('argus -h 2>&1 | head -1') : undefined,
+    ra: peers.argus ? sh('ra -h 2>&1 | head -1') : undefined,
+    tshark: peers.tshark ? sh('tshark --version 2>/dev/null | head -1') : undefined,
+  },
+};
+
+if (!REPORT_ONLY) {
+  const runsNoOutput = results.map((r) => ({ ...r, runs: r.runs.map(({ stderr, ...rest }) => ({ ...rest, stderr: rest.ok ? '' : stderr })) }));
+  writeFileSync(RESULTS_FILE, JSON.stringify({ startedAt, finishedAt, runs: RUNS, haveTime: HAVE_TIME, commandLine, machine, skipped, captures, results: runsNoOutput, problems }, null, 1));
+}
+
+// ------------------------------------------------------------------ verdicts
+const labels = captures.map((c) => c.label);
+const biggest = captures.reduce((a, b) => (b.packets > a.packets ? b : a)).label;
+const smallest = captures.reduce((a, b) => (b.packets < a.packets ? b : a)).label;
+const GROWTH_LIMIT = 1.2; // "does not grow": the bigger file's peak at most 20 % above the smaller one's
+
+function growth(stage, tool = 'flowstate', format = 'pcap') {
+  if (biggest === smallest) return undefined;
+  const a = find(smallest, stage, tool, format);
+  const b = find(biggest, stage, tool, format);
+  if (!a || !b || a.failed || b.failed) return undefined;
+  return { small: a.rssKiB, big: b.rssKiB, ratio: b.rssKiB / a.rssKiB };
+}
+
+const decodeBig = find(biggest, 'decode', 'flowstate');
+const e2eBig = find(biggest, 'end-to-end', 'flowstate');
+const e2eGrowth = growth('end-to-end');
+const RSS_LIMIT = 400e6; // bytes
+const verdict = (ok) => (ok === undefined ? 'not measured' : ok ? '**met**' : '**not met**');
+const targets = [
+  {
+    target: 'decode (read + decode + flow lookup) ≥ 3 M packets/s on one core',
+    measured: decodeBig && !decodeBig.failed ? `${fmtRate(decodeBig.pps)} packets/s (${biggest} pcap; ${decodeBig.innerPps ? `${fmtRate(decodeBig.innerPps)} in-process; ` : ''}CPU ${fmtCpu(decodeBig.cpu)})` : 'failed',
+    ok: decodeBig && !decodeBig.failed ? decodeBig.pps >= 3e6 : false,
+  },
+  {
+    target: 'end-to-end (`analyze` → SQLite) ≥ 1.5 M packets/s',
+    measured: e2eBig && !e2eBig.failed ? `${fmtRate(e2eBig.pps)} packets/s (${biggest} pcap)` : 'failed',
+    ok: e2eBig && !e2eBig.failed ? e2eBig.pps >= 1.5e6 : false,
+  },
+  {
+    target: 'end-to-end peak RSS ≤ 400 MB (381 MiB)',
+    measured: e2eBig && !e2eBig.failed ? `${fmtMiB(e2eBig.rssKiB)} (${(e2eBig.rssKiB * 1024 / 1e6).toFixed(0)} MB, ${biggest} pcap)` : 'failed',
+    ok: e2eBig && !e2eBig.failed ? e2eBig.rssKiB * 1024 <= RSS_LIMIT : false,
+  },
+  {
+    target: biggest === smallest ? 'end-to-end peak RSS does not grow with file size' : `end-to-end peak RSS does not grow with file size (${biggest} ≤ ${GROWTH_LIMIT}× ${smallest})`,
+    measured: e2eGrowth ? `${fmtMiB(e2eGrowth.small)} on ${smallest} → ${fmtMiB(e2eGrowth.big)} on ${biggest} (${fmtRatio(e2eGrowth.ratio)})` : biggest === smallest ? 'needs two sizes' : 'failed',
+    ok: e2eGrowth ? e2eGrowth.ratio <= GROWTH_LIMIT : biggest === smallest ? undefined : false,
+  },
+];
+
+// ------------------------------------------------------------------ the report
+const md = [];
+/** `align`: one letter per column, l or r (default: the first left, the rest right). */
+const table = (head, rows, align = 'l' + 'r'.repeat(head.length - 1)) => {
+  const esc = (c) => String(c).replace(/(?<!\\)\|/g, '\\|');
+  md.push(`| ${head.map(esc).join(' | ')} |`, `| ${head.map((_, i) => (align[i] === 'r' ? '---:' : '---')).join(' | ')} |`);
+  for (const row of rows) md.push(`| ${row.map(esc).join(' | ')} |`);
+  md.push('');
+};
+const rel = (p) => (p.startsWith(root) ? relative(root, p) : p);
+
+md.push(
+  '# Benchmarks',
+  '',
+  '<!-- Written by scripts/bench.mjs (`npm run bench`); every run replaces this whole file. Edit the script, not this page. -->',
+  '',
+  'How fast flowstate reads a large capture and how much memory it needs, measured on the',
+  'benchmark captures of `../shared/bench/make-bench-pcap.sh` (real Linux TCP traffic, replicated',
+  'into interleaved copies; see `../shared/bench/README.md`), beside the tools people use today',
+  'on the same files in the same run. flowstate is measured at three depths:',
+  '',
+  '- **decode**: read + decode + flow-table lookup per segment, nothing else — the floor every later stage pays;',
+  '- **track**: decode + the full tracker (both endpoints\' state machines, detectors), records dropped;',
+  '- **end-to-end**: `flowstate analyze FILE --db DB --quiet`, the SQLite database written and closed.',
+  '',
+  'The yardsticks do less or different work: `tcpdump -w /dev/null` only walks the records (the',
+  'read floor); `argus | ra` builds a flow table with a state per flow; `tshark -z conv,tcp`',
+  'dissects every packet fully. Ratios are ours ÷ theirs (above 1× means flowstate is faster).',
+  '',
+  `Measured ${startedAt.toISOString().replace(/\.\d+Z$/, 'Z')} – ${finishedAt.toISOString().replace(/\.\d+Z$/, 'Z')} at commit \`${machine.commit}\`${machine.dirty ? ` with ${machine.dirty} file(s) under src/ modified` : ''}, dist/ built ${machine.distBuilt ?? '(unknown)'} (a copy of it, taken when the run began, is what ran).`,
+  '',
+  '## Targets',
+  '',
+);
+table(['target (from the issues)', 'measured', 'verdict'], targets.map((t) => [t.target, t.measured, verdict(t.ok)]), 'lll');
+const busiest = Math.max(0, ...results.map((r) => figures(r).others ?? 0));
+if (busiest >= 0.25) {
+  md.push(`Other programs shared the machine during part of this run (at worst ${(busiest * 100).toFixed(0)} % of a core besides the program measured, on ${machine.nproc} cores): the rows with a bold "others" figure are pessimistic.`, '');
+}
+
+md.push('## Machine', '');
+table(['', ''], [
+  ['CPUs (`nproc`)', machine.nproc],
+  ['CPU model', machine.cpu],
+  ['memory', machine.memory],
+  ['Node.js', machine.node],
+  ['kernel', machine.kernel],
+  ['date', startedAt.toISOString().slice(0, 10)],
+  ...Object.entries(machine.tools).filter(([, v]) => v).map(([k, v]) => [k, v]),
+], 'll');
+md.push('The machine is shared and evicts the page cache quickly, so the programs run in turns (A B A B …)',
+  'in one run; times are medians, each a whole process from start to exit (Node.js start-up, ~50 ms,',
+  'included). Peak RSS is the largest of the runs, from ' + (HAVE_TIME ? '`/usr/bin/time -v`' : 'VmHWM in /proc, polled') + ' (for a pipeline, its largest',
+  'process). CPU is user + system time ÷ wall time: above 100 % means threads besides the main one',
+  '(garbage collector, SQLite) did work. "Others" is the most CPU the rest of the machine used during any',
+  'of the runs (all its busy time in /proc/stat minus the measured program\'s), in % of one core; in bold',
+  'from 25 %, where another program competed for the ' + machine.nproc + ' cores and the figure is pessimistic.',
+  '"In-process" packets/s is timed inside the driver, from',
+  'opening the capture to the last frame (no Node.js start-up, no module loading). MB = 10⁶ bytes; MiB = 2²⁰ bytes.', '');
+
+md.push('## Input files', '');
+table(['file', 'packets', 'bytes (pcap)', 'bytes (pcapng)', 'connections (4-tuples)', 'IPv6 connections', 'capture span'], captures.map((c) => [
+  `\`${rel(c.pcap)}\``,
+  fmtInt(packetsOf(c)),
+  fmtInt(c.bytes.pcap),
+  c.bytes.pcapng ? fmtInt(c.bytes.pcapng) : '—',
+  fmtInt(c.info.connections),
+  fmtInt(c.info.ipv6_connections),
+  c.info.duration_s ? `${c.info.duration_s} s` : '—',
+]));
+md.push(`Connections and span are from each file's \`.summary.txt\`, written by make-bench-pcap.sh.`, '');
+
+const cell = (f, fn) => (!f ? '—' : f.failed ? '**failed**' : fn(f));
+md.push('## Decode', '', 'Read + decode + flow lookup (`scripts/bench.mjs` writes the small driver; it imports `dist/capture/open-capture.js`, `dist/capture/frame-stream.js`, `dist/decode/packet-decoder.js`, `dist/track/flow-table.js`).', '');
+{
+  const rows = [];
+  for (const size of labels) {
+    for (const format of ['pcap', 'pcapng']) {
+      for (const tool of ['flowstate', 'tcpdump']) {
+        const f = find(size, tool === 'flowstate' ? 'decode' : 'peer', tool, format);
+        if (!f) continue;
+        rows.push([`${size} ${format}, ${tool === 'flowstate' ? '**flowstate decode**' : '`tcpdump -w /dev/null`'}`, cell(f, (x) => fmtRate(x.pps)), cell(f, (x) => (x.innerPps ? fmtRate(x.innerPps) : '—')), cell(f, (x) => x.mbps.toFixed(0)), cell(f, (x) => fmtMiB(x.rssKiB)), cell(f, (x) => fmtCpu(x.cpu)), cell(f, (x) => fmtOthers(x.others)), cell(f, fmtTimes)]);
+      }
+    }
+  }
+  table(['file, program', 'packets/s', 'in-process packets/s', 'MB/s', 'peak RSS', 'CPU', 'others', 'runs (s)'], rows);
+}
+
+md.push('## Track', '', 'Decode + the whole tracker with an output that counts records and drops them (`analyzeCapture(paths, output)` from `dist/track/analyze-capture.js`).', '');
+{
+  const rows = [];
+  for (const size of labels) {
+    const f = find(size, 'track', 'flowstate');
+    if (!f) continue;
+    rows.push([`${size} pcap`, cell(f, (x) => fmtRate(x.pps)), cell(f, (x) => (x.innerPps ? fmtRate(x.innerPps) : '—')), cell(f, (x) => x.mbps.toFixed(0)), cell(f, (x) => fmtMiB(x.rssKiB)), cell(f, (x) => fmtCpu(x.cpu)), cell(f, (x) => fmtOthers(x.others)), cell(f, (x) => fmtInt(x.detail?.flows)), cell(f, (x) => fmtInt(x.detail?.peakFlowsInMemory)), cell(f, fmtTimes)]);
+  }
+  table(['file', 'packets/s', 'in-process packets/s', 'MB/s', 'peak RSS', 'CPU', 'others', 'flows', 'most flows in memory at once', 'runs (s)'], rows);
+}
+
+md.push('## End-to-end', '', '`node dist/cli/main.js analyze FILE --db DB --quiet`; rows are those of `flows`, `transitions` and `findings` in the finished database.', '');
+{
+  const rows = [];
+  for (const size of labels) {
+    const f = find(size, 'end-to-end', 'flowstate');
+    if (!f) continue;
+    rows.push([`${size} pcap`, cell(f, (x) => fmtRate(x.pps)), cell(f, (x) => x.mbps.toFixed(0)), cell(f, (x) => `${fmtRate(x.rowsPerSecond)}`), cell(f, (x) => `${fmtInt(x.detail.rows.flows)} / ${fmtInt(x.detail.rows.transitions)} / ${fmtInt(x.detail.rows.findings)}`), cell(f, (x) => fmtMiB(x.rssKiB)), cell(f, (x) => fmtCpu(x.cpu)), cell(f, (x) => fmtOthers(x.others)), cell(f, (x) => fmtBytes(x.dbBytes)), cell(f, fmtTimes)]);
+  }
+  table(['file', 'packets/s', 'MB/s', 'rows written/s', 'rows (flows / transitions / findings)', 'peak RSS', 'CPU', 'others', 'database', 'runs (s)'], rows);
+}
+
+md.push('## Yardsticks', '');
+{
+  const rows = [];
+  const names = {
+    tcpdump: '`tcpdump -nn -r FILE -w /dev/null`',
+    argus: '`argus -r FILE -w - | ra -n -s stime saddr sport daddr dport state`',
+    tshark: '`tshark -r FILE -q -z conv,tcp` (one run)',
+  };
+  for (const size of labels) {
+    for (const tool of ['tcpdump', 'argus', 'tshark']) {
+      const f = find(size, 'peer', tool);
+      if (!f) continue;
+      const rss = cell(f, (x) => (x.perProcessKiB.length > 1 ? `${fmtMiB(x.rssKiB)} (argus ${fmtMiB(x.perProcessKiB[0])}, ra ${fmtMiB(x.perProcessKiB[1])})` : fmtMiB(x.rssKiB)));
+      rows.push([`${size} pcap, ${names[tool]}`, cell(f, (x) => fmtRate(x.pps)), cell(f, (x) => x.mbps.toFixed(0)), rss, cell(f, (x) => fmtCpu(x.cpu)), cell(f, (x) => fmtOthers(x.others)), cell(f, fmtTimes)]);
+    }
+  }
+  table(['file, program', 'packets/s', 'MB/s', 'peak RSS', 'CPU', 'others', 'runs (s)'], rows);
+  for (const s of skipped) md.push(`- ${s}`);
+  if (skipped.length) md.push('');
+}
+
+md.push('## Ratios', '', 'Speed is ours ÷ theirs in packets/s (above 1×: flowstate is faster); memory is our peak RSS ÷ theirs (below 1×: flowstate needs less).', '');
+{
+  const rows = [];
+  const stages = [['decode', 'decode'], ['track', 'track'], ['end-to-end', 'end-to-end']];
+  const peerNames = ['tcpdump', 'argus', 'tshark'].filter((t) => results.some((r) => r.tool === t));
+  for (const size of labels) {
+    for (const [stage, name] of stages) {
+      const ours = find(size, stage, 'flowstate');
+      if (!ours || ours.failed) continue;
+      const row = [`${size}, ${name}`];
+      for (const tool of peerNames) {
+        const theirs = find(size, 'peer', tool);
+        row.push(!theirs || theirs.failed ? '—' : `${fmtRatio(ours.pps / theirs.pps)} speed, ${fmtRatio(ours.rssKiB / theirs.rssKiB)} memory`);
+      }
+      rows.push(row);
+    }
+    const ng = find(size, 'decode', 'flowstate', 'pcapng');
+    const ngPeer = find(size, 'peer', 'tcpdump', 'pcapng');
+    if (ng && !ng.failed && ngPeer && !ngPeer.failed && peerNames.includes('tcpdump')) {
+      rows.push([`${size}, decode (pcapng)`, `${fmtRatio(ng.pps / ngPeer.pps)} speed, ${fmtRatio(ng.rssKiB / ngPeer.rssKiB)} memory`, ...peerNames.slice(1).map(() => '—')]);
+    }
+  }
+  table(['ours', ...peerNames.map((t) => `vs ${t}`)], rows, 'l' + 'l'.repeat(peerNames.length));
+}
+
+md.push('## Memory against file size', '');
+if (biggest === smallest) {
+  md.push(`Only one size (${biggest}) was measured; run with two sizes (\`--sizes 1m,10m\`) to see whether peak RSS grows with the file.`, '');
+} else {
+  const rows = [];
+  for (const [stage, tool, format, name] of [['decode', 'flowstate', 'pcap', 'flowstate decode'], ['decode', 'flowstate', 'pcapng', 'flowstate decode (pcapng)'], ['track', 'flowstate', 'pcap', 'flowstate track'], ['end-to-end', 'flowstate', 'pcap', 'flowstate end-to-end'], ['peer', 'tcpdump', 'pcap', 'tcpdump'], ['peer', 'argus', 'pcap', 'argus | ra'], ['peer', 'tshark', 'pcap', 'tshark']]) {
+    const g = growth(stage, tool, format);
+    if (!g) continue;
+    rows.push([name, fmtMiB(g.small), fmtMiB(g.big), fmtRatio(g.ratio), g.ratio <= GROWTH_LIMIT ? 'no' : '**yes**']);
+  }
+  table(['program', `peak RSS ${smallest}`, `peak RSS ${biggest}`, `${biggest} ÷ ${smallest}`, `grows (> ${GROWTH_LIMIT}×)?`], rows);
+  const small = captures.find((c) => c.label === smallest);
+  const big = captures.find((c) => c.label === biggest);
+  const tSmall = find(smallest, 'track', 'flowstate');
+  const tBig = find(biggest, 'track', 'flowstate');
+  const span = (c) => (c.info.duration_s ? `${c.info.duration_s} s` : 'an unknown time');
+  md.push(
+    'The promise is that memory grows with the connections open at once, not with the file. The tracker',
+    'keeps a connection until its TIME_WAIT ends (60 s of capture time by default) or a few seconds after',
+    `any other close, so those count as "in memory" too. ${smallest} spans ${span(small)} and ${biggest} ${span(big)} of capture time.`,
+  );
+  if (tSmall && tBig && !tSmall.failed && !tBig.failed && tSmall.detail?.peakFlowsInMemory && tBig.detail?.peakFlowsInMemory) {
+    const held = (f) => `${fmtInt(f.detail.peakFlowsInMemory)} of ${fmtInt(f.detail.flows)} flows (${((100 * f.detail.peakFlowsInMemory) / f.detail.flows).toFixed(0)} %)`;
+    const dFlows = tBig.detail.peakFlowsInMemory - tSmall.detail.peakFlowsInMemory;
+    const perFlow = dFlows > 0 ? ((tBig.rssKiB - tSmall.rssKiB) / dFlows).toFixed(1) : undefined;
+    md.push(
+      `The tracker held at most ${held(tSmall)} at once on ${smallest} and ${held(tBig)} on ${biggest}` +
+        (perFlow ? `: each further flow held cost about ${perFlow} KiB of peak RSS (track stage).` : '.'),
+    );
+  }
+  md.push(
+    'The decode driver\'s flow table never removes a connection (it only looks up), so its growth with the',
+    'number of connections in the file is expected and says nothing about the tracker.',
+    '',
+  );
+}
+
+md.push('## Problems', '');
+if (problems.length === 0) md.push('None: every measured run exited 0 and, for ours, produced its result.', '');
+else {
+  for (const p of problems) {
+    md.push(`- ${p.size}, ${p.what}, run ${p.run}: exit ${p.exit} after ${p.seconds.toFixed(1)} s`, '', '  ```', ...(p.stderr || '(no error output)').split('\n').slice(-15).map((l) => `  ${l}`), '  ```', '');
+  }
+}
+
+md.push(
+  '## Reproduce',
+  '',
+  '```sh',
+  'npm run build',
+  'npm run bench                       # 1m and 10m, 3 runs, tshark once per size',
+  'npm run bench -- --sizes 1m         # the 1M-packet file only (about a minute)',
+  'npm run bench -- --report-only      # rewrite this page from the last run\'s saved figures',
+  'npm run bench -- --runs 5 --no-tshark',
+  '```',
+  '',
+  'The captures live in `$FLOWSTATE_BENCH_DIR` (default `/tmp/flowstate-bench`) as `bench-1m.pcap`,',
+  '`bench-10m.pcap` and their `.pcapng` copies; missing ones are made with',
+  '`bash ../shared/bench/make-bench-pcap.sh DIR/bench-10m.pcap 10000000` (root; 20 s for 1M packets,',
+  '80–170 s for 10M, about 1.2 + 1.3 GB for 10M). The kernel\'s timing differs run to run, so a new',
+  '10M file holds 369k–384k connections; keep the file when comparing runs. Needs `tcpdump`,',
+  '`argus` + `ra` (argus-server, argus-client) and `tshark` for the yardsticks; a missing one is',
+  'skipped and said so above.',
+  '',
+  `This run: \`${commandLine}\`, ${((finishedAt - startedAt) / 60000).toFixed(1)} min of measuring (not counting making captures) (${RUNS} run${RUNS > 1 ? 's' : ''} each; tshark once per size).`,
+  '',
+);
+
+mkdirSync(dirname(OUT), { recursive: true });
+writeFileSync(OUT, md.join('\n'));
+
+// ------------------------------------------------------------------ stdout summary
+const lines = [];
+lines.push(`flowstate bench, ${machine.nproc} × ${machine.cpu}, node ${machine.node}, ${RUNS} run(s), medians`);
+for (const size of labels) {
+  const row = (name, f) => (!f ? undefined : f.failed ? `  ${name.padEnd(22)} FAILED` : `  ${name.padEnd(22)} ${fmtRate(f.pps).padStart(7)} packets/s ${f.mbps.toFixed(0).padStart(5)} MB/s ${fmtMiB(f.rssKiB).padStart(9)}${f.rowsPerSecond ? `  ${fmtRate(f.rowsPerSecond)} rows/s, db ${fmtBytes(f.dbBytes)}` : ''}`);
+  lines.push(`${size}:`);
+  for (const [name, f] of [
+    ['decode pcap', find(size, 'decode', 'flowstate')],
+    ['decode pcapng', find(size, 'decode', 'flowstate', 'pcapng')],
+    ['track', find(size, 'track', 'flowstate')],
+    ['end-to-end', find(size, 'end-to-end', 'flowstate')],
+    ['tcpdump', find(size, 'peer', 'tcpdump')],
+    ['tcpdump pcapng', find(size, 'peer', 'tcpdump', 'pcapng')],
+    ['argus | ra', find(size, 'peer', 'argus')],
+    ['tshark', find(size, 'peer', 'tshark')],
+  ]) {
+    const l = row(name, f);
+    if (l) lines.push(l);
+  }
+}
+lines.push('targets:');
+for (const t of targets) lines.push(`  ${verdict(t.ok).replaceAll('*', '').padEnd(12)} ${t.target}: ${t.measured}`);
+if (busiest >= 0.25) lines.push(`note: other programs used up to ${(busiest * 100).toFixed(0)} % of a core during some measurements (see "others" in the report)`);
+if (problems.length) lines.push(`problems: ${problems.length} failed run(s), see ${rel(OUT)}`);
+lines.push(`wrote ${rel(OUT)}`);
+console.log(lines.join('\n'));
