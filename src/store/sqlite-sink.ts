@@ -12,6 +12,7 @@ export type Row = unknown[];
  * ALL_STATES), cause (index into the cause table), inferred (0/1).
  */
 export const TRANSITION_COLUMNS = 10;
+const TRANSITION_GROUP = 64;
 const ENDPOINTS = ['client', 'server'] as const;
 
 /** Writes rows into a new database file: the one place that knows the SQL of writing. */
@@ -19,6 +20,9 @@ export class SqliteSink {
   private readonly db: Database.Database;
   private readonly insertFlow: Statement;
   private readonly insertTransition: Statement;
+  /** TRANSITION_GROUP rows in one statement: one call into SQLite instead of one per row. */
+  private readonly insertTransitions: Statement;
+  private readonly groupValues: unknown[] = new Array(TRANSITION_GROUP * 9);
   private readonly insertFinding: Statement;
   private readonly updateFlow: Statement;
   private readonly causes: string[] = [];
@@ -37,6 +41,7 @@ export class SqliteSink {
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     this.insertFlow = this.db.prepare(`INSERT INTO flows VALUES (${Array(39).fill('?').join(',')})`);
     this.insertTransition = this.db.prepare('INSERT INTO transitions VALUES (?,?,?,?,?,?,?,?,?)');
+    this.insertTransitions = this.db.prepare(`INSERT INTO transitions VALUES ${Array(TRANSITION_GROUP).fill('(?,?,?,?,?,?,?,?,?)').join(',')}`);
     this.insertFinding = this.db.prepare(
       'INSERT INTO findings (kind, severity, flow_id, endpoint, host, port, ts_ns, capture_id, frame, message, details) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
     );
@@ -52,22 +57,31 @@ export class SqliteSink {
   /** `newCauses` extends the cause table the rows' cause indexes refer to. */
   transitions(rows: Float64Array, count: number, newCauses: readonly string[]): void {
     this.causes.push(...newCauses);
-    const insert = this.insertTransition;
-    for (let i = 0; i < count; i++) {
-      const at = i * TRANSITION_COLUMNS;
-      const frame = rows[at + 5];
-      insert.run(
-        rows[at],
-        ENDPOINTS[rows[at + 1]],
-        (BigInt(rows[at + 2]) << 32n) | BigInt(rows[at + 3]),
-        rows[at + 4],
-        frame < 0 ? null : frame,
-        ALL_STATES[rows[at + 6]],
-        ALL_STATES[rows[at + 7]],
-        this.causes[rows[at + 8]],
-        rows[at + 9],
-      );
+    const values = this.groupValues;
+    let i = 0;
+    for (; i + TRANSITION_GROUP <= count; i += TRANSITION_GROUP) {
+      for (let j = 0; j < TRANSITION_GROUP; j++) this.fill(values, j * 9, rows, (i + j) * TRANSITION_COLUMNS);
+      this.insertTransitions.run(values);
     }
+    const one: unknown[] = new Array(9);
+    for (; i < count; i++) {
+      this.fill(one, 0, rows, i * TRANSITION_COLUMNS);
+      this.insertTransition.run(one);
+    }
+  }
+
+  /** One transition row's nine column values, decoded from its numbers. */
+  private fill(values: unknown[], to: number, rows: Float64Array, at: number): void {
+    const frame = rows[at + 5];
+    values[to] = rows[at];
+    values[to + 1] = ENDPOINTS[rows[at + 1]];
+    values[to + 2] = (BigInt(rows[at + 2]) << 32n) | BigInt(rows[at + 3]);
+    values[to + 3] = rows[at + 4];
+    values[to + 4] = frame < 0 ? null : frame;
+    values[to + 5] = ALL_STATES[rows[at + 6]];
+    values[to + 6] = ALL_STATES[rows[at + 7]];
+    values[to + 7] = this.causes[rows[at + 8]];
+    values[to + 8] = rows[at + 9];
   }
 
   flows(rows: readonly Row[]): void {
