@@ -1,3 +1,5 @@
+import { SEVERITY_ORDER } from '../store/database-reader.js';
+
 /**
  * The canned reports: each is plain SQL over the documented tables, printed
  * with `--show-sql` so users can start their own queries from it.
@@ -8,7 +10,6 @@ export interface CannedReport {
   sql: string;
 }
 
-const SEVERITY_ORDER = `CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END`;
 const ENDPOINT_ADDRESS = `CASE t.endpoint WHEN 'server' THEN f.server_ip || ':' || f.server_port ELSE f.client_ip || ':' || f.client_port END`;
 
 export const CANNED_REPORTS: readonly CannedReport[] = [

@@ -131,6 +131,9 @@ function numbersExceptTimes<T>(row: Record<string, unknown>): T {
   return row as T;
 }
 
+/** ORDER BY expression putting errors first, then warnings, then info. */
+export const SEVERITY_ORDER = `CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END`;
+
 /** Typed, read-only access to a flowstate database. */
 export class DatabaseReader {
   readonly db: Database.Database;
@@ -225,6 +228,24 @@ export class DatabaseReader {
       `SELECT 'client' AS role, client_state AS state, COUNT(*) AS count FROM flows GROUP BY client_state
        UNION ALL SELECT 'server', server_state, COUNT(*) FROM flows GROUP BY server_state ORDER BY role, count DESC`,
     );
+  }
+
+  /** How many findings of each kind and severity, worst first. */
+  findingCounts(): Array<{ kind: string; severity: string; count: number }> {
+    return this.all(`SELECT kind, severity, COUNT(*) AS count FROM findings GROUP BY kind, severity ORDER BY ${SEVERITY_ORDER}, count DESC`);
+  }
+
+  /** The most important warnings and errors: worst first, then those that cover the most connections. */
+  topFindings(limit: number): Array<{ kind: string; severity: string; message: string; flow_id: number | null; frame: number | null }> {
+    return this.all(
+      `SELECT kind, severity, message, flow_id, frame FROM findings WHERE severity != 'info'
+       ORDER BY ${SEVERITY_ORDER}, COALESCE(json_extract(details, '$.count'), 1) DESC, ts_ns LIMIT ?`,
+      limit,
+    );
+  }
+
+  midstreamFlows(): number {
+    return (this.get<{ n: number }>('SELECT COUNT(*) AS n FROM flows WHERE midstream = 1') ?? { n: 0 }).n;
   }
 
   /** Tables and their columns, for help after a SQL error. */

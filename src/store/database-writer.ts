@@ -2,7 +2,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ALL_STATES, type TcpState } from '../tcp/tcp-state.js';
+import { STATE_INDEX } from '../tcp/tcp-state.js';
 import type { CaptureAnalysis } from '../track/analyze-capture.js';
 import type { FindingRecord, FlowRecord, FlowUpdate, TrackerOutput, TransitionRecord } from '../track/records.js';
 import { type Row, SqliteSink, TRANSITION_COLUMNS } from './sqlite-sink.js';
@@ -14,7 +14,6 @@ const FINDING_BATCH = 512;
 /** Batches the writer thread may lag behind before reading pauses: bounds memory whatever the capture size. */
 const MAX_OUTSTANDING = 32;
 const WORKER_SCRIPT = new URL('./database-worker.js', import.meta.url);
-const STATE_CODE = new Map<TcpState, number>(ALL_STATES.map((s, i) => [s, i]));
 
 const bool = (value: boolean): number => (value ? 1 : 0);
 
@@ -73,8 +72,8 @@ export class DatabaseWriter implements TrackerOutput {
     rows[at + 3] = Number(t.tsNs & 0xffffffffn);
     rows[at + 4] = t.source + 1;
     rows[at + 5] = t.frame ?? -1;
-    rows[at + 6] = STATE_CODE.get(t.fromState) as number;
-    rows[at + 7] = STATE_CODE.get(t.toState) as number;
+    rows[at + 6] = STATE_INDEX.get(t.fromState) as number;
+    rows[at + 7] = STATE_INDEX.get(t.toState) as number;
     rows[at + 8] = cause;
     rows[at + 9] = bool(t.inferred);
     if (++this.transitionCount === TRANSITION_BATCH) this.sendTransitions();

@@ -17,6 +17,9 @@ export type TcpState = (typeof TcpState)[keyof typeof TcpState];
 
 export const ALL_STATES: readonly TcpState[] = Object.values(TcpState);
 
+/** Each state's position in ALL_STATES: states stored as small numbers (writer batches, retired flows). */
+export const STATE_INDEX: ReadonlyMap<TcpState, number> = new Map(ALL_STATES.map((state, index) => [state, index]));
+
 /** States in which both sequence spaces are synchronized (RFC 9293 §3.5.2). */
 export const SYNCHRONIZED: ReadonlySet<TcpState> = new Set([
   TcpState.ESTABLISHED,

@@ -1,11 +1,10 @@
 import { formatIpv4, formatIpv6 } from '../decode/format-address.js';
-import { ALL_STATES, type TcpState } from '../tcp/tcp-state.js';
+import { ALL_STATES, STATE_INDEX } from '../tcp/tcp-state.js';
 import { RetiredEndpoint, RetiredFlow } from './flow.js';
 import type { CloseKind, Role } from './records.js';
 
 const ROLES: ReadonlyArray<Role | null> = [null, 'client', 'server'];
 const CLOSE_KINDS: ReadonlyArray<CloseKind | null> = [null, 'FIN', 'RST'];
-const STATE_CODE = new Map<TcpState, number>(ALL_STATES.map((s, i) => [s, i]));
 const CLIENT_IS_FIRST = 1;
 const CLIENT_INFERRED = 2;
 const SERVER_INFERRED = 4;
@@ -48,8 +47,8 @@ export class RetiredFlows {
     this.bits[slot] = (r.clientIsFirst ? CLIENT_IS_FIRST : 0) | (r.client.stateInferred ? CLIENT_INFERRED : 0) | (r.server.stateInferred ? SERVER_INFERRED : 0);
     this.closedFirstBy[slot] = ROLES.indexOf(r.closedFirstBy);
     this.closeKind[slot] = CLOSE_KINDS.indexOf(r.closeKind);
-    this.clientState[slot] = STATE_CODE.get(r.client.state) as number;
-    this.serverState[slot] = STATE_CODE.get(r.server.state) as number;
+    this.clientState[slot] = STATE_INDEX.get(r.client.state) as number;
+    this.serverState[slot] = STATE_INDEX.get(r.server.state) as number;
     this.clientSince[slot] = r.client.stateSince;
     this.serverSince[slot] = r.server.stateSince;
     this.lastTime[slot] = r.lastTime;

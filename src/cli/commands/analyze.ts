@@ -12,7 +12,6 @@ import { ProgressBar } from '../progress-bar.js';
 import { Colour, type Terminal, paint } from '../terminal.js';
 import { failOnExitCode, parseFailOn } from '../fail-on.js';
 
-export const SEVERITY_RANK = `CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END`;
 const TOP_FINDINGS = 5;
 
 export interface AnalyzeOptions {
@@ -112,13 +111,9 @@ export async function runAnalyze(captures: string[], options: AnalyzeOptions, te
 function summarize(reader: DatabaseReader, analysis: DatabaseAnalysis, elapsedSeconds: number): AnalysisSummary {
   const endStates: AnalysisSummary['end_states'] = { client: {}, server: {} };
   for (const { role, state, count } of reader.endStateCounts()) endStates[role][state] = count;
-  const byKind = reader.db
-    .prepare(`SELECT kind, severity, COUNT(*) AS count FROM findings GROUP BY kind, severity ORDER BY ${SEVERITY_RANK}, count DESC`)
-    .all() as Array<{ kind: string; severity: string; count: number }>;
-  const top = reader.db
-    .prepare(`SELECT kind, severity, message, flow_id, frame FROM findings WHERE severity != 'info' ORDER BY ${SEVERITY_RANK}, COALESCE(json_extract(details, '$.count'), 1) DESC, ts_ns LIMIT ?`)
-    .all(TOP_FINDINGS) as AnalysisSummary['findings']['top'];
-  const midstream = (reader.db.prepare('SELECT COUNT(*) AS n FROM flows WHERE midstream = 1').get() as { n: number }).n;
+  const byKind = reader.findingCounts();
+  const top = reader.topFindings(TOP_FINDINGS);
+  const midstream = reader.midstreamFlows();
   return {
     database: analysis.database,
     captures: analysis.captures.map((c) => ({ path: c.path, format: c.gzipped ? `${c.format}+gzip` : c.format, packets: c.packets, tcp_packets: c.tcpPackets, first_ns: c.firstNs, last_ns: c.lastNs, warnings: c.warnings })),
