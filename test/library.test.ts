@@ -1,9 +1,12 @@
 // The README's library example, verbatim but for the import path, so it cannot rot;
 // and the package's self-reference resolving to the built library.
 import { expect, test } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyze } from '../src/index.js';
 import { CAPTURES } from './helpers/paths.js';
+import { ETHERTYPE, PcapngBuilder, TCP_FLAG, ethernet, ipv4, tcp } from './helpers/build-packets.js';
 
 test('no connection of this capture ended in CLOSE_WAIT', async () => {
   const { flows } = await analyze(join(CAPTURES, 'client-close.pcap'));
@@ -24,4 +27,23 @@ test("import { analyze } from 'flowstate' resolves to the built library", async 
   const library = (await import(packageName)) as { analyze: unknown; TcpState: Record<string, string> };
   expect(typeof library.analyze).toBe('function');
   expect(library.TcpState.CLOSE_WAIT).toBe('CLOSE_WAIT');
+});
+
+test('a record time beyond 64-bit nanoseconds is counted and skipped, the rest analysed', async () => {
+  const syn = ethernet(ETHERTYPE.IPV4, ipv4({ src: '192.0.2.1', dst: '192.0.2.2', payload: tcp({ srcPort: 40000, dstPort: 80, flags: TCP_FLAG.SYN }) }));
+  const microseconds = (seconds: bigint): bigint => seconds * 1_000_000n;
+  const capture = new PcapngBuilder()
+    .sectionHeader()
+    .interface({ linkType: 1 })
+    .enhancedPacket(0, microseconds(1_700_000_000n), syn)
+    .enhancedPacket(0, microseconds(18_000_000_000_000n), syn)
+    .bytes();
+  const dir = mkdtempSync(join(tmpdir(), 'flowstate-time-'));
+  const path = join(dir, 'far-future.pcapng');
+  writeFileSync(path, capture);
+  const result = await analyze(path);
+  rmSync(dir, { recursive: true, force: true });
+  expect(result.decode.issues.get('timestamp-out-of-range')?.count).toBe(1);
+  expect(result.flows).toHaveLength(1);
+  expect(result.captures[0].lastNs).toBe(1_700_000_000_000_000_000n);
 });

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { CaptureFormatError } from '../capture/capture-format-error.js';
 import { NotAFlowstateDatabaseError } from '../store/database-reader.js';
+import { DatabaseWriteError } from '../store/database-writer.js';
 import { CliError, ExitCode } from './cli-error.js';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerQuery } from './commands/query.js';
@@ -43,7 +44,7 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
       process.stderr.write(`flowstate: ${error.message}\n`);
       return error.exitCode;
     }
-    if (error instanceof CaptureFormatError || error instanceof NotAFlowstateDatabaseError) {
+    if (error instanceof CaptureFormatError || error instanceof NotAFlowstateDatabaseError || error instanceof DatabaseWriteError) {
       process.stderr.write(`flowstate: ${error.message}\n`);
       return ExitCode.failure;
     }

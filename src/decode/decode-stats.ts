@@ -11,6 +11,8 @@ export const DecodeIssue = {
   tcpHeaderTruncated: 'tcp-header-truncated',
   tcpDataOffset: 'tcp-data-offset-invalid',
   tcpHeaderOverrunsIp: 'tcp-header-overruns-ip-packet',
+  /** A record time past 2262, beyond 64-bit nanoseconds: a corrupt record header. */
+  timestampOutOfRange: 'timestamp-out-of-range',
 } as const;
 export type DecodeIssue = (typeof DecodeIssue)[keyof typeof DecodeIssue];
 

@@ -15,13 +15,18 @@ export function formatOffset(ns: bigint): string {
   return `${sign}${abs / 1_000_000_000n}.${((abs % 1_000_000_000n) / 1000n).toString().padStart(6, '0')}s`;
 }
 
-/** A short duration for people: "850 ms", "12.5 s", "3 min 4 s", "2 h 5 min". */
+/** A short duration for people: "850 ms", "12.5 s", "3 min 4 s", "2 h 5 min", "3 d 4 h". */
 export function formatDuration(ns: bigint | number): string {
   const seconds = Number(ns) / 1e9;
   if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
   if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 2 : 1)} s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
-  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
+  // Round to the smaller unit first, so that 59.6 s never shows as "60 s".
+  const whole = Math.round(seconds);
+  if (whole < 3600) return `${Math.floor(whole / 60)} min ${whole % 60} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 48 * 60) return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  const hours = Math.round(seconds / 3600);
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
 }
 
 /** 1234567 → "1,234,567". */

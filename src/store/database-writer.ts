@@ -17,6 +17,11 @@ const WORKER_SCRIPT = new URL('./database-worker.js', import.meta.url);
 
 const bool = (value: boolean): number => (value ? 1 : 0);
 
+/** Writing the database failed (disk full, unwritable directory…): a runtime failure, not a bug. */
+export class DatabaseWriteError extends Error {
+  override readonly name = 'DatabaseWriteError';
+}
+
 /**
  * Writes a database as the tracker produces it, on a worker thread when the built
  * worker is there (in-thread otherwise, e.g. when run from the TypeScript sources).
@@ -207,7 +212,7 @@ export class DatabaseWriter implements TrackerOutput {
   }
 
   private received(reply: WriterReply): void {
-    if (reply.kind === 'failed') return this.fail(new Error(`cannot write ${this.targetPath}: ${reply.message}`));
+    if (reply.kind === 'failed') return this.fail(new DatabaseWriteError(`cannot write ${this.targetPath}: ${reply.message}`));
     if (reply.kind === 'committed') return this.onCommitted?.();
     this.outstanding--;
     if (this.outstanding < MAX_OUTSTANDING) for (const resume of this.waiting.splice(0)) resume();

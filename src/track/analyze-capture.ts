@@ -2,7 +2,7 @@ import { CaptureFormatError } from '../capture/capture-format-error.js';
 import type { FrameReader } from '../capture/frame-reader.js';
 import { forEachFrame } from '../capture/frame-stream.js';
 import { openCapture } from '../capture/open-capture.js';
-import type { DecodeStats } from '../decode/decode-stats.js';
+import { DecodeIssue, type DecodeStats } from '../decode/decode-stats.js';
 import { PacketDecoder } from '../decode/packet-decoder.js';
 import type { TrackerOutput } from './records.js';
 import { Tracker, type TrackerOptions, type TrackerStats } from './tracker.js';
@@ -53,6 +53,8 @@ export interface CaptureAnalysis {
 }
 
 const PROGRESS_EVERY = 1 << 16;
+/** The last second whose nanoseconds fit a signed 64-bit integer (2262-04-11). */
+const LAST_NANOSECOND_SECOND = 9_223_372_035;
 
 /**
  * Reads, decodes and tracks one capture (several files read as one, merged by
@@ -85,6 +87,11 @@ export async function analyzeCapture(paths: readonly string[], output: TrackerOu
     await forEachFrame(readers, (frame) => {
       if (frame.tsSec > untilSecond || (frame.tsSec === untilSecond && frame.tsNsec > untilNanos)) return true;
       const source = frame.source;
+      if (frame.tsSec > LAST_NANOSECOND_SECOND) {
+        decoder.stats.packets++;
+        decoder.stats.addIssue(DecodeIssue.timestampOutOfRange, source, frame.frame);
+        return false;
+      }
       if (firstSecond[source] < 0 || frame.tsSec < firstSecond[source] || (frame.tsSec === firstSecond[source] && frame.tsNsec < firstNanos[source])) {
         firstSecond[source] = frame.tsSec;
         firstNanos[source] = frame.tsNsec;
