@@ -16,7 +16,9 @@ const isNumeric = (value: Cell): boolean => typeof value === 'number' || typeof 
 /** An aligned text table for people. */
 export function formatTable(header: readonly string[], rows: readonly (readonly Cell[])[], options: TableOptions = {}): string {
   const texts = rows.map((row) => row.map(cellText));
-  const widths = header.map((h, i) => Math.max(h.length, ...texts.map((r) => r[i]?.length ?? 0)));
+  // A loop, not Math.max(...rows): a netstat of a busy server has hundreds of thousands of rows.
+  const widths = header.map((h) => h.length);
+  for (const row of texts) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i], row[i]?.length ?? 0);
   const right = options.rightAligned ?? new Set(header.map((_, i) => i).filter((i) => rows.length > 0 && rows.every((r) => r[i] === null || r[i] === undefined || isNumeric(r[i]))));
   const pad = (text: string, i: number): string => (right.has(i) ? text.padStart(widths[i]) : text.padEnd(widths[i]));
   const lines = [header.map((h, i) => pad(h, i)).join('  ').trimEnd()];

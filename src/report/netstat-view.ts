@@ -27,8 +27,31 @@ export function netstatSummary(entries: readonly NetstatEntry[]): Array<[TcpStat
   return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 }
 
-/** Netstat order: listeners first, then by local address and port, then remote. */
-export function compareNetstat(a: NetstatEntry, b: NetstatEntry): number {
-  const listen = Number(b.state === TcpState.LISTEN) - Number(a.state === TcpState.LISTEN);
-  return listen || a.local.localeCompare(b.local, 'en', { numeric: true }) || a.remote.localeCompare(b.remote, 'en', { numeric: true }) || a.flow - b.flow;
+/**
+ * Netstat order: listeners first, then by local address and port (numerically),
+ * then remote, then flow. Keys are split once: a locale-aware comparator made
+ * sorting 750,000 endpoints take a minute.
+ */
+export function sortNetstat(entries: readonly NetstatEntry[]): NetstatEntry[] {
+  const keyed = entries.map((entry) => ({ entry, listen: entry.state === TcpState.LISTEN ? 0 : 1, local: splitEndpoint(entry.local), remote: splitEndpoint(entry.remote) }));
+  keyed.sort(
+    (a, b) =>
+      a.listen - b.listen ||
+      compareText(a.local.address, b.local.address) ||
+      a.local.port - b.local.port ||
+      compareText(a.remote.address, b.remote.address) ||
+      a.remote.port - b.remote.port ||
+      a.entry.flow - b.entry.flow,
+  );
+  return keyed.map((k) => k.entry);
+}
+
+function splitEndpoint(endpoint: string): { address: string; port: number } {
+  const colon = endpoint.lastIndexOf(':');
+  const port = endpoint.slice(colon + 1);
+  return { address: endpoint.slice(0, colon), port: port === '*' ? -1 : Number(port) };
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -114,15 +114,6 @@ export interface ListenerRow {
   first_flow_id: number;
 }
 
-/** An endpoint's state at a moment, as netstat would list it. */
-export interface EndpointStateRow {
-  flow_id: number;
-  endpoint: Role;
-  state: TcpState;
-  inferred: number;
-  since_ns: bigint;
-}
-
 /** Converts 64-bit columns that fit in a double back to numbers, leaving `_ns` columns as bigint. */
 function numbersExceptTimes<T>(row: Record<string, unknown>): T {
   for (const [key, value] of Object.entries(row)) {
@@ -205,21 +196,6 @@ export class DatabaseReader {
 
   listeners(): ListenerRow[] {
     return this.all<ListenerRow>('SELECT * FROM listeners ORDER BY ip, port');
-  }
-
-  /**
-   * Every endpoint's state at `atNs`: the target of its last transition at or
-   * before that time. Endpoints with no transition yet are not listed.
-   */
-  statesAt(atNs: bigint): EndpointStateRow[] {
-    return this.all<EndpointStateRow>(
-      `SELECT flow_id, endpoint, to_state AS state, inferred, ts_ns AS since_ns FROM (
-         SELECT flow_id, endpoint, to_state, inferred, ts_ns,
-                ROW_NUMBER() OVER (PARTITION BY flow_id, endpoint ORDER BY ts_ns DESC, rowid DESC) AS latest
-         FROM transitions WHERE ts_ns <= ?)
-       WHERE latest = 1`,
-      atNs,
-    );
   }
 
   /** Counts of end states per role. */

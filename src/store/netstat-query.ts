@@ -1,7 +1,6 @@
 import { formatEndpoint } from '../decode/format-address.js';
 import { TcpState } from '../tcp/tcp-state.js';
-import type { Role } from '../track/records.js';
-import type { DatabaseReader, FlowRow } from './database-reader.js';
+import type { DatabaseReader } from './database-reader.js';
 
 /** One line of the netstat view: an endpoint as its own host would list it. */
 export interface NetstatEntry {
@@ -23,6 +22,42 @@ export interface NetstatQuery {
   sendQueues?: ReadonlyMap<string, number>;
 }
 
+/** Columns of one flow with both endpoints' states at the moment asked, as the query returns them. */
+type StateRow = [
+  id: number, ipVersion: number, clientIp: string, clientPort: number, serverIp: string, serverPort: number,
+  clientUnacked: number, serverUnacked: number, evicted: number,
+  clientState: TcpState | null, clientInferred: number | null, clientExpired: number | null,
+  serverState: TcpState | null, serverInferred: number | null, serverExpired: number | null,
+];
+
+const FLOW_COLUMNS = 'f.id, f.ip_version, f.client_ip, f.client_port, f.server_ip, f.server_port, f.client_unacked, f.server_unacked, f.evicted';
+
+/**
+ * At or after the last packet the flows table holds every end state: only a
+ * TIME_WAIT may still run out, which its entry time tells.
+ */
+const AT_END = `
+SELECT ${FLOW_COLUMNS},
+  f.client_state, f.client_state_inferred,
+  f.client_state = 'TIME_WAIT' AND (SELECT MAX(t.ts_ns) FROM transitions t WHERE t.flow_id = f.id AND t.endpoint = 'client' AND t.to_state = 'TIME_WAIT') + :tw <= :at,
+  f.server_state, f.server_state_inferred,
+  f.server_state = 'TIME_WAIT' AND (SELECT MAX(t.ts_ns) FROM transitions t WHERE t.flow_id = f.id AND t.endpoint = 'server' AND t.to_state = 'TIME_WAIT') + :tw <= :at
+FROM flows f`;
+
+/** Before the end: each endpoint's last transition at or before the moment. */
+const BEFORE_END = `
+WITH latest AS (
+  SELECT flow_id, endpoint, to_state, inferred, ts_ns,
+         ROW_NUMBER() OVER (PARTITION BY flow_id, endpoint ORDER BY ts_ns DESC, rowid DESC) AS r
+  FROM transitions WHERE ts_ns <= :at)
+SELECT ${FLOW_COLUMNS},
+  c.to_state, c.inferred, c.to_state = 'TIME_WAIT' AND c.ts_ns + :tw <= :at,
+  s.to_state, s.inferred, s.to_state = 'TIME_WAIT' AND s.ts_ns + :tw <= :at
+FROM flows f
+LEFT JOIN latest c ON c.flow_id = f.id AND c.endpoint = 'client' AND c.r = 1
+LEFT JOIN latest s ON s.flow_id = f.id AND s.endpoint = 'server' AND s.r = 1
+WHERE f.first_ns <= :at`;
+
 /**
  * What `netstat -tan` would have listed at `atNs` on every observed host: each
  * endpoint's state from its last transition at or before that time (TIME_WAIT
@@ -34,25 +69,25 @@ export function netstatAt(reader: DatabaseReader, query: NetstatQuery): NetstatE
   const timeWaitNs = BigInt(Math.round(Number(reader.meta('time_wait_seconds') ?? '60') * 1e9));
   const lastNs = reader.span().last_ns;
   const atEnd = lastNs !== null && atNs >= lastNs;
-  const flows = new Map<number, FlowRow>(reader.flows('first_ns <= ?', atNs).map((f) => [f.id, f]));
-  const states = new Map<string, { state: TcpState; inferred: boolean; sinceNs: bigint }>();
-  for (const row of reader.statesAt(atNs)) states.set(`${row.flow_id}:${row.endpoint}`, { state: row.state, inferred: row.inferred === 1, sinceNs: row.since_ns });
+  const rows = reader.db.prepare(atEnd ? AT_END : BEFORE_END).raw(true).all({ at: atNs, tw: timeWaitNs }) as StateRow[];
   const entries: NetstatEntry[] = [];
-  for (const flow of flows.values()) {
-    for (const role of ['client', 'server'] as const satisfies readonly Role[]) {
-      const known = states.get(`${flow.id}:${role}`);
-      let state: TcpState = known?.state ?? TcpState.UNKNOWN;
-      let inferred = known?.inferred ?? true;
+  for (const row of rows) {
+    const [id, ipVersion, clientIp, clientPort, serverIp, serverPort, clientUnacked, serverUnacked, evicted] = row;
+    for (const client of [true, false]) {
+      const [known, knownInferred, expired] = client ? [row[9], row[10], row[11]] : [row[12], row[13], row[14]];
+      // An endpoint with no transition yet has shown nothing: UNKNOWN.
+      let state: TcpState = known ?? TcpState.UNKNOWN;
+      let inferred = state === TcpState.UNKNOWN || knownInferred === 1 || (evicted === 1 && atEnd);
       // The tracker expired TIME_WAIT up to the last packet; beyond it the clock still runs.
-      if (state === TcpState.TIME_WAIT && known && known.sinceNs + timeWaitNs <= atNs) {
+      if (expired === 1) {
         state = TcpState.CLOSED;
         inferred = true;
       }
-      if (flow.evicted === 1 && atEnd) inferred = true;
       if (state === TcpState.CLOSED && !query.all) continue;
-      const [localIp, localPort, remoteIp, remotePort] = role === 'client' ? [flow.client_ip, flow.client_port, flow.server_ip, flow.server_port] : [flow.server_ip, flow.server_port, flow.client_ip, flow.client_port];
-      const sendQ = query.sendQueues?.get(`${flow.id}:${role}`) ?? (atEnd ? (role === 'client' ? flow.client_unacked : flow.server_unacked) : null);
-      entries.push({ proto: flow.ip_version === 6 ? 'tcp6' : 'tcp', local: formatEndpoint(localIp, localPort), remote: formatEndpoint(remoteIp, remotePort), state, flow: flow.id, inferred, sendQ });
+      const role = client ? 'client' : 'server';
+      const [localIp, localPort, remoteIp, remotePort] = client ? [clientIp, clientPort, serverIp, serverPort] : [serverIp, serverPort, clientIp, clientPort];
+      const sendQ = query.sendQueues?.get(`${id}:${role}`) ?? (atEnd ? (client ? clientUnacked : serverUnacked) : null);
+      entries.push({ proto: ipVersion === 6 ? 'tcp6' : 'tcp', local: formatEndpoint(localIp, localPort), remote: formatEndpoint(remoteIp, remotePort), state, flow: id, inferred, sendQ });
     }
   }
   for (const listener of reader.listeners()) {

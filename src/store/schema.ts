@@ -105,7 +105,6 @@ CREATE INDEX flows_client ON flows (client_ip, client_port);
 CREATE INDEX flows_states ON flows (client_state, server_state);
 CREATE INDEX flows_first ON flows (first_ns);
 CREATE INDEX transitions_flow ON transitions (flow_id, ts_ns);
-CREATE INDEX transitions_to ON transitions (to_state, ts_ns);
 CREATE INDEX findings_kind ON findings (kind, severity);
 CREATE INDEX findings_flow ON findings (flow_id);
 `;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { formatTable, toJson } from '../../report/format-table.js';
-import { compareNetstat, netstatJson, netstatSummary, netstatTable } from '../../report/netstat-view.js';
+import { netstatJson, netstatSummary, netstatTable, sortNetstat } from '../../report/netstat-view.js';
 import { netstatAt } from '../../store/netstat-query.js';
 import { TcpState } from '../../tcp/tcp-state.js';
 import { CliError, ExitCode } from '../cli-error.js';
@@ -51,7 +51,9 @@ export function registerNetstat(program: Command, terminal: Terminal, setExit: (
         const span = results.reader.span();
         const atNs = options.at === undefined ? span.last_ns ?? 0n : parseTime(options.at, span.first_ns);
         const atEnd = span.last_ns === null || atNs >= span.last_ns;
-        const sendQueues = atEnd ? undefined : await sendQueuesAt(results.reader, atNs);
+        // Send-Q shows only in the table; the capture is read again for it only then.
+        const showsSendQ = !options.summary && !options.json;
+        const sendQueues = atEnd || !showsSendQ ? undefined : await sendQueuesAt(results.reader, atNs);
         let entries = netstatAt(results.reader, { atNs, all: options.all, sendQueues });
         if (options.host !== undefined) {
           const host = options.host.replace(/^\[|\]$/g, '');
@@ -59,14 +61,13 @@ export function registerNetstat(program: Command, terminal: Terminal, setExit: (
         }
         if (port !== undefined) entries = entries.filter((e) => e.local.endsWith(`:${port}`));
         if (state !== undefined) entries = entries.filter((e) => e.state === state);
-        entries.sort(compareNetstat);
         if (options.summary) {
           const counts = netstatSummary(entries);
           process.stdout.write(options.json ? `${toJson(Object.fromEntries(counts), 2)}\n` : `${counts.length > 0 ? formatTable(['State', 'Count'], counts) : 'no endpoints'}\n`);
         } else if (options.json) {
-          process.stdout.write(`${netstatJson(entries)}\n`);
+          process.stdout.write(`${netstatJson(sortNetstat(entries))}\n`);
         } else {
-          process.stdout.write(entries.length > 0 ? `${netstatTable(entries, terminal.colour)}\n` : 'no endpoints in those states at that time\n');
+          process.stdout.write(entries.length > 0 ? `${netstatTable(sortNetstat(entries), terminal.colour)}\n` : 'no endpoints in those states at that time\n');
         }
         setExit(ExitCode.ok);
       } finally {
