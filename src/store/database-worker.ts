@@ -2,7 +2,7 @@
 // them, so SQLite work runs on the second core while the first one tracks.
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteSink } from './sqlite-sink.js';
-import type { WriterMessage, WriterReply } from './writer-messages.js';
+import { type WriterMessage, type WriterReply, writeMessage } from './writer-messages.js';
 
 const port = parentPort;
 if (port === null) throw new Error('database-worker runs only as a worker thread');
@@ -18,28 +18,7 @@ try {
 port.on('message', (message: WriterMessage) => {
   if (sink === undefined) return;
   try {
-    switch (message.kind) {
-      case 'transitions':
-        sink.transitions(message.rows, message.count, message.causes);
-        reply({ kind: 'written' });
-        break;
-      case 'flows':
-        sink.flows(message.rows);
-        reply({ kind: 'written' });
-        break;
-      case 'flowUpdates':
-        sink.flowUpdates(message.rows);
-        reply({ kind: 'written' });
-        break;
-      case 'findings':
-        sink.findings(message.rows);
-        reply({ kind: 'written' });
-        break;
-      case 'commit':
-        sink.commit(message.captures, message.listeners, message.meta);
-        reply({ kind: 'committed' });
-        break;
-    }
+    reply(writeMessage(sink, message));
   } catch (error) {
     sink.close();
     sink = undefined;

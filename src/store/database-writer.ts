@@ -6,7 +6,7 @@ import { STATE_INDEX } from '../tcp/tcp-state.js';
 import type { CaptureAnalysis } from '../track/analyze-capture.js';
 import type { FindingRecord, FlowRecord, FlowUpdate, TrackerOutput, TransitionRecord } from '../track/records.js';
 import { type Row, SqliteSink, TRANSITION_COLUMNS } from './sqlite-sink.js';
-import type { WriterMessage, WriterReply } from './writer-messages.js';
+import { type WriterMessage, type WriterReply, writeMessage } from './writer-messages.js';
 
 const TRANSITION_BATCH = 8192;
 const FLOW_BATCH = 2048;
@@ -195,20 +195,7 @@ export class DatabaseWriter implements TrackerOutput {
       this.worker.postMessage(message, transfer);
       return;
     }
-    const sink = this.sink as SqliteSink;
-    switch (message.kind) {
-      case 'transitions':
-        return sink.transitions(message.rows, message.count, message.causes);
-      case 'flows':
-        return sink.flows(message.rows);
-      case 'flowUpdates':
-        return sink.flowUpdates(message.rows);
-      case 'findings':
-        return sink.findings(message.rows);
-      case 'commit':
-        sink.commit(message.captures, message.listeners, message.meta);
-        return this.onCommitted?.();
-    }
+    if (writeMessage(this.sink as SqliteSink, message).kind === 'committed') this.onCommitted?.();
   }
 
   private received(reply: WriterReply): void {

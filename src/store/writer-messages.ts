@@ -1,4 +1,4 @@
-import type { Row } from './sqlite-sink.js';
+import type { Row, SqliteSink } from './sqlite-sink.js';
 
 /** What DatabaseWriter sends its writer thread. */
 export type WriterMessage =
@@ -10,3 +10,24 @@ export type WriterMessage =
 
 /** `written` acknowledges one batch (for back-pressure); `failed` ends the writing. */
 export type WriterReply = { kind: 'written' } | { kind: 'committed' } | { kind: 'failed'; message: string };
+
+/** Carries out one message on the sink: the same dispatch for the writer thread and in-thread writing. */
+export function writeMessage(sink: SqliteSink, message: WriterMessage): WriterReply {
+  switch (message.kind) {
+    case 'transitions':
+      sink.transitions(message.rows, message.count, message.causes);
+      return { kind: 'written' };
+    case 'flows':
+      sink.flows(message.rows);
+      return { kind: 'written' };
+    case 'flowUpdates':
+      sink.flowUpdates(message.rows);
+      return { kind: 'written' };
+    case 'findings':
+      sink.findings(message.rows);
+      return { kind: 'written' };
+    case 'commit':
+      sink.commit(message.captures, message.listeners, message.meta);
+      return { kind: 'committed' };
+  }
+}
