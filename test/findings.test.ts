@@ -8,67 +8,23 @@
 import { describe, expect, test } from 'vitest';
 import { existsSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { openCapture } from '../src/capture/open-capture.js';
-import { forEachFrame } from '../src/capture/frame-stream.js';
-import type { FrameReader } from '../src/capture/frame-reader.js';
-import { PacketDecoder } from '../src/decode/packet-decoder.js';
-import { formatDestination, formatSource } from '../src/decode/format-address.js';
 import { TcpFlag } from '../src/decode/tcp-segment.js';
 import { analyzeCapture, type AnalyzeCaptureOptions } from '../src/track/analyze-capture.js';
 import { CollectedOutput } from '../src/track/collect-output.js';
 import { DEFAULT_THRESHOLDS, FINDINGS } from '../src/track/finding-catalogue.js';
 import type { FindingRecord, FlowRecord } from '../src/track/records.js';
 import { CAPTURES, HAS_WILD, NO_WILD_MESSAGE, WILD, listCaptures } from './helpers/paths.js';
+import { type DecodedPacket, packetsOf } from './helpers/decode-file.js';
 
 // ---------------------------------------------------------------- helpers
 
-interface Packet {
-  frame: number;
-  tsNs: bigint;
-  src: string;
-  dst: string;
-  sport: number;
-  dport: number;
-  seq: number;
-  ack: number;
-  flags: number;
-  len: number;
-  win: number;
-}
+type Packet = DecodedPacket;
 
 const FIN = TcpFlag.FIN;
 const SYN = TcpFlag.SYN;
 const RST = TcpFlag.RST;
 const ACK = TcpFlag.ACK;
 
-/** Our own reading of a capture: every TCP segment with its frame number and time. */
-async function packetsOf(path: string): Promise<Packet[]> {
-  const reader: FrameReader = await openCapture(path, 0);
-  const decoder = new PacketDecoder();
-  const out: Packet[] = [];
-  try {
-    await forEachFrame([reader], (frame) => {
-      if (!decoder.decode(frame)) return;
-      const s = decoder.segment;
-      out.push({
-        frame: frame.frame,
-        tsNs: BigInt(frame.tsSec) * 1_000_000_000n + BigInt(frame.tsNsec),
-        src: formatSource(s),
-        dst: formatDestination(s),
-        sport: s.srcPort,
-        dport: s.dstPort,
-        seq: s.seq,
-        ack: s.ack,
-        flags: s.flags,
-        len: s.payloadLength,
-        win: s.window,
-      });
-    });
-  } finally {
-    await reader.close();
-  }
-  return out;
-}
 
 /** a ≥ b in 32-bit sequence space. */
 const seqGe = (a: number, b: number): boolean => ((a - b) | 0) >= 0;

@@ -9,14 +9,11 @@
 import { describe, expect, test } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { openCapture } from '../src/capture/open-capture.js';
-import { forEachFrame } from '../src/capture/frame-stream.js';
-import { PacketDecoder } from '../src/decode/packet-decoder.js';
-import { formatSource } from '../src/decode/format-address.js';
 import { TcpFlag } from '../src/decode/tcp-segment.js';
 import { analyzeCapture } from '../src/track/analyze-capture.js';
 import { CollectedOutput } from '../src/track/collect-output.js';
 import type { FlowRecord } from '../src/track/records.js';
+import { type DecodedPacket, packetsOf } from './helpers/decode-file.js';
 import { CAPTURES } from './helpers/paths.js';
 
 const LAB_SCENARIOS = [
@@ -56,29 +53,10 @@ async function onlyFlow(scenario: string): Promise<FlowRecord> {
 
 const zeekOf = (flow: FlowRecord): { connState: string; history: string } => ({ connState: flow.zeek!.connState, history: flow.zeek!.history });
 
-interface Segment {
-  frame: number;
-  src: string;
-  sport: number;
-  dport: number;
-  flags: number;
-  win: number;
-}
+type Segment = DecodedPacket;
 
-async function segmentsOf(scenario: string): Promise<Segment[]> {
-  const reader = await openCapture(lab(scenario), 0);
-  const decoder = new PacketDecoder();
-  const out: Segment[] = [];
-  try {
-    await forEachFrame([reader], (frame) => {
-      if (!decoder.decode(frame)) return;
-      const s = decoder.segment;
-      out.push({ frame: frame.frame, src: formatSource(s), sport: s.srcPort, dport: s.dstPort, flags: s.flags, win: s.window });
-    });
-  } finally {
-    await reader.close();
-  }
-  return out;
+function segmentsOf(scenario: string): Promise<Segment[]> {
+  return packetsOf(lab(scenario));
 }
 
 // ---------------------------------------------------------------- SF
