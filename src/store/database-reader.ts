@@ -67,6 +67,8 @@ export interface FlowRow {
 }
 
 export interface TransitionRow {
+  /** In the order the transitions happened. */
+  id: number;
   flow_id: number;
   endpoint: Role;
   ts_ns: bigint;
@@ -133,7 +135,7 @@ export class DatabaseReader {
     try {
       this.db = new Database(path, { readonly: true, fileMustExist: true });
       const version = this.db.pragma('user_version', { simple: true }) as number;
-      const tables = new Set((this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((t) => t.name));
+      const tables = new Set((this.db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')").all() as Array<{ name: string }>).map((t) => t.name));
       const missing = TABLE_NAMES.filter((t) => !tables.has(t));
       if (missing.length > 0) throw new NotAFlowstateDatabaseError(`${path} is an SQLite database but not one flowstate wrote (no table ${missing.join(', ')})`);
       if (version !== SCHEMA_VERSION) throw new NotAFlowstateDatabaseError(`${path} has schema version ${version}; this flowstate reads version ${SCHEMA_VERSION}: analyse the capture again`);
@@ -187,7 +189,7 @@ export class DatabaseReader {
   }
 
   transitionsOf(flowId: number): TransitionRow[] {
-    return this.all<TransitionRow>('SELECT * FROM transitions WHERE flow_id = ? ORDER BY ts_ns, rowid', flowId);
+    return this.all<TransitionRow>('SELECT * FROM transitions WHERE flow_id = ? ORDER BY ts_ns, id', flowId);
   }
 
   findings(where = '1', ...params: unknown[]): FindingRow[] {

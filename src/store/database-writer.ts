@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { STATE_INDEX } from '../tcp/tcp-state.js';
 import type { CaptureAnalysis } from '../track/analyze-capture.js';
-import type { FindingRecord, FlowRecord, FlowUpdate, TrackerOutput, TransitionRecord } from '../track/records.js';
+import type { FindingRecord, FlowRecord, FlowUpdate, TrackerOutput, TransitionEvent } from '../track/records.js';
 import { type Row, SqliteSink, TRANSITION_COLUMNS } from './sqlite-sink.js';
 import { type WriterMessage, type WriterReply, writeMessage } from './writer-messages.js';
 
@@ -61,7 +61,7 @@ export class DatabaseWriter implements TrackerOutput {
     }
   }
 
-  transition(t: TransitionRecord): void {
+  transition(t: TransitionEvent): void {
     this.rows++;
     let cause = this.causeCodes.get(t.cause);
     if (cause === undefined) {
@@ -73,8 +73,8 @@ export class DatabaseWriter implements TrackerOutput {
     const at = this.transitionCount * TRANSITION_COLUMNS;
     rows[at] = t.flowId;
     rows[at + 1] = t.endpoint === 'client' ? 0 : 1;
-    rows[at + 2] = Number(t.tsNs >> 32n);
-    rows[at + 3] = Number(t.tsNs & 0xffffffffn);
+    rows[at + 2] = t.second;
+    rows[at + 3] = t.nanos;
     rows[at + 4] = t.source + 1;
     rows[at + 5] = t.frame ?? -1;
     rows[at + 6] = STATE_INDEX.get(t.fromState) as number;

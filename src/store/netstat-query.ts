@@ -48,7 +48,7 @@ FROM flows f`;
 const BEFORE_END = `
 WITH latest AS (
   SELECT flow_id, endpoint, to_state, inferred, ts_ns,
-         ROW_NUMBER() OVER (PARTITION BY flow_id, endpoint ORDER BY ts_ns DESC, rowid DESC) AS r
+         ROW_NUMBER() OVER (PARTITION BY flow_id, endpoint ORDER BY ts_ns DESC, id DESC) AS r
   FROM transitions WHERE ts_ns <= :at)
 SELECT ${FLOW_COLUMNS},
   c.to_state, c.inferred, c.to_state = 'TIME_WAIT' AND c.ts_ns + :tw <= :at,

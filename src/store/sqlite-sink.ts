@@ -1,19 +1,21 @@
 import Database from 'better-sqlite3';
-import { ALL_STATES } from '../tcp/tcp-state.js';
-import { CREATE_INDEXES, CREATE_TABLES, SCHEMA_VERSION } from './schema.js';
+import { CREATE_INDEXES, CREATE_LATE_INDEXES, CREATE_TABLES, SCHEMA_VERSION } from './schema.js';
 
 type Statement = Database.Statement<unknown[]>;
 export type Row = unknown[];
 
 /**
  * Transitions travel as numbers, TRANSITION_COLUMNS per row, so a batch is one
- * transferable Float64Array: flow id, endpoint (0 client, 1 server), time as two
- * 32-bit halves, capture id, frame (-1 for none), from and to (index into
- * ALL_STATES), cause (index into the cause table), inferred (0/1).
+ * transferable Float64Array holding transition_rows' columns as they are stored:
+ * flow id, endpoint code (0 client, 1 server), time as whole seconds and
+ * nanoseconds, capture id, frame (-1 for none), from and to codes (index into
+ * ALL_STATES), cause code, inferred (0/1).
  */
 export const TRANSITION_COLUMNS = 10;
 const TRANSITION_GROUP = 64;
-const ENDPOINTS = ['client', 'server'] as const;
+/** One transition row's VALUES: SQLite joins the time's halves (numbers bind as REAL, hence the casts). */
+const TRANSITION_VALUES = '(?,?,CAST(? AS INTEGER)*1000000000+CAST(? AS INTEGER),?,NULLIF(?,-1),?,?,?,?)';
+const TRANSITION_INSERT = 'INSERT INTO transition_rows (flow_id, endpoint_code, ts_ns, capture_id, frame, from_code, to_code, cause_code, inferred) VALUES ';
 
 /** Writes rows into a new database file: the one place that knows the SQL of writing. */
 export class SqliteSink {
@@ -22,10 +24,11 @@ export class SqliteSink {
   private readonly insertTransition: Statement;
   /** TRANSITION_GROUP rows in one statement: one call into SQLite instead of one per row. */
   private readonly insertTransitions: Statement;
-  private readonly groupValues: unknown[] = new Array(TRANSITION_GROUP * 9);
+  private readonly groupValues: number[] = new Array<number>(TRANSITION_GROUP * TRANSITION_COLUMNS);
+  private readonly insertCause: Statement;
+  private causeCount = 0;
   private readonly insertFinding: Statement;
   private readonly updateFlow: Statement;
-  private readonly causes: string[] = [];
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -33,15 +36,16 @@ export class SqliteSink {
     this.db.pragma('journal_mode = OFF');
     this.db.pragma('synchronous = OFF');
     this.db.pragma('locking_mode = EXCLUSIVE');
-    this.db.pragma('temp_store = MEMORY');
+    // CREATE INDEX spills its sort to a temporary file: in memory it held 180 MB more at the end.
+    this.db.pragma('temp_store = FILE');
     this.db.pragma('cache_size = -16384');
     this.db.exec(CREATE_TABLES);
-    // Indexes from the start: with the writer on its own thread their upkeep overlaps the tracking.
     this.db.exec(CREATE_INDEXES);
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     this.insertFlow = this.db.prepare(`INSERT INTO flows VALUES (${Array(39).fill('?').join(',')})`);
-    this.insertTransition = this.db.prepare('INSERT INTO transitions VALUES (?,?,?,?,?,?,?,?,?)');
-    this.insertTransitions = this.db.prepare(`INSERT INTO transitions VALUES ${Array(TRANSITION_GROUP).fill('(?,?,?,?,?,?,?,?,?)').join(',')}`);
+    this.insertTransition = this.db.prepare(TRANSITION_INSERT + TRANSITION_VALUES);
+    this.insertTransitions = this.db.prepare(TRANSITION_INSERT + Array(TRANSITION_GROUP).fill(TRANSITION_VALUES).join(','));
+    this.insertCause = this.db.prepare('INSERT INTO causes VALUES (?, ?)');
     this.insertFinding = this.db.prepare(
       'INSERT INTO findings (kind, severity, flow_id, endpoint, host, port, ts_ns, capture_id, frame, message, details) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
     );
@@ -54,34 +58,19 @@ export class SqliteSink {
     this.db.exec('BEGIN');
   }
 
-  /** `newCauses` extends the cause table the rows' cause indexes refer to. */
+  /** `newCauses` extends the cause table the rows' cause codes refer to. */
   transitions(rows: Float64Array, count: number, newCauses: readonly string[]): void {
-    this.causes.push(...newCauses);
+    for (const cause of newCauses) this.insertCause.run(this.causeCount++, cause);
     const values = this.groupValues;
-    let i = 0;
-    for (; i + TRANSITION_GROUP <= count; i += TRANSITION_GROUP) {
-      for (let j = 0; j < TRANSITION_GROUP; j++) this.fill(values, j * 9, rows, (i + j) * TRANSITION_COLUMNS);
+    const groupSize = TRANSITION_GROUP * TRANSITION_COLUMNS;
+    let at = 0;
+    for (const end = count * TRANSITION_COLUMNS; at + groupSize <= end; at += groupSize) {
+      for (let j = 0; j < groupSize; j++) values[j] = rows[at + j];
       this.insertTransitions.run(values);
     }
-    const one: unknown[] = new Array(9);
-    for (; i < count; i++) {
-      this.fill(one, 0, rows, i * TRANSITION_COLUMNS);
-      this.insertTransition.run(one);
+    for (const end = count * TRANSITION_COLUMNS; at < end; at += TRANSITION_COLUMNS) {
+      this.insertTransition.run(Array.from(rows.subarray(at, at + TRANSITION_COLUMNS)));
     }
-  }
-
-  /** One transition row's nine column values, decoded from its numbers. */
-  private fill(values: unknown[], to: number, rows: Float64Array, at: number): void {
-    const frame = rows[at + 5];
-    values[to] = rows[at];
-    values[to + 1] = ENDPOINTS[rows[at + 1]];
-    values[to + 2] = (BigInt(rows[at + 2]) << 32n) | BigInt(rows[at + 3]);
-    values[to + 3] = rows[at + 4];
-    values[to + 4] = frame < 0 ? null : frame;
-    values[to + 5] = ALL_STATES[rows[at + 6]];
-    values[to + 6] = ALL_STATES[rows[at + 7]];
-    values[to + 7] = this.causes[rows[at + 8]];
-    values[to + 8] = rows[at + 9];
   }
 
   flows(rows: readonly Row[]): void {
@@ -104,6 +93,7 @@ export class SqliteSink {
     for (const row of listeners) insertListener.run(...row);
     const insertMeta = this.db.prepare('INSERT INTO meta VALUES (?, ?)');
     for (const [key, value] of Object.entries(meta)) insertMeta.run(key, value);
+    this.db.exec(CREATE_LATE_INDEXES);
     this.db.exec('COMMIT');
     this.db.close();
   }

@@ -1,12 +1,12 @@
-import type { FindingRecord, FlowRecord, FlowUpdate, TrackerOutput, TransitionRecord } from './records.js';
+import { type FindingRecord, type FlowRecord, type FlowUpdate, type TrackerOutput, type TransitionEvent, type TransitionRecord, toTransitionRecord } from './records.js';
 
 /** A TrackerOutput that keeps everything in memory: for the library API and tests. */
 export class CollectedOutput implements TrackerOutput {
   readonly flows: FlowRecord[] = [];
   readonly transitions: TransitionRecord[] = [];
   readonly findings: FindingRecord[] = [];
-  transition(record: TransitionRecord): void {
-    this.transitions.push(record);
+  transition(event: TransitionEvent): void {
+    this.transitions.push(toTransitionRecord(event));
   }
   finding(record: FindingRecord): void {
     this.findings.push(record);

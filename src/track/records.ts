@@ -7,6 +7,26 @@ export type Role = (typeof Role)[keyof typeof Role];
 export const CloseKind = { FIN: 'FIN', RST: 'RST' } as const;
 export type CloseKind = (typeof CloseKind)[keyof typeof CloseKind];
 
+/**
+ * One change of one endpoint's state, as the tracker hands it on: a single object
+ * reused for every transition (valid only during the call), with the time in two
+ * numbers so that millions of transitions cost no allocation. Keep a copy with
+ * `toTransitionRecord`.
+ */
+export interface TransitionEvent {
+  flowId: number;
+  endpoint: Role;
+  /** Whole seconds since the Unix epoch, and nanoseconds within that second. */
+  second: number;
+  nanos: number;
+  source: number;
+  frame: number | null;
+  fromState: TcpState;
+  toState: TcpState;
+  cause: string;
+  inferred: boolean;
+}
+
 /** One change of one endpoint's state. */
 export interface TransitionRecord {
   flowId: number;
@@ -111,9 +131,24 @@ export interface FlowUpdate {
 
 /** Where the tracker hands on what it reconstructs, as soon as it is final. */
 export interface TrackerOutput {
-  transition(record: TransitionRecord): void;
+  transition(event: TransitionEvent): void;
   finding(record: FindingRecord): void;
   flow(record: FlowRecord): void;
   /** Outputs that keep flow rows apply these; outputs that only count may leave it out. */
   flowUpdate?(update: FlowUpdate): void;
+}
+
+/** A lasting copy of the tracker's reused transition event. */
+export function toTransitionRecord(event: TransitionEvent): TransitionRecord {
+  return {
+    flowId: event.flowId,
+    endpoint: event.endpoint,
+    tsNs: BigInt(event.second) * 1_000_000_000n + BigInt(event.nanos),
+    source: event.source,
+    frame: event.frame,
+    fromState: event.fromState,
+    toState: event.toState,
+    cause: event.cause,
+    inferred: event.inferred,
+  };
 }

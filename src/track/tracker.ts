@@ -29,7 +29,7 @@ import { Endpoint, Flow, RetiredFlow, type StatefulEndpoint, type StatefulFlow, 
 import { RetiredFlows } from './retired-flows.js';
 import { TimeWaitQueue } from './time-wait-queue.js';
 import { FlowTable, KEY_WORDS } from './flow-table.js';
-import { CloseKind, type FlowRecord, Role, type TrackerOutput } from './records.js';
+import { CloseKind, type FlowRecord, Role, type TrackerOutput, type TransitionEvent } from './records.js';
 
 export interface TrackerOptions {
   /** How long TIME_WAIT lasts (2×MSL): 60 s on Linux, 240 s Windows' default, 30 s macOS/BSD. */
@@ -85,6 +85,11 @@ export class Tracker {
   private readonly onSegment: SegmentObserver | undefined;
   private readonly detectors: Detectors;
   private readonly timeWaits = new TimeWaitQueue();
+  /** Handed to the output for every transition, refilled each time. */
+  private readonly transitionEvent: TransitionEvent = {
+    flowId: 0, endpoint: Role.client, second: 0, nanos: 0, source: 0, frame: null,
+    fromState: TcpState.CLOSED, toState: TcpState.CLOSED, cause: '', inferred: false,
+  };
   private closing: CloseEntry[] = [];
   private closingHead = 0;
   private opening: Flow[] = [];
@@ -634,17 +639,19 @@ export class Tracker {
       flow.closedFirstBy = endpoint.role;
       flow.closeKind = event === EndpointEvent.SEND_FIN ? CloseKind.FIN : CloseKind.RST;
     }
-    this.output.transition({
-      flowId: flow.id,
-      endpoint: endpoint.role,
-      tsNs: this.epochNs(time),
-      source,
-      frame,
-      fromState: from,
-      toState: to,
-      cause: cause ?? rule.cause ?? EVENT_CAUSE[event],
-      inferred,
-    });
+    const out = this.transitionEvent;
+    const seconds = Math.floor(time / NS_PER_SECOND);
+    out.flowId = flow.id;
+    out.endpoint = endpoint.role;
+    out.second = this.baseSecond + seconds;
+    out.nanos = time - seconds * NS_PER_SECOND;
+    out.source = source;
+    out.frame = frame;
+    out.fromState = from;
+    out.toState = to;
+    out.cause = cause ?? rule.cause ?? EVENT_CAUSE[event];
+    out.inferred = inferred;
+    this.output.transition(out);
     if (to === TcpState.TIME_WAIT) this.timeWaits.add(flow.slot, flow.id, endpoint.role, time, time + this.timeWaitNs);
   }
 
