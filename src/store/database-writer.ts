@@ -5,7 +5,8 @@ import { Worker } from 'node:worker_threads';
 import { STATE_INDEX } from '../tcp/tcp-state.js';
 import type { CaptureAnalysis } from '../track/analyze-capture.js';
 import type { FindingRecord, FlowRecord, FlowUpdate, TrackerOutput, TransitionEvent } from '../track/records.js';
-import { type Row, SqliteSink, TRANSITION_COLUMNS } from './sqlite-sink.js';
+import { RowBatchBuilder, transferablesOf } from './row-batch.js';
+import { FLOW_COLUMNS, FLOW_UPDATE_COLUMNS, type Row, SqliteSink, TRANSITION_COLUMNS } from './sqlite-sink.js';
 import { type WriterMessage, type WriterReply, writeMessage } from './writer-messages.js';
 
 const TRANSITION_BATCH = 8192;
@@ -38,9 +39,9 @@ export class DatabaseWriter implements TrackerOutput {
   private transitionCount = 0;
   private readonly causeCodes = new Map<string, number>();
   private newCauses: string[] = [];
-  private flowRows: Row[] = [];
+  private readonly flowRows = new RowBatchBuilder(FLOW_COLUMNS, FLOW_BATCH);
   private findingRows: Row[] = [];
-  private updateRows: Row[] = [];
+  private readonly updateRows = new RowBatchBuilder(FLOW_UPDATE_COLUMNS, FLOW_BATCH);
   private outstanding = 0;
   private waiting: Array<() => void> = [];
   private failure: Error | undefined;
@@ -94,27 +95,26 @@ export class DatabaseWriter implements TrackerOutput {
     this.rows++;
     const c = f.client;
     const s = f.server;
-    this.flowRows.push([
-      f.id, c.ip, c.port, s.ip, s.port, f.ipVersion, f.instance, f.firstNs, f.lastNs,
-      c.packets, s.packets, c.bytes, s.bytes, c.ipBytes, s.ipBytes,
-      c.state, s.state, bool(c.stateInferred), bool(s.stateInferred),
-      bool(f.rolesGuessed), bool(f.midstream), f.closedFirstBy, f.closeKind,
-      c.unackedBytes, s.unackedBytes, c.retransmissions, s.retransmissions,
-      f.captureLossEvents, c.missedBytes + s.missedBytes, bool(f.evicted),
-      f.firstSource + 1, f.firstFrame, f.lastSource + 1, f.lastFrame,
-      f.zeek?.connState ?? null, f.zeek?.history ?? null,
-      f.zeek?.originatorBytes ?? null, f.zeek?.responderBytes ?? null, f.zeek?.missedBytes ?? null,
-    ]);
-    if (this.flowRows.length === FLOW_BATCH) this.sendFlows();
+    const b = this.flowRows;
+    b.number(f.id); b.string(c.ip); b.number(c.port); b.string(s.ip); b.number(s.port);
+    b.number(f.ipVersion); b.number(f.instance); b.time(f.firstNs); b.time(f.lastNs);
+    b.number(c.packets); b.number(s.packets); b.number(c.bytes); b.number(s.bytes); b.number(c.ipBytes); b.number(s.ipBytes);
+    b.string(c.state); b.string(s.state); b.number(bool(c.stateInferred)); b.number(bool(s.stateInferred));
+    b.number(bool(f.rolesGuessed)); b.number(bool(f.midstream)); b.string(f.closedFirstBy); b.string(f.closeKind);
+    b.number(c.unackedBytes); b.number(s.unackedBytes); b.number(c.retransmissions); b.number(s.retransmissions);
+    b.number(f.captureLossEvents); b.number(c.missedBytes + s.missedBytes); b.number(bool(f.evicted));
+    b.number(f.firstSource + 1); b.number(f.firstFrame); b.number(f.lastSource + 1); b.number(f.lastFrame);
+    b.string(f.zeek?.connState ?? null); b.string(f.zeek?.history ?? null);
+    b.number(f.zeek?.originatorBytes ?? null); b.number(f.zeek?.responderBytes ?? null); b.number(f.zeek?.missedBytes ?? null);
+    if (b.endRow()) this.sendFlows();
   }
 
   flowUpdate(u: FlowUpdate): void {
-    this.updateRows.push([
-      u.clientState, u.serverState, bool(u.clientStateInferred), bool(u.serverStateInferred),
-      u.clientPacketsAfter, u.serverPacketsAfter, u.clientBytesAfter, u.serverBytesAfter,
-      u.lastNs, u.lastSource + 1, u.lastFrame, u.id,
-    ]);
-    if (this.updateRows.length === FLOW_BATCH) this.sendUpdates();
+    const b = this.updateRows;
+    b.string(u.clientState); b.string(u.serverState); b.number(bool(u.clientStateInferred)); b.number(bool(u.serverStateInferred));
+    b.number(u.clientPacketsAfter); b.number(u.serverPacketsAfter); b.number(u.clientBytesAfter); b.number(u.serverBytesAfter);
+    b.time(u.lastNs); b.number(u.lastSource + 1); b.number(u.lastFrame); b.number(u.id);
+    if (b.endRow()) this.sendUpdates();
   }
 
   /** Resolves once the writer thread is close enough behind; reading awaits it so memory stays bounded. */
@@ -165,17 +165,17 @@ export class DatabaseWriter implements TrackerOutput {
   }
 
   private sendFlows(): void {
-    if (this.flowRows.length === 0) return;
-    this.send({ kind: 'flows', rows: this.flowRows });
-    this.flowRows = [];
+    if (this.flowRows.count === 0) return;
+    const rows = this.flowRows.take();
+    this.send({ kind: 'flows', rows }, transferablesOf(rows));
   }
 
   /** Updates follow the rows they change: any flow rows still batched go first. */
   private sendUpdates(): void {
-    if (this.updateRows.length === 0) return;
+    if (this.updateRows.count === 0) return;
     this.sendFlows();
-    this.send({ kind: 'flowUpdates', rows: this.updateRows });
-    this.updateRows = [];
+    const rows = this.updateRows.take();
+    this.send({ kind: 'flowUpdates', rows }, transferablesOf(rows));
   }
 
   private sendFindings(): void {

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { type RowBatch, rowValues } from './row-batch.js';
 import { CREATE_INDEXES, CREATE_LATE_INDEXES, CREATE_TABLES, SCHEMA_VERSION } from './schema.js';
 
 type Statement = Database.Statement<unknown[]>;
@@ -16,6 +17,11 @@ const TRANSITION_GROUP = 64;
 /** One transition row's VALUES: SQLite joins the time's halves (numbers bind as REAL, hence the casts). */
 const TRANSITION_VALUES = '(?,?,CAST(? AS INTEGER)*1000000000+CAST(? AS INTEGER),?,NULLIF(?,-1),?,?,?,?)';
 const TRANSITION_INSERT = 'INSERT INTO transition_rows (flow_id, endpoint_code, ts_ns, capture_id, frame, from_code, to_code, cause_code, inferred) VALUES ';
+
+/** The flows table's columns, in order, as RowBatch spells them. */
+export const FLOW_COLUMNS = 'nsnsnnnttnnnnnnssnnnnssnnnnnnnnnnnssnnn';
+/** The parameters of the statement that updates a flow already written. */
+export const FLOW_UPDATE_COLUMNS = 'ssnnnnnntnnn';
 
 /** Writes rows into a new database file: the one place that knows the SQL of writing. */
 export class SqliteSink {
@@ -73,13 +79,13 @@ export class SqliteSink {
     }
   }
 
-  flows(rows: readonly Row[]): void {
-    for (const row of rows) this.insertFlow.run(...row);
+  flows(batch: RowBatch): void {
+    for (const values of rowValues(batch)) this.insertFlow.run(values);
   }
 
   /** Rows of UPDATE parameters, in the statement's order (a flow's TIME_WAIT ended after it was written). */
-  flowUpdates(rows: readonly Row[]): void {
-    for (const row of rows) this.updateFlow.run(...row);
+  flowUpdates(batch: RowBatch): void {
+    for (const values of rowValues(batch)) this.updateFlow.run(values);
   }
 
   findings(rows: readonly Row[]): void {

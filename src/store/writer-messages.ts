@@ -1,10 +1,11 @@
+import type { RowBatch } from './row-batch.js';
 import type { Row, SqliteSink } from './sqlite-sink.js';
 
 /** What DatabaseWriter sends its writer thread. */
 export type WriterMessage =
   | { kind: 'transitions'; rows: Float64Array; count: number; causes: string[] }
-  | { kind: 'flows'; rows: Row[] }
-  | { kind: 'flowUpdates'; rows: Row[] }
+  | { kind: 'flows'; rows: RowBatch }
+  | { kind: 'flowUpdates'; rows: RowBatch }
   | { kind: 'findings'; rows: Row[] }
   | { kind: 'commit'; captures: Row[]; listeners: Row[]; meta: Record<string, string> };
 

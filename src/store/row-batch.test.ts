@@ -1,0 +1,45 @@
+import { describe, expect, test } from 'vitest';
+import { type RowBatch, RowBatchBuilder, rowValues, transferablesOf } from './row-batch.js';
+
+/** Copies each row as it comes: rowValues hands out one array, refilled for every row. */
+const copied = (batch: RowBatch): unknown[][] => Array.from(rowValues(batch), (values) => [...values]);
+const rowsOf = (builder: RowBatchBuilder): unknown[][] => copied(builder.take());
+
+describe('RowBatchBuilder and rowValues', () => {
+  test('give back each row in column order, NULL numbers and strings included', () => {
+    const builder = new RowBatchBuilder('nstn', 4);
+    builder.number(1); builder.string('10.0.0.1'); builder.time(1_795_284_812_872_795_321n); builder.number(null);
+    expect(builder.endRow()).toBe(false);
+    builder.number(2.5); builder.string(null); builder.time(-1n); builder.number(0);
+    builder.endRow();
+    expect(rowsOf(builder)).toEqual([
+      [1, '10.0.0.1', 1_795_284_812_872_795_321n, null],
+      [2.5, null, -1n, 0],
+    ]);
+  });
+
+  test('says when a batch is full, and starts an empty one after take', () => {
+    const builder = new RowBatchBuilder('n', 2);
+    builder.number(1);
+    expect(builder.endRow()).toBe(false);
+    builder.number(2);
+    expect(builder.endRow()).toBe(true);
+    const full = builder.take();
+    expect(full.count).toBe(2);
+    expect(builder.count).toBe(0);
+    builder.number(3);
+    builder.endRow();
+    expect(rowsOf(builder)).toEqual([[3]]);
+    expect(copied(full)).toEqual([[1], [2]]);
+  });
+
+  test('transfers the number and time arrays, whose rows survive a structured clone', () => {
+    const builder = new RowBatchBuilder('ntns', 1);
+    builder.number(7); builder.time(42n); builder.number(null); builder.string('x');
+    builder.endRow();
+    const batch = builder.take();
+    const copy = structuredClone(batch, { transfer: transferablesOf(batch) });
+    expect(batch.numbers.length).toBe(0); // detached: moved, not copied
+    expect(copied(copy)).toEqual([[7, 42n, null, 'x']]);
+  });
+});
