@@ -18,18 +18,20 @@ const anySeq = fc.oneof(
 const distance = fc.integer({ min: -(TWO_POW_31 - 1), max: TWO_POW_31 - 1 });
 
 describe('seq', () => {
-  test('keeps a raw field as an unsigned 32-bit value', () => {
-    expect(seq(0xffffffff)).toBe(0xffffffff);
-    expect(seq(-1)).toBe(0xffffffff);
+  test('keeps a raw field as its 32 bits read as a signed integer; >>> 0 gives the field value back', () => {
+    expect(seq(0xffffffff)).toBe(-1);
+    expect(seq(-1)).toBe(-1);
     expect(seq(TWO_POW_32)).toBe(0);
     expect(seq(TWO_POW_32 + 5)).toBe(5);
+    expect(seq(0xffffffff) >>> 0).toBe(0xffffffff);
+    expect(seq(0x80000000) >>> 0).toBe(0x80000000);
   });
 
-  test('always yields a value in 0..2^32−1', () => {
+  test('always yields a signed 32-bit integer (unboxed in V8), whose field value round-trips', () => {
     fc.assert(
       fc.property(fc.integer({ min: -(2 ** 40), max: 2 ** 40 }), (n) => {
         const s = seq(n);
-        return Number.isInteger(s) && s >= 0 && s < TWO_POW_32;
+        return Number.isInteger(s) && s >= -TWO_POW_31 && s < TWO_POW_31 && s >>> 0 === ((n % TWO_POW_32) + TWO_POW_32) % TWO_POW_32;
       }),
       RUNS,
     );
@@ -43,14 +45,14 @@ describe('seqAdd', () => {
   });
 
   test('wraps backwards below 0 for a negative step', () => {
-    expect(seqAdd(seq(0), -1)).toBe(0xffffffff);
+    expect(seqAdd(seq(0), -1)).toBe(seq(0xffffffff));
   });
 
-  test('stays in 0..2^32−1 for any step', () => {
+  test('stays a signed 32-bit integer for any step', () => {
     fc.assert(
       fc.property(anySeq, fc.integer({ min: -(2 ** 33), max: 2 ** 33 }), (a, n) => {
         const s = seqAdd(a, n);
-        return Number.isInteger(s) && s >= 0 && s < TWO_POW_32;
+        return Number.isInteger(s) && s >= -TWO_POW_31 && s < TWO_POW_31;
       }),
       RUNS,
     );
@@ -126,7 +128,9 @@ describe('ordering', () => {
   test('plain < would get the wrap wrong; seqLt does not', () => {
     const before = seq(0xfffffff0);
     const after = seqAdd(before, 0x20); // 0x10
-    expect(after < before).toBe(true);
+    const middle = seq(0x7ffffff0);
+    expect(seqAdd(middle, 0x20) < middle).toBe(true); // the signed form wraps at 2^31 instead
+    expect(after >>> 0 < before >>> 0).toBe(true);
     expect(seqLt(before, after)).toBe(true);
     expect(seqGt(after, before)).toBe(true);
   });

@@ -356,7 +356,7 @@ export class Tracker {
   private startsNewInstance(flow: Flow, segment: TcpSegment, fromClient: boolean): boolean {
     if ((segment.flags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST)) !== TcpFlag.SYN) return false;
     const sender = fromClient ? flow.client : flow.server;
-    if (sender.synSent && sender.iss === segment.seq) return false; // a retransmitted SYN
+    if (sender.synSent && sender.iss === seq(segment.seq)) return false; // a retransmitted SYN
     if (isFinished(flow.client.state) && isFinished(flow.server.state)) return true;
     // A new connect() from the same port after an attempt nobody answered.
     return fromClient && flow.client.state === TcpState.SYN_SENT && !SYNCHRONIZED.has(flow.server.state) && flow.server.state !== TcpState.SYN_RECV;

@@ -135,7 +135,7 @@ const SEEN_DATA = 16;
 const SEEN_ACK = 32;
 const SEEN_MULTI = 64;
 
-// Logarithmic counters, by index into Side.counts / Side.thresholds.
+// Logarithmic counters, by index into Side.counts.
 const COUNT_CHECKSUM = 0;
 const COUNT_RETRANSMIT = 1;
 const COUNT_ZERO_WINDOW = 2;
@@ -154,7 +154,7 @@ const CHAR_G = 71;
 
 /**
  * One endpoint as Zeek's analyzer sees it. Sequence positions are kept both
- * raw (32-bit, to take signed differences against the wire) and relative to
+ * raw (32 bits as a signed integer, to take signed differences against the wire) and relative to
  * the endpoint's start, unwrapped (plain numbers past 2^32), so byte counts
  * survive the wrap.
  */
@@ -184,11 +184,16 @@ class Side {
   /** One remembered out-of-order block [oooLo, oooHi); empty when equal. */
   oooLo = 0;
   oooHi = 0;
-  readonly counts = [0, 0, 0, 0];
-  readonly thresholds = [1, 1, 1, 1];
+  /** C/T/W/G events so far, by COUNT_* index; allocated at the first (most connections have none). */
+  counts: number[] | null = null;
 
   /** 0 for the originator's upper-case letters, 32 for the responder's lower case. */
   constructor(readonly caseOffset: 0 | 32) {}
+}
+
+function isPowerOfTen(n: number): boolean {
+  while (n % 10 === 0) n /= 10;
+  return n === 1;
 }
 
 function setState(side: Side, next: number): void {
@@ -200,10 +205,10 @@ function setState(side: Side, next: number): void {
 
 /** Zeek's InitStartSeq/InitAckSeq/InitLastSeq together. */
 function initSequence(side: Side, start: number, last: number): void {
-  side.start = start >>> 0;
+  side.start = start | 0;
   side.ackSeq = side.start;
   side.ackRel = 0;
-  side.lastSeq = last >>> 0;
+  side.lastSeq = last | 0;
   side.lastRel = (side.lastSeq - side.start) >>> 0;
 }
 
@@ -216,8 +221,8 @@ function isClean(side: Side): boolean {
 export class ZeekConnObserver {
   private readonly orig = new Side(0);
   private readonly resp = new Side(32);
-  private letters = new Uint8Array(32);
-  private length = 0;
+  /** The history so far (a string: a typed array cost each connection 300 bytes more). */
+  private letters = '';
   private missed = 0;
 
   /**
@@ -243,15 +248,16 @@ export class ZeekConnObserver {
       this.bump(side, COUNT_CHECKSUM);
       return;
     }
-    seq >>>= 0;
-    ack >>>= 0;
+    // Raw positions are kept as signed 32-bit integers, which V8 stores unboxed; differences are taken | 0.
+    seq |= 0;
+    ack |= 0;
     const syn = (flags & SYN) !== 0;
     const fin = (flags & FIN) !== 0;
     const rst = (flags & RST) !== 0;
     const hasAck = (flags & ACK) !== 0;
     // Sequence space used: SYN and FIN count one; a RST's payload is not stream data.
     const segLen = (rst ? 0 : payloadLength) + (syn ? 1 : 0) + (fin ? 1 : 0);
-    const end = (seq + segLen) >>> 0;
+    const end = (seq + segLen) | 0;
 
     this.initEndpoint(side, syn, seq, end);
     const relSeq = side.lastRel + ((seq - side.lastSeq) | 0);
@@ -318,9 +324,7 @@ export class ZeekConnObserver {
 
   /** Zeek's history string; `flipped` adds the leading '^' (the originator was not the first packet's sender / roles were guessed). */
   history(flipped: boolean): string {
-    let text = flipped ? '^' : '';
-    for (let i = 0; i < this.length; i++) text += String.fromCharCode(this.letters[i]);
-    return text;
+    return flipped ? `^${this.letters}` : this.letters;
   }
 
   /**
@@ -535,9 +539,10 @@ export class ZeekConnObserver {
 
   /** main.zeek's /^\^?S[^HAFGIQ]*R.*$/ on the history, without building it. */
   private synThenReset(): boolean {
-    if (this.length === 0 || this.letters[0] !== CHAR_S) return false;
-    for (let i = 1; i < this.length; i++) {
-      const c = this.letters[i];
+    const letters = this.letters;
+    if (letters.length === 0 || letters.charCodeAt(0) !== CHAR_S) return false;
+    for (let i = 1; i < letters.length; i++) {
+      const c = letters.charCodeAt(i);
       if (c === CHAR_R) return true;
       if (c === CHAR_H || c === CHAR_A || c === CHAR_F || c === CHAR_G || c === CHAR_I || c === CHAR_Q) return false;
     }
@@ -554,20 +559,11 @@ export class ZeekConnObserver {
 
   /** Counts one event; writes its letter at the 1st, 10th, 100th… */
   private bump(side: Side, index: number): void {
-    const count = ++side.counts[index];
-    if (count === side.thresholds[index]) {
-      side.thresholds[index] = count * 10;
-      this.push(side, COUNT_LETTERS[index]);
-    }
+    const counts = (side.counts ??= [0, 0, 0, 0]);
+    if (isPowerOfTen(++counts[index])) this.push(side, COUNT_LETTERS[index]);
   }
 
   private push(side: Side, letter: number): void {
-    if (this.length === this.letters.length) {
-      // Rare: only repeated S/H/F/R with new sequence numbers make a history long.
-      const grown = new Uint8Array(this.letters.length * 2);
-      grown.set(this.letters);
-      this.letters = grown;
-    }
-    this.letters[this.length++] = letter + side.caseOffset;
+    this.letters += String.fromCharCode(letter + side.caseOffset);
   }
 }
