@@ -1,5 +1,5 @@
 import { TcpState } from '../tcp/tcp-state.js';
-import type { Endpoint, Flow, StateVisit } from './flow.js';
+import { type Endpoint, type Flow, type StateVisit, visitsOf } from './flow.js';
 import { DEFAULT_THRESHOLDS, type DetectorThresholds, FINDINGS, type FindingKind } from './finding-catalogue.js';
 import { type FindingRecord, Role, Severity, type TrackerOutput } from './records.js';
 
@@ -60,7 +60,7 @@ export class Detectors {
   flow(flow: Flow, end: number): void {
     for (const endpoint of [flow.client, flow.server]) {
       const peer = endpoint === flow.client ? flow.server : flow.client;
-      for (const visit of endpoint.visits ?? []) this.visit(flow, endpoint, visit, end);
+      for (const visit of visitsOf(endpoint.visits)) this.visit(flow, endpoint, visit, end);
       this.keepalive(flow, endpoint, peer);
       this.zeroWindow(flow, endpoint, peer, end);
       this.deadPeer(flow, endpoint, peer);
@@ -124,29 +124,32 @@ export class Detectors {
   }
 
   private keepalive(flow: Flow, endpoint: Endpoint, peer: Endpoint): void {
-    if (endpoint.keepaliveProbes === 0) return;
+    const e = endpoint.evidence;
+    if (e === null || e.keepaliveProbes === 0) return;
     const gone = endpoint.keepalivePending ? 1 : 0;
-    const answer = endpoint.keepaliveReset > 0 ? 'RST: the peer restarted and lost the connection' : gone ? 'nothing to the last one: the peer is gone or unreachable' : 'ACK: the peer is alive';
-    const severity = endpoint.keepaliveReset > 0 || gone ? Severity.warning : Severity.info;
-    this.emit('keepalive', flow, endpoint, endpoint.keepaliveFirstTime, flow.firstSource, endpoint.keepaliveFirstFrame,
-      `${endpoint.ip}:${endpoint.port} sent ${endpoint.keepaliveProbes} keepalive probe${endpoint.keepaliveProbes === 1 ? '' : 's'} to ${peer.ip}:${peer.port}; answered by ${answer}`,
-      { probes: endpoint.keepaliveProbes, acked: endpoint.keepaliveAcked, reset: endpoint.keepaliveReset, unanswered: gone }, severity);
+    const answer = e.keepaliveReset > 0 ? 'RST: the peer restarted and lost the connection' : gone ? 'nothing to the last one: the peer is gone or unreachable' : 'ACK: the peer is alive';
+    const severity = e.keepaliveReset > 0 || gone ? Severity.warning : Severity.info;
+    this.emit('keepalive', flow, endpoint, e.keepaliveFirstTime, flow.firstSource, e.keepaliveFirstFrame,
+      `${endpoint.ip}:${endpoint.port} sent ${e.keepaliveProbes} keepalive probe${e.keepaliveProbes === 1 ? '' : 's'} to ${peer.ip}:${peer.port}; answered by ${answer}`,
+      { probes: e.keepaliveProbes, acked: e.keepaliveAcked, reset: e.keepaliveReset, unanswered: gone }, severity);
   }
 
   private zeroWindow(flow: Flow, endpoint: Endpoint, peer: Endpoint, end: number): void {
-    if (endpoint.zeroWindowEpisodes === 0) return;
+    const e = endpoint.evidence;
+    if (e === null || e.zeroWindowEpisodes === 0) return;
     const open = endpoint.zeroWindowSince >= 0;
-    const total = endpoint.zeroWindowNs + (open ? end - endpoint.zeroWindowSince : 0);
+    const total = e.zeroWindowNs + (open ? end - endpoint.zeroWindowSince : 0);
     const severity = total >= this.thresholds.zeroWindowSeconds * NS || open ? Severity.warning : Severity.info;
-    this.emit('zero-window', flow, endpoint, endpoint.zeroWindowFirstTime, flow.firstSource, endpoint.zeroWindowFirstFrame,
-      `${endpoint.ip}:${endpoint.port} advertised a zero window ${endpoint.zeroWindowEpisodes} time${endpoint.zeroWindowEpisodes === 1 ? '' : 's'}, ${seconds(total)} in all${open ? ' (still closed at the end)' : ''}; ${peer.ip}:${peer.port} sent ${endpoint.persistProbes} persist probe${endpoint.persistProbes === 1 ? '' : 's'}`,
-      { episodes: endpoint.zeroWindowEpisodes, duration_ns: total, persist_probes: endpoint.persistProbes, open_at_end: open }, severity);
+    this.emit('zero-window', flow, endpoint, e.zeroWindowFirstTime, flow.firstSource, e.zeroWindowFirstFrame,
+      `${endpoint.ip}:${endpoint.port} advertised a zero window ${e.zeroWindowEpisodes} time${e.zeroWindowEpisodes === 1 ? '' : 's'}, ${seconds(total)} in all${open ? ' (still closed at the end)' : ''}; ${peer.ip}:${peer.port} sent ${e.persistProbes} persist probe${e.persistProbes === 1 ? '' : 's'}`,
+      { episodes: e.zeroWindowEpisodes, duration_ns: total, persist_probes: e.persistProbes, open_at_end: open }, severity);
   }
 
   private deadPeer(flow: Flow, endpoint: Endpoint, peer: Endpoint): void {
-    if (endpoint.unansweredRetransmissions < this.thresholds.deadPeerRetransmissions) return;
+    const e = endpoint.evidence;
+    if (e === null || endpoint.unansweredRetransmissions < this.thresholds.deadPeerRetransmissions) return;
     const ending = endpoint.rstLostBytes >= 0 ? 'then reset the connection' : 'then fell silent';
-    this.emit('dead-peer', flow, endpoint, endpoint.firstUnansweredTime, flow.firstSource, endpoint.firstUnansweredFrame,
+    this.emit('dead-peer', flow, endpoint, e.firstUnansweredTime, flow.firstSource, e.firstUnansweredFrame,
       `${endpoint.ip}:${endpoint.port} retransmitted ${endpoint.unansweredRetransmissions} times with no answer from ${peer.ip}:${peer.port}, ${ending}`,
       { retransmissions: endpoint.unansweredRetransmissions, reset: endpoint.rstLostBytes >= 0 });
   }

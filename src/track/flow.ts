@@ -1,6 +1,6 @@
 import type { EndpointFacts } from '../tcp/classify.js';
 import { type Seq, seq } from '../tcp/seq.js';
-import { TcpState } from '../tcp/tcp-state.js';
+import { ALL_STATES, STATE_INDEX, TcpState } from '../tcp/tcp-state.js';
 import type { CloseKind, Role } from './records.js';
 import { ZeekConnObserver } from './zeek-conn.js';
 
@@ -11,6 +11,35 @@ export interface StateVisit {
   until: number;
   source: number;
   frame: number;
+}
+
+/**
+ * An endpoint's visits to the TIMED_STATES, VISIT_FIELDS numbers each: the
+ * state's index in ALL_STATES, since, until (-1 while it lasts), source, frame.
+ * Flat numbers are stored unboxed, where a StateVisit object and its two times
+ * cost every connection about 100 bytes a visit.
+ */
+export type VisitLog = number[];
+const VISIT_FIELDS = 5;
+
+/** Starts a visit to `state`, ending the one before it (if that was timed) at the same time. */
+export function logVisit(log: VisitLog, state: TcpState, since: number, source: number, frame: number): void {
+  log.push(STATE_INDEX.get(state) as number, since, -1, source, frame);
+}
+
+/** Ends the last visit at `until`. */
+export function endLastVisit(log: VisitLog, until: number): void {
+  log[log.length - VISIT_FIELDS + 2] = until;
+}
+
+/** The visits as objects, for the detectors (made once, as the flow is handed on). */
+export function visitsOf(log: VisitLog | null): StateVisit[] {
+  const visits: StateVisit[] = [];
+  if (log === null) return visits;
+  for (let at = 0; at < log.length; at += VISIT_FIELDS) {
+    visits.push({ state: ALL_STATES[log[at]], since: log[at + 1], until: log[at + 2], source: log[at + 3], frame: log[at + 4] });
+  }
+  return visits;
 }
 
 /** States whose duration findings depend on. */
@@ -24,7 +53,7 @@ export interface StatefulEndpoint {
   state: TcpState;
   stateSince: number;
   stateInferred: boolean;
-  visits: StateVisit[] | null;
+  visits: VisitLog | null;
 }
 
 /** What changing a state needs of a flow: live and retired flows both have it. */
@@ -34,6 +63,26 @@ export interface StatefulFlow {
   closedFirstBy: Role | null;
   closeKind: CloseKind | null;
   endpoint(role: Role): StatefulEndpoint;
+}
+
+/** What the detectors need of an endpoint's retransmissions, keepalives and zero windows. */
+export class EndpointEvidence {
+  /** The first retransmission of the current unanswered run. */
+  firstUnansweredFrame = 0;
+  firstUnansweredTime = 0;
+  /** Keepalive probes sent, and how the peer answered (an ACK: alive; an RST: restarted; nothing: gone). */
+  keepaliveProbes = 0;
+  keepaliveAcked = 0;
+  keepaliveReset = 0;
+  keepaliveFirstFrame = 0;
+  keepaliveFirstTime = 0;
+  /** Zero-window episodes this endpoint advertised, and their time in all (closed ones). */
+  zeroWindowNs = 0;
+  zeroWindowEpisodes = 0;
+  zeroWindowFirstFrame = 0;
+  zeroWindowFirstTime = 0;
+  /** Probes the peer sent into this endpoint's zero window. */
+  persistProbes = 0;
 }
 
 /** One side of a connection: its state and what the wire showed of its sequence space. */
@@ -69,23 +118,12 @@ export class Endpoint implements EndpointFacts, StatefulEndpoint {
   // Evidence for the detectors (findings-catalogue.ts).
   /** Retransmissions since the peer last sent anything: a dead peer shows as a long run. */
   unansweredRetransmissions = 0;
-  firstUnansweredFrame = 0;
-  firstUnansweredTime = 0;
-  /** Keepalive probes sent, and how the peer answered (an ACK: alive; an RST: restarted; nothing: gone). */
-  keepaliveProbes = 0;
-  keepaliveAcked = 0;
-  keepaliveReset = 0;
+  /** A keepalive probe is waiting for the peer's answer. */
   keepalivePending = false;
-  keepaliveFirstFrame = 0;
-  keepaliveFirstTime = 0;
-  /** Zero-window episodes this endpoint advertised (since: tracker time, -1 when the window is open). */
+  /** Since when this endpoint has advertised a zero window (tracker time), -1 while it is open. */
   zeroWindowSince = -1;
-  zeroWindowNs = 0;
-  zeroWindowEpisodes = 0;
-  zeroWindowFirstFrame = 0;
-  zeroWindowFirstTime = 0;
-  /** Probes the peer sent into this endpoint's zero window. */
-  persistProbes = 0;
+  /** The rest of the evidence, made at the first retransmission, probe or zero window: most connections have none. */
+  evidence: EndpointEvidence | null = null;
   /** Bytes in flight either way when this endpoint sent its RST, lost with the abort; -1 when it sent none. */
   rstLostBytes = -1;
   /** A SYN or FIN from the peer not yet known to have arrived: its events (EventBit), when and where it was captured, and the ACK that confirms it. */
@@ -99,7 +137,7 @@ export class Endpoint implements EndpointFacts, StatefulEndpoint {
   /** This endpoint resent without acknowledging it: the pending one never arrived. */
   pendingRefuted = false;
   /** Visits to the states detectors time; null until the first. */
-  visits: StateVisit[] | null = null;
+  visits: VisitLog | null = null;
 
   /** Last advertised window in bytes. */
   get window(): number {
@@ -164,7 +202,7 @@ export class Flow implements StatefulFlow {
 
 /** An endpoint of a retired flow: its state, and what it sent after the flow was handed on. */
 export class RetiredEndpoint implements StatefulEndpoint {
-  visits: StateVisit[] | null = null;
+  visits: VisitLog | null = null;
   packetsAfter = 0;
   bytesAfter = 0;
   constructor(

@@ -25,7 +25,7 @@ import { SYNCHRONIZED, TcpState } from '../tcp/tcp-state.js';
 import { transition } from '../tcp/transition-table.js';
 import { Detectors } from './detectors.js';
 import { type DetectorThresholds, FINDINGS, type FindingKind } from './finding-catalogue.js';
-import { Endpoint, Flow, RetiredFlow, type StatefulEndpoint, type StatefulFlow, TIMED_STATES } from './flow.js';
+import { Endpoint, EndpointEvidence, Flow, RetiredFlow, type StatefulEndpoint, type StatefulFlow, TIMED_STATES, endLastVisit, logVisit } from './flow.js';
 import { RetiredFlows } from './retired-flows.js';
 import { TimeWaitQueue } from './time-wait-queue.js';
 import { FlowTable, KEY_WORDS } from './flow-table.js';
@@ -549,8 +549,9 @@ export class Tracker {
     receiver.unansweredRetransmissions = 0;
     if (receiver.keepalivePending) {
       receiver.keepalivePending = false;
-      if (flags & TcpFlag.RST) receiver.keepaliveReset++;
-      else receiver.keepaliveAcked++;
+      const evidence = evidenceOf(receiver);
+      if (flags & TcpFlag.RST) evidence.keepaliveReset++;
+      else evidence.keepaliveAcked++;
     }
     // An ACK that advances shows the peer's data arriving: the peer is alive even if its segments were not captured.
     if (flags & TcpFlag.ACK && sender.ackedAnything && seqGt(seq(segment.ack), sender.highestAck)) sender.unansweredRetransmissions = 0;
@@ -559,16 +560,17 @@ export class Tracker {
       retransmission = (flags & TcpFlag.SYN && sender.synSent && start === sender.iss) || (flags & TcpFlag.FIN && sender.finSent && !seqGt(end, sender.nextSeq)) ? true : false;
     } else if (flags & TcpFlag.ACK && segment.payloadLength <= 1 && sender.sentAnything && start === seqAdd(sender.nextSeq, -1)) {
       // One byte below the next sequence number: a probe. Into a zero window it is a persist probe, else a keepalive.
-      if (receiver.zeroWindowSince >= 0) receiver.persistProbes++;
+      if (receiver.zeroWindowSince >= 0) evidenceOf(receiver).persistProbes++;
       else {
-        if (sender.keepaliveProbes++ === 0) {
-          sender.keepaliveFirstFrame = frame.frame;
-          sender.keepaliveFirstTime = time;
+        const evidence = evidenceOf(sender);
+        if (evidence.keepaliveProbes++ === 0) {
+          evidence.keepaliveFirstFrame = frame.frame;
+          evidence.keepaliveFirstTime = time;
         }
         sender.keepalivePending = true;
       }
     } else if (length > 0 && sender.sentAnything && !seqGt(end, sender.nextSeq)) {
-      if (receiver.zeroWindowSince >= 0 && length <= 1) receiver.persistProbes++;
+      if (receiver.zeroWindowSince >= 0 && length <= 1) evidenceOf(receiver).persistProbes++;
       else retransmission = true;
     } else if (length > 0) {
       sender.unansweredRetransmissions = 0; // new data ends a run of retransmissions
@@ -576,21 +578,23 @@ export class Tracker {
     if (retransmission) {
       sender.retransmissions++;
       if (sender.unansweredRetransmissions++ === 0) {
-        sender.firstUnansweredFrame = frame.frame;
-        sender.firstUnansweredTime = time;
+        const evidence = evidenceOf(sender);
+        evidence.firstUnansweredFrame = frame.frame;
+        evidence.firstUnansweredTime = time;
       }
     }
     if (!(flags & (TcpFlag.RST | TcpFlag.SYN))) {
       if (segment.window === 0) {
         if (sender.zeroWindowSince < 0) {
           sender.zeroWindowSince = time;
-          if (sender.zeroWindowEpisodes++ === 0) {
-            sender.zeroWindowFirstFrame = frame.frame;
-            sender.zeroWindowFirstTime = time;
+          const evidence = evidenceOf(sender);
+          if (evidence.zeroWindowEpisodes++ === 0) {
+            evidence.zeroWindowFirstFrame = frame.frame;
+            evidence.zeroWindowFirstTime = time;
           }
         }
       } else if (sender.zeroWindowSince >= 0) {
-        sender.zeroWindowNs += time - sender.zeroWindowSince;
+        evidenceOf(sender).zeroWindowNs += time - sender.zeroWindowSince;
         sender.zeroWindowSince = -1;
       }
     }
@@ -630,8 +634,8 @@ export class Tracker {
     const to = rule.to;
     if (to === from) return;
     const visits = endpoint.visits;
-    if (visits !== null && TIMED_STATES.has(from)) visits[visits.length - 1].until = time;
-    if (TIMED_STATES.has(to)) (endpoint.visits ??= []).push({ state: to, since: time, until: -1, source, frame: frame ?? 0 });
+    if (visits !== null && TIMED_STATES.has(from)) endLastVisit(visits, time);
+    if (TIMED_STATES.has(to)) logVisit((endpoint.visits ??= []), to, time, source, frame ?? 0);
     endpoint.state = to;
     endpoint.stateSince = time;
     endpoint.stateInferred = inferred;
@@ -750,6 +754,11 @@ export class Tracker {
 /** Sequence space an endpoint sent that its peer has not acknowledged. */
 function unacked(endpoint: Endpoint, peer: Endpoint): number {
   return endpoint.sentAnything && peer.ackedAnything && seqGt(endpoint.nextSeq, peer.highestAck) ? (endpoint.nextSeq - peer.highestAck) >>> 0 : 0;
+}
+
+/** The endpoint's detector evidence, made on first use. */
+function evidenceOf(endpoint: Endpoint): EndpointEvidence {
+  return (endpoint.evidence ??= new EndpointEvidence());
 }
 
 /** No connection left at this endpoint (or none ever shown). */
