@@ -3,12 +3,6 @@ import fc from 'fast-check';
 import { TcpSegment } from '../decode/tcp-segment.js';
 import { FlowTable, KEY_WORDS } from './flow-table.js';
 
-/** The key of the table's last lookup, copied out as the tracker keeps it. */
-function lastKeyOf(table: FlowTable): Uint32Array {
-  const key = new Uint32Array(KEY_WORDS);
-  table.copyLastKey(key, 0);
-  return key;
-}
 
 interface Endpoint {
   /** Four 32-bit words; IPv4 uses only the first. */
@@ -145,34 +139,32 @@ describe('FlowTable', () => {
     }
   });
 
-  test('removes a connection by the key copyLastKey copied, from either direction', () => {
+  test('removes a connection by its handle; the others stay', () => {
     const table = new FlowTable(16);
     table.lookup(segmentBetween(CLIENT, SERVER));
     table.insertLast(1);
-    const key = lastKeyOf(table);
     findOrInsert(table, segmentBetween(v4(0x0a000001, 1), SERVER), 2);
-    table.lookup(segmentBetween(SERVER, CLIENT));
-    expect(lastKeyOf(table)).toEqual(key);
-    table.remove(key);
+    table.remove(1);
     expect(table.lookup(segmentBetween(CLIENT, SERVER))).toBe(-1);
+    expect(table.lookup(segmentBetween(SERVER, CLIENT))).toBe(-1);
     expect(table.lookup(segmentBetween(SERVER, v4(0x0a000001, 1)))).toBe(2);
     expect(table.size).toBe(1);
   });
 
-  test('copyLastKey is a copy: later lookups do not change it', () => {
+  test('keeps each handle’s key in the pool, lower address first, whichever direction inserted it', () => {
     const table = new FlowTable(16);
-    table.lookup(segmentBetween(CLIENT, SERVER));
-    const key = lastKeyOf(table);
-    const before = Array.from(key);
+    table.lookup(segmentBetween(SERVER, CLIENT));
+    table.insertLast(3);
+    const key = Array.from(table.keys.subarray(3 * KEY_WORDS, 4 * KEY_WORDS));
+    expect(key).toEqual([CLIENT.words[0], 0, 0, 0, SERVER.words[0], 0, 0, 0, ((CLIENT.port << 16) | SERVER.port) >>> 0, 4]);
     table.lookup(segmentBetween(v4(1, 2), v4(3, 4)));
-    expect(Array.from(key)).toEqual(before);
+    expect(Array.from(table.keys.subarray(3 * KEY_WORDS, 4 * KEY_WORDS))).toEqual(key);
   });
 
-  test('ignores the removal of a key that is not there', () => {
+  test('ignores the removal of a handle that is not there', () => {
     const table = new FlowTable(16);
     findOrInsert(table, segmentBetween(CLIENT, SERVER), 1);
-    table.lookup(segmentBetween(v4(1, 2), v4(3, 4)));
-    table.remove(lastKeyOf(table));
+    table.remove(5);
     expect(table.size).toBe(1);
     expect(table.lookup(segmentBetween(CLIENT, SERVER))).toBe(1);
   });
@@ -181,7 +173,7 @@ describe('FlowTable', () => {
     const table = new FlowTable(4);
     table.lookup(segmentBetween(CLIENT, SERVER));
     table.insertLast(1);
-    table.remove(lastKeyOf(table));
+    table.remove(1);
     expect(table.lookup(segmentBetween(CLIENT, SERVER))).toBe(-1);
     table.insertLast(2);
     expect(table.lookup(segmentBetween(SERVER, CLIENT))).toBe(2);
@@ -223,7 +215,7 @@ describe('FlowTable against a Map model', () => {
             table.insertLast(nextValue);
             model.set(connection, nextValue++);
           } else if (kind === 'remove' && found >= 0) {
-            table.remove(lastKeyOf(table));
+            table.remove(found);
             model.delete(connection);
           }
           expect(table.size).toBe(model.size);

@@ -7,24 +7,31 @@ const MAX_LOAD = 0.5;
 
 /**
  * Open-addressing hash table from a connection's 4-tuple to a small integer
- * handle, with the keys in one typed array: no strings and no objects per packet.
- * The key is direction-free (the lower address:port goes first); `lookup` tells
- * the direction through `forward`.
+ * handle (the tracker's slot): no strings and no objects per packet. Buckets hold
+ * only the handle and the key's hash; the keys themselves sit in one pool indexed
+ * by handle, where the tracker also reads them back. At 330 k connections that is
+ * 29 MB, where keys in the buckets (twice as many buckets as keys) and a second
+ * copy for the tracker took 67 MB. The key is direction-free (the lower
+ * address:port goes first); `lookup` tells the direction through `forward`.
  */
 export class FlowTable {
-  private keys: Uint32Array;
-  private values: Int32Array;
+  /** KEY_WORDS words per handle. */
+  keys: Uint32Array;
+  private handles: Int32Array;
+  private hashes: Uint32Array;
   private mask: number;
   private used = 0;
-  /** After lookup or insert: true when the segment goes from the key's first endpoint to its second. */
+  /** After lookup: true when the segment goes from the key's first endpoint to its second. */
   forward = true;
   private readonly probe = new Uint32Array(KEY_WORDS);
+  private probeHash = 0;
 
   constructor(initialCapacity = 1 << 16) {
     let capacity = 1;
     while (capacity < initialCapacity) capacity <<= 1;
+    this.handles = new Int32Array(capacity).fill(EMPTY);
+    this.hashes = new Uint32Array(capacity);
     this.keys = new Uint32Array(capacity * KEY_WORDS);
-    this.values = new Int32Array(capacity).fill(EMPTY);
     this.mask = capacity - 1;
   }
 
@@ -35,68 +42,74 @@ export class FlowTable {
   /** The handle stored for the segment's connection, or -1. Remembers the segment's key for `insertLast`. */
   lookup(segment: TcpSegment): number {
     this.fillProbe(segment);
-    const slot = this.find(this.probe, 0);
-    return slot < 0 ? EMPTY : this.values[slot];
-  }
-
-  /** Copies the key of the last looked-up segment into `into` at `at` (KEY_WORDS words): keys kept in one pool, not one array each. */
-  copyLastKey(into: Uint32Array, at: number): void {
-    into.set(this.probe, at);
-  }
-
-  /** Stores `value` under the key of the last looked-up segment (which must not be present). */
-  insertLast(value: number): void {
-    if ((this.used + 1) / (this.mask + 1) > MAX_LOAD) this.grow();
-    let slot = hashWords(this.probe, 0) & this.mask;
-    while (this.values[slot] !== EMPTY) slot = (slot + 1) & this.mask;
-    this.keys.set(this.probe, slot * KEY_WORDS);
-    this.values[slot] = value;
-    this.used++;
-  }
-
-  /** Removes the key at `at` in `key`, keeping every other key reachable (backward-shift deletion). */
-  remove(key: Uint32Array, at = 0): void {
-    let slot = this.find(key, at);
-    if (slot < 0) return;
-    const mask = this.mask;
+    const probe = this.probe;
     const keys = this.keys;
-    for (;;) {
-      this.values[slot] = EMPTY;
-      let next = (slot + 1) & mask;
-      for (;;) {
-        if (this.values[next] === EMPTY) {
-          this.used--;
-          return;
-        }
-        const home = this.hashAt(next) & mask;
-        // Move `next` back into the hole unless its home lies cyclically in (slot, next].
-        const between = slot <= next ? home > slot && home <= next : home > slot || home <= next;
-        if (!between) break;
-        next = (next + 1) & mask;
-      }
-      keys.copyWithin(slot * KEY_WORDS, next * KEY_WORDS, next * KEY_WORDS + KEY_WORDS);
-      this.values[slot] = this.values[next];
-      slot = next;
-    }
-  }
-
-  private find(key: Uint32Array, at = 0): number {
-    const keys = this.keys;
+    const hash = (this.probeHash = hashWords(probe, 0));
     const mask = this.mask;
-    let slot = hashWords(key, at) & mask;
-    for (;;) {
-      if (this.values[slot] === EMPTY) return -1;
-      const base = slot * KEY_WORDS;
+    for (let bucket = hash & mask; ; bucket = (bucket + 1) & mask) {
+      const handle = this.handles[bucket];
+      if (handle === EMPTY) return EMPTY;
+      if (this.hashes[bucket] !== hash) continue;
+      const base = handle * KEY_WORDS;
       let same = true;
       for (let i = 0; i < KEY_WORDS; i++) {
-        if (keys[base + i] !== key[at + i]) {
+        if (keys[base + i] !== probe[i]) {
           same = false;
           break;
         }
       }
-      if (same) return slot;
-      slot = (slot + 1) & mask;
+      if (same) return handle;
     }
+  }
+
+  /** Stores `handle` under the key of the last looked-up segment (which must not be present); the key goes to the pool at `handle`. */
+  insertLast(handle: number): void {
+    if ((this.used + 1) / (this.mask + 1) > MAX_LOAD) this.grow();
+    if ((handle + 1) * KEY_WORDS > this.keys.length) {
+      const grown = new Uint32Array(Math.max(this.keys.length * 2, (handle + 1) * KEY_WORDS));
+      grown.set(this.keys);
+      this.keys = grown;
+    }
+    this.keys.set(this.probe, handle * KEY_WORDS);
+    this.place(handle, this.probeHash);
+    this.used++;
+  }
+
+  /** Removes `handle`'s connection, keeping every other key reachable (backward-shift deletion). */
+  remove(handle: number): void {
+    const mask = this.mask;
+    const handles = this.handles;
+    const hashes = this.hashes;
+    let bucket = hashWords(this.keys, handle * KEY_WORDS) & mask;
+    while (handles[bucket] !== handle) {
+      if (handles[bucket] === EMPTY) return;
+      bucket = (bucket + 1) & mask;
+    }
+    for (;;) {
+      handles[bucket] = EMPTY;
+      let next = (bucket + 1) & mask;
+      for (;;) {
+        if (handles[next] === EMPTY) {
+          this.used--;
+          return;
+        }
+        const home = hashes[next] & mask;
+        // Move `next` back into the hole unless its home lies cyclically in (bucket, next].
+        const between = bucket <= next ? home > bucket && home <= next : home > bucket || home <= next;
+        if (!between) break;
+        next = (next + 1) & mask;
+      }
+      handles[bucket] = handles[next];
+      hashes[bucket] = hashes[next];
+      bucket = next;
+    }
+  }
+
+  private place(handle: number, hash: number): void {
+    let bucket = hash & this.mask;
+    while (this.handles[bucket] !== EMPTY) bucket = (bucket + 1) & this.mask;
+    this.handles[bucket] = handle;
+    this.hashes[bucket] = hash;
   }
 
   /** Writes the direction-free key of the segment into `probe` and sets `forward`. */
@@ -117,23 +130,15 @@ export class FlowTable {
     p[9] = s.ipVersion;
   }
 
-  private hashAt(slot: number): number {
-    return hashWords(this.keys, slot * KEY_WORDS);
-  }
-
   private grow(): void {
-    const oldKeys = this.keys;
-    const oldValues = this.values;
+    const oldHandles = this.handles;
+    const oldHashes = this.hashes;
     const capacity = (this.mask + 1) * 2;
-    this.keys = new Uint32Array(capacity * KEY_WORDS);
-    this.values = new Int32Array(capacity).fill(EMPTY);
+    this.handles = new Int32Array(capacity).fill(EMPTY);
+    this.hashes = new Uint32Array(capacity);
     this.mask = capacity - 1;
-    for (let i = 0; i < oldValues.length; i++) {
-      if (oldValues[i] === EMPTY) continue;
-      let slot = hashWords(oldKeys, i * KEY_WORDS) & this.mask;
-      while (this.values[slot] !== EMPTY) slot = (slot + 1) & this.mask;
-      this.keys.set(oldKeys.subarray(i * KEY_WORDS, i * KEY_WORDS + KEY_WORDS), slot * KEY_WORDS);
-      this.values[slot] = oldValues[i];
+    for (let i = 0; i < oldHandles.length; i++) {
+      if (oldHandles[i] !== EMPTY) this.place(oldHandles[i], oldHashes[i]);
     }
   }
 }

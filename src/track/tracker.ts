@@ -76,8 +76,6 @@ export class Tracker {
   /** A live flow, RETIRED (its row is in `retired`), or free. */
   private readonly slots: Array<Flow | typeof RETIRED | undefined> = [];
   private readonly retired = new RetiredFlows();
-  /** The flow table key of the flow in each slot (KEY_WORDS words a slot), to remove it later. */
-  private keyPool = new Uint32Array(4096 * KEY_WORDS);
   private readonly freeSlots: number[] = [];
   private readonly timeWaitNs: number;
   private readonly lingerNs: number;
@@ -193,7 +191,7 @@ export class Tracker {
   }
 
   private loadRetired(slot: number): RetiredFlow {
-    return this.retired.load(slot, this.keyPool, slot * KEY_WORDS);
+    return this.retired.load(slot, this.table.keys, slot * KEY_WORDS);
   }
 
   /** Both ends in TIME_WAIT or CLOSED, nothing pending: all that is left is the 2×MSL clock. */
@@ -213,7 +211,7 @@ export class Tracker {
   /** Drops a retired flow, telling the output how it ended. */
   private forgetRetired(retired: RetiredFlow): void {
     if (this.slots[retired.slot] !== RETIRED || this.retired.flowId(retired.slot) !== retired.id) return;
-    this.table.remove(this.keyPool, retired.slot * KEY_WORDS);
+    this.table.remove(retired.slot);
     this.retired.clear(retired.slot);
     this.slots[retired.slot] = undefined;
     this.freeSlots.push(retired.slot);
@@ -298,12 +296,6 @@ export class Tracker {
     client.stateSince = server.stateSince = time;
     const slot = this.freeSlots.pop() ?? this.slots.length;
     const flow = new Flow(this.nextFlowId++, instance, segment.ipVersion, forward === senderIsClient, client, server);
-    if ((slot + 1) * KEY_WORDS > this.keyPool.length) {
-      const grown = new Uint32Array(Math.max(this.keyPool.length * 2, (slot + 1) * KEY_WORDS));
-      grown.set(this.keyPool);
-      this.keyPool = grown;
-    }
-    this.table.copyLastKey(this.keyPool, slot * KEY_WORDS);
     flow.slot = slot;
     this.slots[slot] = flow;
     this.table.insertLast(slot);
@@ -376,7 +368,7 @@ export class Tracker {
       this.openingCount--;
     }
     if (forget) {
-      this.table.remove(this.keyPool, flow.slot * KEY_WORDS);
+      this.table.remove(flow.slot);
       this.slots[flow.slot] = undefined;
       this.freeSlots.push(flow.slot);
     }
