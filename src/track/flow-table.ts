@@ -17,8 +17,8 @@ const MAX_LOAD = 0.5;
 export class FlowTable {
   /** KEY_WORDS words per handle. */
   keys: Uint32Array;
-  private handles: Int32Array;
-  private hashes: Uint32Array;
+  /** Two words a bucket, side by side so that one cache miss reads both: the handle (EMPTY for none) and the key's hash. */
+  private buckets: Int32Array;
   private mask: number;
   private used = 0;
   /** After lookup: true when the segment goes from the key's first endpoint to its second. */
@@ -29,8 +29,7 @@ export class FlowTable {
   constructor(initialCapacity = 1 << 16) {
     let capacity = 1;
     while (capacity < initialCapacity) capacity <<= 1;
-    this.handles = new Int32Array(capacity).fill(EMPTY);
-    this.hashes = new Uint32Array(capacity);
+    this.buckets = new Int32Array(capacity * 2).fill(EMPTY);
     this.keys = new Uint32Array(capacity * KEY_WORDS);
     this.mask = capacity - 1;
   }
@@ -45,11 +44,12 @@ export class FlowTable {
     const probe = this.probe;
     const keys = this.keys;
     const hash = (this.probeHash = hashWords(probe, 0));
+    const buckets = this.buckets;
     const mask = this.mask;
     for (let bucket = hash & mask; ; bucket = (bucket + 1) & mask) {
-      const handle = this.handles[bucket];
+      const handle = buckets[2 * bucket];
       if (handle === EMPTY) return EMPTY;
-      if (this.hashes[bucket] !== hash) continue;
+      if (buckets[2 * bucket + 1] !== hash) continue;
       const base = handle * KEY_WORDS;
       let same = true;
       for (let i = 0; i < KEY_WORDS; i++) {
@@ -78,38 +78,37 @@ export class FlowTable {
   /** Removes `handle`'s connection, keeping every other key reachable (backward-shift deletion). */
   remove(handle: number): void {
     const mask = this.mask;
-    const handles = this.handles;
-    const hashes = this.hashes;
+    const buckets = this.buckets;
     let bucket = hashWords(this.keys, handle * KEY_WORDS) & mask;
-    while (handles[bucket] !== handle) {
-      if (handles[bucket] === EMPTY) return;
+    while (buckets[2 * bucket] !== handle) {
+      if (buckets[2 * bucket] === EMPTY) return;
       bucket = (bucket + 1) & mask;
     }
     for (;;) {
-      handles[bucket] = EMPTY;
+      buckets[2 * bucket] = EMPTY;
       let next = (bucket + 1) & mask;
       for (;;) {
-        if (handles[next] === EMPTY) {
+        if (buckets[2 * next] === EMPTY) {
           this.used--;
           return;
         }
-        const home = hashes[next] & mask;
+        const home = buckets[2 * next + 1] & mask;
         // Move `next` back into the hole unless its home lies cyclically in (bucket, next].
         const between = bucket <= next ? home > bucket && home <= next : home > bucket || home <= next;
         if (!between) break;
         next = (next + 1) & mask;
       }
-      handles[bucket] = handles[next];
-      hashes[bucket] = hashes[next];
+      buckets[2 * bucket] = buckets[2 * next];
+      buckets[2 * bucket + 1] = buckets[2 * next + 1];
       bucket = next;
     }
   }
 
   private place(handle: number, hash: number): void {
     let bucket = hash & this.mask;
-    while (this.handles[bucket] !== EMPTY) bucket = (bucket + 1) & this.mask;
-    this.handles[bucket] = handle;
-    this.hashes[bucket] = hash;
+    while (this.buckets[2 * bucket] !== EMPTY) bucket = (bucket + 1) & this.mask;
+    this.buckets[2 * bucket] = handle;
+    this.buckets[2 * bucket + 1] = hash;
   }
 
   /** Writes the direction-free key of the segment into `probe` and sets `forward`. */
@@ -131,24 +130,22 @@ export class FlowTable {
   }
 
   private grow(): void {
-    const oldHandles = this.handles;
-    const oldHashes = this.hashes;
+    const old = this.buckets;
     const capacity = (this.mask + 1) * 2;
-    this.handles = new Int32Array(capacity).fill(EMPTY);
-    this.hashes = new Uint32Array(capacity);
+    this.buckets = new Int32Array(capacity * 2).fill(EMPTY);
     this.mask = capacity - 1;
-    for (let i = 0; i < oldHandles.length; i++) {
-      if (oldHandles[i] !== EMPTY) this.place(oldHandles[i], oldHashes[i]);
+    for (let i = 0; i < old.length; i += 2) {
+      if (old[i] !== EMPTY) this.place(old[i], old[i + 1]);
     }
   }
 }
 
-/** FNV-1a-style mixing of the ten key words, with a final avalanche. */
+/** FNV-1a-style mixing of the ten key words, with a final avalanche; signed, as the buckets store it. */
 function hashWords(words: Uint32Array, base: number): number {
   let h = 0x811c9dc5;
   for (let i = base; i < base + KEY_WORDS; i++) h = Math.imul(h ^ words[i], 0x01000193);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
-  return h >>> 0;
+  return h | 0;
 }
