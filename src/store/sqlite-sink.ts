@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { type RowBatch, rowValues } from './row-batch.js';
-import { CREATE_INDEXES, CREATE_LATE_INDEXES, CREATE_TABLES, SCHEMA_VERSION } from './schema.js';
+import { CREATE_INDEXES, CREATE_TABLES, SCHEMA_VERSION } from './schema.js';
 
 type Statement = Database.Statement<unknown[]>;
 export type Row = unknown[];
@@ -46,7 +46,6 @@ export class SqliteSink {
     this.db.pragma('temp_store = FILE');
     this.db.pragma('cache_size = -16384');
     this.db.exec(CREATE_TABLES);
-    this.db.exec(CREATE_INDEXES);
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     this.insertFlow = this.db.prepare(`INSERT INTO flows VALUES (${Array(39).fill('?').join(',')})`);
     this.insertTransition = this.db.prepare(TRANSITION_INSERT + TRANSITION_VALUES);
@@ -99,7 +98,7 @@ export class SqliteSink {
     for (const row of listeners) insertListener.run(...row);
     const insertMeta = this.db.prepare('INSERT INTO meta VALUES (?, ?)');
     for (const [key, value] of Object.entries(meta)) insertMeta.run(key, value);
-    this.db.exec(CREATE_LATE_INDEXES);
+    this.db.exec(CREATE_INDEXES);
     this.db.exec('COMMIT');
     this.db.close();
   }
