@@ -37,6 +37,8 @@ export class DatabaseWriter implements TrackerOutput {
   private readonly sink: SqliteSink | undefined;
   private transitionRows = new Float64Array(TRANSITION_BATCH * TRANSITION_COLUMNS);
   private transitionCount = 0;
+  /** Transition ids, 1-based in the order they happened. */
+  private transitionIds = 0;
   private readonly causeCodes = new Map<string, number>();
   private newCauses: string[] = [];
   private readonly flowRows = new RowBatchBuilder(FLOW_COLUMNS, FLOW_BATCH);
@@ -72,16 +74,17 @@ export class DatabaseWriter implements TrackerOutput {
     }
     const rows = this.transitionRows;
     const at = this.transitionCount * TRANSITION_COLUMNS;
-    rows[at] = t.flowId;
-    rows[at + 1] = t.endpoint === 'client' ? 0 : 1;
-    rows[at + 2] = t.second;
-    rows[at + 3] = t.nanos;
-    rows[at + 4] = t.source + 1;
-    rows[at + 5] = t.frame ?? -1;
-    rows[at + 6] = STATE_INDEX.get(t.fromState) as number;
-    rows[at + 7] = STATE_INDEX.get(t.toState) as number;
-    rows[at + 8] = cause;
-    rows[at + 9] = bool(t.inferred);
+    rows[at] = ++this.transitionIds;
+    rows[at + 1] = t.flowId;
+    rows[at + 2] = t.endpoint === 'client' ? 0 : 1;
+    rows[at + 3] = t.second;
+    rows[at + 4] = t.nanos;
+    rows[at + 5] = t.source + 1;
+    rows[at + 6] = t.frame ?? -1;
+    rows[at + 7] = STATE_INDEX.get(t.fromState) as number;
+    rows[at + 8] = STATE_INDEX.get(t.toState) as number;
+    rows[at + 9] = cause;
+    rows[at + 10] = bool(t.inferred);
     if (++this.transitionCount === TRANSITION_BATCH) this.sendTransitions();
   }
 

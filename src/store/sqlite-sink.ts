@@ -8,15 +8,15 @@ export type Row = unknown[];
 /**
  * Transitions travel as numbers, TRANSITION_COLUMNS per row, so a batch is one
  * transferable Float64Array holding transition_rows' columns as they are stored:
- * flow id, endpoint code (0 client, 1 server), time as whole seconds and
+ * id, flow id, endpoint code (0 client, 1 server), time as whole seconds and
  * nanoseconds, capture id, frame (-1 for none), from and to codes (index into
  * ALL_STATES), cause code, inferred (0/1).
  */
-export const TRANSITION_COLUMNS = 10;
+export const TRANSITION_COLUMNS = 11;
 const TRANSITION_GROUP = 64;
 /** One transition row's VALUES: SQLite joins the time's halves (numbers bind as REAL, hence the casts). */
-const TRANSITION_VALUES = '(?,?,CAST(? AS INTEGER)*1000000000+CAST(? AS INTEGER),?,NULLIF(?,-1),?,?,?,?)';
-const TRANSITION_INSERT = 'INSERT INTO transition_rows (flow_id, endpoint_code, ts_ns, capture_id, frame, from_code, to_code, cause_code, inferred) VALUES ';
+const TRANSITION_VALUES = '(?,?,?,CAST(? AS INTEGER)*1000000000+CAST(? AS INTEGER),?,NULLIF(?,-1),?,?,?,?)';
+const TRANSITION_INSERT = 'INSERT INTO transition_rows (id, flow_id, endpoint_code, ts_ns, capture_id, frame, from_code, to_code, cause_code, inferred) VALUES ';
 
 /** The flows table's columns, in order, as RowBatch spells them. */
 export const FLOW_COLUMNS = 'nsnsnnnttnnnnnnssnnnnssnnnnnnnnnnnssnnn';
