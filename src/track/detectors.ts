@@ -1,5 +1,5 @@
 import { TcpState } from '../tcp/tcp-state.js';
-import { type Endpoint, type Flow, type StateVisit, visitsOf } from './flow.js';
+import { type Endpoint, type Flow, type StateVisit, VISIT_FIELDS, readVisit } from './flow.js';
 import { DEFAULT_THRESHOLDS, type DetectorThresholds, FINDINGS, type FindingKind } from './finding-catalogue.js';
 import { type FindingRecord, Role, Severity, type TrackerOutput } from './records.js';
 
@@ -46,6 +46,8 @@ export class Detectors {
   private readonly halfOpen = new Map<string, Aggregate>();
   private readonly unanswered = new Map<string, Aggregate>();
   private readonly timeWait = new Map<string, TimeWaitHolder>();
+  /** The visit being judged, refilled for each (nothing keeps it). */
+  private readonly cursor: StateVisit = { state: TcpState.CLOSED, since: 0, until: 0, source: 0, frame: 0 };
 
   constructor(
     private readonly output: TrackerOutput,
@@ -58,15 +60,18 @@ export class Detectors {
 
   /** Called as a flow is handed on; `end` is the time up to which open states count. */
   flow(flow: Flow, end: number): void {
-    for (const endpoint of [flow.client, flow.server]) {
-      const peer = endpoint === flow.client ? flow.server : flow.client;
-      for (const visit of visitsOf(endpoint.visits)) this.visit(flow, endpoint, visit, end);
-      this.keepalive(flow, endpoint, peer);
-      this.zeroWindow(flow, endpoint, peer, end);
-      this.deadPeer(flow, endpoint, peer);
-    }
+    this.endpoint(flow, flow.client, flow.server, end);
+    this.endpoint(flow, flow.server, flow.client, end);
     this.abortiveClose(flow);
     this.openings(flow);
+  }
+
+  private endpoint(flow: Flow, endpoint: Endpoint, peer: Endpoint, end: number): void {
+    const log = endpoint.visits;
+    if (log !== null) for (let at = 0; at < log.length; at += VISIT_FIELDS) this.visit(flow, endpoint, readVisit(log, at, this.cursor), end);
+    this.keepalive(flow, endpoint, peer);
+    this.zeroWindow(flow, endpoint, peer, end);
+    this.deadPeer(flow, endpoint, peer);
   }
 
   private visit(flow: Flow, endpoint: Endpoint, visit: StateVisit, end: number): void {

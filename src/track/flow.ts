@@ -20,7 +20,7 @@ export interface StateVisit {
  * cost every connection about 100 bytes a visit.
  */
 export type VisitLog = number[];
-const VISIT_FIELDS = 5;
+export const VISIT_FIELDS = 5;
 
 /** Starts a visit to `state`, ending the one before it (if that was timed) at the same time. */
 export function logVisit(log: VisitLog, state: TcpState, since: number, source: number, frame: number): void {
@@ -32,14 +32,14 @@ export function endLastVisit(log: VisitLog, until: number): void {
   log[log.length - VISIT_FIELDS + 2] = until;
 }
 
-/** The visits as objects, for the detectors (made once, as the flow is handed on). */
-export function visitsOf(log: VisitLog | null): StateVisit[] {
-  const visits: StateVisit[] = [];
-  if (log === null) return visits;
-  for (let at = 0; at < log.length; at += VISIT_FIELDS) {
-    visits.push({ state: ALL_STATES[log[at]], since: log[at + 1], until: log[at + 2], source: log[at + 3], frame: log[at + 4] });
-  }
-  return visits;
+/** Reads the visit at `at` (a multiple of VISIT_FIELDS) into `into`, which the caller reuses: no object per visit. */
+export function readVisit(log: VisitLog, at: number, into: StateVisit): StateVisit {
+  into.state = ALL_STATES[log[at]];
+  into.since = log[at + 1];
+  into.until = log[at + 2];
+  into.source = log[at + 3];
+  into.frame = log[at + 4];
+  return into;
 }
 
 /** States whose duration findings depend on. */

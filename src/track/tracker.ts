@@ -358,11 +358,8 @@ export class Tracker {
   private handOn(flow: Flow, forget = true): void {
     if (flow.done) return;
     flow.done = true;
-    for (const endpoint of [flow.client, flow.server]) {
-      if (endpoint.pendingEvents === 0) continue;
-      if (!endpoint.pendingRefuted) this.deliverPending(flow, endpoint, endpoint.pendingSource, endpoint.pendingFrame, endpoint.pendingTime);
-      else endpoint.stateInferred = true; // its own resends say the peer's SYN or FIN never arrived
-    }
+    if (flow.client.pendingEvents !== 0) this.settlePending(flow, flow.client);
+    if (flow.server.pendingEvents !== 0) this.settlePending(flow, flow.server);
     if (flow.opening) {
       flow.opening = false;
       this.openingCount--;
@@ -374,6 +371,12 @@ export class Tracker {
     }
     this.detectors.flow(flow, this.now);
     this.output.flow(this.record(flow));
+  }
+
+  /** A SYN or FIN still pending as the flow is handed on: it arrived, unless the endpoint's own resends said otherwise. */
+  private settlePending(flow: Flow, endpoint: Endpoint): void {
+    if (!endpoint.pendingRefuted) this.deliverPending(flow, endpoint, endpoint.pendingSource, endpoint.pendingFrame, endpoint.pendingTime);
+    else endpoint.stateInferred = true; // its own resends say the peer's SYN or FIN never arrived
   }
 
   private record(flow: Flow): FlowRecord {
@@ -430,7 +433,8 @@ export class Tracker {
     sender.packets++;
     sender.bytes += segment.payloadLength;
     sender.ipBytes += segment.ipLength;
-    flow.zeek.observe(fromClient, flags, segment.seq, segment.ack, segment.payloadLength, segment.window);
+    // As signed 32-bit integers: a number above 2^31 passed to a function is boxed, once per packet.
+    flow.zeek.observe(fromClient, flags, segment.seq | 0, segment.ack | 0, segment.payloadLength, segment.window);
 
     const length = segmentLength(segment);
     const start = seq(segment.seq);
@@ -529,7 +533,6 @@ export class Tracker {
     this.queueIfClosed(flow, time);
   }
 
-  /** Retransmissions, keepalives and zero windows, for the detectors: judged before this segment updates the sender's facts. */
   /**
    * Retransmissions, keepalives and zero windows, for the detectors: judged before
    * this segment updates the sender's facts. True when the segment resent
