@@ -31,6 +31,9 @@ const HELP = `usage: npm run bench -- [options]
   --no-tshark      skip tshark (slow: about 40k packets/s and 5.6 GB on 10M packets)
   --no-argus       skip argus | ra
   --no-pcapng      skip the pcapng runs
+  --repeat N       also analyse the smallest capture N times over, end to end, as one
+                   capture N times as long with the same connections open at once
+                   (default 10; 0 skips it): does memory grow with the file's length?
   --out FILE       the report to write (default docs/benchmarks.md)
   --timeout SEC    kill any one measured process after this long (default 3600)
   --report-only    measure nothing: rewrite the report from DIR/bench-results.json,
@@ -50,6 +53,7 @@ try {
       'no-tshark': { type: 'boolean', default: false },
       'no-argus': { type: 'boolean', default: false },
       'no-pcapng': { type: 'boolean', default: false },
+      repeat: { type: 'string', default: '10' },
       'report-only': { type: 'boolean', default: false },
       out: { type: 'string', default: join(root, 'docs', 'benchmarks.md') },
       timeout: { type: 'string', default: '3600' },
@@ -80,6 +84,8 @@ const OUT = resolve(args.out);
 const WITH_TSHARK = !args['no-tshark'];
 const WITH_ARGUS = !args['no-argus'];
 const WITH_PCAPNG = !args['no-pcapng'];
+const REPEAT = Number(args.repeat);
+if (!Number.isInteger(REPEAT) || REPEAT < 0 || REPEAT === 1) fail(`--repeat must be 0 or a whole number ≥ 2, not ${args.repeat}`);
 
 function fail(message) {
   console.error(`bench: ${message}`);
@@ -158,6 +164,44 @@ function ensureCapture(size) {
     summary: existsSync(summary) ? summary : undefined,
     info,
     bytes: { pcap: statSync(pcap).size, pcapng: WITH_PCAPNG ? statSync(pcapng).size : undefined },
+  };
+}
+
+/**
+ * `times` copies of a capture one after another, each shifted past the previous
+ * one's end plus 2×MSL: a capture `times` as long whose connections open at once
+ * are those of one copy (the 4-tuples repeat, but never while the previous copy's
+ * are still in TIME_WAIT).
+ */
+function ensureRepeated(capture, times) {
+  const label = `${capture.label}×${times}`;
+  const pcap = join(BENCH_DIR, `bench-${capture.label}-x${times}.pcap`);
+  const span = capture.info.duration_s;
+  if (!span) fail(`--repeat needs the capture span of ${capture.pcap} (its .summary.txt)`);
+  const shift = Math.ceil(span + 60 + 5);
+  if (!existsSync(pcap)) {
+    log(`bench: ${pcap} is missing; making it (${times} copies of ${capture.pcap}, ${shift} s apart, with editcap and mergecap)`);
+    const parts = [];
+    for (let i = 0; i < times; i++) {
+      const part = join(work, `repeat-${i}.pcap`);
+      const made = spawnSync('editcap', ['-t', String(i * shift), capture.pcap, part], { stdio: 'inherit' });
+      if (made.status !== 0) fail(`editcap failed (exit ${made.status ?? made.signal})`);
+      parts.push(part);
+    }
+    const merged = spawnSync('mergecap', ['-a', '-F', 'pcap', '-w', pcap, ...parts], { stdio: 'inherit' });
+    for (const part of parts) rmSync(part, { force: true });
+    if (merged.status !== 0) fail(`mergecap failed (exit ${merged.status ?? merged.signal})`);
+  }
+  return {
+    label,
+    packets: capture.packets * times,
+    pcap,
+    pcapng: undefined,
+    summary: undefined,
+    info: { duration_s: Number(((times - 1) * shift + span).toFixed(2)), connections: capture.info.connections === undefined ? undefined : capture.info.connections * times },
+    bytes: { pcap: statSync(pcap).size, pcapng: undefined },
+    repeatOf: capture.label,
+    times,
   };
 }
 
@@ -357,6 +401,7 @@ function itemsFor(capture) {
     stage: 'peer', format, tool, file: capture[format],
     run: () => measure(pipeline, stdoutFile),
   });
+  if (capture.repeatOf) return [e2e('pcap')];
   items.push(driver('decode', 'pcap', decodeDriver));
   if (peers.tcpdump) items.push(peer('tcpdump', 'pcap', [['tcpdump', '-nn', '-r', capture.pcap, '-w', '/dev/null']]));
   if (capture.pcapng) {
@@ -393,6 +438,7 @@ if (REPORT_ONLY) {
   finishedAt = new Date(saved.finishedAt);
 } else {
   captures = SIZES.map(ensureCapture);
+  if (REPEAT > 0) captures.push(ensureRepeated(captures.reduce((a, b) => (b.packets < a.packets ? b : a)), REPEAT));
   startedAt = new Date();
 
   for (const capture of captures) {
@@ -516,8 +562,10 @@ if (!REPORT_ONLY) {
 
 // ------------------------------------------------------------------ verdicts
 const labels = captures.map((c) => c.label);
-const biggest = captures.reduce((a, b) => (b.packets > a.packets ? b : a)).label;
-const smallest = captures.reduce((a, b) => (b.packets < a.packets ? b : a)).label;
+const sized = captures.filter((c) => !c.repeatOf);
+const biggest = sized.reduce((a, b) => (b.packets > a.packets ? b : a)).label;
+const smallest = sized.reduce((a, b) => (b.packets < a.packets ? b : a)).label;
+const repeated = captures.find((c) => c.repeatOf);
 const GROWTH_LIMIT = 1.2; // "does not grow": the bigger file's peak at most 20 % above the smaller one's
 
 function growth(stage, tool = 'flowstate', format = 'pcap') {
@@ -531,6 +579,14 @@ function growth(stage, tool = 'flowstate', format = 'pcap') {
 const decodeBig = find(biggest, 'decode', 'flowstate');
 const e2eBig = find(biggest, 'end-to-end', 'flowstate');
 const e2eGrowth = growth('end-to-end');
+/** Peak RSS of the capture repeated over against the capture itself: growth with length alone. */
+const lengthGrowth = (() => {
+  if (!repeated) return undefined;
+  const a = find(repeated.repeatOf, 'end-to-end', 'flowstate');
+  const b = find(repeated.label, 'end-to-end', 'flowstate');
+  if (!a || !b || a.failed || b.failed) return undefined;
+  return { small: a.rssKiB, big: b.rssKiB, ratio: b.rssKiB / a.rssKiB };
+})();
 const RSS_LIMIT = 400e6; // bytes
 const verdict = (ok) => (ok === undefined ? 'not measured' : ok ? '**met**' : '**not met**');
 const targets = [
@@ -554,6 +610,13 @@ const targets = [
     measured: e2eGrowth ? `${fmtMiB(e2eGrowth.small)} on ${smallest} → ${fmtMiB(e2eGrowth.big)} on ${biggest} (${fmtRatio(e2eGrowth.ratio)})` : biggest === smallest ? 'needs two sizes' : 'failed',
     ok: e2eGrowth ? e2eGrowth.ratio <= GROWTH_LIMIT : biggest === smallest ? undefined : false,
   },
+  ...(repeated
+    ? [{
+        target: `end-to-end peak RSS does not grow with the capture's length alone (${repeated.label}, the same connections at once, ≤ ${GROWTH_LIMIT}× ${repeated.repeatOf})`,
+        measured: lengthGrowth ? `${fmtMiB(lengthGrowth.small)} on ${repeated.repeatOf} → ${fmtMiB(lengthGrowth.big)} on ${repeated.label} (${fmtRatio(lengthGrowth.ratio)})` : 'failed',
+        ok: lengthGrowth ? lengthGrowth.ratio <= GROWTH_LIMIT : false,
+      }]
+    : []),
 ];
 
 // ------------------------------------------------------------------ the report
@@ -740,6 +803,17 @@ if (biggest === smallest) {
     md.push(
       `The tracker held at most ${held(tSmall)} at once on ${smallest} and ${held(tBig)} on ${biggest}` +
         (perFlow ? `: each further flow held cost about ${perFlow} KiB of peak RSS (track stage).` : '.'),
+    );
+  }
+  if (repeated) {
+    md.push(
+      '',
+      `\`${repeated.label}\` is ${repeated.repeatOf} ${repeated.times} times over in one file (\`--repeat\`), each copy shifted past the`,
+      'previous one\'s end plus 2×MSL: as long as the biggest file, with the connections open at once of the smallest.',
+      lengthGrowth
+        ? `End to end it peaked at ${fmtMiB(lengthGrowth.big)} against ${fmtMiB(lengthGrowth.small)} for ${repeated.repeatOf} (${fmtRatio(lengthGrowth.ratio)}): the length of the file alone ${lengthGrowth.ratio <= GROWTH_LIMIT ? 'does not' : '**does**'} make memory grow.`
+        : 'Its end-to-end run failed; see Problems.',
+      '',
     );
   }
   md.push(
