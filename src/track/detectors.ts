@@ -221,18 +221,24 @@ export class Detectors {
   }
 
   private timeWaitPressure(holder: TimeWaitHolder, span: number): void {
-    const events: Array<[number, number]> = [];
-    for (let i = 0; i < holder.since.length; i++) events.push([holder.since[i], 1], [holder.until[i], -1]);
-    events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    // Starts and ends sorted apart and walked together, an end before a start at the same
+    // time: two typed arrays, where an array per event held 50 MB at the end of a 10M capture.
+    const starts = Float64Array.from(holder.since).sort();
+    const ends = Float64Array.from(holder.until).sort();
     let current = 0;
     let peak = 0;
-    let peakTime = events[0]?.[0] ?? 0;
-    for (const [time, delta] of events) {
-      current += delta;
-      if (current > peak) {
-        peak = current;
-        peakTime = time;
+    let peakTime = starts[0] ?? 0;
+    for (let s = 0, e = 0; s < starts.length; ) {
+      if (ends[e] <= starts[s]) {
+        current--;
+        e++;
+        continue;
       }
+      if (++current > peak) {
+        peak = current;
+        peakTime = starts[s];
+      }
+      s++;
     }
     const count = holder.since.length;
     const perSecond = span > 0 ? count / (span / NS) : 0;
