@@ -222,6 +222,9 @@ export class RetiredEndpoint implements StatefulEndpoint {
  * Late segments are counted; a new SYN starts the next instance.
  */
 export class RetiredFlow implements StatefulFlow {
+  /** Something changed since the flow's row was written (a state, a late segment): it needs an update. */
+  changed = false;
+
   constructor(
     readonly id: number,
     readonly instance: number,

@@ -8,6 +8,7 @@ const CLOSE_KINDS: ReadonlyArray<CloseKind | null> = [null, 'FIN', 'RST'];
 const CLIENT_IS_FIRST = 1;
 const CLIENT_INFERRED = 2;
 const SERVER_INFERRED = 4;
+const CHANGED = 8;
 
 /**
  * Retired flows, one row per flow-table slot in typed arrays (about 80 bytes a
@@ -44,7 +45,8 @@ export class RetiredFlows {
     if (slot >= this.capacity) this.grow(slot + 1);
     this.flowIds[slot] = r.id;
     this.instances[slot] = r.instance;
-    this.bits[slot] = (r.clientIsFirst ? CLIENT_IS_FIRST : 0) | (r.client.stateInferred ? CLIENT_INFERRED : 0) | (r.server.stateInferred ? SERVER_INFERRED : 0);
+    this.bits[slot] =
+      (r.clientIsFirst ? CLIENT_IS_FIRST : 0) | (r.client.stateInferred ? CLIENT_INFERRED : 0) | (r.server.stateInferred ? SERVER_INFERRED : 0) | (r.changed ? CHANGED : 0);
     this.closedFirstBy[slot] = ROLES.indexOf(r.closedFirstBy);
     this.closeKind[slot] = CLOSE_KINDS.indexOf(r.closeKind);
     this.clientState[slot] = STATE_INDEX.get(r.client.state) as number;
@@ -75,8 +77,10 @@ export class RetiredFlows {
     server.packetsAfter = this.serverPacketsAfter[slot];
     client.bytesAfter = this.clientBytesAfter[slot];
     server.bytesAfter = this.serverBytesAfter[slot];
-    return new RetiredFlow(this.flowIds[slot], this.instances[slot], clientIsFirst, client, server, slot,
+    const retired = new RetiredFlow(this.flowIds[slot], this.instances[slot], clientIsFirst, client, server, slot,
       ROLES[this.closedFirstBy[slot]], CLOSE_KINDS[this.closeKind[slot]], this.lastTime[slot], this.lastSource[slot], this.lastFrame[slot]);
+    retired.changed = (this.bits[slot] & CHANGED) !== 0;
+    return retired;
   }
 
   /** Marks the slot free (a stale timer for it then finds no flow). */

@@ -175,6 +175,7 @@ export class Tracker {
   private lateSegment(retired: RetiredFlow, segment: TcpSegment, fromClient: boolean, frame: CapturedFrame, time: number): void {
     const sender = fromClient ? retired.client : retired.server;
     const receiver = fromClient ? retired.server : retired.client;
+    retired.changed = true;
     sender.packetsAfter++;
     sender.bytesAfter += segment.payloadLength;
     retired.lastTime = time;
@@ -208,13 +209,15 @@ export class Tracker {
     this.slots[flow.slot] = RETIRED;
   }
 
-  /** Drops a retired flow, telling the output how it ended. */
+  /** Drops a retired flow, telling the output how it ended if that differs from its row. */
   private forgetRetired(retired: RetiredFlow): void {
     if (this.slots[retired.slot] !== RETIRED || this.retired.flowId(retired.slot) !== retired.id) return;
     this.table.remove(retired.slot);
     this.retired.clear(retired.slot);
     this.slots[retired.slot] = undefined;
     this.freeSlots.push(retired.slot);
+    // Most are still in TIME_WAIT when the capture ends, just as their rows say.
+    if (!retired.changed) return;
     const { client, server } = retired;
     this.output.flowUpdate?.({
       id: retired.id,
@@ -634,6 +637,7 @@ export class Tracker {
     endpoint.state = to;
     endpoint.stateSince = time;
     endpoint.stateInferred = inferred;
+    if (flow instanceof RetiredFlow) flow.changed = true;
     if (flow.closedFirstBy === null && (event === EndpointEvent.SEND_FIN || event === EndpointEvent.SEND_RST) && from !== TcpState.UNKNOWN) {
       flow.closedFirstBy = endpoint.role;
       flow.closeKind = event === EndpointEvent.SEND_FIN ? CloseKind.FIN : CloseKind.RST;
