@@ -7,32 +7,10 @@ export type Role = (typeof Role)[keyof typeof Role];
 export const CloseKind = { FIN: 'FIN', RST: 'RST' } as const;
 export type CloseKind = (typeof CloseKind)[keyof typeof CloseKind];
 
-/**
- * One change of one endpoint's state, as the tracker hands it on: a single object
- * reused for every transition (valid only during the call), with the time in two
- * numbers so that millions of transitions cost no allocation. Keep a copy with
- * `toTransitionRecord`.
- */
-export interface TransitionEvent {
+/** What every change of one endpoint's state says, whatever its form. */
+export interface TransitionFacts {
   flowId: number;
   endpoint: Role;
-  /** Whole seconds since the Unix epoch, and nanoseconds within that second. */
-  second: number;
-  nanos: number;
-  source: number;
-  frame: number | null;
-  fromState: TcpState;
-  toState: TcpState;
-  cause: string;
-  inferred: boolean;
-}
-
-/** One change of one endpoint's state. */
-export interface TransitionRecord {
-  flowId: number;
-  endpoint: Role;
-  /** Integer nanoseconds since the Unix epoch. */
-  tsNs: bigint;
   /** Input file index (0-based) and 1-based frame in it; frame null for timer transitions. */
   source: number;
   frame: number | null;
@@ -41,6 +19,24 @@ export interface TransitionRecord {
   cause: string;
   /** True when the wire did not show it directly (midstream start, timers, after capture loss, guessed roles). */
   inferred: boolean;
+}
+
+/**
+ * One change of one endpoint's state, as the tracker hands it on: a single object
+ * reused for every transition (valid only during the call), with the time in two
+ * numbers so that millions of transitions cost no allocation. Keep a copy with
+ * `toTransitionRecord`.
+ */
+export interface TransitionEvent extends TransitionFacts {
+  /** Whole seconds since the Unix epoch, and nanoseconds within that second. */
+  second: number;
+  nanos: number;
+}
+
+/** One change of one endpoint's state. */
+export interface TransitionRecord extends TransitionFacts {
+  /** Integer nanoseconds since the Unix epoch. */
+  tsNs: bigint;
 }
 
 export interface EndpointSummary {
@@ -140,15 +136,6 @@ export interface TrackerOutput {
 
 /** A lasting copy of the tracker's reused transition event. */
 export function toTransitionRecord(event: TransitionEvent): TransitionRecord {
-  return {
-    flowId: event.flowId,
-    endpoint: event.endpoint,
-    tsNs: BigInt(event.second) * 1_000_000_000n + BigInt(event.nanos),
-    source: event.source,
-    frame: event.frame,
-    fromState: event.fromState,
-    toState: event.toState,
-    cause: event.cause,
-    inferred: event.inferred,
-  };
+  const { second, nanos, ...facts } = event;
+  return { ...facts, tsNs: BigInt(second) * 1_000_000_000n + BigInt(nanos) };
 }
