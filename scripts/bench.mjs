@@ -567,6 +567,8 @@ const biggest = sized.reduce((a, b) => (b.packets > a.packets ? b : a)).label;
 const smallest = sized.reduce((a, b) => (b.packets < a.packets ? b : a)).label;
 const repeated = captures.find((c) => c.repeatOf);
 const GROWTH_LIMIT = 1.2; // "does not grow": the bigger file's peak at most 20 % above the smaller one's
+/** Two decimals: a growth of 1.21× must not read as the 1.2× it fails against. */
+const fmtGrowth = (ratio) => `${ratio.toFixed(2)}×`;
 
 function growth(stage, tool = 'flowstate', format = 'pcap') {
   if (biggest === smallest) return undefined;
@@ -607,13 +609,13 @@ const targets = [
   },
   {
     target: biggest === smallest ? 'end-to-end peak RSS does not grow with file size' : `end-to-end peak RSS does not grow with file size (${biggest} ≤ ${GROWTH_LIMIT}× ${smallest})`,
-    measured: e2eGrowth ? `${fmtMiB(e2eGrowth.small)} on ${smallest} → ${fmtMiB(e2eGrowth.big)} on ${biggest} (${fmtRatio(e2eGrowth.ratio)})` : biggest === smallest ? 'needs two sizes' : 'failed',
+    measured: e2eGrowth ? `${fmtMiB(e2eGrowth.small)} on ${smallest} → ${fmtMiB(e2eGrowth.big)} on ${biggest} (${fmtGrowth(e2eGrowth.ratio)})` : biggest === smallest ? 'needs two sizes' : 'failed',
     ok: e2eGrowth ? e2eGrowth.ratio <= GROWTH_LIMIT : biggest === smallest ? undefined : false,
   },
   ...(repeated
     ? [{
         target: `end-to-end peak RSS does not grow with the capture's length alone (${repeated.label}, the same connections at once, ≤ ${GROWTH_LIMIT}× ${repeated.repeatOf})`,
-        measured: lengthGrowth ? `${fmtMiB(lengthGrowth.small)} on ${repeated.repeatOf} → ${fmtMiB(lengthGrowth.big)} on ${repeated.label} (${fmtRatio(lengthGrowth.ratio)})` : 'failed',
+        measured: lengthGrowth ? `${fmtMiB(lengthGrowth.small)} on ${repeated.repeatOf} → ${fmtMiB(lengthGrowth.big)} on ${repeated.label} (${fmtGrowth(lengthGrowth.ratio)})` : 'failed',
         ok: lengthGrowth ? lengthGrowth.ratio <= GROWTH_LIMIT : false,
       }]
     : []),
@@ -783,7 +785,7 @@ if (biggest === smallest) {
   for (const [stage, tool, format, name] of [['decode', 'flowstate', 'pcap', 'flowstate decode'], ['decode', 'flowstate', 'pcapng', 'flowstate decode (pcapng)'], ['track', 'flowstate', 'pcap', 'flowstate track'], ['end-to-end', 'flowstate', 'pcap', 'flowstate end-to-end'], ['peer', 'tcpdump', 'pcap', 'tcpdump'], ['peer', 'argus', 'pcap', 'argus | ra'], ['peer', 'tshark', 'pcap', 'tshark']]) {
     const g = growth(stage, tool, format);
     if (!g) continue;
-    rows.push([name, fmtMiB(g.small), fmtMiB(g.big), fmtRatio(g.ratio), g.ratio <= GROWTH_LIMIT ? 'no' : '**yes**']);
+    rows.push([name, fmtMiB(g.small), fmtMiB(g.big), fmtGrowth(g.ratio), g.ratio <= GROWTH_LIMIT ? 'no' : '**yes**']);
   }
   table(['program', `peak RSS ${smallest}`, `peak RSS ${biggest}`, `${biggest} ÷ ${smallest}`, `grows (> ${GROWTH_LIMIT}×)?`], rows);
   const small = captures.find((c) => c.label === smallest);
@@ -811,7 +813,7 @@ if (biggest === smallest) {
       `\`${repeated.label}\` is ${repeated.repeatOf} ${repeated.times} times over in one file (\`--repeat\`), each copy shifted past the`,
       'previous one\'s end plus 2×MSL: as long as the biggest file, with the connections open at once of the smallest.',
       lengthGrowth
-        ? `End to end it peaked at ${fmtMiB(lengthGrowth.big)} against ${fmtMiB(lengthGrowth.small)} for ${repeated.repeatOf} (${fmtRatio(lengthGrowth.ratio)}): the length of the file alone ${lengthGrowth.ratio <= GROWTH_LIMIT ? 'does not' : '**does**'} make memory grow.`
+        ? `End to end it peaked at ${fmtMiB(lengthGrowth.big)} against ${fmtMiB(lengthGrowth.small)} for ${repeated.repeatOf} (${fmtGrowth(lengthGrowth.ratio)}): the length of the file alone ${lengthGrowth.ratio <= GROWTH_LIMIT ? 'does not' : '**does**'} make memory grow.`
         : 'Its end-to-end run failed; see Problems.',
       '',
     );
