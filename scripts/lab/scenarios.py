@@ -159,6 +159,25 @@ def recv_eof(s, limit=1 << 20):
     raise RuntimeError("no EOF")
 
 
+def close_in_turn(first, second):
+    """An orderly close: `first` sends its FIN, `second` reads to EOF (nothing left unread) and closes."""
+    first.close()
+    if recv_eof(second) != b"":
+        raise RuntimeError("unexpected data")
+    second.close()
+
+
+def abort(closer, peer):
+    """An abortive close: `closer` sends RST (SO_LINGER {1, 0}); `peer` sees the reset and closes."""
+    closer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    closer.close()
+    try:
+        peer.recv(10)
+    except ConnectionResetError:
+        pass
+    peer.close()
+
+
 def sysctl(key, value):
     with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
         f.write(str(value))
@@ -296,10 +315,7 @@ def client_close_flow(lab, family=socket.AF_INET, srv=None, cli=None):
     c, a = lab.connect_pair(L, src=cli, family=family)
     ce, se = sock_ep(c), sock_ep(a)
     request_response(c, a)
-    c.close()                       # client FIN first
-    if recv_eof(a) != b"":
-        raise RuntimeError("unexpected data")
-    a.close()                       # server FIN: LAST_ACK, then CLOSED on the client's ACK
+    close_in_turn(c, a)             # client FIN first; the server's FIN: LAST_ACK, then CLOSED on the client's ACK
     wait_state(ce, se, "TIME_WAIT")
     wait_gone(se, ce)
     lab.expect(ce, se, "TIME_WAIT")
@@ -324,10 +340,7 @@ def sc_server_close(lab):
     c, a = lab.connect_pair(L)
     ce, se = sock_ep(c), sock_ep(a)
     request_response(c, a)
-    a.close()                       # server FIN first
-    if recv_eof(c) != b"":
-        raise RuntimeError("unexpected data")
-    c.close()
+    close_in_turn(a, c)             # server FIN first
     wait_state(se, ce, "TIME_WAIT")
     wait_gone(ce, se)
     lab.expect(se, ce, "TIME_WAIT")
@@ -794,18 +807,14 @@ def sc_port_reuse(lab):
     c, a = lab.connect_pair(L, port=40001, reuse=True)
     ca = sock_ep(c)
     request_response(c, a)
-    c.close()
-    recv_eof(a)
-    a.close()
+    close_in_turn(c, a)
     wait_state(ca, se, "TIME_WAIT")
     t_tw = time.monotonic()
     # variant B: server-side TIME_WAIT, new SYN accepted by the timewait socket
     c, a = lab.connect_pair(L, port=40002, reuse=True)
     cb = sock_ep(c)
     request_response(c, a)
-    a.close()
-    recv_eof(c)
-    c.close()
+    close_in_turn(a, c)
     wait_state(se, cb, "TIME_WAIT")
     wait_gone(cb, se)
     c, a = lab.connect_pair(L, port=40002, reuse=True)
@@ -839,9 +848,7 @@ def sc_midstream(lab):
     wait_for(lambda: os.path.exists(os.path.join(lab.workdir, "go")), 30, "run.sh to start the capture")
     for i in range(3):
         request_response(c, a, req=b"more %d\n" % i, resp=b"data %d\n" % i)
-    c.close()
-    recv_eof(a)
-    a.close()
+    close_in_turn(c, a)
     wait_state(ce, se, "TIME_WAIT")
     wait_gone(se, ce)
     lab.expect(ce, se, "TIME_WAIT")
@@ -871,10 +878,7 @@ def sc_half_close(lab):
         a.sendall(chunk)
         got += recv_exact(c, len(chunk))
         time.sleep(0.05)
-    a.close()
-    if recv_eof(c) != b"":
-        raise RuntimeError("unexpected data")
-    c.close()
+    close_in_turn(a, c)
     wait_state(ce, se, "TIME_WAIT")
     wait_gone(se, ce)
     lab.expect(ce, se, "TIME_WAIT")
@@ -905,21 +909,11 @@ def sc_many_short(lab):
         mode = ("client-first", "server-first", "rst")[i % 3]
         kinds[mode].append(ce)
         if mode == "client-first":
-            c.close()
-            recv_eof(a)
-            a.close()
+            close_in_turn(c, a)
         elif mode == "server-first":
-            a.close()
-            recv_eof(c)
-            c.close()
+            close_in_turn(a, c)
         else:
-            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            c.close()
-            try:
-                a.recv(10)
-            except ConnectionResetError:
-                pass
-            a.close()
+            abort(c, a)
         lab.keep.remove(c)
         lab.keep.remove(a)
 
@@ -975,21 +969,11 @@ def sc_fixture_traffic(workdir):
             resp = b"HTTP/1.0 200 OK\r\nContent-Length: 120\r\n\r\n" + bytes(range(48, 48 + 60)) * 2
             request_response(c, a, req, resp)
             if i == 1:                   # server closes first
-                a.close()
-                recv_eof(c)
-                c.close()
+                close_in_turn(a, c)
             elif i == 2:                 # abortive close
-                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                c.close()
-                try:
-                    a.recv(10)
-                except ConnectionResetError:
-                    pass
-                a.close()
+                abort(c, a)
             else:                        # client closes first
-                c.close()
-                recv_eof(a)
-                a.close()
+                close_in_turn(c, a)
             done += 1
         L.close()
     time.sleep(0.2)                      # let the last ACKs go out before the captures stop
