@@ -6,6 +6,7 @@ import { STATE_INDEX } from '../tcp/tcp-state.js';
 import type { CaptureAnalysis } from '../track/analyze-capture.js';
 import type { FindingRecord, FlowRecord, FlowUpdate, TrackerOutput, TransitionEvent } from '../track/records.js';
 import { RowBatchBuilder, transferablesOf } from './row-batch.js';
+import { CODE_CAPTURE, CODE_CAUSE, CODE_FROM, CODE_INFERRED, CODE_TO } from './schema.js';
 import { FLOW_COLUMNS, FLOW_UPDATE_COLUMNS, type Row, SqliteSink, TRANSITION_COLUMNS } from './sqlite-sink.js';
 import { type WriterMessage, type WriterReply, writeMessage } from './writer-messages.js';
 
@@ -77,17 +78,13 @@ export class DatabaseWriter implements TrackerOutput {
     }
     const rows = this.transitionRows;
     const at = this.transitionCount * TRANSITION_COLUMNS;
-    rows[at] = ++this.transitionIds;
-    rows[at + 1] = t.flowId;
-    rows[at + 2] = t.endpoint === 'client' ? 0 : 1;
-    rows[at + 3] = t.second;
-    rows[at + 4] = t.nanos;
-    rows[at + 5] = t.source + 1;
-    rows[at + 6] = t.frame ?? -1;
-    rows[at + 7] = STATE_INDEX.get(t.fromState) as number;
-    rows[at + 8] = STATE_INDEX.get(t.toState) as number;
-    rows[at + 9] = cause;
-    rows[at + 10] = bool(t.inferred);
+    rows[at] = t.flowId;
+    rows[at + 1] = ++this.transitionIds;
+    rows[at + 2] = t.second;
+    rows[at + 3] = t.nanos;
+    rows[at + 4] = t.frame ?? -1;
+    rows[at + 5] = (t.endpoint === 'client' ? 0 : 1) + (t.inferred ? CODE_INFERRED : 0) + (STATE_INDEX.get(t.fromState) as number) * CODE_FROM +
+      (STATE_INDEX.get(t.toState) as number) * CODE_TO + cause * CODE_CAUSE + (t.source + 1) * CODE_CAPTURE;
     if (++this.transitionCount === TRANSITION_BATCH) this.sendTransitions();
   }
 

@@ -33,6 +33,17 @@ describe('RowBatchBuilder and rowValues', () => {
     expect(copied(full)).toEqual([[1], [2]]);
   });
 
+  test('groups rows for a multi-row statement, the last group holding what is left', () => {
+    const builder = new RowBatchBuilder('ns', 5);
+    for (let i = 1; i <= 5; i++) {
+      builder.number(i); builder.string(`r${i}`);
+      builder.endRow();
+    }
+    const groups = Array.from(rowValues(builder.take(), 2), (values) => [...values]);
+    expect(groups).toEqual([[1, 'r1', 2, 'r2'], [3, 'r3', 4, 'r4'], [5, 'r5']]);
+    expect(Array.from(rowValues(new RowBatchBuilder('n', 4).take(), 2))).toEqual([]);
+  });
+
   test('transfers the number and time arrays, whose rows survive a structured clone', () => {
     const builder = new RowBatchBuilder('ntns', 1);
     builder.number(7); builder.time(42n); builder.number(null); builder.string('x');

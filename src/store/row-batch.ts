@@ -72,24 +72,36 @@ export class RowBatchBuilder {
   }
 }
 
-/** Each row of `batch` as the values to bind, in column order (one array, reused from row to row). */
-export function* rowValues(batch: RowBatch): Generator<unknown[]> {
+/**
+ * The rows of `batch` as the values to bind, `rowsPerGroup` rows at a time in
+ * column order (for a multi-row INSERT); the last group may hold fewer rows. One
+ * array is reused from group to group, and a shorter one made for the last.
+ */
+export function* rowValues(batch: RowBatch, rowsPerGroup = 1): Generator<unknown[]> {
   const { columns, numbers, strings, times } = batch;
-  const values: unknown[] = new Array(columns.length);
+  const width = columns.length;
+  let values: unknown[] = new Array(width * Math.min(rowsPerGroup, batch.count));
+  let at = 0;
   let numberAt = 0;
   let stringAt = 0;
   let timeAt = 0;
   for (let row = 0; row < batch.count; row++) {
-    for (let column = 0; column < columns.length; column++) {
+    if (at === values.length) {
+      yield values;
+      at = 0;
+      const left = batch.count - row;
+      if (left < rowsPerGroup) values = new Array(width * left);
+    }
+    for (let column = 0; column < width; column++) {
       const kind = columns.charCodeAt(column);
       if (kind === N) {
         const value = numbers[numberAt++];
-        values[column] = Number.isNaN(value) ? null : value;
-      } else if (kind === S) values[column] = strings[stringAt++];
-      else values[column] = times[timeAt++];
+        values[at++] = Number.isNaN(value) ? null : value;
+      } else if (kind === S) values[at++] = strings[stringAt++];
+      else values[at++] = times[timeAt++];
     }
-    yield values;
   }
+  if (at > 0) yield values;
 }
 
 const N = 'n'.charCodeAt(0);
