@@ -207,12 +207,17 @@ export class RetiredEndpoint implements StatefulEndpoint {
   bytesAfter = 0;
   constructor(
     readonly role: Role,
-    readonly ip: string,
+    /** Made only when a message names the endpoint: most retired flows are loaded just to end their TIME_WAIT. */
+    private readonly address: () => string,
     readonly port: number,
     public state: TcpState,
     public stateSince: number,
     public stateInferred: boolean,
   ) {}
+
+  get ip(): string {
+    return this.address();
+  }
 }
 
 /**
@@ -244,7 +249,7 @@ export class RetiredFlow implements StatefulFlow {
   }
 
   static from(flow: Flow): RetiredFlow {
-    const retire = (e: Endpoint): RetiredEndpoint => new RetiredEndpoint(e.role, e.ip, e.port, e.state, e.stateSince, e.stateInferred);
+    const retire = (e: Endpoint): RetiredEndpoint => new RetiredEndpoint(e.role, () => e.ip, e.port, e.state, e.stateSince, e.stateInferred);
     return new RetiredFlow(flow.id, flow.instance, flow.clientIsFirst, retire(flow.client), retire(flow.server), flow.slot,
       flow.closedFirstBy, flow.closeKind, flow.lastTime, flow.lastSource, flow.lastFrame);
   }

@@ -10,6 +10,12 @@ const CLIENT_INFERRED = 2;
 const SERVER_INFERRED = 4;
 const CHANGED = 8;
 
+/** The address at word `side` (0 or 4) of the flow-table key at `keyAt`. */
+function addressIn(keys: Uint32Array, keyAt: number, side: number): string {
+  const at = keyAt + side;
+  return keys[keyAt + 9] === 4 ? formatIpv4(keys[at]) : formatIpv6(keys[at], keys[at + 1], keys[at + 2], keys[at + 3]);
+}
+
 /**
  * Retired flows, one row per flow-table slot in typed arrays (about 80 bytes a
  * flow instead of objects, numbers and strings): a busy server keeps a quarter of
@@ -64,23 +70,28 @@ export class RetiredFlows {
 
   /** A view of the row in `slot`; addresses and ports come from the flow-table key (KEY_WORDS words at `keyAt`). */
   load(slot: number, keys: Uint32Array, keyAt: number): RetiredFlow {
-    const clientIsFirst = (this.bits[slot] & CLIENT_IS_FIRST) !== 0;
-    const version = keys[keyAt + 9];
-    const address = (side: number): string =>
-      version === 4 ? formatIpv4(keys[keyAt + side]) : formatIpv6(keys[keyAt + side], keys[keyAt + side + 1], keys[keyAt + side + 2], keys[keyAt + side + 3]);
+    const bits = this.bits[slot];
+    const clientIsFirst = (bits & CLIENT_IS_FIRST) !== 0;
     const ports = keys[keyAt + 8];
-    const [clientSide, serverSide] = clientIsFirst ? [0, 4] : [4, 0];
-    const [clientPort, serverPort] = clientIsFirst ? [ports >>> 16, ports & 0xffff] : [ports & 0xffff, ports >>> 16];
-    const client = new RetiredEndpoint('client', address(clientSide), clientPort, ALL_STATES[this.clientState[slot]], this.clientSince[slot], (this.bits[slot] & CLIENT_INFERRED) !== 0);
-    const server = new RetiredEndpoint('server', address(serverSide), serverPort, ALL_STATES[this.serverState[slot]], this.serverSince[slot], (this.bits[slot] & SERVER_INFERRED) !== 0);
+    const firstPort = ports >>> 16;
+    const secondPort = ports & 0xffff;
+    const client = new RetiredEndpoint('client', () => addressIn(keys, keyAt, clientIsFirst ? 0 : 4), clientIsFirst ? firstPort : secondPort,
+      ALL_STATES[this.clientState[slot]], this.clientSince[slot], (bits & CLIENT_INFERRED) !== 0);
+    const server = new RetiredEndpoint('server', () => addressIn(keys, keyAt, clientIsFirst ? 4 : 0), clientIsFirst ? secondPort : firstPort,
+      ALL_STATES[this.serverState[slot]], this.serverSince[slot], (bits & SERVER_INFERRED) !== 0);
     client.packetsAfter = this.clientPacketsAfter[slot];
     server.packetsAfter = this.serverPacketsAfter[slot];
     client.bytesAfter = this.clientBytesAfter[slot];
     server.bytesAfter = this.serverBytesAfter[slot];
     const retired = new RetiredFlow(this.flowIds[slot], this.instances[slot], clientIsFirst, client, server, slot,
       ROLES[this.closedFirstBy[slot]], CLOSE_KINDS[this.closeKind[slot]], this.lastTime[slot], this.lastSource[slot], this.lastFrame[slot]);
-    retired.changed = (this.bits[slot] & CHANGED) !== 0;
+    retired.changed = (bits & CHANGED) !== 0;
     return retired;
+  }
+
+  /** Whether the flow in `slot` changed since its row was written (else nothing needs telling when it is dropped). */
+  changed(slot: number): boolean {
+    return (this.bits[slot] & CHANGED) !== 0;
   }
 
   /** Marks the slot free (a stale timer for it then finds no flow). */

@@ -266,9 +266,13 @@ export class Tracker {
   /** Ends the capture: timers run up to the last packet's time, every remaining flow is handed on. */
   finish(): void {
     this.fireTimers(this.now);
-    for (const [slot, flow] of this.slots.entries()) {
-      if (flow === RETIRED) this.forgetRetired(this.loadRetired(slot));
-      else if (flow !== undefined && !flow.done) this.handOn(flow);
+    const slots = this.slots;
+    for (let slot = 0; slot < slots.length; slot++) {
+      const flow = slots[slot];
+      // Unchanged retired flows are as their rows say: nothing to load or tell.
+      if (flow === RETIRED) {
+        if (this.retired.changed(slot)) this.forgetRetired(this.loadRetired(slot));
+      } else if (flow !== undefined && !flow.done) this.handOn(flow);
     }
     this.detectors.finish(this.now - this.firstTime);
   }
