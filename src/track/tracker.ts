@@ -25,7 +25,7 @@ import { SYNCHRONIZED, TcpState } from '../tcp/tcp-state.js';
 import { transition } from '../tcp/transition-table.js';
 import { Detectors } from './detectors.js';
 import { type DetectorThresholds, FINDINGS, type FindingKind } from './finding-catalogue.js';
-import { Endpoint, EndpointEvidence, Flow, RetiredFlow, type StatefulEndpoint, type StatefulFlow, TIMED_STATES, endLastVisit, logVisit } from './flow.js';
+import { type Endpoint, EndpointEvidence, Flow, RetiredFlow, type StatefulEndpoint, type StatefulFlow, TIMED_STATES, endLastVisit, logVisit } from './flow.js';
 import { RetiredFlows } from './retired-flows.js';
 import { TimeWaitQueue } from './time-wait-queue.js';
 import { FlowTable, KEY_WORDS } from './flow-table.js';
@@ -91,6 +91,8 @@ export class Tracker {
   private closing: CloseEntry[] = [];
   private closingHead = 0;
   private opening: Flow[] = [];
+  /** Flows handed on and held by nothing else, to be reset for the next connection. */
+  private readonly spareFlows: Flow[] = [];
   private openingHead = 0;
   private openingCount = 0;
   private nextFlowId = 1;
@@ -161,14 +163,15 @@ export class Tracker {
 
   /** A new SYN on the 4-tuple: the old connection ends (its TIME_WAIT taken over); returns the new instance number. */
   private replace(old: Flow | RetiredFlow, frame: CapturedFrame, time: number): number {
-    this.reportPortReuse(old, frame, time, old.instance + 1);
+    const instance = old.instance + 1;
+    this.reportPortReuse(old, frame, time, instance);
     for (const role of [Role.client, Role.server]) {
       const endpoint = old.endpoint(role);
       if (endpoint.state === TcpState.TIME_WAIT) this.apply(old, endpoint, EndpointEvent.REPLACED_BY_NEW_CONNECTION, frame.source, frame.frame, time, false);
     }
     if (old instanceof RetiredFlow) this.forgetRetired(old);
     else this.handOn(old);
-    return old.instance + 1;
+    return instance;
   }
 
   /** A segment after the flow retired (a resent FIN, its ACK, an RST): counted; an RST ends TIME_WAIT. */
@@ -298,11 +301,16 @@ export class Tracker {
       : [dst, segment.dstPort, src, segment.srcPort];
     const rst = (flags & TcpFlag.RST) !== 0;
     const startUnknown = syn || rst;
-    const client = new Endpoint(Role.client, clientIp, clientPort, startUnknown && syn ? TcpState.CLOSED : TcpState.UNKNOWN);
-    const server = new Endpoint(Role.server, serverIp, serverPort, TcpState.UNKNOWN);
+    const id = this.nextFlowId++;
+    const clientIsFirst = forward === senderIsClient;
+    const spare = this.spareFlows.pop();
+    const flow = spare ?? new Flow(id, instance, segment.ipVersion, clientIsFirst);
+    if (spare !== undefined) spare.reset(id, instance, segment.ipVersion, clientIsFirst);
+    const { client, server } = flow;
+    client.reset(clientIp, clientPort, startUnknown && syn ? TcpState.CLOSED : TcpState.UNKNOWN);
+    server.reset(serverIp, serverPort, TcpState.UNKNOWN);
     client.stateSince = server.stateSince = time;
     const slot = this.freeSlots.pop() ?? this.slots.length;
-    const flow = new Flow(this.nextFlowId++, instance, segment.ipVersion, forward === senderIsClient, client, server);
     flow.slot = slot;
     this.slots[slot] = flow;
     this.table.insertLast(slot);
@@ -331,6 +339,7 @@ export class Tracker {
     }
     if (syn) {
       flow.opening = true;
+      flow.inOpeningQueue = true;
       this.openingCount++;
       this.opening.push(flow);
       this.enforceHalfOpenLimit(frame, time);
@@ -378,6 +387,12 @@ export class Tracker {
     }
     this.detectors.flow(flow, this.now);
     this.output.flow(this.record(flow));
+    this.release(flow);
+  }
+
+  /** Keeps a flow that was handed on for reuse, once no queue holds it any more. */
+  private release(flow: Flow): void {
+    if (flow.done && !flow.closeQueued && !flow.inOpeningQueue) this.spareFlows.push(flow);
   }
 
   /** A SYN or FIN still pending as the flow is handed on: it arrived, unless the endpoint's own resends said otherwise. */
@@ -692,6 +707,7 @@ export class Tracker {
       const { flow } = closing[this.closingHead++];
       flow.closeQueued = false;
       if (!flow.done && this.bothClosed(flow)) this.handOn(flow);
+      else this.release(flow);
     }
     if (this.closingHead > 4096 && this.closingHead * 2 > closing.length) {
       this.closing = closing.slice(this.closingHead);
@@ -713,7 +729,11 @@ export class Tracker {
   private enforceHalfOpenLimit(frame: CapturedFrame, time: number): void {
     while (this.openingCount > this.halfOpenLimit && this.openingHead < this.opening.length) {
       const oldest = this.opening[this.openingHead++];
-      if (oldest.done || !oldest.opening) continue;
+      oldest.inOpeningQueue = false;
+      if (oldest.done || !oldest.opening) {
+        this.release(oldest);
+        continue;
+      }
       oldest.evicted = true;
       this.stats.evictedHalfOpen++;
       if (this.stats.evictedHalfOpen === 1) {
@@ -723,7 +743,16 @@ export class Tracker {
     }
     // Most handshakes complete: drop them from the queue before it holds every flow ever opened.
     if (this.opening.length - this.openingHead > 2 * this.openingCount + 4096) {
-      this.opening = this.opening.slice(this.openingHead).filter((f) => f.opening && !f.done);
+      const still: Flow[] = [];
+      for (let i = this.openingHead; i < this.opening.length; i++) {
+        const flow = this.opening[i];
+        if (flow.opening && !flow.done) still.push(flow);
+        else {
+          flow.inOpeningQueue = false;
+          this.release(flow);
+        }
+      }
+      this.opening = still;
       this.openingHead = 0;
     }
   }

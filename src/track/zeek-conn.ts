@@ -159,36 +159,59 @@ const CHAR_G = 71;
  * survive the wrap.
  */
 class Side {
-  state = INACTIVE;
-  prev = INACTIVE;
+  declare state: number;
+  declare prev: number;
   /** Once-only letters already written (SEEN_* bits). */
-  seen = 0;
+  declare seen: number;
   /** Zeek's start_seq: the ISN, or one before the first byte seen when no SYN was. */
-  start = 0;
+  declare start: number;
   /** One past the highest sequence number sent, raw and relative to `start`. */
-  lastSeq = 0;
-  lastRel = 0;
+  declare lastSeq: number;
+  declare lastRel: number;
   /** Highest ACK the peer sent for this side's data, raw and relative. */
-  ackSeq = 0;
-  ackRel = 0;
+  declare ackSeq: number;
+  declare ackRel: number;
   /** Relative sequence of the last SYN, FIN end and RST, to repeat S/H/F/R only for new ones. */
-  histSyn = 0;
-  histFin = 0;
-  histRst = 0;
-  finCount = 0;
+  declare histSyn: number;
+  declare histFin: number;
+  declare histRst: number;
+  declare finCount: number;
   /** Relative position one past the last FIN. */
-  finRel = 0;
+  declare finRel: number;
   /** Reassembly, relative: data before `next` is delivered or written off as a gap. */
-  next = 1;
-  trim = 1;
+  declare next: number;
+  declare trim: number;
   /** One remembered out-of-order block [oooLo, oooHi); empty when equal. */
-  oooLo = 0;
-  oooHi = 0;
+  declare oooLo: number;
+  declare oooHi: number;
   /** C/T/W/G events so far, by COUNT_* index; allocated at the first (most connections have none). */
-  counts: number[] | null = null;
+  declare counts: number[] | null;
 
   /** 0 for the originator's upper-case letters, 32 for the responder's lower case. */
-  constructor(readonly caseOffset: 0 | 32) {}
+  constructor(readonly caseOffset: 0 | 32) {
+    this.reset();
+  }
+
+  reset(): void {
+    this.state = INACTIVE;
+    this.prev = INACTIVE;
+    this.seen = 0;
+    this.start = 0;
+    this.lastSeq = 0;
+    this.lastRel = 0;
+    this.ackSeq = 0;
+    this.ackRel = 0;
+    this.histSyn = 0;
+    this.histFin = 0;
+    this.histRst = 0;
+    this.finCount = 0;
+    this.finRel = 0;
+    this.next = 1;
+    this.trim = 1;
+    this.oooLo = 0;
+    this.oooHi = 0;
+    this.counts = null;
+  }
 }
 
 function isPowerOfTen(n: number): boolean {
@@ -222,8 +245,20 @@ export class ZeekConnObserver {
   private readonly orig = new Side(0);
   private readonly resp = new Side(32);
   /** The history so far (a string: a typed array cost each connection 300 bytes more). */
-  private letters = '';
-  private missed = 0;
+  private declare letters: string;
+  private declare missed: number;
+
+  constructor() {
+    this.reset();
+  }
+
+  /** As new: the tracker reuses the observers of flows it is done with. */
+  reset(): void {
+    this.orig.reset();
+    this.resp.reset();
+    this.letters = '';
+    this.missed = 0;
+  }
 
   /**
    * `fromOriginator`: the segment was sent by the originator (our "client").
