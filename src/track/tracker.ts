@@ -16,7 +16,7 @@
  *   (until its TIME_WAIT expires, or `closedLingerSeconds` after it closed).
  */
 import type { CapturedFrame } from '../capture/captured-frame.js';
-import { formatDestination, formatSource } from '../decode/format-address.js';
+import { AddressNames } from '../decode/format-address.js';
 import { TcpFlag, type TcpSegment } from '../decode/tcp-segment.js';
 import { EVENT_ORDER, EventBit, classifyReceive, classifySend, finSeqOf, segmentLength } from '../tcp/classify.js';
 import { EVENT_CAUSE, EndpointEvent } from '../tcp/endpoint-event.js';
@@ -93,6 +93,7 @@ export class Tracker {
   private opening: Flow[] = [];
   /** Flows handed on and held by nothing else, to be reset for the next connection. */
   private readonly spareFlows: Flow[] = [];
+  private readonly addressNames = new AddressNames();
   private openingHead = 0;
   private openingCount = 0;
   private nextFlowId = 1;
@@ -294,8 +295,8 @@ export class Tracker {
       rolesGuessed = true;
       senderIsClient = this.guessSenderIsClient(segment);
     }
-    const src = formatSource(segment);
-    const dst = formatDestination(segment);
+    const src = this.addressNames.source(segment);
+    const dst = this.addressNames.destination(segment);
     const [clientIp, clientPort, serverIp, serverPort] = senderIsClient
       ? [src, segment.srcPort, dst, segment.dstPort]
       : [dst, segment.dstPort, src, segment.srcPort];
@@ -354,8 +355,8 @@ export class Tracker {
   private guessSenderIsClient(segment: TcpSegment): boolean {
     const src = segment.srcPort;
     const dst = segment.dstPort;
-    const srcListens = this.listeners.has(`${formatSource(segment)}:${src}`);
-    const dstListens = this.listeners.has(`${formatDestination(segment)}:${dst}`);
+    const srcListens = this.listeners.has(`${this.addressNames.source(segment)}:${src}`);
+    const dstListens = this.listeners.has(`${this.addressNames.destination(segment)}:${dst}`);
     if (srcListens !== dstListens) return dstListens;
     if (src !== dst) return dst < src;
     return true;
