@@ -97,7 +97,7 @@ describe('flowstate analyze', () => {
     const db = join(dir, 'short-tw.db');
     expect(flowstate(['analyze', capture('many-short.pcap'), '--db', db, '--quiet', '--time-wait', '0.005']).status).toBe(0);
     const last = (role: string): string =>
-      `COALESCE((SELECT to_state FROM transitions t WHERE t.flow_id = f.id AND t.endpoint = '${role}' ORDER BY ts_ns DESC, rowid DESC LIMIT 1), 'UNKNOWN')`;
+      `COALESCE((SELECT to_state FROM transitions t WHERE t.flow_id = f.id AND t.endpoint = '${role}' ORDER BY ts_ns DESC, id DESC LIMIT 1), 'UNKNOWN')`;
     const disagree = flowstate(['query', `SELECT COUNT(*) AS n FROM flows f WHERE client_state != ${last('client')} OR server_state != ${last('server')}`, '--db', db, '--format', 'json']);
     expect(JSON.parse(disagree.stdout)).toEqual([{ n: 0 }]);
     const expired = flowstate(['query', "SELECT COUNT(*) AS n FROM transitions WHERE cause = '2MSL elapsed'", '--db', db, '--format', 'json']);

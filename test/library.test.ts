@@ -4,7 +4,7 @@ import { expect, test } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyze } from '../src/index.js';
+import { DatabaseReader, analyze } from '../src/index.js';
 import { CAPTURES } from './helpers/paths.js';
 import { ETHERTYPE, PcapngBuilder, TCP_FLAG, ethernet, ipv4, tcp } from './helpers/build-packets.js';
 
@@ -19,6 +19,24 @@ test('the same question finds the leak where there is one, and the database matc
   expect(flows.filter((f) => f.client.state === 'CLOSE_WAIT')).toHaveLength(20);
   expect(transitions.filter((t) => t.toState === 'CLOSE_WAIT')).toHaveLength(20);
   expect(findings.filter((f) => f.kind === 'close-wait-leak')).toHaveLength(1);
+});
+
+test('the database holds the transitions the library hands back, field for field (packed codes decoded)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flowstate-db-'));
+  const db = join(dir, 'two.db');
+  // Two files read as one (capture ids 1 and 2), a midstream pickup (inferred) and a short TIME_WAIT (timer transitions).
+  const { transitions } = await analyze([join(CAPTURES, 'midstream.pcap'), join(CAPTURES, 'client-close.pcap')], { db, timeWaitSeconds: 0.001 });
+  const reader = new DatabaseReader(db);
+  // Integers as BigInt: nanosecond times exceed 2^53.
+  const rows = reader.db.prepare('SELECT * FROM transitions ORDER BY id').safeIntegers(true).all() as Array<Record<string, bigint | string | null>>;
+  reader.close();
+  rmSync(dir, { recursive: true, force: true });
+  expect(new Set(transitions.map((t) => t.source))).toEqual(new Set([0, 1]));
+  expect(transitions.some((t) => t.inferred) && transitions.some((t) => !t.inferred) && transitions.some((t) => t.frame === null)).toBe(true);
+  const int = (value: bigint | string | null): number | null => (value === null ? null : Number(value));
+  expect(rows.map((r) => [int(r.flow_id), r.endpoint, r.ts_ns, int(r.capture_id), int(r.frame), r.from_state, r.to_state, r.cause, int(r.inferred)])).toEqual(
+    transitions.map((t) => [t.flowId, t.endpoint, t.tsNs, t.source + 1, t.frame, t.fromState, t.toState, t.cause, t.inferred ? 1 : 0]),
+  );
 });
 
 test("import { analyze } from 'flowstate' resolves to the built library", async () => {
