@@ -85,7 +85,11 @@ export class EndpointEvidence {
   persistProbes = 0;
 }
 
-/** One side of a connection: its state and what the wire showed of its sequence space. */
+/**
+ * One side of a connection: its state and what the wire showed of its sequence space.
+ * Fields are declared here and given their values in reset() alone, so that a new and
+ * a reused endpoint start from the same values, written once (so are Flow's).
+ */
 export class Endpoint implements EndpointFacts, StatefulEndpoint {
   declare ip: string;
   declare port: number;
