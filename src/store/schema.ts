@@ -97,10 +97,10 @@ CREATE VIEW transitions AS
 SELECT t.id, t.flow_id,
   CASE t.code & 1 WHEN 0 THEN 'client' ELSE 'server' END AS endpoint,
   t.ts_ns, t.code / ${CODE_CAPTURE} AS capture_id, t.frame,
-  ${stateName(`t.code / ${CODE_FROM} % 32`)} AS from_state,
-  ${stateName(`t.code / ${CODE_TO} % 32`)} AS to_state,
+  ${stateName(`t.code / ${CODE_FROM} % ${CODE_TO / CODE_FROM}`)} AS from_state,
+  ${stateName(`t.code / ${CODE_TO} % ${CODE_CAUSE / CODE_TO}`)} AS to_state,
   c.text AS cause, t.code / ${CODE_INFERRED} % 2 AS inferred
-FROM transition_rows t LEFT JOIN causes c ON c.code = t.code / ${CODE_CAUSE} % 4096;
+FROM transition_rows t LEFT JOIN causes c ON c.code = t.code / ${CODE_CAUSE} % ${CODE_CAPTURE / CODE_CAUSE};
 CREATE TABLE findings (
   id INTEGER PRIMARY KEY,
   kind TEXT NOT NULL,

@@ -15,7 +15,7 @@ export const TRANSITION_COLUMNS = 6;
 const TRANSITION_GROUP = 256;
 /** One transition row's VALUES: SQLite joins the time's halves (numbers bind as REAL, hence the casts). */
 const TRANSITION_VALUES = '(?,?,CAST(? AS INTEGER)*1000000000+CAST(? AS INTEGER),NULLIF(?,-1),?)';
-const TRANSITION_INSERT = 'INSERT INTO transition_rows (flow_id, id, ts_ns, frame, code) VALUES ';
+const TRANSITION_INSERT = 'INSERT INTO transition_rows (flow_id, id, ts_ns, frame, code) VALUES';
 
 /** The flows table's columns, in order, as RowBatch spells them. */
 export const FLOW_COLUMNS = 'nsnsnnnttnnnnnnssnnnnssnnnnnnnnnnnssnnn';
@@ -24,14 +24,34 @@ const FLOW_GROUP = 16;
 /** The parameters of the statement that updates a flow already written. */
 export const FLOW_UPDATE_COLUMNS = 'ssnnnnnntnnn';
 
+/** INSERTs of 1 to N rows in one statement (one call into SQLite for many rows), prepared by row count when first needed. */
+class MultiRowInsert {
+  private readonly statements = new Map<number, Statement>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly head: string,
+    private readonly rowValues: string,
+    private readonly columns: number,
+  ) {}
+
+  /** `values` holds whole rows, `columns` values each. */
+  run(values: unknown[]): void {
+    const rows = values.length / this.columns;
+    let statement = this.statements.get(rows);
+    if (statement === undefined) {
+      statement = this.db.prepare(`${this.head} ${Array(rows).fill(this.rowValues).join(',')}`);
+      this.statements.set(rows, statement);
+    }
+    statement.run(values);
+  }
+}
+
 /** Writes rows into a new database file: the one place that knows the SQL of writing. */
 export class SqliteSink {
   private readonly db: Database.Database;
-  /** INSERTs of 1 to FLOW_GROUP flow rows, by row count, made when first needed. */
-  private readonly insertFlows = new Map<number, Statement>();
-  private readonly insertTransition: Statement;
-  /** TRANSITION_GROUP rows in one statement: one call into SQLite instead of one per row. */
-  private readonly insertTransitions: Statement;
+  private readonly insertFlows: MultiRowInsert;
+  private readonly insertTransitions: MultiRowInsert;
   private readonly groupValues: number[] = new Array<number>(TRANSITION_GROUP * TRANSITION_COLUMNS);
   private readonly insertCause: Statement;
   private causeCount = 0;
@@ -49,8 +69,8 @@ export class SqliteSink {
     this.db.pragma('cache_size = -16384');
     this.db.exec(CREATE_TABLES);
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    this.insertTransition = this.db.prepare(TRANSITION_INSERT + TRANSITION_VALUES);
-    this.insertTransitions = this.db.prepare(TRANSITION_INSERT + Array(TRANSITION_GROUP).fill(TRANSITION_VALUES).join(','));
+    this.insertTransitions = new MultiRowInsert(this.db, TRANSITION_INSERT, TRANSITION_VALUES, TRANSITION_COLUMNS);
+    this.insertFlows = new MultiRowInsert(this.db, 'INSERT INTO flows VALUES', `(${Array(FLOW_COLUMNS.length).fill('?').join(',')})`, FLOW_COLUMNS.length);
     this.insertCause = this.db.prepare('INSERT INTO causes VALUES (?, ?)');
     this.insertFinding = this.db.prepare(
       'INSERT INTO findings (kind, severity, flow_id, endpoint, host, port, ts_ns, capture_id, frame, message, details) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
@@ -69,28 +89,17 @@ export class SqliteSink {
     for (const cause of newCauses) this.insertCause.run(this.causeCount++, cause);
     const values = this.groupValues;
     const groupSize = TRANSITION_GROUP * TRANSITION_COLUMNS;
+    const end = count * TRANSITION_COLUMNS;
     let at = 0;
-    for (const end = count * TRANSITION_COLUMNS; at + groupSize <= end; at += groupSize) {
+    for (; at + groupSize <= end; at += groupSize) {
       for (let j = 0; j < groupSize; j++) values[j] = rows[at + j];
       this.insertTransitions.run(values);
     }
-    for (const end = count * TRANSITION_COLUMNS; at < end; at += TRANSITION_COLUMNS) {
-      this.insertTransition.run(Array.from(rows.subarray(at, at + TRANSITION_COLUMNS)));
-    }
+    if (at < end) this.insertTransitions.run(Array.from(rows.subarray(at, end)));
   }
 
   flows(batch: RowBatch): void {
-    for (const values of rowValues(batch, FLOW_GROUP)) this.flowInsert(values.length / FLOW_COLUMNS.length).run(values);
-  }
-
-  private flowInsert(rows: number): Statement {
-    let statement = this.insertFlows.get(rows);
-    if (statement === undefined) {
-      const row = `(${Array(FLOW_COLUMNS.length).fill('?').join(',')})`;
-      statement = this.db.prepare(`INSERT INTO flows VALUES ${Array(rows).fill(row).join(',')}`);
-      this.insertFlows.set(rows, statement);
-    }
-    return statement;
+    for (const values of rowValues(batch, FLOW_GROUP)) this.insertFlows.run(values);
   }
 
   /** Rows of UPDATE parameters, in the statement's order (a flow's TIME_WAIT ended after it was written). */
