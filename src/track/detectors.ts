@@ -1,5 +1,5 @@
 import { TcpState } from '../tcp/tcp-state.js';
-import { type Endpoint, type Flow, type StateVisit, VISIT_FIELDS, readVisit } from './flow.js';
+import { type Endpoint, type Flow, type StateVisit, VISIT_FIELDS } from './flow.js';
 import { DEFAULT_THRESHOLDS, type DetectorThresholds, FINDINGS, type FindingKind } from './finding-catalogue.js';
 import { type FindingRecord, Role, Severity, type TrackerOutput } from './records.js';
 
@@ -68,7 +68,7 @@ export class Detectors {
 
   private endpoint(flow: Flow, endpoint: Endpoint, peer: Endpoint, end: number): void {
     const log = endpoint.visits;
-    if (log !== null) for (let at = 0; at < log.length; at += VISIT_FIELDS) this.visit(flow, endpoint, readVisit(log, at, this.cursor), end);
+    for (let at = 0; at < log.length; at += VISIT_FIELDS) this.visit(flow, endpoint, log.read(at, this.cursor), end);
     this.keepalive(flow, endpoint, peer);
     this.zeroWindow(flow, endpoint, peer, end);
     this.deadPeer(flow, endpoint, peer);
@@ -119,7 +119,7 @@ export class Detectors {
 
   private openings(flow: Flow): void {
     const { client, server } = flow;
-    if (client.state === TcpState.CLOSED && !server.synSent && client.visits === null && flow.closedFirstBy === null && server.rstLostBytes >= 0) {
+    if (client.state === TcpState.CLOSED && !server.synSent && client.visits.length === 0 && flow.closedFirstBy === null && server.rstLostBytes >= 0) {
       // The client's SYN was answered by RST+ACK without any SYN-ACK: refused.
       this.add(this.refused, server.ip, server.port, null, flow, { state: TcpState.CLOSED, since: flow.lastTime, until: flow.lastTime, source: flow.lastSource, frame: flow.lastFrame }, 0, client.ip);
     }

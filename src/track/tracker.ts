@@ -25,7 +25,7 @@ import { SYNCHRONIZED, TcpState } from '../tcp/tcp-state.js';
 import { transition } from '../tcp/transition-table.js';
 import { Detectors } from './detectors.js';
 import { type DetectorThresholds, FINDINGS, type FindingKind } from './finding-catalogue.js';
-import { type Endpoint, EndpointEvidence, Flow, RetiredFlow, type StatefulEndpoint, type StatefulFlow, TIMED_STATES, endLastVisit, logVisit } from './flow.js';
+import { type Endpoint, EndpointEvidence, Flow, RetiredFlow, type StatefulEndpoint, type StatefulFlow, TIMED_STATES } from './flow.js';
 import { RetiredFlows } from './retired-flows.js';
 import { TimeWaitQueue } from './time-wait-queue.js';
 import { FlowTable, KEY_WORDS } from './flow-table.js';
@@ -652,8 +652,10 @@ export class Tracker {
     const to = rule.to;
     if (to === from) return;
     const visits = endpoint.visits;
-    if (visits !== null && TIMED_STATES.has(from)) endLastVisit(visits, time);
-    if (TIMED_STATES.has(to)) logVisit((endpoint.visits ??= []), to, time, source, frame ?? 0);
+    if (visits !== null) {
+      if (TIMED_STATES.has(from)) visits.endLast(time);
+      if (TIMED_STATES.has(to)) visits.start(to, time, source, frame ?? 0);
+    }
     endpoint.state = to;
     endpoint.stateSince = time;
     endpoint.stateInferred = inferred;
