@@ -5,6 +5,7 @@ import { openCapture } from '../capture/open-capture.js';
 import { DecodeIssue, type DecodeStats } from '../decode/decode-stats.js';
 import { PacketDecoder } from '../decode/packet-decoder.js';
 import type { TrackerOutput } from './records.js';
+import type { Listener } from './listeners.js';
 import { Tracker, type TrackerOptions, type TrackerStats } from './tracker.js';
 
 export interface CaptureSummary {
@@ -47,7 +48,7 @@ export interface CaptureAnalysis {
   decode: DecodeStats;
   tracker: TrackerStats;
   /** Ports seen answering SYNs with SYN-ACK (inferred listeners). */
-  listeners: Array<{ ip: string; port: number; ipVersion: 4 | 6; firstNs: bigint; flowId: number }>;
+  listeners: Listener[];
   /** A capture that could not be read to its end; everything before it was analysed. */
   error: CaptureFormatError | undefined;
 }
@@ -133,7 +134,7 @@ export async function analyzeCapture(paths: readonly string[], output: TrackerOu
     })),
     decode: decoder.stats,
     tracker: tracker.stats,
-    listeners: [...tracker.listeners.values()],
+    listeners: tracker.listeners.inOrder,
     error,
   };
 }

@@ -29,6 +29,7 @@ import { type Endpoint, EndpointEvidence, Flow, RetiredFlow, type StatefulEndpoi
 import { RetiredFlows } from './retired-flows.js';
 import { TimeWaitQueue } from './time-wait-queue.js';
 import { FlowTable, KEY_WORDS } from './flow-table.js';
+import { Listeners } from './listeners.js';
 import { CloseKind, type FlowRecord, Role, type TrackerOutput, type TransitionEvent } from './records.js';
 
 export interface TrackerOptions {
@@ -103,8 +104,8 @@ export class Tracker {
   /** Latest capture time seen: timers fire against it. */
   private now = 0;
   private firstTime = 0;
-  /** Ports that answered a SYN with SYN-ACK: "ip:port" → flow id of the first such answer. */
-  readonly listeners = new Map<string, { ip: string; port: number; ipVersion: 4 | 6; firstNs: bigint; flowId: number }>();
+  /** Ports that answered a SYN with SYN-ACK. */
+  readonly listeners = new Listeners();
 
   constructor(
     private readonly output: TrackerOutput,
@@ -355,8 +356,8 @@ export class Tracker {
   private guessSenderIsClient(segment: TcpSegment): boolean {
     const src = segment.srcPort;
     const dst = segment.dstPort;
-    const srcListens = this.listeners.has(`${this.addressNames.source(segment)}:${src}`);
-    const dstListens = this.listeners.has(`${this.addressNames.destination(segment)}:${dst}`);
+    const srcListens = this.listeners.has(this.addressNames.source(segment), src);
+    const dstListens = this.listeners.has(this.addressNames.destination(segment), dst);
     if (srcListens !== dstListens) return dstListens;
     if (src !== dst) return dst < src;
     return true;
@@ -682,8 +683,7 @@ export class Tracker {
 
   private noteListener(flow: Flow, time: number): void {
     const server = flow.server;
-    const key = `${server.ip}:${server.port}`;
-    if (!this.listeners.has(key)) this.listeners.set(key, { ip: server.ip, port: server.port, ipVersion: flow.ipVersion, firstNs: this.epochNs(time), flowId: flow.id });
+    if (!this.listeners.has(server.ip, server.port)) this.listeners.add({ ip: server.ip, port: server.port, ipVersion: flow.ipVersion, firstNs: this.epochNs(time), flowId: flow.id });
   }
 
   // ---------------------------------------------------------------- timers and memory
