@@ -45,7 +45,9 @@ export class Detectors {
   private readonly refused = new Map<string, Aggregate>();
   private readonly halfOpen = new Map<string, Aggregate>();
   private readonly unanswered = new Map<string, Aggregate>();
-  private readonly timeWait = new Map<string, TimeWaitHolder>();
+  /** In the order first seen; found by host for each side (a "host|side" key cost a string a connection). */
+  private readonly timeWait: TimeWaitHolder[] = [];
+  private readonly timeWaitHolders = { client: new Map<string, TimeWaitHolder>(), server: new Map<string, TimeWaitHolder>() };
   /** The visit being judged, refilled for each (nothing keeps it). */
   private readonly cursor: StateVisit = { state: TcpState.CLOSED, since: 0, until: 0, source: 0, frame: 0 };
 
@@ -105,9 +107,13 @@ export class Detectors {
         }
         break;
       case TcpState.TIME_WAIT: {
-        const key = `${endpoint.ip}|${endpoint.role}`;
-        let holder = this.timeWait.get(key);
-        if (!holder) this.timeWait.set(key, (holder = { host: endpoint.ip, side: endpoint.role, since: [], until: [], flows: [] }));
+        const holders = this.timeWaitHolders[endpoint.role];
+        let holder = holders.get(endpoint.ip);
+        if (!holder) {
+          holder = { host: endpoint.ip, side: endpoint.role, since: [], until: [], flows: [] };
+          holders.set(endpoint.ip, holder);
+          this.timeWait.push(holder);
+        }
         holder.since.push(visit.since);
         // One still there at the end holds on for its full 2×MSL.
         holder.until.push(stillThere ? visit.since + this.timeWaitNs : visit.until);
@@ -217,7 +223,7 @@ export class Detectors {
       }
       this.aggregate('syn-unanswered', a, `${a.count} SYN${a.count === 1 ? '' : 's'} to ${a.host}:${a.port} got no answer in the capture (nothing listening and no RST, filtered, or the answer lost)`, {});
     }
-    for (const holder of this.timeWait.values()) this.timeWaitPressure(holder, span);
+    for (const holder of this.timeWait) this.timeWaitPressure(holder, span);
   }
 
   private timeWaitPressure(holder: TimeWaitHolder, span: number): void {
