@@ -134,6 +134,16 @@ describe('Ethernet, IPv4, TCP', () => {
     const s = decoder.segment;
     expect([s.mss, s.windowScale, s.sackPermitted, s.hasTimestamp, s.sackBlockCount, s.fastOpenCookieLength, s.unknownOptionCount, s.optionsTruncated]).toEqual([-1, -1, false, false, 0, -1, 0, false]);
   });
+
+  test('with synOptionsOnly reads the options of SYNs and SYN-ACKs alone', () => {
+    const decoder = new PacketDecoder({ synOptionsOnly: true });
+    const options = tcpOptions(tcpOption.mss(1460), tcpOption.sackPermitted(), tcpOption.timestamps(1, 0), tcpOption.nop(), tcpOption.windowScale(7));
+    const s = decoder.segment;
+    expect(decoder.decode(frameOf(LinkType.RAW, ipv4({ payload: tcp({ flags: TCP_FLAG.SYN | TCP_FLAG.ACK, options }) })))).toBe(true);
+    expect([s.mss, s.windowScale, s.hasTimestamp]).toEqual([1460, 7, true]);
+    expect(decoder.decode(frameOf(LinkType.RAW, ipv4({ payload: tcp({ flags: TCP_FLAG.ACK, options }) }), { frame: 2 }))).toBe(true);
+    expect([s.mss, s.windowScale, s.sackPermitted, s.hasTimestamp, s.headerLength, s.payloadLength]).toEqual([-1, -1, false, false, 20 + options.length, 0]);
+  });
 });
 
 describe('malformed headers are counted, not decoded', () => {

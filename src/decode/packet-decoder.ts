@@ -2,7 +2,7 @@ import type { CapturedFrame } from '../capture/captured-frame.js';
 import { u32be } from '../capture/bytes.js';
 import { DecodeIssue, DecodeStats } from './decode-stats.js';
 import { LinkType } from './link-types.js';
-import { MAX_SACK_BLOCKS, MAX_UNKNOWN_OPTIONS, TcpSegment } from './tcp-segment.js';
+import { MAX_SACK_BLOCKS, MAX_UNKNOWN_OPTIONS, TcpFlag, TcpSegment } from './tcp-segment.js';
 
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
@@ -32,6 +32,15 @@ const TCP_MINIMUM_HEADER = 20;
 
 const NOT_TCP = false;
 
+export interface PacketDecoderOptions {
+  /**
+   * Reads the TCP options of SYN segments alone; the others read as carrying none.
+   * The tracker needs only the window scale, which only a SYN carries, and most
+   * segments carry timestamps: skipping them saves a loop a packet.
+   */
+  synOptionsOnly?: boolean;
+}
+
 /**
  * Frame → TCP segment, for every link type flowstate reads. Never throws on packet
  * content: problems become counted issues. Decodes into one reused TcpSegment.
@@ -39,6 +48,7 @@ const NOT_TCP = false;
 export class PacketDecoder {
   readonly segment = new TcpSegment();
   readonly stats = new DecodeStats();
+  private readonly synOptionsOnly: boolean;
   private frame: CapturedFrame | null = null;
   /** One past the last captured byte of the current frame. */
   private end = 0;
@@ -47,6 +57,10 @@ export class PacketDecoder {
    * lengths are capped by it, as Wireshark does, so a lying length cannot invent bytes.
    */
   private wireEnd = 0;
+
+  constructor(options: PacketDecoderOptions = {}) {
+    this.synOptionsOnly = options.synOptionsOnly ?? false;
+  }
 
   /** True when `segment` now holds the frame's TCP segment. */
   decode(frame: CapturedFrame): boolean {
@@ -363,6 +377,7 @@ export class PacketDecoder {
     segment.fastOpenCookieLength = -1;
     segment.unknownOptionCount = 0;
     segment.optionsTruncated = cut;
+    if (this.synOptionsOnly && (segment.flags & TcpFlag.SYN) === 0) return;
     while (at < end) {
       const kind = data[at];
       if (kind === 0) return;

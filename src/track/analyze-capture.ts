@@ -71,7 +71,7 @@ export async function analyzeCapture(paths: readonly string[], output: TrackerOu
     await Promise.all(readers.map((r) => r.close()));
     throw error;
   }
-  const decoder = new PacketDecoder();
+  const decoder = new PacketDecoder({ synOptionsOnly: true });
   const tracker = new Tracker(output, options);
   const tcpPackets = new Array<number>(paths.length).fill(0);
   const firstSecond = new Array<number>(paths.length).fill(-1);
