@@ -356,10 +356,4 @@ export class RetiredFlow implements StatefulFlow {
   endpoint(role: Role): RetiredEndpoint {
     return role === 'client' ? this.client : this.server;
   }
-
-  static from(flow: Flow): RetiredFlow {
-    const retire = (e: Endpoint): RetiredEndpoint => new RetiredEndpoint(e.role, () => e.ip, e.port, e.state, e.stateSince, e.stateInferred);
-    return new RetiredFlow(flow.id, flow.instance, flow.clientIsFirst, retire(flow.client), retire(flow.server), flow.slot,
-      flow.closedFirstBy, flow.closeKind, flow.lastTime, flow.lastSource, flow.lastFrame);
-  }
 }

@@ -1,6 +1,6 @@
 import { formatIpv4, formatIpv6 } from '../decode/format-address.js';
 import { ALL_STATES, STATE_INDEX } from '../tcp/tcp-state.js';
-import { RetiredEndpoint, RetiredFlow } from './flow.js';
+import { type Flow, RetiredEndpoint, RetiredFlow } from './flow.js';
 import type { CloseKind, Role } from './records.js';
 
 const ROLES: ReadonlyArray<Role | null> = [null, 'client', 'server'];
@@ -46,13 +46,15 @@ export class RetiredFlows {
     return slot < this.capacity ? this.flowIds[slot] : -1;
   }
 
-  store(r: RetiredFlow): void {
+  /** Writes a retired flow's row; a live flow retires straight from its fields, with nothing after it yet and no view made. */
+  store(r: RetiredFlow | Flow): void {
+    const after = r instanceof RetiredFlow ? r : null;
     const slot = r.slot;
     if (slot >= this.capacity) this.grow(slot + 1);
     this.flowIds[slot] = r.id;
     this.instances[slot] = r.instance;
     this.bits[slot] =
-      (r.clientIsFirst ? CLIENT_IS_FIRST : 0) | (r.client.stateInferred ? CLIENT_INFERRED : 0) | (r.server.stateInferred ? SERVER_INFERRED : 0) | (r.changed ? CHANGED : 0);
+      (r.clientIsFirst ? CLIENT_IS_FIRST : 0) | (r.client.stateInferred ? CLIENT_INFERRED : 0) | (r.server.stateInferred ? SERVER_INFERRED : 0) | (after?.changed ? CHANGED : 0);
     this.closedFirstBy[slot] = ROLES.indexOf(r.closedFirstBy);
     this.closeKind[slot] = CLOSE_KINDS.indexOf(r.closeKind);
     this.clientState[slot] = STATE_INDEX.get(r.client.state) as number;
@@ -62,10 +64,10 @@ export class RetiredFlows {
     this.lastTime[slot] = r.lastTime;
     this.lastSource[slot] = r.lastSource;
     this.lastFrame[slot] = r.lastFrame;
-    this.clientPacketsAfter[slot] = r.client.packetsAfter;
-    this.serverPacketsAfter[slot] = r.server.packetsAfter;
-    this.clientBytesAfter[slot] = r.client.bytesAfter;
-    this.serverBytesAfter[slot] = r.server.bytesAfter;
+    this.clientPacketsAfter[slot] = after?.client.packetsAfter ?? 0;
+    this.serverPacketsAfter[slot] = after?.server.packetsAfter ?? 0;
+    this.clientBytesAfter[slot] = after?.client.bytesAfter ?? 0;
+    this.serverBytesAfter[slot] = after?.server.bytesAfter ?? 0;
   }
 
   /** A view of the row in `slot`; addresses and ports come from the flow-table key (KEY_WORDS words at `keyAt`). */

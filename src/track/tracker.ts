@@ -210,7 +210,7 @@ export class Tracker {
   /** Hands the flow on now and keeps only a small stand-in in its slot until its TIME_WAIT ends. */
   private retire(flow: Flow): void {
     this.handOn(flow, false);
-    this.retired.store(RetiredFlow.from(flow));
+    this.retired.store(flow);
     this.slots[flow.slot] = RETIRED;
   }
 
