@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { type RowBatch, RowBatchBuilder, rowValues, transferablesOf } from './row-batch.js';
+import { type RowBatch, RowBatchBuilder, rowValues, rowsByFirstNumber, transferablesOf } from './row-batch.js';
 
 /** Copies each row as it comes: rowValues hands out one array, refilled for every row. */
 const copied = (batch: RowBatch): unknown[][] => Array.from(rowValues(batch), (values) => [...values]);
@@ -42,6 +42,21 @@ describe('RowBatchBuilder and rowValues', () => {
     const groups = Array.from(rowValues(builder.take(), 2), (values) => [...values]);
     expect(groups).toEqual([[1, 'r1', 2, 'r2'], [3, 'r3', 4, 'r4'], [5, 'r5']]);
     expect(Array.from(rowValues(new RowBatchBuilder('n', 4).take(), 2))).toEqual([]);
+  });
+
+  test('takes the rows in a given order, sorted by their first number (the flow id) for an ordered insert', () => {
+    const builder = new RowBatchBuilder('sntn', 4);
+    for (const id of [30, 10, 40, 20]) {
+      builder.string(`flow ${id}`); builder.number(id); builder.time(BigInt(id) * 1000n); builder.number(id === 40 ? null : -id);
+      builder.endRow();
+    }
+    const batch = builder.take();
+    expect(Array.from(rowsByFirstNumber(batch))).toEqual([1, 3, 0, 2]);
+    const groups = Array.from(rowValues(batch, 3, rowsByFirstNumber(batch)), (values) => [...values]);
+    expect(groups).toEqual([
+      ['flow 10', 10, 10000n, -10, 'flow 20', 20, 20000n, -20, 'flow 30', 30, 30000n, -30],
+      ['flow 40', 40, 40000n, null],
+    ]);
   });
 
   test('transfers the number and time arrays, whose rows survive a structured clone', () => {

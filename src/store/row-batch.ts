@@ -76,22 +76,27 @@ export class RowBatchBuilder {
  * The rows of `batch` as the values to bind, `rowsPerGroup` rows at a time in
  * column order (for a multi-row INSERT); the last group may hold fewer rows. One
  * array is reused from group to group, and a shorter one made for the last.
+ * `order` lists the rows to take, by index; all of them in turn without it.
  */
-export function* rowValues(batch: RowBatch, rowsPerGroup = 1): Generator<unknown[]> {
+export function* rowValues(batch: RowBatch, rowsPerGroup = 1, order?: ArrayLike<number>): Generator<unknown[]> {
   const { columns, numbers, strings, times } = batch;
   const width = columns.length;
+  const numbersPerRow = countOf(columns, 'n');
+  const stringsPerRow = countOf(columns, 's');
+  const timesPerRow = countOf(columns, 't');
   let values: unknown[] = new Array(width * Math.min(rowsPerGroup, batch.count));
   let at = 0;
-  let numberAt = 0;
-  let stringAt = 0;
-  let timeAt = 0;
-  for (let row = 0; row < batch.count; row++) {
+  for (let taken = 0; taken < batch.count; taken++) {
     if (at === values.length) {
       yield values;
       at = 0;
-      const left = batch.count - row;
+      const left = batch.count - taken;
       if (left < rowsPerGroup) values = new Array(width * left);
     }
+    const row = order === undefined ? taken : order[taken];
+    let numberAt = row * numbersPerRow;
+    let stringAt = row * stringsPerRow;
+    let timeAt = row * timesPerRow;
     for (let column = 0; column < width; column++) {
       const kind = columns.charCodeAt(column);
       if (kind === N) {
@@ -102,6 +107,13 @@ export function* rowValues(batch: RowBatch, rowsPerGroup = 1): Generator<unknown
     }
   }
   if (at > 0) yield values;
+}
+
+/** The batch's row indexes ordered by each row's first number (a key such as the flow id). */
+export function rowsByFirstNumber(batch: RowBatch): Uint32Array {
+  const numbersPerRow = countOf(batch.columns, 'n');
+  const keys = batch.numbers;
+  return Uint32Array.from({ length: batch.count }, (_, row) => row).sort((a, b) => keys[a * numbersPerRow] - keys[b * numbersPerRow]);
 }
 
 const N = 'n'.charCodeAt(0);

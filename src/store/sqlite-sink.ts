@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { type RowBatch, rowValues } from './row-batch.js';
+import { type RowBatch, rowValues, rowsByFirstNumber } from './row-batch.js';
 import { CREATE_INDEXES, CREATE_TABLES, SCHEMA_VERSION } from './schema.js';
 
 type Statement = Database.Statement<unknown[]>;
@@ -98,8 +98,12 @@ export class SqliteSink {
     if (at < end) this.insertTransitions.run(Array.from(rows.subarray(at, end)));
   }
 
+  /**
+   * Flows arrive in the order they were handed on, not by id: inserted as they come they
+   * land all over the table. Sorted, each batch walks the table's pages once, in order.
+   */
   flows(batch: RowBatch): void {
-    for (const values of rowValues(batch, FLOW_GROUP)) this.insertFlows.run(values);
+    for (const values of rowValues(batch, FLOW_GROUP, rowsByFirstNumber(batch))) this.insertFlows.run(values);
   }
 
   /** Rows of UPDATE parameters, in the statement's order (a flow's TIME_WAIT ended after it was written). */
