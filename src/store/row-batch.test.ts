@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { type RowBatch, RowBatchBuilder, rowValues, rowsByFirstNumber, transferablesOf } from './row-batch.js';
+import { type RowBatch, RowBatchBuilder, rowValues, rowsByFirstNumber, rowsByKey, transferablesOf } from './row-batch.js';
 
 /** Copies each row as it comes: rowValues hands out one array, refilled for every row. */
 const copied = (batch: RowBatch): unknown[][] => Array.from(rowValues(batch), (values) => [...values]);
@@ -57,6 +57,12 @@ describe('RowBatchBuilder and rowValues', () => {
       ['flow 10', 10, 10000n, -10, 'flow 20', 20, 20000n, -20, 'flow 30', 30, 30000n, -30],
       ['flow 40', 40, 40000n, null],
     ]);
+  });
+
+  test('orders rows by a key up to 2^40, ties in row order', () => {
+    const keys = [2 ** 40 - 1, 5, 0, 5, 2 ** 40 - 1, 5, 3];
+    expect(Array.from(rowsByKey(keys.length, (row) => keys[row]))).toEqual([2, 6, 1, 3, 5, 0, 4]);
+    expect(Array.from(rowsByKey(0, () => 0))).toEqual([]);
   });
 
   test('transfers the number and time arrays, whose rows survive a structured clone', () => {

@@ -109,11 +109,27 @@ export function* rowValues(batch: RowBatch, rowsPerGroup = 1, order?: ArrayLike<
   if (at > 0) yield values;
 }
 
+/**
+ * Row indexes 0…count-1 ordered by `key` (a whole number below 2^40), ties kept in
+ * row order. Key and row are packed into one number so that the native numeric sort
+ * of a Float64Array does the work: several times faster than a comparator.
+ */
+export function rowsByKey(count: number, key: (row: number) => number): Uint32Array {
+  let scale = 1;
+  while (scale < count) scale *= 2;
+  const packed = new Float64Array(count);
+  for (let row = 0; row < count; row++) packed[row] = key(row) * scale + row;
+  packed.sort();
+  const rows = new Uint32Array(count);
+  for (let i = 0; i < count; i++) rows[i] = packed[i] % scale;
+  return rows;
+}
+
 /** The batch's row indexes ordered by each row's first number (a key such as the flow id). */
 export function rowsByFirstNumber(batch: RowBatch): Uint32Array {
   const numbersPerRow = countOf(batch.columns, 'n');
   const keys = batch.numbers;
-  return Uint32Array.from({ length: batch.count }, (_, row) => row).sort((a, b) => keys[a * numbersPerRow] - keys[b * numbersPerRow]);
+  return rowsByKey(batch.count, (row) => keys[row * numbersPerRow]);
 }
 
 const N = 'n'.charCodeAt(0);

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { type RowBatch, rowValues, rowsByFirstNumber } from './row-batch.js';
+import { type RowBatch, rowValues, rowsByFirstNumber, rowsByKey } from './row-batch.js';
 import { CREATE_INDEXES, CREATE_TABLES, SCHEMA_VERSION } from './schema.js';
 
 type Statement = Database.Statement<unknown[]>;
@@ -84,18 +84,28 @@ export class SqliteSink {
     this.db.exec('BEGIN');
   }
 
-  /** `newCauses` extends the cause table the rows' cause codes refer to. */
+  /**
+   * `newCauses` extends the cause table the rows' cause codes refer to. Rows come in
+   * time order; they go in by (flow, id), the table's key order, so that each batch
+   * walks the table's pages once instead of jumping between flows.
+   */
   transitions(rows: Float64Array, count: number, newCauses: readonly string[]): void {
     for (const cause of newCauses) this.insertCause.run(this.causeCount++, cause);
-    const values = this.groupValues;
-    const groupSize = TRANSITION_GROUP * TRANSITION_COLUMNS;
-    const end = count * TRANSITION_COLUMNS;
+    // Ids rise with the rows, so ties on the flow keep id order.
+    const order = rowsByKey(count, (row) => rows[row * TRANSITION_COLUMNS]);
+    let values = this.groupValues;
     let at = 0;
-    for (; at + groupSize <= end; at += groupSize) {
-      for (let j = 0; j < groupSize; j++) values[j] = rows[at + j];
-      this.insertTransitions.run(values);
+    for (let taken = 0; taken < count; taken++) {
+      if (at === values.length) {
+        this.insertTransitions.run(values);
+        at = 0;
+        const left = count - taken;
+        if (left < TRANSITION_GROUP) values = new Array<number>(left * TRANSITION_COLUMNS);
+      }
+      const first = order[taken] * TRANSITION_COLUMNS;
+      for (let column = 0; column < TRANSITION_COLUMNS; column++) values[at++] = rows[first + column];
     }
-    if (at < end) this.insertTransitions.run(Array.from(rows.subarray(at, end)));
+    if (at > 0) this.insertTransitions.run(values);
   }
 
   /**
