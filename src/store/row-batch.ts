@@ -73,26 +73,39 @@ export class RowBatchBuilder {
 }
 
 /**
- * The rows of `batch` as the values to bind, `rowsPerGroup` rows at a time in
- * column order (for a multi-row INSERT); the last group may hold fewer rows. One
- * array is reused from group to group, and a shorter one made for the last.
- * `order` lists the rows to take, by index; all of them in turn without it.
+ * Values for multi-row statements: `count` rows of `width` values, `rowsPerGroup`
+ * rows a group, the last group holding what is left. `write(values, at, taken)`
+ * puts the `taken`-th row's values at `at`. One array serves every full group (bind
+ * it before asking for the next), a shorter one the last.
  */
-export function* rowValues(batch: RowBatch, rowsPerGroup = 1, order?: ArrayLike<number>): Generator<unknown[]> {
+export function* valueGroups<T>(count: number, rowsPerGroup: number, width: number, write: (values: T[], at: number, taken: number) => void): Generator<T[]> {
+  let values = new Array<T>(width * Math.min(rowsPerGroup, count));
+  let at = 0;
+  for (let taken = 0; taken < count; taken++) {
+    if (at === values.length) {
+      yield values;
+      at = 0;
+      const left = count - taken;
+      if (left < rowsPerGroup) values = new Array<T>(width * left);
+    }
+    write(values, at, taken);
+    at += width;
+  }
+  if (at > 0) yield values;
+}
+
+/**
+ * The rows of `batch` as the values to bind, `rowsPerGroup` rows at a time in
+ * column order (for a multi-row INSERT; see valueGroups). `order` lists the rows
+ * to take, by index; all of them in turn without it.
+ */
+export function rowValues(batch: RowBatch, rowsPerGroup = 1, order?: ArrayLike<number>): Generator<unknown[]> {
   const { columns, numbers, strings, times } = batch;
   const width = columns.length;
   const numbersPerRow = countOf(columns, 'n');
   const stringsPerRow = countOf(columns, 's');
   const timesPerRow = countOf(columns, 't');
-  let values: unknown[] = new Array(width * Math.min(rowsPerGroup, batch.count));
-  let at = 0;
-  for (let taken = 0; taken < batch.count; taken++) {
-    if (at === values.length) {
-      yield values;
-      at = 0;
-      const left = batch.count - taken;
-      if (left < rowsPerGroup) values = new Array(width * left);
-    }
+  return valueGroups<unknown>(batch.count, rowsPerGroup, width, (values, at, taken) => {
     const row = order === undefined ? taken : order[taken];
     let numberAt = row * numbersPerRow;
     let stringAt = row * stringsPerRow;
@@ -105,8 +118,7 @@ export function* rowValues(batch: RowBatch, rowsPerGroup = 1, order?: ArrayLike<
       } else if (kind === S) values[at++] = strings[stringAt++];
       else values[at++] = times[timeAt++];
     }
-  }
-  if (at > 0) yield values;
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { type RowBatch, rowValues, rowsByFirstNumber, rowsByKey } from './row-batch.js';
+import { type RowBatch, rowValues, rowsByFirstNumber, rowsByKey, valueGroups } from './row-batch.js';
 import { CREATE_INDEXES, CREATE_TABLES, SCHEMA_VERSION } from './schema.js';
 
 type Statement = Database.Statement<unknown[]>;
@@ -52,7 +52,6 @@ export class SqliteSink {
   private readonly db: Database.Database;
   private readonly insertFlows: MultiRowInsert;
   private readonly insertTransitions: MultiRowInsert;
-  private readonly groupValues: number[] = new Array<number>(TRANSITION_GROUP * TRANSITION_COLUMNS);
   private readonly insertCause: Statement;
   private causeCount = 0;
   private readonly insertFinding: Statement;
@@ -93,19 +92,11 @@ export class SqliteSink {
     for (const cause of newCauses) this.insertCause.run(this.causeCount++, cause);
     // Ids rise with the rows, so ties on the flow keep id order.
     const order = rowsByKey(count, (row) => rows[row * TRANSITION_COLUMNS]);
-    let values = this.groupValues;
-    let at = 0;
-    for (let taken = 0; taken < count; taken++) {
-      if (at === values.length) {
-        this.insertTransitions.run(values);
-        at = 0;
-        const left = count - taken;
-        if (left < TRANSITION_GROUP) values = new Array<number>(left * TRANSITION_COLUMNS);
-      }
+    const groups = valueGroups<number>(count, TRANSITION_GROUP, TRANSITION_COLUMNS, (values, at, taken) => {
       const first = order[taken] * TRANSITION_COLUMNS;
-      for (let column = 0; column < TRANSITION_COLUMNS; column++) values[at++] = rows[first + column];
-    }
-    if (at > 0) this.insertTransitions.run(values);
+      for (let column = 0; column < TRANSITION_COLUMNS; column++) values[at + column] = rows[first + column];
+    });
+    for (const values of groups) this.insertTransitions.run(values);
   }
 
   /**
