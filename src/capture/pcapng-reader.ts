@@ -27,6 +27,9 @@ interface Interface {
   /** Timestamp units per second as 10^decimalExponent, or 2^binaryExponent when binary. */
   binary: boolean;
   exponent: number;
+  /** For decimal resolutions up to nanoseconds (10^exponent units a second): units a second, nanoseconds a unit. */
+  unitsPerSecond: number;
+  nanosPerUnit: number;
   offsetSeconds: number;
 }
 
@@ -150,6 +153,8 @@ export class PcapngReader extends RecordReader {
       snapLength: this.readU32(bytes, at + 12),
       binary: false,
       exponent: 6,
+      unitsPerSecond: 0,
+      nanosPerUnit: 0,
       offsetSeconds: 0,
     };
     this.forEachOption(bytes, at + 16, at + blockLength - 4, (code, value, length) => {
@@ -161,6 +166,10 @@ export class PcapngReader extends RecordReader {
         iface.offsetSeconds = Number(le ? bytes.readBigInt64LE(value) : bytes.readBigInt64BE(value));
       }
     });
+    if (!iface.binary && iface.exponent <= 9) {
+      iface.unitsPerSecond = 10 ** iface.exponent;
+      iface.nanosPerUnit = 10 ** (9 - iface.exponent);
+    }
     this.interfaces.push(iface);
     this.linkTypes.add(iface.linkType);
   }
@@ -194,21 +203,36 @@ export class PcapngReader extends RecordReader {
 
 const TWO_POW_32 = 4294967296;
 
+/** Counts of time units below 2^53 (high word below 2^21) are exact as one double. */
+const EXACT_HIGH_WORD = 0x200000;
+
 /** Converts a 64-bit count of interface time units into seconds and nanoseconds, without losing precision. */
 function setTimestamp(frame: CapturedFrame, high: number, low: number, iface: Interface): void {
   if (!iface.binary && iface.exponent <= 9) {
-    const unitsPerSecond = 10 ** iface.exponent;
-    // Long division of high*2^32 + low in 16-bit steps keeps every intermediate below 2^53.
-    const quotientHigh = Math.floor(high / unitsPerSecond);
-    let rest = high - quotientHigh * unitsPerSecond;
-    let part = rest * 65536 + (low >>> 16);
-    const quotientMiddle = Math.floor(part / unitsPerSecond);
-    rest = part - quotientMiddle * unitsPerSecond;
-    part = rest * 65536 + (low & 0xffff);
-    const quotientLow = Math.floor(part / unitsPerSecond);
-    rest = part - quotientLow * unitsPerSecond;
-    frame.tsSec = quotientHigh * TWO_POW_32 + quotientMiddle * 65536 + quotientLow + iface.offsetSeconds;
-    frame.tsNsec = rest * 10 ** (9 - iface.exponent);
+    const unitsPerSecond = iface.unitsPerSecond;
+    let seconds: number;
+    let rest: number;
+    if (high < EXACT_HIGH_WORD) {
+      // Microseconds since 1970 fit, as most captures count. One division is exact: below
+      // 2^53 the quotient's rounding error is under 1/unitsPerSecond, too little to reach
+      // the next whole number, and the remainder is a difference of exact integers.
+      const units = high * TWO_POW_32 + low;
+      seconds = Math.floor(units / unitsPerSecond);
+      rest = units - seconds * unitsPerSecond;
+    } else {
+      // Long division of high*2^32 + low in 16-bit steps keeps every intermediate below 2^53.
+      const quotientHigh = Math.floor(high / unitsPerSecond);
+      rest = high - quotientHigh * unitsPerSecond;
+      let part = rest * 65536 + (low >>> 16);
+      const quotientMiddle = Math.floor(part / unitsPerSecond);
+      rest = part - quotientMiddle * unitsPerSecond;
+      part = rest * 65536 + (low & 0xffff);
+      const quotientLow = Math.floor(part / unitsPerSecond);
+      rest = part - quotientLow * unitsPerSecond;
+      seconds = quotientHigh * TWO_POW_32 + quotientMiddle * 65536 + quotientLow;
+    }
+    frame.tsSec = seconds + iface.offsetSeconds;
+    frame.tsNsec = rest * iface.nanosPerUnit;
     return;
   }
   const units = (BigInt(high) << 32n) | BigInt(low);

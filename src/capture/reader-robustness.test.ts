@@ -267,6 +267,22 @@ describe('pcapng', () => {
     expect(result.tcp).toBe(4);
   });
 
+  test('converts decimal timestamps exactly at every resolution, across second boundaries and past 2^53 units', async () => {
+    for (let exponent = 0; exponent <= 9; exponent++) {
+      const perSecond = 10n ** BigInt(exponent);
+      const edges = [0n, 1n, perSecond - 1n, perSecond, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 64n - 1n];
+      for (const second of [1_700_000_000n, 1_799_999_999n]) edges.push(second * perSecond - 1n, second * perSecond, second * perSecond + perSecond - 1n);
+      const random = fc.sample(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), { numRuns: 200, seed: exponent });
+      const units = [...edges, ...random];
+      const ng = new PcapngBuilder().sectionHeader().interface({ linkType: LinkType.ETHERNET, tsresol: exponent });
+      units.forEach((u, i) => ng.enhancedPacket(0, u, ethernetPacket(i)));
+      const result = await readAll(write(`resolution-${exponent}.pcapng`, ng.bytes()));
+      expect(result.error).toBeUndefined();
+      const expected = units.map((u) => [Number(u / perSecond), Number((u % perSecond) * 10n ** BigInt(9 - exponent))]);
+      expect(result.frames.map((f) => [f.tsSec, f.tsNsec]), `10^-${exponent} s`).toEqual(expected);
+    }
+  });
+
   test('reads a big-endian section like a little-endian one', async () => {
     const build = (bigEndian: boolean): Buffer =>
       new PcapngBuilder(bigEndian).sectionHeader().interface({ linkType: LinkType.ETHERNET }).enhancedPacket(0, 1_700_000_000_000_001n, ethernetPacket(1)).simplePacket(ethernetPacket(2)).bytes();
