@@ -13,13 +13,16 @@ export interface StateVisit {
   frame: number;
 }
 
+/** Numbers a visit takes in a VisitLog. */
+export const VISIT_FIELDS = 5;
+
 /**
  * An endpoint's visits to the TIMED_STATES, VISIT_FIELDS numbers each: the
  * state's index in ALL_STATES, since, until (-1 while it lasts), source, frame.
  * Flat numbers are stored unboxed, where a StateVisit object and its two times
  * cost every connection about 100 bytes a visit. The numbers outlive `clear()`:
  * a reused endpoint writes over them instead of growing a new array, which spared
- * the collector copying 140 MB on the 10M benchmark capture.
+ * the collector copying about 140 MB on the 10M benchmark capture.
  */
 export class VisitLog {
   readonly #fields: number[] = [];
@@ -63,7 +66,6 @@ export class VisitLog {
     this.#length = 0;
   }
 }
-export const VISIT_FIELDS = 5;
 
 /** States whose duration findings depend on. */
 export const TIMED_STATES: ReadonlySet<TcpState> = new Set([TcpState.CLOSE_WAIT, TcpState.FIN_WAIT2, TcpState.CLOSING, TcpState.SYN_RECV, TcpState.TIME_WAIT]);
