@@ -20,11 +20,10 @@ export class Listeners {
     return this.byAddress.get(ip)?.has(port) ?? false;
   }
 
-  /** Keeps `listener` unless its ip:port is known already. */
+  /** Keeps a listener whose ip:port is not known yet (ask `has` first: it spares making the record). */
   add(listener: Listener): void {
     let ports = this.byAddress.get(listener.ip);
     if (ports === undefined) this.byAddress.set(listener.ip, (ports = new Map()));
-    if (ports.has(listener.port)) return;
     ports.set(listener.port, listener);
     this.inOrder.push(listener);
   }
