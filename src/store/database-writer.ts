@@ -22,6 +22,14 @@ const WORKER_SCRIPT = new URL('./database-worker.js', import.meta.url);
 
 const bool = (value: boolean): number => (value ? 1 : 0);
 
+export interface DatabaseWriterOptions {
+  /**
+   * Write on a worker thread (the default), so that SQLite has the second core.
+   * False writes in the calling thread: one core does everything (the benchmark's one-core stage).
+   */
+  thread?: boolean;
+}
+
 /** Writing the database failed (disk full, unwritable directory…): a runtime failure, not a bug. */
 export class DatabaseWriteError extends Error {
   override readonly name = 'DatabaseWriteError';
@@ -29,7 +37,7 @@ export class DatabaseWriteError extends Error {
 
 /**
  * Writes a database as the tracker produces it, on a worker thread when the built
- * worker is there (in-thread otherwise, e.g. when run from the TypeScript sources).
+ * worker is there and not declined (in-thread otherwise, e.g. when run from the TypeScript sources).
  * Everything goes into a temporary file beside the target, which replaces the
  * target only in `commit`: a failed, crashed or interrupted run leaves any previous
  * database untouched.
@@ -54,10 +62,10 @@ export class DatabaseWriter implements TrackerOutput {
   private onCommitted: ((error?: Error) => void) | undefined;
   private finished = false;
 
-  constructor(readonly targetPath: string) {
+  constructor(readonly targetPath: string, options: DatabaseWriterOptions = {}) {
     this.temporaryPath = join(dirname(targetPath), `.${basename(targetPath)}.${process.pid}.tmp`);
     rmSync(this.temporaryPath, { force: true });
-    if (existsSync(fileURLToPath(WORKER_SCRIPT))) {
+    if (options.thread !== false && existsSync(fileURLToPath(WORKER_SCRIPT))) {
       // The writer holds one batch at a time; a small heap keeps its garbage from piling up.
       this.worker = new Worker(WORKER_SCRIPT, { workerData: { path: this.temporaryPath }, resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 } });
       this.worker.on('message', (reply: WriterReply) => this.received(reply));
