@@ -94,7 +94,7 @@ function fail(message) {
 const log = (message) => console.error(message);
 
 // ------------------------------------------------------------------ preconditions
-for (const file of REPORT_ONLY ? [] : ['capture/open-capture.js', 'capture/frame-stream.js', 'decode/packet-decoder.js', 'track/flow-table.js', 'track/analyze-capture.js', 'cli/main.js']) {
+for (const file of REPORT_ONLY ? [] : ['capture/open-capture.js', 'capture/frame-stream.js', 'decode/packet-decoder.js', 'track/flow-table.js', 'analyze.js', 'cli/main.js']) {
   if (!existsSync(join(root, 'dist', file))) fail(`dist/${file} is missing: run \`npm run build\` first`);
 }
 const have = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
@@ -230,7 +230,7 @@ process.stdout.write(JSON.stringify({ frames, tcp, flows, innerSeconds }) + '\\n
 `);
 const trackDriver = join(work, 'track-only.mjs');
 writeFileSync(trackDriver, `// decode + the whole tracker, records counted and dropped
-import { analyzeCapture } from '${dist('track/analyze-capture.js')}';
+import { analyzeCapture } from '${dist('analyze.js')}';
 const t0 = process.hrtime.bigint();
 let transitions = 0, findings = 0, flows = 0;
 const result = await analyzeCapture([process.argv[2]], {
@@ -251,7 +251,7 @@ const oneCoreDriver = join(work, 'one-core.mjs');
 writeFileSync(oneCoreDriver, `// analyze with the database written in this thread: one core does everything;
 // the time inside SQLite (SqliteSink's writes, the index builds and the commit) is summed apart
 import { rmSync } from 'node:fs';
-import { analyzeCapture } from '${dist('track/analyze-capture.js')}';
+import { analyzeCapture } from '${dist('analyze.js')}';
 import { DatabaseWriter } from '${dist('store/database-writer.js')}';
 import { SqliteSink } from '${dist('store/sqlite-sink.js')}';
 let sinkNs = 0n;
@@ -763,7 +763,7 @@ md.push('## Decode', '', 'Read + decode + flow lookup (`scripts/bench.mjs` write
   table(['file, program', 'packets/s', 'in-process packets/s', 'MB/s', 'peak RSS', 'CPU', 'others', 'runs (s)'], rows);
 }
 
-md.push('## Track', '', 'Decode + the whole tracker with an output that counts records and drops them (`analyzeCapture(paths, output)` from `dist/track/analyze-capture.js`).', '');
+md.push('## Track', '', 'Decode + the whole tracker with an output that counts records and drops them (`analyzeCapture(paths, output)` from `dist/analyze.js`).', '');
 {
   const rows = [];
   for (const size of labels) {

@@ -1,10 +1,21 @@
 // The library's public face: re-exports only.
-export { analyze, type Analysis, type AnalyzeOptions } from './store/analyze.js';
-export { analyzeToDatabase, type DatabaseAnalysis } from './store/analyze-to-database.js';
+export {
+  analyze,
+  analyzeCapture,
+  analyzeToDatabase,
+  type Analysis,
+  type AnalyzeOptions,
+  type AnalyzeCaptureOptions,
+  type AnalyzeToDatabaseOptions,
+  type DatabaseAnalysis,
+  type CaptureAnalysis,
+  type CaptureSummary,
+  type AnalysisProgress,
+} from './analyze.js';
+export { ExitCode, FlowstateError, UsageError } from './errors.js';
 export { DatabaseReader, isSqliteFile, NotAFlowstateDatabaseError, type FlowRow, type TransitionRow, type FindingRow, type CaptureRow } from './store/database-reader.js';
 export { netstatAt, type NetstatEntry, type NetstatQuery } from './store/netstat-query.js';
 export { SCHEMA_VERSION } from './store/schema.js';
-export { analyzeCapture, type CaptureAnalysis, type CaptureSummary, type AnalysisProgress, type AnalyzeCaptureOptions } from './track/analyze-capture.js';
 export { Tracker, type TrackerOptions, type TrackerStats, DEFAULT_TIME_WAIT_SECONDS, DEFAULT_HALF_OPEN_LIMIT } from './track/tracker.js';
 export { CollectedOutput } from './track/collect-output.js';
 export { FINDINGS, FINDING_KINDS, DEFAULT_THRESHOLDS, type FindingKind, type FindingDefinition, type DetectorThresholds } from './track/finding-catalogue.js';

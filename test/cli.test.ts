@@ -1,5 +1,7 @@
-// The built CLI end to end, as users and scripts call it: outputs, exit codes,
-// JSON shapes, --at times, and a previous database surviving an interrupted run.
+// The CLI end to end, as users and scripts call it: outputs, exit codes, JSON
+// shapes, --at times, and a previous database surviving an interrupted run. Most
+// run in this process through run(); what only a real process shows (signals,
+// exit status, a closed pipe, a terminal) runs the built bin.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -7,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CAPTURES } from './helpers/paths.js';
-import { flowstate, startFlowstate } from './helpers/run-cli.js';
+import { spawnSync } from 'node:child_process';
+import { CLI, flowstate, spawnFlowstate, startFlowstate } from './helpers/run-cli.js';
 
 let dir = '';
 const capture = (name: string): string => join(CAPTURES, name);
@@ -18,9 +21,9 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('flowstate analyze', () => {
-  test('writes the database and prints the end states and the CLOSE_WAIT leak', () => {
+  test('writes the database and prints the end states and the CLOSE_WAIT leak', async () => {
     const db = join(dir, 'leak.db');
-    const run = flowstate(['analyze', capture('close-wait-leak.pcap'), '--db', db]);
+    const run = await flowstate(['analyze', capture('close-wait-leak.pcap'), '--db', db]);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/connections\s+20/);
     expect(run.stdout).toMatch(/client: CLOSE_WAIT 20/);
@@ -30,8 +33,8 @@ describe('flowstate analyze', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
-  test('--json prints the documented summary shape', () => {
-    const run = flowstate(['analyze', capture('refused.pcap'), '--db', join(dir, 'refused.db'), '--json']);
+  test('--json prints the documented summary shape', async () => {
+    const run = await flowstate(['analyze', capture('refused.pcap'), '--db', join(dir, 'refused.db'), '--json']);
     expect(run.status, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(Object.keys(summary).sort()).toEqual(
@@ -42,81 +45,81 @@ describe('flowstate analyze', () => {
     expect(typeof (summary.captures as Array<{ first_ns: unknown }>)[0].first_ns).toBe('number');
   });
 
-  test('keeps nanosecond times exact in JSON (beyond 2^53)', () => {
-    const run = flowstate(['analyze', capture('fmt-nsec.pcap'), '--db', join(dir, 'nsec.db'), '--json']);
+  test('keeps nanosecond times exact in JSON (beyond 2^53)', async () => {
+    const run = await flowstate(['analyze', capture('fmt-nsec.pcap'), '--db', join(dir, 'nsec.db'), '--json']);
     const raw = /"first_ns": (\d+)/.exec(run.stdout)?.[1];
-    const query = flowstate(['query', 'SELECT first_ns FROM captures', '--db', join(dir, 'nsec.db'), '--format', 'csv']);
+    const query = await flowstate(['query', 'SELECT first_ns FROM captures', '--db', join(dir, 'nsec.db'), '--format', 'csv']);
     expect(raw).toBeDefined();
     expect(query.stdout.split('\n')[1]).toBe(raw);
     expect(BigInt(raw as string) % 1000n).not.toBe(0n); // the nanoseconds survived
   });
 
-  test('--quiet prints nothing; --fail-on exits 3 when such a finding exists, 0 when not', () => {
-    const quiet = flowstate(['analyze', capture('close-wait-leak.pcap'), '--db', join(dir, 'q.db'), '--quiet']);
+  test('--quiet prints nothing; --fail-on exits 3 when such a finding exists, 0 when not', async () => {
+    const quiet = await flowstate(['analyze', capture('close-wait-leak.pcap'), '--db', join(dir, 'q.db'), '--quiet']);
     expect([quiet.status, quiet.stdout]).toEqual([0, '']);
-    expect(flowstate(['analyze', capture('close-wait-leak.pcap'), '--db', join(dir, 'q.db'), '--quiet', '--fail-on', 'close-wait-leak']).status).toBe(3);
-    expect(flowstate(['analyze', capture('client-close.pcap'), '--db', join(dir, 'q.db'), '--quiet', '--fail-on', 'close-wait-leak,refused']).status).toBe(0);
+    expect((await flowstate(['analyze', capture('close-wait-leak.pcap'), '--db', join(dir, 'q.db'), '--quiet', '--fail-on', 'close-wait-leak'])).status).toBe(3);
+    expect((await flowstate(['analyze', capture('client-close.pcap'), '--db', join(dir, 'q.db'), '--quiet', '--fail-on', 'close-wait-leak,refused'])).status).toBe(0);
   });
 
-  test('reads gzip by content and standard input', () => {
+  test('reads gzip by content and standard input', async () => {
     const gz = join(dir, 'leak.bin');
     writeFileSync(gz, gzipSync(readFileSync(capture('close-wait-leak.pcap'))));
-    const fromGzip = flowstate(['analyze', gz, '--db', join(dir, 'gz.db'), '--json']);
+    const fromGzip = await flowstate(['analyze', gz, '--db', join(dir, 'gz.db'), '--json']);
     expect(JSON.parse(fromGzip.stdout).flows).toBe(20);
-    const fromStdin = flowstate(['analyze', '-', '--db', join(dir, 'stdin.db'), '--json'], { input: readFileSync(capture('close-wait-leak.pcap')) });
+    const fromStdin = await flowstate(['analyze', '-', '--db', join(dir, 'stdin.db'), '--json'], { input: readFileSync(capture('close-wait-leak.pcap')) });
     expect(fromStdin.status, fromStdin.stderr).toBe(0);
     expect(JSON.parse(fromStdin.stdout).flows).toBe(20);
   });
 
-  test('bad input: one clear line, exit 1, no stack trace, no database', () => {
+  test('bad input: one clear line, exit 1, no stack trace, no database', async () => {
     const text = join(dir, 'notes.txt');
     writeFileSync(text, 'hello, this is not a capture\n');
-    const run = flowstate(['analyze', text, '--db', join(dir, 'none.db')]);
+    const run = await flowstate(['analyze', text, '--db', join(dir, 'none.db')]);
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/not a pcap or pcapng capture: it starts with 68 65 6c 6c 6f 2c 20 74 \(text "hello, t"\)/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(dir, 'none.db'))).toBe(false);
-    const missing = flowstate(['analyze', join(dir, 'nope.pcap'), '--db', join(dir, 'none.db')]);
+    const missing = await flowstate(['analyze', join(dir, 'nope.pcap'), '--db', join(dir, 'none.db')]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/nope\.pcap/);
   });
 
-  test('a capture cut short keeps what was read, names the offset and frame, exits 1', () => {
+  test('a capture cut short keeps what was read, names the offset and frame, exits 1', async () => {
     const whole = readFileSync(capture('close-wait-leak.pcap'));
     const cut = join(dir, 'cut.pcap');
     writeFileSync(cut, whole.subarray(0, whole.length - 30));
     const db = join(dir, 'cut.db');
-    const run = flowstate(['analyze', cut, '--db', db]);
+    const run = await flowstate(['analyze', cut, '--db', db]);
     expect(run.status).toBe(1);
     expect(run.stdout).toMatch(/warning\s+.*cut\.pcap: the file ends inside frame \d+: \d+ of \d+ bytes of its record present; that partial record was ignored \(byte offset \d+, frame \d+\)/);
-    const flows = flowstate(['query', 'SELECT COUNT(*) AS n FROM flows', '--db', db, '--format', 'json']);
+    const flows = await flowstate(['query', 'SELECT COUNT(*) AS n FROM flows', '--db', db, '--format', 'json']);
     expect(JSON.parse(flows.stdout)).toEqual([{ n: 20 }]);
   });
 
-  test('end states in flows agree with each endpoint’s last transition, TIME_WAITs expired in the capture included', () => {
+  test('end states in flows agree with each endpoint’s last transition, TIME_WAITs expired in the capture included', async () => {
     const db = join(dir, 'short-tw.db');
-    expect(flowstate(['analyze', capture('many-short.pcap'), '--db', db, '--quiet', '--time-wait', '0.005']).status).toBe(0);
+    expect((await flowstate(['analyze', capture('many-short.pcap'), '--db', db, '--quiet', '--time-wait', '0.005'])).status).toBe(0);
     const last = (role: string): string =>
       `COALESCE((SELECT to_state FROM transitions t WHERE t.flow_id = f.id AND t.endpoint = '${role}' ORDER BY ts_ns DESC, id DESC LIMIT 1), 'UNKNOWN')`;
-    const disagree = flowstate(['query', `SELECT COUNT(*) AS n FROM flows f WHERE client_state != ${last('client')} OR server_state != ${last('server')}`, '--db', db, '--format', 'json']);
+    const disagree = await flowstate(['query', `SELECT COUNT(*) AS n FROM flows f WHERE client_state != ${last('client')} OR server_state != ${last('server')}`, '--db', db, '--format', 'json']);
     expect(JSON.parse(disagree.stdout)).toEqual([{ n: 0 }]);
-    const expired = flowstate(['query', "SELECT COUNT(*) AS n FROM transitions WHERE cause = '2MSL elapsed'", '--db', db, '--format', 'json']);
+    const expired = await flowstate(['query', "SELECT COUNT(*) AS n FROM transitions WHERE cause = '2MSL elapsed'", '--db', db, '--format', 'json']);
     expect((JSON.parse(expired.stdout) as Array<{ n: number }>)[0].n).toBeGreaterThan(100);
-    const packets = flowstate(['query', 'SELECT SUM(client_packets + server_packets) AS n FROM flows', '--db', db, '--format', 'json']);
-    const segments = flowstate(['query', 'SELECT tcp_packets AS n FROM captures', '--db', db, '--format', 'json']);
+    const packets = await flowstate(['query', 'SELECT SUM(client_packets + server_packets) AS n FROM flows', '--db', db, '--format', 'json']);
+    const segments = await flowstate(['query', 'SELECT tcp_packets AS n FROM captures', '--db', db, '--format', 'json']);
     expect(JSON.parse(packets.stdout)).toEqual(JSON.parse(segments.stdout));
   });
 
-  test('usage errors exit 2', () => {
-    expect(flowstate(['analyze']).status).toBe(2);
-    expect(flowstate(['analyze', capture('refused.pcap'), '--time-wait', 'soon']).status).toBe(2);
-    expect(flowstate(['netstat', capture('refused.pcap'), '--state', 'HALF_DONE']).status).toBe(2);
-    expect(flowstate(['frobnicate']).status).toBe(2);
+  test('usage errors exit 2', async () => {
+    expect((await flowstate(['analyze'])).status).toBe(2);
+    expect((await flowstate(['analyze', capture('refused.pcap'), '--time-wait', 'soon'])).status).toBe(2);
+    expect((await flowstate(['netstat', capture('refused.pcap'), '--state', 'HALF_DONE'])).status).toBe(2);
+    expect((await flowstate(['frobnicate'])).status).toBe(2);
   });
 
   test('an interrupted run leaves the previous database untouched and no half-written file', async () => {
     const db = join(dir, 'keep.db');
-    expect(flowstate(['analyze', capture('client-close.pcap'), '--db', db, '--quiet']).status).toBe(0);
+    expect((await flowstate(['analyze', capture('client-close.pcap'), '--db', db, '--quiet'])).status).toBe(0);
     const before = createHash('sha256').update(readFileSync(db)).digest('hex');
     // A capture large enough to take a while: the many-short scenario over and over, shifted in time.
     const big = join(dir, 'big.pcap');
@@ -136,31 +139,71 @@ describe('flowstate analyze', () => {
   }, 60_000);
 });
 
+describe('the flowstate process', () => {
+  test('exit status: 0 for --version, 2 for usage, 1 for bad input with one line and no stack', () => {
+    expect(spawnFlowstate(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(spawnFlowstate(['--version']).status).toBe(0);
+    expect(spawnFlowstate(['analyze']).status).toBe(2);
+    const missing = spawnFlowstate(['analyze', join(dir, 'nope.pcap'), '--db', join(dir, 'none.db')]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toMatch(/^flowstate: cannot open .*nope\.pcap/);
+  });
+
+  test('a reader that closes the pipe early (| head) is not a failure', () => {
+    const script = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} export --format json --db ${JSON.stringify(capture('many-short.pcap'))} | head -c 10 >/dev/null; echo "status \${PIPESTATUS[0]}"`;
+    const shell = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
+    expect(shell.stdout.trim()).toBe('status 0');
+    expect(shell.stderr).toBe('');
+  });
+
+  test.skipIf(spawnSync('script', ['--version']).status !== 0)('on a terminal, analyze draws a progress bar on stderr and clears it', () => {
+    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} analyze ${JSON.stringify(capture('many-short.pcap'))} --db ${JSON.stringify(join(dir, 'tty.db'))}`;
+    // script(1) gives the command a pseudo-terminal for stdin, stdout and stderr alike.
+    const tty = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', TERM: 'xterm' } });
+    expect(tty.status, tty.stdout).toBe(0);
+    expect(tty.stdout).toMatch(/\r\[#+\.*\]\s+\d+%\s+[\d.]+ MB\/[\d.]+ MB\s+[\d,.]+ (k )?packets\/s/);
+    expect(tty.stdout).toMatch(/\r\u001b\[K/);
+    expect(tty.stdout).toMatch(/connections\s+\d+/);
+  });
+});
+
+describe('interrupts in process', () => {
+  test('an interrupt during analyze exits 130 and leaves no database', async () => {
+    const db = join(dir, 'interrupted.db');
+    const run = await flowstate(['analyze', capture('many-short.pcap'), '--db', db], { onInterruptListener: (interrupt) => interrupt() });
+    expect(run.status).toBe(130);
+    expect(run.stderr).toBe(`flowstate: interrupted: ${db} was left as it was\n`);
+    expect(existsSync(db)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.interrupted.db'))).toEqual([]);
+  });
+});
+
 describe('flowstate query', () => {
-  test('tables as JSON and CSV; a SQL error lists the tables and their columns', () => {
+  test('tables as JSON and CSV; a SQL error lists the tables and their columns', async () => {
     const db = join(dir, 'leak.db');
-    const json = flowstate(['query', "SELECT client_state, COUNT(*) AS n FROM flows GROUP BY 1", '--db', db, '--format', 'json']);
+    const json = await flowstate(['query', "SELECT client_state, COUNT(*) AS n FROM flows GROUP BY 1", '--db', db, '--format', 'json']);
     expect(JSON.parse(json.stdout)).toEqual([{ client_state: 'CLOSE_WAIT', n: 20 }]);
-    const csv = flowstate(['query', 'SELECT server_state, server_port FROM flows LIMIT 1', '--db', db, '--format', 'csv']);
+    const csv = await flowstate(['query', 'SELECT server_state, server_port FROM flows LIMIT 1', '--db', db, '--format', 'csv']);
     expect(csv.stdout).toBe('server_state,server_port\nFIN_WAIT2,8080\n');
-    const bad = flowstate(['query', 'SELECT nope FROM flows', '--db', db]);
+    const bad = await flowstate(['query', 'SELECT nope FROM flows', '--db', db]);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/no such column: nope/);
     expect(bad.stderr).toMatch(/flows\(id, client_ip, client_port, server_ip, server_port/);
-    const write = flowstate(['query', 'DELETE FROM flows', '--db', db]);
+    const write = await flowstate(['query', 'DELETE FROM flows', '--db', db]);
     expect(write.status).toBe(1);
-    expect(flowstate(['query', 'SELECT COUNT(*) FROM flows', '--db', db, '--format', 'csv']).stdout).toMatch(/\n20\n$/);
+    expect((await flowstate(['query', 'SELECT COUNT(*) FROM flows', '--db', db, '--format', 'csv'])).stdout).toMatch(/\n20\n$/);
   });
 });
 
 describe('flowstate netstat', () => {
-  test('--summary counts per state like netstat | awk', () => {
-    const run = flowstate(['netstat', join(dir, 'leak.db'), '--summary']);
+  test('--summary counts per state like netstat | awk', async () => {
+    const run = await flowstate(['netstat', join(dir, 'leak.db'), '--summary']);
     expect(run.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/))).toEqual([['State', 'Count'], ['CLOSE_WAIT', '20'], ['FIN_WAIT2', '20'], ['LISTEN', '1']]);
   });
 
-  test('--json honours the contract: exactly proto, local, remote, state, flow, inferred', () => {
-    const run = flowstate(['netstat', capture('ipv6.pcap'), '--json', '--all']);
+  test('--json honours the contract: exactly proto, local, remote, state, flow, inferred', async () => {
+    const run = await flowstate(['netstat', capture('ipv6.pcap'), '--json', '--all']);
     const entries = JSON.parse(run.stdout) as Array<Record<string, unknown>>;
     expect(entries.length).toBeGreaterThan(0);
     for (const e of entries) expect(Object.keys(e)).toEqual(['proto', 'local', 'remote', 'state', 'flow', 'inferred']);
@@ -169,59 +212,59 @@ describe('flowstate netstat', () => {
     expect(client?.local).toMatch(/^\[::1\]:\d+$/);
   });
 
-  test('--at: a CLOSE_WAIT at that time is listed; a TIME_WAIT expired by then is gone', () => {
-    const leak = flowstate(['netstat', join(dir, 'leak.db'), '--at', '+0.040s', '--state', 'close-wait', '--json']);
+  test('--at: a CLOSE_WAIT at that time is listed; a TIME_WAIT expired by then is gone', async () => {
+    const leak = await flowstate(['netstat', join(dir, 'leak.db'), '--at', '+0.040s', '--state', 'close-wait', '--json']);
     const atT = JSON.parse(leak.stdout) as Array<{ state: string }>;
     expect(atT.length).toBeGreaterThan(0);
     expect(atT.length).toBeLessThanOrEqual(20);
     const db = join(dir, 'tw.db');
-    flowstate(['analyze', capture('client-close.pcap'), '--db', db, '--quiet']);
-    const end = JSON.parse(flowstate(['query', 'SELECT MAX(last_ns) AS t FROM captures', '--db', db, '--format', 'json']).stdout)[0].t as number;
+    await flowstate(['analyze', capture('client-close.pcap'), '--db', db, '--quiet']);
+    const end = JSON.parse((await flowstate(['query', 'SELECT MAX(last_ns) AS t FROM captures', '--db', db, '--format', 'json'])).stdout)[0].t as number;
     const endSeconds = (BigInt(end) / 1_000_000_000n).toString();
-    const atEnd = JSON.parse(flowstate(['netstat', db, '--json']).stdout) as Array<{ state: string }>;
+    const atEnd = JSON.parse((await flowstate(['netstat', db, '--json'])).stdout) as Array<{ state: string }>;
     expect(atEnd.map((e) => e.state).sort()).toEqual(['LISTEN', 'TIME_WAIT']);
-    const later = JSON.parse(flowstate(['netstat', db, '--json', '--at', `${Number(endSeconds) + 61}`]).stdout) as Array<{ state: string }>;
+    const later = JSON.parse((await flowstate(['netstat', db, '--json', '--at', `${Number(endSeconds) + 61}`])).stdout) as Array<{ state: string }>;
     expect(later.map((e) => e.state)).toEqual(['LISTEN']);
   });
 
-  test('--host gives one host’s view; Send-Q at a past moment comes from the capture', () => {
-    const run = flowstate(['netstat', capture('zero-window.pcap'), '--host', '127.42.20.2']);
+  test('--host gives one host’s view; Send-Q at a past moment comes from the capture', async () => {
+    const run = await flowstate(['netstat', capture('zero-window.pcap'), '--host', '127.42.20.2']);
     expect(run.status, run.stderr).toBe(0);
     for (const line of run.stdout.split('\n').slice(1).filter(Boolean)) expect(line).toMatch(/^tcp\s+-\s+\d+\s+127\.42\.20\.2:/);
   });
 });
 
 describe('flowstate flow, report, export', () => {
-  test('flow shows every segment with both states after it', () => {
-    const run = flowstate(['flow', '1', '--db', capture('client-close.pcap')]);
+  test('flow shows every segment with both states after it', async () => {
+    const run = await flowstate(['flow', '1', '--db', capture('client-close.pcap')]);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/client → server\s+SYN\s+0\s+0\s+\d+\s+SYN_SENT\s+UNKNOWN/);
     expect(run.stdout).toMatch(/FIN_WAIT1/);
     expect(run.stdout).toMatch(/TIME_WAIT\s+CLOSED/);
-    const byTuple = flowstate(['flow', '127.42.1.1:8080-127.42.1.2:0', '--db', capture('client-close.pcap')]);
+    const byTuple = await flowstate(['flow', '127.42.1.1:8080-127.42.1.2:0', '--db', capture('client-close.pcap')]);
     expect(byTuple.status).toBe(1);
   });
 
-  test('report lists findings worst first and shows its SQL', () => {
-    const run = flowstate(['report', '--db', join(dir, 'leak.db')]);
+  test('report lists findings worst first and shows its SQL', async () => {
+    const run = await flowstate(['report', '--db', join(dir, 'leak.db')]);
     expect(run.stdout).toMatch(/close-wait-leak\s+error\s+1\s+20/);
     expect(run.stdout).toMatch(/What helps:\n\s+close-wait-leak: the application does not call close\(\)/);
-    const sql = flowstate(['report', 'close-wait', '--db', join(dir, 'leak.db'), '--show-sql']);
+    const sql = await flowstate(['report', 'close-wait', '--db', join(dir, 'leak.db'), '--show-sql']);
     expect(sql.stdout).toMatch(/FROM transitions t/);
     expect(sql.stdout).toMatch(/127\.42\.3\.2 -> 127\.42\.3\.1:8080\s+client\s+20\s+20/);
     for (const name of ['time-wait', 'half-open', 'closing', 'resets', 'refused', 'keepalive', 'zero-window']) {
-      expect(flowstate(['report', name, '--db', join(dir, 'leak.db'), '--format', 'json']).status).toBe(0);
+      expect((await flowstate(['report', name, '--db', join(dir, 'leak.db'), '--format', 'json'])).status).toBe(0);
     }
-    expect(flowstate(['report', 'nonsense', '--db', join(dir, 'leak.db')]).status).toBe(2);
+    expect((await flowstate(['report', 'nonsense', '--db', join(dir, 'leak.db')])).status).toBe(2);
   });
 
-  test('export writes a Zeek conn.log and Zeek JSON lines', () => {
-    const tsv = flowstate(['export', '--format', 'zeek-conn', '--db', capture('refused.pcap')]);
+  test('export writes a Zeek conn.log and Zeek JSON lines', async () => {
+    const tsv = await flowstate(['export', '--format', 'zeek-conn', '--db', capture('refused.pcap')]);
     const lines = tsv.stdout.split('\n');
     expect(lines[0]).toBe('#separator \\x09');
     expect(lines.find((l) => l.startsWith('#fields'))).toBe('#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents');
     expect(lines.filter((l) => !l.startsWith('#') && l !== '').map((l) => l.split('\t')[11])).toEqual(['REJ']);
-    const json = flowstate(['export', '--format', 'json', '--db', capture('client-close.pcap')]);
+    const json = await flowstate(['export', '--format', 'json', '--db', capture('client-close.pcap')]);
     const record = JSON.parse(json.stdout.split('\n')[0]) as Record<string, unknown>;
     expect(record).toMatchObject({ conn_state: 'SF', proto: 'tcp', 'id.resp_p': 8080 });
   });

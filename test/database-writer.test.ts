@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as WriterModule from '../src/store/database-writer.js';
-import type * as AnalyzeModule from '../src/track/analyze-capture.js';
+import type * as AnalyzeModule from '../src/analyze.js';
 import { CAPTURES } from './helpers/paths.js';
 
 // Imported by URL at run time: the types come from the sources, which typecheck without a build.
@@ -15,7 +15,7 @@ const DIST = new URL('../dist/', import.meta.url).href;
 
 async function write(capture: string, db: string, thread: boolean): Promise<void> {
   const { DatabaseWriter } = (await import(`${DIST}store/database-writer.js`)) as typeof WriterModule;
-  const { analyzeCapture } = (await import(`${DIST}track/analyze-capture.js`)) as typeof AnalyzeModule;
+  const { analyzeCapture } = (await import(`${DIST}analyze.js`)) as typeof AnalyzeModule;
   const writer = new DatabaseWriter(db, { thread });
   await writer.commit(await analyzeCapture([capture], writer, { beforeRead: () => writer.drain() }), { written: 'test' });
 }

@@ -9,7 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { existsSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { TcpFlag } from '../src/decode/tcp-segment.js';
-import { analyzeCapture, type AnalyzeCaptureOptions } from '../src/track/analyze-capture.js';
+import { analyzeCapture, type AnalyzeCaptureOptions } from '../src/analyze.js';
 import { CollectedOutput } from '../src/track/collect-output.js';
 import { DEFAULT_THRESHOLDS, FINDINGS } from '../src/track/finding-catalogue.js';
 import type { FindingRecord, FlowRecord } from '../src/track/records.js';

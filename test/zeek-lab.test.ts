@@ -10,7 +10,7 @@ import { describe, expect, test } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TcpFlag } from '../src/decode/tcp-segment.js';
-import { analyzeCapture } from '../src/track/analyze-capture.js';
+import { analyzeCapture } from '../src/analyze.js';
 import { CollectedOutput } from '../src/track/collect-output.js';
 import type { FlowRecord } from '../src/track/records.js';
 import { type DecodedPacket, packetsOf } from './helpers/decode-file.js';

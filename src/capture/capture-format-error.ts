@@ -1,10 +1,12 @@
+import { FlowstateError } from '../errors.js';
+
 /**
  * A problem with the capture container itself (bad magic, impossible record length,
  * a file cut short): reading cannot go on past it. Per-packet problems never throw;
  * they are decode issues.
  */
-export class CaptureFormatError extends Error {
-  override readonly name = 'CaptureFormatError';
+export class CaptureFormatError extends FlowstateError {
+  override name = 'CaptureFormatError';
   constructor(
     readonly path: string,
     /** 0-based byte offset (in the decompressed stream for gzip input). */

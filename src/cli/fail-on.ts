@@ -1,4 +1,4 @@
-import { CliError, ExitCode } from './cli-error.js';
+import { ExitCode, UsageError } from '../errors.js';
 
 const CODE = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
@@ -6,7 +6,7 @@ const CODE = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 export function parseFailOn(text: string | undefined): Set<string> {
   if (text === undefined) return new Set();
   const codes = text.split(',').map((c) => c.trim()).filter((c) => c !== '');
-  for (const code of codes) if (!CODE.test(code)) throw new CliError(`--fail-on takes finding codes such as close-wait-leak, not "${code}"`, ExitCode.usage);
+  for (const code of codes) if (!CODE.test(code)) throw new UsageError(`--fail-on takes finding codes such as close-wait-leak, not "${code}"`);
   return new Set(codes);
 }
 

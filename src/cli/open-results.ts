@@ -1,14 +1,13 @@
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyzeToDatabase } from '../store/analyze-to-database.js';
+import { analyzeToDatabase } from '../analyze.js';
+import { FlowstateError } from '../errors.js';
 import { DatabaseReader, isSqliteFile } from '../store/database-reader.js';
-import { CliError } from './cli-error.js';
+import type { CliIo } from './cli-io.js';
 
 export interface OpenedResults {
   reader: DatabaseReader;
-  /** Whether the input was a capture, analysed into a temporary database just now. */
-  analysedNow: boolean;
   close(): void;
 }
 
@@ -16,22 +15,21 @@ export interface OpenedResults {
  * Commands that read results take a database or a capture: a capture is analysed
  * into a temporary database first (removed on close).
  */
-export async function openResults(input: string, timeWaitSeconds?: number): Promise<OpenedResults> {
-  if (input !== '-' && !existsSync(input)) throw new CliError(`${input}: no such file (give a database written by flowstate analyze, or a capture)`);
+export async function openResults(input: string, io: Pick<CliIo, 'stdin' | 'stderr'>): Promise<OpenedResults> {
+  if (input !== '-' && !existsSync(input)) throw new FlowstateError(`${input}: no such file (give a database written by flowstate analyze, or a capture)`);
   if (input !== '-' && isSqliteFile(input)) {
     const reader = new DatabaseReader(input);
-    return { reader, analysedNow: false, close: () => reader.close() };
+    return { reader, close: () => reader.close() };
   }
   const directory = mkdtempSync(join(tmpdir(), 'flowstate-'));
   const cleanup = (): void => rmSync(directory, { recursive: true, force: true });
   try {
     const database = join(directory, 'capture.db');
-    const analysis = await analyzeToDatabase([input], database, { timeWaitSeconds });
-    if (analysis.error) process.stderr.write(`flowstate: ${analysis.error.message}; using everything read before it\n`);
+    const analysis = await analyzeToDatabase([input], database, { stdin: io.stdin });
+    if (analysis.error) io.stderr.write(`flowstate: ${analysis.error.message}; using everything read before it\n`);
     const reader = new DatabaseReader(database);
     return {
       reader,
-      analysedNow: true,
       close: () => {
         reader.close();
         cleanup();

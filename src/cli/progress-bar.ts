@@ -1,5 +1,6 @@
-import type { AnalysisProgress } from '../track/analyze-capture.js';
+import type { AnalysisProgress } from '../track/capture-analysis.js';
 import { formatCount } from '../report/format-time.js';
+import type { TextOut } from './cli-io.js';
 
 const WIDTH = 24;
 const REDRAW_MS = 100;
@@ -10,7 +11,7 @@ export class ProgressBar {
   private lastDraw = 0;
   private drawn = false;
 
-  constructor(private readonly stream: NodeJS.WriteStream) {}
+  constructor(private readonly stream: TextOut) {}
 
   update(progress: AnalysisProgress): void {
     const now = Date.now();

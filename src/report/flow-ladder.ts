@@ -1,6 +1,7 @@
 import type { FindingRow, FlowRow, TransitionRow } from '../store/database-reader.js';
 import type { TcpState } from '../tcp/tcp-state.js';
 import { formatEndpoint } from '../decode/format-address.js';
+import { TcpFlag } from '../decode/tcp-segment.js';
 import { formatTable } from './format-table.js';
 import { formatOffset, formatTimestamp } from './format-time.js';
 
@@ -18,6 +19,70 @@ export interface LadderStep {
   window: number;
   clientState: TcpState;
   serverState: TcpState;
+}
+
+/** One segment of a flow as the tracker saw it during a replay, with both endpoints' states after it. */
+export interface SegmentSeen {
+  tsNs: bigint;
+  captureId: number;
+  frame: number;
+  fromClient: boolean;
+  /** The TCP flags field. */
+  flags: number;
+  seq: number;
+  ack: number;
+  length: number;
+  window: number;
+  clientState: TcpState;
+  serverState: TcpState;
+}
+
+/**
+ * The ladder of one flow: its segments with sequence numbers relative to each
+ * side's first, and the states after each segment as finally reconstructed. A
+ * FIN's effect at its receiver is recorded at the FIN's frame once later
+ * segments confirm it arrived, which the replay only learns afterwards, so the
+ * stored transitions settle the states.
+ */
+export function ladderSteps(segments: readonly SegmentSeen[], transitions: readonly TransitionRow[]): LadderStep[] {
+  let clientBase: number | undefined;
+  let serverBase: number | undefined;
+  const steps = segments.map((s): LadderStep => {
+    if (s.fromClient) clientBase ??= s.seq;
+    else serverBase ??= s.seq;
+    const ownBase = (s.fromClient ? clientBase : serverBase) as number;
+    const peerBase = s.fromClient ? serverBase : clientBase;
+    return {
+      tsNs: s.tsNs,
+      captureId: s.captureId,
+      frame: s.frame,
+      fromClient: s.fromClient,
+      flags: flagNames(s.flags),
+      relativeSeq: (s.seq - ownBase) >>> 0,
+      relativeAck: s.flags & TcpFlag.ACK && peerBase !== undefined ? (s.ack - peerBase) >>> 0 : null,
+      length: s.length,
+      window: s.window,
+      clientState: s.clientState,
+      serverState: s.serverState,
+    };
+  });
+  for (const role of ['client', 'server'] as const) {
+    const own = transitions.filter((t) => t.endpoint === role);
+    let next = 0;
+    let state = own[0]?.from_state;
+    if (state === undefined) continue;
+    for (const step of steps) {
+      while (next < own.length && notAfter(own[next], step)) state = own[next++].to_state;
+      if (role === 'client') step.clientState = state;
+      else step.serverState = state;
+    }
+  }
+  return steps;
+}
+
+function notAfter(t: TransitionRow, step: LadderStep): boolean {
+  if (t.ts_ns !== step.tsNs) return t.ts_ns < step.tsNs;
+  return t.frame === null || t.capture_id !== step.captureId || t.frame <= step.frame;
 }
 
 const FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { openSync, readSync, closeSync } from 'node:fs';
+import { FlowstateError } from '../errors.js';
 import { TcpState } from '../tcp/tcp-state.js';
 import type { Role } from '../track/records.js';
 import { SCHEMA_VERSION, TABLE_NAMES } from './schema.js';
@@ -20,8 +21,8 @@ export function isSqliteFile(path: string): boolean {
   }
 }
 
-export class NotAFlowstateDatabaseError extends Error {
-  override readonly name = 'NotAFlowstateDatabaseError';
+export class NotAFlowstateDatabaseError extends FlowstateError {
+  override name = 'NotAFlowstateDatabaseError';
 }
 
 export interface FlowRow {

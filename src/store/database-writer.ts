@@ -2,8 +2,9 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { FlowstateError } from '../errors.js';
 import { STATE_INDEX } from '../tcp/tcp-state.js';
-import type { CaptureAnalysis } from '../track/analyze-capture.js';
+import type { CaptureAnalysis } from '../track/capture-analysis.js';
 import type { FindingRecord, FlowRecord, FlowUpdate, TrackerOutput, TransitionEvent } from '../track/records.js';
 import { RowBatchBuilder, transferablesOf } from './row-batch.js';
 import { CODE_CAPTURE, CODE_CAUSE, CODE_FROM, CODE_INFERRED, CODE_TO } from './schema.js';
@@ -31,8 +32,8 @@ export interface DatabaseWriterOptions {
 }
 
 /** Writing the database failed (disk full, unwritable directory…): a runtime failure, not a bug. */
-export class DatabaseWriteError extends Error {
-  override readonly name = 'DatabaseWriteError';
+export class DatabaseWriteError extends FlowstateError {
+  override name = 'DatabaseWriteError';
 }
 
 /**

@@ -1,7 +1,7 @@
 // Compares what flowstate reconstructs from a lab capture with the kernel's own
 // answer recorded beside it (captures/<scenario>.expected.json, docs/lab.md).
 import { readFileSync } from 'node:fs';
-import { analyzeCapture } from '../../src/track/analyze-capture.js';
+import { analyzeCapture } from '../../src/analyze.js';
 import { CollectedOutput } from '../../src/track/collect-output.js';
 import { formatEndpoint } from '../../src/decode/format-address.js';
 import type { FlowRecord, Role, TransitionRecord } from '../../src/track/records.js';

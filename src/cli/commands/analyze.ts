@@ -1,15 +1,16 @@
 import type { Command } from 'commander';
+import { analyzeToDatabase, type DatabaseAnalysis } from '../../analyze.js';
 import { CaptureFormatError } from '../../capture/capture-format-error.js';
 import { linkTypeName } from '../../decode/link-types.js';
 import { type AnalysisSummary, formatAnalysisSummary } from '../../report/analysis-summary.js';
 import { toJson } from '../../report/format-table.js';
-import { analyzeToDatabase, type DatabaseAnalysis } from '../../store/analyze-to-database.js';
 import { DatabaseReader } from '../../store/database-reader.js';
-import { CliError, ExitCode } from '../cli-error.js';
+import { ExitCode, FlowstateError, UsageError } from '../../errors.js';
 import { parseCount, parseSeconds } from '../parse-options.js';
 import { DEFAULT_THRESHOLDS, type DetectorThresholds } from '../../track/finding-catalogue.js';
 import { ProgressBar } from '../progress-bar.js';
-import { Colour, type Terminal, paint } from '../terminal.js';
+import type { CommandContext } from '../cli-io.js';
+import { Colour, paint } from '../terminal.js';
 import { failOnExitCode, parseFailOn } from '../fail-on.js';
 
 const TOP_FINDINGS = 5;
@@ -29,7 +30,7 @@ export interface AnalyzeOptions {
   deadPeerRetransmissions?: string;
 }
 
-export function registerAnalyze(program: Command, terminal: Terminal, setExit: (code: ExitCode) => void): void {
+export function registerAnalyze(program: Command, context: CommandContext): void {
   program
     .command('analyze')
     .description('read captures, reconstruct every TCP connection, write the database and print a summary')
@@ -48,21 +49,19 @@ export function registerAnalyze(program: Command, terminal: Terminal, setExit: (
     .option('--dead-peer-retransmissions <n>', 'unanswered retransmissions in a row that make a dead peer', String(DEFAULT_THRESHOLDS.deadPeerRetransmissions))
     .addHelpText('after', '\nExample:\n  flowstate analyze captures/close-wait-leak.pcap --db leak.db\n  tcpdump -r big.pcap -w - | flowstate analyze - --json')
     .action(async (captures: string[], options: AnalyzeOptions) => {
-      setExit(await runAnalyze(captures, options, terminal));
+      context.setExit(await runAnalyze(captures, options, context));
     });
 }
 
-export async function runAnalyze(captures: string[], options: AnalyzeOptions, terminal: Terminal): Promise<ExitCode> {
+async function runAnalyze(captures: string[], options: AnalyzeOptions, { io, terminal }: CommandContext): Promise<ExitCode> {
   const timeWaitSeconds = parseSeconds(options.timeWait ?? '60', '--time-wait');
   const halfOpenLimit = parseCount(options.halfOpenLimit ?? '100000', '--half-open-limit');
   const thresholds = parseThresholds(options);
   const failOn = parseFailOn(options.failOn);
-  if (captures.filter((c) => c === '-').length > 1) throw new CliError('standard input ("-") can be given only once', ExitCode.usage);
-  const progress = terminal.stderrIsTty && !options.quiet && !options.json ? new ProgressBar(process.stderr) : undefined;
+  if (captures.filter((c) => c === '-').length > 1) throw new UsageError('standard input ("-") can be given only once');
+  const progress = terminal.stderrIsTty && !options.quiet && !options.json ? new ProgressBar(io.stderr) : undefined;
   const controller = new AbortController();
-  const interrupt = (): void => controller.abort();
-  process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
+  const stopListening = io.onInterrupt(() => controller.abort());
   const started = process.hrtime.bigint();
   let analysis: DatabaseAnalysis;
   try {
@@ -71,19 +70,16 @@ export async function runAnalyze(captures: string[], options: AnalyzeOptions, te
       halfOpenLimit,
       thresholds,
       signal: controller.signal,
+      stdin: io.stdin,
       onProgress: progress ? (p) => progress.update(p) : undefined,
     });
   } catch (error) {
-    if (controller.signal.aborted) throw new CliError(`interrupted: ${options.db} was left as it was`, ExitCode.interrupted);
-    if (error instanceof CaptureFormatError) throw new CliError(`${error.message}; nothing was written, ${options.db} was left as it was`);
-    if (error instanceof Error && 'code' in error && (error.code === 'ENOENT' || error.code === 'EACCES' || error.code === 'EISDIR')) {
-      throw new CliError(`cannot read ${(error as NodeJS.ErrnoException).path ?? 'input'}: ${error.message}`);
-    }
+    if (controller.signal.aborted) throw new FlowstateError(`interrupted: ${options.db} was left as it was`, ExitCode.interrupted);
+    if (error instanceof CaptureFormatError) throw new FlowstateError(`${error.message}; nothing was written, ${options.db} was left as it was`);
     throw error;
   } finally {
     progress?.clear();
-    process.removeListener('SIGINT', interrupt);
-    process.removeListener('SIGTERM', interrupt);
+    stopListening();
   }
   const elapsedSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const reader = new DatabaseReader(options.db);
@@ -95,13 +91,13 @@ export async function runAnalyze(captures: string[], options: AnalyzeOptions, te
   } finally {
     reader.close();
   }
-  if (options.json) process.stdout.write(`${toJson(summary, 2)}\n`);
+  if (options.json) io.stdout.write(`${toJson(summary, 2)}\n`);
   else if (!options.quiet) {
     const colourOf = (severity: string): string => (severity === 'error' ? Colour.red : severity === 'warning' ? Colour.yellow : Colour.dim);
-    process.stdout.write(`${formatAnalysisSummary(summary, (severity, text) => paint(terminal, colourOf(severity), text))}\n`);
+    io.stdout.write(`${formatAnalysisSummary(summary, (severity, text) => paint(terminal, colourOf(severity), text))}\n`);
   }
   if (analysis.error) {
-    process.stderr.write(`flowstate: ${analysis.error.message}; the database holds everything read before it\n`);
+    io.stderr.write(`flowstate: ${analysis.error.message}; the database holds everything read before it\n`);
     return ExitCode.failure;
   }
   for (const c of summary.captures) if (c.warnings.length > 0) return ExitCode.failure;

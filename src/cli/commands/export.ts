@@ -3,9 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { type Cell, formatCsv } from '../../report/format-table.js';
 import { type ZeekConnLogRecord, zeekConnLogJsonLines, zeekConnLogTsv, zeekUid } from '../../report/zeek-conn-log.js';
 import type { FlowRow } from '../../store/database-reader.js';
-import { CliError, ExitCode } from '../cli-error.js';
+import { ExitCode, UsageError } from '../../errors.js';
 import { openResults } from '../open-results.js';
-import type { Terminal } from '../terminal.js';
+import type { CommandContext } from '../cli-io.js';
 
 const FORMATS = ['zeek-conn', 'json', 'csv'] as const;
 type ExportFormat = (typeof FORMATS)[number];
@@ -37,7 +37,7 @@ export function flowToZeek(flow: FlowRow): ZeekConnLogRecord {
   };
 }
 
-export function registerExport(program: Command, _terminal: Terminal, setExit: (code: ExitCode) => void): void {
+export function registerExport(program: Command, { io, setExit }: CommandContext): void {
   program
     .command('export')
     .description("flows in formats other tools read: Zeek's conn.log (zeek-conn), Zeek's JSON log (json), or every column of the flows table (csv)")
@@ -46,9 +46,9 @@ export function registerExport(program: Command, _terminal: Terminal, setExit: (
     .option('-o, --output <file>', 'write here instead of standard output')
     .addHelpText('after', '\nExamples:\n  flowstate export --format zeek-conn --db capture.db > conn.log\n  flowstate export --format json --db capture.pcap | jq .conn_state')
     .action(async (options: { format: string; db: string; output?: string }) => {
-      if (!(FORMATS as readonly string[]).includes(options.format)) throw new CliError(`--format takes ${FORMATS.join(', ')}, not "${options.format}"`, ExitCode.usage);
+      if (!(FORMATS as readonly string[]).includes(options.format)) throw new UsageError(`--format takes ${FORMATS.join(', ')}, not "${options.format}"`);
       const format = options.format as ExportFormat;
-      const results = await openResults(options.db);
+      const results = await openResults(options.db, io);
       try {
         let text: string;
         if (format === 'csv') {
@@ -61,7 +61,7 @@ export function registerExport(program: Command, _terminal: Terminal, setExit: (
           text = format === 'zeek-conn' ? zeekConnLogTsv(records, new Date()) : zeekConnLogJsonLines(records);
         }
         if (options.output) writeFileSync(options.output, text);
-        else process.stdout.write(text);
+        else io.stdout.write(text);
         setExit(ExitCode.ok);
       } finally {
         results.close();

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { formatTable, toJson } from '../../report/format-table.js';
 import { netstatJson, netstatSummary, netstatTable, sortNetstat } from '../../report/netstat-view.js';
+import { sendQueuesAt } from '../../replay.js';
 import { netstatAt } from '../../store/netstat-query.js';
 import { TcpState } from '../../tcp/tcp-state.js';
-import { CliError, ExitCode } from '../cli-error.js';
+import { ExitCode, UsageError } from '../../errors.js';
 import { openResults } from '../open-results.js';
 import { parseTime } from '../parse-time.js';
-import type { Terminal } from '../terminal.js';
-import { sendQueuesAt } from '../send-queues.js';
+import type { CommandContext } from '../cli-io.js';
 
 interface NetstatOptions {
   db?: string;
@@ -25,11 +25,11 @@ export function parseState(text: string): TcpState {
   const normal = text.trim().toUpperCase().replace(/-/g, '_');
   const aliases: Record<string, TcpState> = { ESTAB: TcpState.ESTABLISHED, FIN_WAIT_1: TcpState.FIN_WAIT1, FIN_WAIT_2: TcpState.FIN_WAIT2, SYN_RECEIVED: TcpState.SYN_RECV, CLOSE: TcpState.CLOSED };
   const state = aliases[normal] ?? (Object.values(TcpState) as string[]).find((s) => s === normal);
-  if (state === undefined) throw new CliError(`--state takes one of ${Object.values(TcpState).join(', ')}, not "${text}"`, ExitCode.usage);
+  if (state === undefined) throw new UsageError(`--state takes one of ${Object.values(TcpState).join(', ')}, not "${text}"`);
   return state as TcpState;
 }
 
-export function registerNetstat(program: Command, terminal: Terminal, setExit: (code: ExitCode) => void): void {
+export function registerNetstat(program: Command, { io, terminal, setExit }: CommandContext): void {
   program
     .command('netstat')
     .description('what `netstat -tan` would have shown at a moment (default: the end of the capture), for every observed host')
@@ -44,9 +44,9 @@ export function registerNetstat(program: Command, terminal: Terminal, setExit: (
     .addHelpText('after', '\nExamples:\n  flowstate netstat leak.db --summary\n  flowstate netstat capture.pcap --at +12.5s --host 10.0.0.5 --state CLOSE_WAIT --json')
     .action(async (input: string, options: NetstatOptions) => {
       const port = options.port === undefined ? undefined : Number(options.port);
-      if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new CliError(`--port takes a port number, not "${options.port}"`, ExitCode.usage);
+      if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`--port takes a port number, not "${options.port}"`);
       const state = options.state === undefined ? undefined : parseState(options.state);
-      const results = await openResults(input);
+      const results = await openResults(input, io);
       try {
         const span = results.reader.span();
         const atNs = options.at === undefined ? span.last_ns ?? 0n : parseTime(options.at, span.first_ns);
@@ -63,11 +63,11 @@ export function registerNetstat(program: Command, terminal: Terminal, setExit: (
         if (state !== undefined) entries = entries.filter((e) => e.state === state);
         if (options.summary) {
           const counts = netstatSummary(entries);
-          process.stdout.write(options.json ? `${toJson(Object.fromEntries(counts), 2)}\n` : `${counts.length > 0 ? formatTable(['State', 'Count'], counts) : 'no endpoints'}\n`);
+          io.stdout.write(options.json ? `${toJson(Object.fromEntries(counts), 2)}\n` : `${counts.length > 0 ? formatTable(['State', 'Count'], counts) : 'no endpoints'}\n`);
         } else if (options.json) {
-          process.stdout.write(`${netstatJson(sortNetstat(entries))}\n`);
+          io.stdout.write(`${netstatJson(sortNetstat(entries))}\n`);
         } else {
-          process.stdout.write(entries.length > 0 ? `${netstatTable(sortNetstat(entries), terminal.colour)}\n` : 'no endpoints in those states at that time\n');
+          io.stdout.write(entries.length > 0 ? `${netstatTable(sortNetstat(entries), terminal.colour)}\n` : 'no endpoints in those states at that time\n');
         }
         setExit(ExitCode.ok);
       } finally {

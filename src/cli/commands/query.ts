@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { type Cell, formatCsv, formatTable, rowsToObjects, toJson } from '../../report/format-table.js';
-import { CliError, ExitCode } from '../cli-error.js';
+import { ExitCode, FlowstateError, UsageError } from '../../errors.js';
 import { openResults } from '../open-results.js';
+import type { CommandContext } from '../cli-io.js';
 import type { Terminal } from '../terminal.js';
 
 export const OutputFormat = { table: 'table', json: 'json', csv: 'csv' } as const;
@@ -9,7 +10,7 @@ export type OutputFormat = (typeof OutputFormat)[keyof typeof OutputFormat];
 
 export function parseFormat(text: string | undefined, allowed: readonly OutputFormat[] = Object.values(OutputFormat)): OutputFormat {
   const format = (text ?? 'table') as OutputFormat;
-  if (!allowed.includes(format)) throw new CliError(`--format takes ${allowed.join(', ')}, not "${text}"`, ExitCode.usage);
+  if (!allowed.includes(format)) throw new UsageError(`--format takes ${allowed.join(', ')}, not "${text}"`);
   return format;
 }
 
@@ -20,7 +21,7 @@ export function renderRows(format: OutputFormat, header: readonly string[], rows
   return formatTable(header, rows, { useColour: terminal?.colour });
 }
 
-export function registerQuery(program: Command, terminal: Terminal, setExit: (code: ExitCode) => void): void {
+export function registerQuery(program: Command, { io, terminal, setExit }: CommandContext): void {
   program
     .command('query')
     .description('run read-only SQL against the database (tables: captures, flows, transitions, findings, listeners, meta; see docs/schema.md)')
@@ -30,23 +31,23 @@ export function registerQuery(program: Command, terminal: Terminal, setExit: (co
     .addHelpText('after', `\nExample:\n  flowstate query "SELECT server_ip, server_port, COUNT(*) FROM flows WHERE client_state = 'CLOSE_WAIT' GROUP BY 1, 2"`)
     .action(async (sql: string, options: { db: string; format?: string }) => {
       const format = parseFormat(options.format);
-      const results = await openResults(options.db);
+      const results = await openResults(options.db, io);
       try {
         let statement;
         try {
           statement = results.reader.db.prepare(sql);
         } catch (error) {
-          throw new CliError(`${(error as Error).message}\n${schemaHelp(results.reader.describe())}`);
+          throw new FlowstateError(`${(error as Error).message}\n${schemaHelp(results.reader.describe())}`);
         }
-        if (!statement.reader) throw new CliError('query runs statements that return rows (SELECT, WITH, PRAGMA); the database is opened read-only');
+        if (!statement.reader) throw new FlowstateError('query runs statements that return rows (SELECT, WITH, PRAGMA); the database is opened read-only');
         const header = statement.columns().map((c) => c.name);
         let rows: Cell[][];
         try {
           rows = statement.safeIntegers(true).raw(true).all() as Cell[][];
         } catch (error) {
-          throw new CliError(`${(error as Error).message}\n${schemaHelp(results.reader.describe())}`);
+          throw new FlowstateError(`${(error as Error).message}\n${schemaHelp(results.reader.describe())}`);
         }
-        process.stdout.write(`${renderRows(format, header, rows, terminal)}\n`);
+        io.stdout.write(`${renderRows(format, header, rows, terminal)}\n`);
         setExit(ExitCode.ok);
       } finally {
         results.close();

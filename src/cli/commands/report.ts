@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import { CANNED_REPORTS, cannedReport } from '../../report/canned-reports.js';
 import type { Cell } from '../../report/format-table.js';
 import { FINDINGS, type FindingKind } from '../../track/finding-catalogue.js';
-import { CliError, ExitCode } from '../cli-error.js';
+import { ExitCode, UsageError } from '../../errors.js';
 import { failOnExitCode, parseFailOn } from '../fail-on.js';
 import { openResults } from '../open-results.js';
-import type { Terminal } from '../terminal.js';
+import type { CommandContext } from '../cli-io.js';
 import { parseFormat, renderRows } from './query.js';
 
 interface ReportOptions {
@@ -15,7 +15,7 @@ interface ReportOptions {
   failOn?: string;
 }
 
-export function registerReport(program: Command, terminal: Terminal, setExit: (code: ExitCode) => void): void {
+export function registerReport(program: Command, { io, terminal, setExit }: CommandContext): void {
   program
     .command('report')
     .description(`canned reports: ${CANNED_REPORTS.map((r) => r.name).join(', ')}`)
@@ -27,10 +27,10 @@ export function registerReport(program: Command, terminal: Terminal, setExit: (c
     .addHelpText('after', `\nReports:\n${CANNED_REPORTS.map((r) => `  ${r.name.padEnd(12)} ${r.title}`).join('\n')}\n\nExample:\n  flowstate report close-wait --db leak.db --show-sql`)
     .action(async (name: string, options: ReportOptions) => {
       const report = cannedReport(name);
-      if (!report) throw new CliError(`no report "${name}": choose one of ${CANNED_REPORTS.map((r) => r.name).join(', ')}`, ExitCode.usage);
+      if (!report) throw new UsageError(`no report "${name}": choose one of ${CANNED_REPORTS.map((r) => r.name).join(', ')}`);
       const format = parseFormat(options.format);
       const failOn = parseFailOn(options.failOn);
-      const results = await openResults(options.db);
+      const results = await openResults(options.db, io);
       try {
         const statement = results.reader.db.prepare(report.sql);
         const header = statement.columns().map((c) => c.name);
@@ -44,8 +44,8 @@ export function registerReport(program: Command, terminal: Terminal, setExit: (c
         } else {
           out.push(renderRows(format, header, rows));
         }
-        process.stdout.write(`${out.filter((s) => s !== '').join('\n')}\n`);
-        if (options.showSql && format !== 'table') process.stderr.write(`${report.sql}\n`);
+        io.stdout.write(`${out.filter((s) => s !== '').join('\n')}\n`);
+        if (options.showSql && format !== 'table') io.stderr.write(`${report.sql}\n`);
         const matched = failOn.size === 0 ? 0 : results.reader.findings(`kind IN (${[...failOn].map(() => '?').join(',')})`, ...failOn).length;
         setExit(failOnExitCode(matched));
       } finally {

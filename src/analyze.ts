@@ -1,0 +1,237 @@
+/**
+ * The composition root: the one place the stages are put together into the
+ * pipeline open → decode → track → store. The library (`index.ts`) and the
+ * command line call these; no stage imports this file.
+ */
+import { CaptureFormatError } from './capture/capture-format-error.js';
+import type { FrameReader } from './capture/frame-reader.js';
+import { forEachFrame } from './capture/frame-stream.js';
+import { openCapture } from './capture/open-capture.js';
+import { DecodeIssue } from './decode/decode-stats.js';
+import { PacketDecoder } from './decode/packet-decoder.js';
+import { DatabaseWriter } from './store/database-writer.js';
+import type { AnalysisProgress, CaptureAnalysis } from './track/capture-analysis.js';
+import { CollectedOutput } from './track/collect-output.js';
+import type { DetectorThresholds } from './track/finding-catalogue.js';
+import type { FindingRecord, FlowRecord, TrackerOutput, TransitionRecord } from './track/records.js';
+import { DEFAULT_HALF_OPEN_LIMIT, DEFAULT_TIME_WAIT_SECONDS, Tracker, type TrackerOptions } from './track/tracker.js';
+import { VERSION } from './version.js';
+
+export type { AnalysisProgress, CaptureAnalysis, CaptureSummary } from './track/capture-analysis.js';
+
+export interface AnalyzeCaptureOptions extends TrackerOptions {
+  onProgress?: (progress: AnalysisProgress) => void;
+  /** Standard input, for the path "-". */
+  stdin?: NodeJS.ReadableStream;
+  /** Stop before the first frame later than this (integer ns since the epoch); flows still open are handed on as they are then. */
+  untilNs?: bigint;
+  /** Awaited before each read of more input: lets a slower consumer hold reading back. */
+  beforeRead?: () => Promise<void>;
+  /** Called instead of handing on the flows still open at the end: what a snapshot needs. */
+  onEnd?: (tracker: Tracker) => void;
+}
+
+const PROGRESS_EVERY = 1 << 16;
+/** The last second whose nanoseconds fit a signed 64-bit integer (2262-04-11). */
+const LAST_NANOSECOND_SECOND = 9_223_372_035;
+const NS_PER_SECOND = 1_000_000_000n;
+
+/**
+ * Reads, decodes and tracks one capture (several files read as one, merged by
+ * time), handing transitions, findings and finished flows to `output` as they
+ * become final. A file cut short or corrupt midway ends reading there: what was
+ * read is kept and tracked, and the error is returned, not thrown.
+ */
+export async function analyzeCapture(paths: readonly string[], output: TrackerOutput, options: AnalyzeCaptureOptions = {}): Promise<CaptureAnalysis> {
+  const readers: FrameReader[] = [];
+  try {
+    for (const [index, path] of paths.entries()) readers.push(await openCapture(path, index, options.stdin));
+  } catch (error) {
+    await Promise.all(readers.map((r) => r.close()));
+    throw error;
+  }
+  const decoder = new PacketDecoder({ synOptionsOnly: true });
+  const tracker = new Tracker(output, options);
+  const tcpPackets = new Array<number>(paths.length).fill(0);
+  const firstSecond = new Array<number>(paths.length).fill(-1);
+  const firstNanos = new Array<number>(paths.length).fill(0);
+  const lastSecond = new Array<number>(paths.length).fill(-1);
+  const lastNanos = new Array<number>(paths.length).fill(0);
+  const segment = decoder.segment;
+  const onProgress = options.onProgress;
+  const untilSecond = options.untilNs === undefined ? Infinity : Number(options.untilNs / NS_PER_SECOND);
+  const untilNanos = options.untilNs === undefined ? 0 : Number(options.untilNs % NS_PER_SECOND);
+  let packets = 0;
+  let error: CaptureFormatError | undefined;
+  try {
+    await forEachFrame(
+      readers,
+      (frame) => {
+        if (frame.tsSec > untilSecond || (frame.tsSec === untilSecond && frame.tsNsec > untilNanos)) return true;
+        const source = frame.source;
+        if (frame.tsSec > LAST_NANOSECOND_SECOND) {
+          decoder.stats.packets++;
+          decoder.stats.addIssue(DecodeIssue.timestampOutOfRange, source, frame.frame);
+          return false;
+        }
+        if (firstSecond[source] < 0 || frame.tsSec < firstSecond[source] || (frame.tsSec === firstSecond[source] && frame.tsNsec < firstNanos[source])) {
+          firstSecond[source] = frame.tsSec;
+          firstNanos[source] = frame.tsNsec;
+        }
+        if (frame.tsSec > lastSecond[source] || (frame.tsSec === lastSecond[source] && frame.tsNsec > lastNanos[source])) {
+          lastSecond[source] = frame.tsSec;
+          lastNanos[source] = frame.tsNsec;
+        }
+        if (decoder.decode(frame)) {
+          tcpPackets[source]++;
+          tracker.track(frame, segment);
+        }
+        if (onProgress !== undefined && ++packets % PROGRESS_EVERY === 0) onProgress(progressOf(readers, packets));
+        return false;
+      },
+      options.beforeRead,
+    );
+  } catch (caught) {
+    if (!(caught instanceof CaptureFormatError)) throw caught;
+    error = caught;
+  } finally {
+    await Promise.all(readers.map((r) => r.close()));
+  }
+  if (options.untilNs !== undefined) tracker.advanceTo(options.untilNs);
+  if (options.onEnd) options.onEnd(tracker);
+  else tracker.finish();
+  onProgress?.(progressOf(readers, decoder.stats.packets));
+  const ns = (second: number, nanos: number): bigint | null => (second < 0 ? null : BigInt(second) * NS_PER_SECOND + BigInt(nanos));
+  return {
+    captures: readers.map((reader, i) => ({
+      path: reader.path,
+      format: reader.format,
+      gzipped: reader.gzipped,
+      linkTypes: [...reader.linkTypes],
+      packets: reader.frames,
+      tcpPackets: tcpPackets[i],
+      firstNs: ns(firstSecond[i], firstNanos[i]),
+      lastNs: ns(lastSecond[i], lastNanos[i]),
+      warnings: reader.warnings.map((w) => `${w.path}: ${w.message} (byte offset ${w.offset}, frame ${w.frame})`),
+      skippedBlocks: Object.fromEntries([...reader.skippedBlocks].map(([type, count]) => [`0x${type.toString(16)}`, count])),
+    })),
+    decode: decoder.stats,
+    tracker: tracker.stats,
+    listeners: tracker.listeners.inOrder,
+    error,
+  };
+}
+
+function progressOf(readers: readonly FrameReader[], packets: number): AnalysisProgress {
+  let bytesRead = 0;
+  let totalBytes: number | undefined = 0;
+  for (const reader of readers) {
+    const p = reader.progress();
+    bytesRead += p.bytesRead;
+    totalBytes = totalBytes === undefined || p.totalBytes === undefined ? undefined : totalBytes + p.totalBytes;
+  }
+  return { bytesRead, totalBytes, packets };
+}
+
+export interface DatabaseAnalysis extends CaptureAnalysis {
+  database: string;
+  rowsWritten: number;
+}
+
+export interface AnalyzeToDatabaseOptions extends AnalyzeCaptureOptions {
+  /** Aborting stops reading at once; the previous database stays as it was. */
+  signal?: AbortSignal;
+  /** Also receives every record (the library collects them). */
+  alsoTo?: TrackerOutput;
+}
+
+/**
+ * Analyses captures into a new database at `databasePath`, replacing any previous
+ * one only once the new one is complete. On an exception (or `signal` abort) the
+ * previous database is untouched and no partial file is left behind.
+ */
+export async function analyzeToDatabase(paths: readonly string[], databasePath: string, options: AnalyzeToDatabaseOptions = {}): Promise<DatabaseAnalysis> {
+  const writer = new DatabaseWriter(databasePath);
+  const also = options.alsoTo;
+  const output: TrackerOutput =
+    also === undefined
+      ? writer
+      : {
+          transition: (r) => (writer.transition(r), also.transition(r)),
+          finding: (r) => (writer.finding(r), also.finding(r)),
+          flow: (r) => (writer.flow(r), also.flow(r)),
+          flowUpdate: (u) => (writer.flowUpdate(u), also.flowUpdate?.(u)),
+        };
+  const abort = (): void => writer.abort();
+  options.signal?.addEventListener('abort', abort, { once: true });
+  try {
+    const beforeRead = (): Promise<void> => {
+      // An interrupt stops reading at once; otherwise wait while the writer thread catches up.
+      options.signal?.throwIfAborted();
+      return writer.drain();
+    };
+    const analysis = await analyzeCapture(paths, output, { ...options, beforeRead });
+    options.signal?.throwIfAborted();
+    await writer.commit(analysis, {
+      flowstate_version: VERSION,
+      time_wait_seconds: String(options.timeWaitSeconds ?? DEFAULT_TIME_WAIT_SECONDS),
+      half_open_limit: String(options.halfOpenLimit ?? DEFAULT_HALF_OPEN_LIMIT),
+      decode: JSON.stringify({
+        packets: analysis.decode.packets,
+        tcp_segments: analysis.decode.tcpSegments,
+        not_ip: analysis.decode.notIp,
+        not_tcp: analysis.decode.notTcp,
+        later_fragments: analysis.decode.laterFragments,
+        ip_length_beyond_frame: analysis.decode.ipLengthBeyondFrame,
+        unsupported_link_types: Object.fromEntries(analysis.decode.unsupportedLinkTypes),
+        issues: Object.fromEntries([...analysis.decode.issues].map(([k, v]) => [k, v.count])),
+      }),
+      tracker: JSON.stringify(analysis.tracker),
+      ...(analysis.error ? { incomplete: analysis.error.message } : {}),
+    });
+    return { ...analysis, database: databasePath, rowsWritten: writer.rows };
+  } catch (error) {
+    writer.abort();
+    throw error;
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
+  }
+}
+
+export interface AnalyzeOptions {
+  /** Also write the database here (replaced only when complete). */
+  db?: string;
+  /** How long TIME_WAIT lasts (2×MSL), seconds: 60 Linux (default), 240 Windows, 30 macOS/BSD. */
+  timeWaitSeconds?: number;
+  /** Most unfinished handshakes kept in memory at once (default 100,000). */
+  halfOpenLimit?: number;
+  /** Detector thresholds (docs/findings.md). */
+  thresholds?: Partial<DetectorThresholds>;
+}
+
+export interface Analysis extends CaptureAnalysis {
+  /** Every connection instance, in the order they ended (or the capture did). */
+  flows: FlowRecord[];
+  /** Every state change of every endpoint, in the order they happened per flow. */
+  transitions: TransitionRecord[];
+  findings: FindingRecord[];
+}
+
+/**
+ * Analyses one capture (several files are read as one, merged by time) in
+ * memory: for test suites and scripts. A file that cannot be read at all
+ * rejects with a CaptureFormatError; one cut short midway resolves with
+ * `error` set and everything read before it analysed.
+ *
+ * @example
+ * const { flows } = await analyze('captures/close-wait-leak.pcap');
+ * const stuck = flows.filter((f) => f.client.state === 'CLOSE_WAIT' || f.server.state === 'CLOSE_WAIT');
+ */
+export async function analyze(capture: string | readonly string[], options: AnalyzeOptions = {}): Promise<Analysis> {
+  const paths = typeof capture === 'string' ? [capture] : capture;
+  const collected = new CollectedOutput();
+  const settings = { timeWaitSeconds: options.timeWaitSeconds, halfOpenLimit: options.halfOpenLimit, thresholds: options.thresholds };
+  const analysis =
+    options.db === undefined ? await analyzeCapture(paths, collected, settings) : await analyzeToDatabase(paths, options.db, { ...settings, alsoTo: collected });
+  return { ...analysis, flows: collected.flows, transitions: collected.transitions, findings: collected.findings };
+}
