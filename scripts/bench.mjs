@@ -285,7 +285,7 @@ const q = (s) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`
 let current;
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
-    if (current) try { process.kill(-current.pid, 'SIGKILL'); } catch {}
+    if (current) try { process.kill(-current.pid, 'SIGKILL'); } catch { /* already gone */ }
     log(`bench: ${signal}; stopped`);
     process.exit(130);
   });
@@ -296,7 +296,7 @@ const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).s
 function machineBusySeconds() {
   try {
     const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
+    const [user, nice, system, , , irq, softirq, steal] = f;
     return (user + nice + system + irq + softirq + (steal ?? 0)) / CLK_TCK;
   } catch {
     return undefined;
@@ -325,7 +325,7 @@ function measure(pipeline, stdoutFile = '/dev/null') {
     const poll = HAVE_TIME ? undefined : setInterval(() => pollHwm(child.pid, polled), 20);
     const timer = setTimeout(() => {
       stderr += `\n[bench: killed after ${TIMEOUT_S} s]`;
-      try { process.kill(-child.pid, 'SIGKILL'); } catch {}
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
     }, TIMEOUT_S * 1000);
     child.on('close', (code, signal) => {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -456,7 +456,7 @@ const median = (xs) => {
 };
 const keyOf = (item) => `${item.stage}|${item.tool}|${item.format}`;
 
-let startedAt = new Date();
+let startedAt;
 let finishedAt;
 let captures = [];
 let results = []; // { size, stage, tool, format, file, runs: [...] }

@@ -69,8 +69,9 @@ class StreamSource implements ByteSource {
     this.pendingOffset += n;
     return n;
   }
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.onClose();
+    return Promise.resolve();
   }
 }
 

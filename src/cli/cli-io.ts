@@ -27,5 +27,5 @@ export interface CommandContext {
   io: CliIo;
   terminal: Terminal;
   /** The exit code the command ends with when it does not throw. */
-  setExit(code: ExitCode): void;
+  setExit: (code: ExitCode) => void;
 }

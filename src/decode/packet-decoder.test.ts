@@ -2,7 +2,7 @@
 // cut headers, every encapsulation the decoder follows, every TCP option it reads.
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { CapturedFrame } from '../capture/captured-frame.js';
+import type { CapturedFrame } from '../capture/captured-frame.js';
 import {
   ETHERTYPE,
   IP_PROTOCOL,

@@ -168,6 +168,7 @@ function tsvBool(value: boolean | null): string {
 function tsvString(value: string): string {
   if (value === '') return EMPTY;
   if (value === UNSET || value === EMPTY) return `\\x${value.charCodeAt(0).toString(16)}${value.slice(1)}`;
+  // eslint-disable-next-line no-control-regex -- control characters are what this escapes
   return value.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { openSync, readSync, closeSync } from 'node:fs';
 import { FlowstateError } from '../errors.js';
-import { TcpState } from '../tcp/tcp-state.js';
+import type { TcpState } from '../tcp/tcp-state.js';
 import type { Role } from '../track/records.js';
 import { SCHEMA_VERSION, TABLE_NAMES } from './schema.js';
 

@@ -170,7 +170,7 @@ export class DatabaseWriter implements TrackerOutput {
   private sendTransitions(): void {
     if (this.transitionCount === 0) return;
     const rows = this.transitionRows;
-    this.send({ kind: 'transitions', rows, count: this.transitionCount, causes: this.newCauses }, [rows.buffer as ArrayBuffer]);
+    this.send({ kind: 'transitions', rows, count: this.transitionCount, causes: this.newCauses }, [rows.buffer]);
     this.transitionRows = new Float64Array(TRANSITION_BATCH * TRANSITION_COLUMNS);
     this.transitionCount = 0;
     this.newCauses = [];

@@ -23,7 +23,7 @@ export class Listeners {
   /** Keeps a listener whose ip:port is not known yet (ask `has` first: it spares making the record). */
   add(listener: Listener): void {
     let ports = this.byAddress.get(listener.ip);
-    if (ports === undefined) this.byAddress.set(listener.ip, (ports = new Map()));
+    if (ports === undefined) this.byAddress.set(listener.ip, (ports = new Map<number, Listener>()));
     ports.set(listener.port, listener);
     this.inOrder.push(listener);
   }

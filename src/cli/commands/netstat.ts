@@ -26,7 +26,7 @@ export function parseState(text: string): TcpState {
   const aliases: Record<string, TcpState> = { ESTAB: TcpState.ESTABLISHED, FIN_WAIT_1: TcpState.FIN_WAIT1, FIN_WAIT_2: TcpState.FIN_WAIT2, SYN_RECEIVED: TcpState.SYN_RECV, CLOSE: TcpState.CLOSED };
   const state = aliases[normal] ?? (Object.values(TcpState) as string[]).find((s) => s === normal);
   if (state === undefined) throw new UsageError(`--state takes one of ${Object.values(TcpState).join(', ')}, not "${text}"`);
-  return state as TcpState;
+  return state;
 }
 
 export function registerNetstat(program: Command, { io, terminal, setExit }: CommandContext): void {

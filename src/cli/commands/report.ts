@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { CANNED_REPORTS, cannedReport } from '../../report/canned-reports.js';
 import type { Cell } from '../../report/format-table.js';
 import { FINDINGS, type FindingKind } from '../../track/finding-catalogue.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { failOnExitCode, parseFailOn } from '../fail-on.js';
 import { openResults } from '../open-results.js';
 import type { CommandContext } from '../cli-io.js';
