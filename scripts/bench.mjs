@@ -9,7 +9,19 @@
 // RSS comes from `/usr/bin/time -v` (or /proc/<pid>/status VmHWM, polled, without it).
 // Rewrites docs/benchmarks.md completely and prints a summary. Needs a built dist/.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -72,11 +84,15 @@ let RUNS = Number(args.runs);
 const TIMEOUT_S = Number(args.timeout);
 if (!Number.isInteger(RUNS) || RUNS < 1) fail(`--runs must be a whole number ≥ 1, not ${args.runs}`);
 if (!(TIMEOUT_S > 0)) fail(`--timeout must be a positive number of seconds, not ${args.timeout}`);
-const SIZES = args.sizes.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean).map((label) => {
-  const m = /^(\d+)([km]?)$/.exec(label);
-  if (!m) fail(`--sizes: "${label}" is not a packet count like 1m, 10m or 500k`);
-  return { label, packets: Number(m[1]) * (m[2] === 'm' ? 1e6 : m[2] === 'k' ? 1e3 : 1) };
-});
+const SIZES = args.sizes
+  .split(',')
+  .map((s) => s.trim().toLowerCase())
+  .filter(Boolean)
+  .map((label) => {
+    const m = /^(\d+)([km]?)$/.exec(label);
+    if (!m) fail(`--sizes: "${label}" is not a packet count like 1m, 10m or 500k`);
+    return { label, packets: Number(m[1]) * (m[2] === 'm' ? 1e6 : m[2] === 'k' ? 1e3 : 1) };
+  });
 const BENCH_DIR = resolve(args.dir);
 const RESULTS_FILE = join(BENCH_DIR, 'bench-results.json');
 const REPORT_ONLY = args['report-only'];
@@ -94,7 +110,16 @@ function fail(message) {
 const log = (message) => console.error(message);
 
 // ------------------------------------------------------------------ preconditions
-for (const file of REPORT_ONLY ? [] : ['capture/open-capture.js', 'capture/frame-stream.js', 'decode/packet-decoder.js', 'track/flow-table.js', 'analyze.js', 'cli/main.js']) {
+for (const file of REPORT_ONLY
+  ? []
+  : [
+      'capture/open-capture.js',
+      'capture/frame-stream.js',
+      'decode/packet-decoder.js',
+      'track/flow-table.js',
+      'analyze.js',
+      'cli/main.js',
+    ]) {
   if (!existsSync(join(root, 'dist', file))) fail(`dist/${file} is missing: run \`npm run build\` first`);
 }
 const have = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
@@ -111,7 +136,8 @@ else if (!peers.argus) skipped.push('argus | ra: skipped, argus or ra (argus-ser
 if (!WITH_TSHARK) skipped.push('tshark: skipped (--no-tshark)');
 else if (!peers.tshark) skipped.push('tshark: skipped, not installed');
 if (!WITH_PCAPNG) skipped.push('pcapng: skipped (--no-pcapng)');
-if (!HAVE_TIME) skipped.push(`${TIME} is missing: peak RSS is the largest VmHWM seen polling /proc every 20 ms (a short peak can be missed)`);
+if (!HAVE_TIME)
+  skipped.push(`${TIME} is missing: peak RSS is the largest VmHWM seen polling /proc every 20 ms (a short peak can be missed)`);
 
 // ------------------------------------------------------------------ inputs
 mkdirSync(BENCH_DIR, { recursive: true });
@@ -127,7 +153,9 @@ const git = (...a) => spawnSync('git', ['-C', root, ...a], { encoding: 'utf8' })
 const commitAtStart = REPORT_ONLY ? undefined : git('rev-parse', '--short', 'HEAD') || 'unknown';
 const dirtyAtStart = REPORT_ONLY ? 0 : (git('status', '--porcelain', '--', 'src') ?? '').split('\n').filter(Boolean).length;
 if (!REPORT_ONLY) {
-  distBuilt = new Date(Math.max(...readdirSync(join(root, 'dist'), { recursive: true }).map((f) => statSync(join(root, 'dist', f)).mtimeMs)));
+  distBuilt = new Date(
+    Math.max(...readdirSync(join(root, 'dist'), { recursive: true }).map((f) => statSync(join(root, 'dist', f)).mtimeMs)),
+  );
   cpSync(join(root, 'dist'), DIST, { recursive: true });
   copyFileSync(join(root, 'package.json'), join(snapshot, 'package.json'));
   symlinkSync(join(root, 'node_modules'), join(snapshot, 'node_modules'));
@@ -140,9 +168,14 @@ function ensureCapture(size) {
   if (!existsSync(pcap)) {
     if (!existsSync(generator)) fail(`${pcap} is missing and so is the generator ${generator}`);
     if (process.getuid?.() !== 0) fail(`${pcap} is missing; making it needs root: sudo bash ${generator} ${pcap} ${size.packets}`);
-    log(`bench: ${pcap} is missing; making it (${size.packets.toLocaleString('en-US')} packets, ~${size.packets >= 5e6 ? '80–170 s' : '20 s'}):`);
+    log(
+      `bench: ${pcap} is missing; making it (${size.packets.toLocaleString('en-US')} packets, ~${size.packets >= 5e6 ? '80–170 s' : '20 s'}):`,
+    );
     log(`bench:   bash ${generator} ${pcap} ${size.packets}`);
-    const made = spawnSync('bash', [generator, pcap, String(size.packets)], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, FSBENCH_PCAPNG: WITH_PCAPNG ? '1' : '0' } });
+    const made = spawnSync('bash', [generator, pcap, String(size.packets)], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, FSBENCH_PCAPNG: WITH_PCAPNG ? '1' : '0' },
+    });
     if (made.status !== 0 || !existsSync(pcap)) fail(`make-bench-pcap.sh failed (exit ${made.status ?? made.signal})`);
   }
   if (WITH_PCAPNG && !existsSync(pcapng)) {
@@ -198,7 +231,10 @@ function ensureRepeated(capture, times) {
     pcap,
     pcapng: undefined,
     summary: undefined,
-    info: { duration_s: Number(((times - 1) * shift + span).toFixed(2)), connections: capture.info.connections === undefined ? undefined : capture.info.connections * times },
+    info: {
+      duration_s: Number(((times - 1) * shift + span).toFixed(2)),
+      connections: capture.info.connections === undefined ? undefined : capture.info.connections * times,
+    },
     bytes: { pcap: statSync(pcap).size, pcapng: undefined },
     repeatOf: capture.label,
     times,
@@ -208,7 +244,9 @@ function ensureRepeated(capture, times) {
 // ------------------------------------------------------------------ drivers
 const dist = (file) => pathToFileURL(join(DIST, file)).href;
 const decodeDriver = join(work, 'decode-only.mjs');
-writeFileSync(decodeDriver, `// read + decode + flow lookup: what every later stage pays
+writeFileSync(
+  decodeDriver,
+  `// read + decode + flow lookup: what every later stage pays
 import { openCapture } from '${dist('capture/open-capture.js')}';
 import { forEachFrame } from '${dist('capture/frame-stream.js')}';
 import { PacketDecoder } from '${dist('decode/packet-decoder.js')}';
@@ -227,9 +265,12 @@ await forEachFrame([reader], (frame) => {
 });
 const innerSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
 process.stdout.write(JSON.stringify({ frames, tcp, flows, innerSeconds }) + '\\n');
-`);
+`,
+);
 const trackDriver = join(work, 'track-only.mjs');
-writeFileSync(trackDriver, `// decode + the whole tracker, records counted and dropped
+writeFileSync(
+  trackDriver,
+  `// decode + the whole tracker, records counted and dropped
 import { analyzeCapture } from '${dist('analyze.js')}';
 const t0 = process.hrtime.bigint();
 let transitions = 0, findings = 0, flows = 0;
@@ -245,10 +286,13 @@ process.stdout.write(JSON.stringify({
   peakFlowsInMemory: result.tracker.peakFlowsInMemory, evictedHalfOpen: result.tracker.evictedHalfOpen,
   error: result.error ? String(result.error.message) : undefined, innerSeconds,
 }) + '\\n');
-`);
+`,
+);
 
 const oneCoreDriver = join(work, 'one-core.mjs');
-writeFileSync(oneCoreDriver, `// analyze with the database written in this thread: one core does everything;
+writeFileSync(
+  oneCoreDriver,
+  `// analyze with the database written in this thread: one core does everything;
 // the time inside SQLite (SqliteSink's writes, the index builds and the commit) is summed apart
 import { rmSync } from 'node:fs';
 import { analyzeCapture } from '${dist('analyze.js')}';
@@ -278,14 +322,20 @@ process.stdout.write(JSON.stringify({
   frames: c?.packets, tcp: c?.tcpPackets, rows: writer.rows,
   error: result.error ? String(result.error.message) : undefined, innerSeconds, writeSeconds: Number(sinkNs) / 1e9,
 }) + '\\n');
-`);
+`,
+);
 
 // ------------------------------------------------------------------ measuring one child
 const q = (s) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
 let current;
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
-    if (current) try { process.kill(-current.pid, 'SIGKILL'); } catch { /* already gone */ }
+    if (current)
+      try {
+        process.kill(-current.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     log(`bench: ${signal}; stopped`);
     process.exit(130);
   });
@@ -321,11 +371,17 @@ function measure(pipeline, stdoutFile = '/dev/null') {
     const t0 = process.hrtime.bigint();
     const child = spawn('bash', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     current = child;
-    child.stderr.on('data', (chunk) => { stderr = (stderr + chunk).slice(-4000); });
+    child.stderr.on('data', (chunk) => {
+      stderr = (stderr + chunk).slice(-4000);
+    });
     const poll = HAVE_TIME ? undefined : setInterval(() => pollHwm(child.pid, polled), 20);
     const timer = setTimeout(() => {
       stderr += `\n[bench: killed after ${TIMEOUT_S} s]`;
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }, TIMEOUT_S * 1000);
     child.on('close', (code, signal) => {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -342,14 +398,27 @@ function measure(pipeline, stdoutFile = '/dev/null') {
           const kib = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(text)?.[1] ?? 0);
           perProcessKiB.push(kib);
           rssKiB = Math.max(rssKiB, kib);
-          cpuSeconds += Number(/User time \(seconds\): ([\d.]+)/.exec(text)?.[1] ?? 0) + Number(/System time \(seconds\): ([\d.]+)/.exec(text)?.[1] ?? 0);
+          cpuSeconds +=
+            Number(/User time \(seconds\): ([\d.]+)/.exec(text)?.[1] ?? 0) +
+            Number(/System time \(seconds\): ([\d.]+)/.exec(text)?.[1] ?? 0);
         }
       } else {
         for (const kib of polled.values()) rssKiB = Math.max(rssKiB, kib);
         perProcessKiB.push(...polled.values());
       }
-      const othersCores = HAVE_TIME && busy0 !== undefined && busy1 !== undefined ? Math.max(0, (busy1 - busy0 - cpuSeconds) / seconds) : undefined;
-      resolveRun({ seconds, rssKiB, perProcessKiB, cpuSeconds: HAVE_TIME ? cpuSeconds : undefined, othersCores, ok: code === 0, code, signal, stderr: stderr.trim() });
+      const othersCores =
+        HAVE_TIME && busy0 !== undefined && busy1 !== undefined ? Math.max(0, (busy1 - busy0 - cpuSeconds) / seconds) : undefined;
+      resolveRun({
+        seconds,
+        rssKiB,
+        perProcessKiB,
+        cpuSeconds: HAVE_TIME ? cpuSeconds : undefined,
+        othersCores,
+        ok: code === 0,
+        code,
+        signal,
+        stderr: stderr.trim(),
+      });
     });
   });
 }
@@ -395,7 +464,9 @@ function itemsFor(capture) {
   const items = [];
   const outFile = join(work, 'driver-out.json');
   const driver = (stage, format, script, extraArgs = []) => ({
-    stage, format, tool: 'flowstate',
+    stage,
+    format,
+    tool: 'flowstate',
     file: capture[format],
     run: async () => {
       const r = await measure([[process.execPath, script, capture[format], ...extraArgs]], outFile);
@@ -406,13 +477,18 @@ function itemsFor(capture) {
           r.ok = false;
           r.stderr += '\n[bench: the driver printed no result]';
         }
-        if (r.detail?.error) { r.ok = false; r.stderr += `\n${r.detail.error}`; }
+        if (r.detail?.error) {
+          r.ok = false;
+          r.stderr += `\n${r.detail.error}`;
+        }
       }
       return r;
     },
   });
   const e2e = (format) => ({
-    stage: 'end-to-end', format, tool: 'flowstate',
+    stage: 'end-to-end',
+    format,
+    tool: 'flowstate',
     file: capture[format],
     run: async () => {
       const db = e2eDb();
@@ -431,7 +507,10 @@ function itemsFor(capture) {
     },
   });
   const peer = (tool, format, pipeline, stdoutFile) => ({
-    stage: 'peer', format, tool, file: capture[format],
+    stage: 'peer',
+    format,
+    tool,
+    file: capture[format],
     run: () => measure(pipeline, stdoutFile),
   });
   if (capture.repeatOf) return [e2e('pcap')];
@@ -442,10 +521,20 @@ function itemsFor(capture) {
     if (peers.tcpdump) items.push(peer('tcpdump', 'pcapng', [['tcpdump', '-nn', '-r', capture.pcapng, '-w', '/dev/null']]));
   }
   items.push(driver('track', 'pcap', trackDriver));
-  if (peers.argus) items.push(peer('argus', 'pcap', [['argus', '-r', capture.pcap, '-w', '-'], ['ra', '-n', '-s', 'stime', 'saddr', 'sport', 'daddr', 'dport', 'state']]));
+  if (peers.argus)
+    items.push(
+      peer('argus', 'pcap', [
+        ['argus', '-r', capture.pcap, '-w', '-'],
+        ['ra', '-n', '-s', 'stime', 'saddr', 'sport', 'daddr', 'dport', 'state'],
+      ]),
+    );
   items.push(e2e('pcap'));
   items.push(driver('one-core', 'pcap', oneCoreDriver, [e2eDb()]));
-  if (peers.tshark) items.push({ ...peer('tshark', 'pcap', [['tshark', '-r', capture.pcap, '-q', '-z', 'conv,tcp']], join(work, 'tshark-out.txt')), once: true });
+  if (peers.tshark)
+    items.push({
+      ...peer('tshark', 'pcap', [['tshark', '-r', capture.pcap, '-q', '-z', 'conv,tcp']], join(work, 'tshark-out.txt')),
+      once: true,
+    });
   return items;
 }
 
@@ -472,12 +561,23 @@ if (REPORT_ONLY) {
   finishedAt = new Date(saved.finishedAt);
 } else {
   captures = SIZES.map(ensureCapture);
-  if (REPEAT > 0) captures.push(ensureRepeated(captures.reduce((a, b) => (b.packets < a.packets ? b : a)), REPEAT));
+  if (REPEAT > 0)
+    captures.push(
+      ensureRepeated(
+        captures.reduce((a, b) => (b.packets < a.packets ? b : a)),
+        REPEAT,
+      ),
+    );
   startedAt = new Date();
 
   for (const capture of captures) {
     const items = itemsFor(capture);
-    const bySize = new Map(items.map((item) => [keyOf(item), { size: capture.label, stage: item.stage, tool: item.tool, format: item.format, file: item.file, runs: [] }]));
+    const bySize = new Map(
+      items.map((item) => [
+        keyOf(item),
+        { size: capture.label, stage: item.stage, tool: item.tool, format: item.format, file: item.file, runs: [] },
+      ]),
+    );
     results.push(...bySize.values());
     const rounds = RUNS;
     for (let round = 1; round <= rounds; round++) {
@@ -491,7 +591,9 @@ if (REPORT_ONLY) {
         bySize.get(keyOf(item)).runs.push(r);
         const packets = packetsOf(capture);
         if (r.ok) {
-          log(`${r.seconds.toFixed(2).padStart(7)} s  ${fmtRate(packets / r.seconds).padStart(7)} packets/s  ${fmtMiB(r.rssKiB).padStart(9)} peak RSS${r.othersCores >= 0.25 ? `  (others kept ${r.othersCores.toFixed(1)} cores busy)` : ''}`);
+          log(
+            `${r.seconds.toFixed(2).padStart(7)} s  ${fmtRate(packets / r.seconds).padStart(7)} packets/s  ${fmtMiB(r.rssKiB).padStart(9)} peak RSS${r.othersCores >= 0.25 ? `  (others kept ${r.othersCores.toFixed(1)} cores busy)` : ''}`,
+          );
         } else {
           log(`FAILED (exit ${r.code ?? r.signal}) after ${r.seconds.toFixed(1)} s`);
           problems.push({ size: capture.label, what: label, run: round, seconds: r.seconds, exit: r.code ?? r.signal, stderr: r.stderr });
@@ -595,8 +697,18 @@ const machine = saved?.machine ?? {
 };
 
 if (!REPORT_ONLY) {
-  const runsNoOutput = results.map((r) => ({ ...r, runs: r.runs.map(({ stderr, ...rest }) => ({ ...rest, stderr: rest.ok ? '' : stderr })) }));
-  writeFileSync(RESULTS_FILE, JSON.stringify({ startedAt, finishedAt, runs: RUNS, haveTime: HAVE_TIME, commandLine, machine, skipped, captures, results: runsNoOutput, problems }, null, 1));
+  const runsNoOutput = results.map((r) => ({
+    ...r,
+    runs: r.runs.map(({ stderr, ...rest }) => ({ ...rest, stderr: rest.ok ? '' : stderr })),
+  }));
+  writeFileSync(
+    RESULTS_FILE,
+    JSON.stringify(
+      { startedAt, finishedAt, runs: RUNS, haveTime: HAVE_TIME, commandLine, machine, skipped, captures, results: runsNoOutput, problems },
+      null,
+      1,
+    ),
+  );
 }
 
 // ------------------------------------------------------------------ verdicts
@@ -638,7 +750,10 @@ const verdict = (ok) => (ok === undefined ? 'not measured' : ok ? '**met**' : '*
 const targets = [
   {
     target: 'decode (read + decode + flow lookup) ≥ 3 M packets/s on one core',
-    measured: decodeBig && !decodeBig.failed ? `${fmtRate(decodeBig.pps)} packets/s (${biggest} pcap; ${decodeBig.innerPps ? `${fmtRate(decodeBig.innerPps)} in-process; ` : ''}CPU ${fmtCpu(decodeBig.cpu)})` : 'failed',
+    measured:
+      decodeBig && !decodeBig.failed
+        ? `${fmtRate(decodeBig.pps)} packets/s (${biggest} pcap; ${decodeBig.innerPps ? `${fmtRate(decodeBig.innerPps)} in-process; ` : ''}CPU ${fmtCpu(decodeBig.cpu)})`
+        : 'failed',
     ok: decodeBig && !decodeBig.failed ? decodeBig.pps >= 3e6 : false,
   },
   {
@@ -647,30 +762,44 @@ const targets = [
     ok: e2eBig && !e2eBig.failed ? e2eBig.pps >= TARGET_PPS : false,
   },
   ...(oneCoreBig
-    ? [{
-        target: 'end-to-end ≥ 1.5 M packets/s on one core (transitions included)',
-        measured: oneCoreBig.failed
-          ? 'failed'
-          : `${fmtRate(oneCoreBig.innerPps)} packets/s in-process (${biggest} pcap); SQLite alone took ${nsPerPacket(oneCoreBig.writeSeconds, biggest).toFixed(0)} ns a packet of the ${BUDGET_NS.toFixed(0)} ns budget (see One core)`,
-        ok: oneCoreBig.failed ? false : oneCoreBig.innerPps >= TARGET_PPS,
-      }]
+    ? [
+        {
+          target: 'end-to-end ≥ 1.5 M packets/s on one core (transitions included)',
+          measured: oneCoreBig.failed
+            ? 'failed'
+            : `${fmtRate(oneCoreBig.innerPps)} packets/s in-process (${biggest} pcap); SQLite alone took ${nsPerPacket(oneCoreBig.writeSeconds, biggest).toFixed(0)} ns a packet of the ${BUDGET_NS.toFixed(0)} ns budget (see One core)`,
+          ok: oneCoreBig.failed ? false : oneCoreBig.innerPps >= TARGET_PPS,
+        },
+      ]
     : []),
   {
     target: 'end-to-end peak RSS ≤ 400 MB (381 MiB)',
-    measured: e2eBig && !e2eBig.failed ? `${fmtMiB(e2eBig.rssKiB)} (${(e2eBig.rssKiB * 1024 / 1e6).toFixed(0)} MB, ${biggest} pcap)` : 'failed',
+    measured:
+      e2eBig && !e2eBig.failed ? `${fmtMiB(e2eBig.rssKiB)} (${((e2eBig.rssKiB * 1024) / 1e6).toFixed(0)} MB, ${biggest} pcap)` : 'failed',
     ok: e2eBig && !e2eBig.failed ? e2eBig.rssKiB * 1024 <= RSS_LIMIT : false,
   },
   {
-    target: biggest === smallest ? 'end-to-end peak RSS does not grow with file size' : `end-to-end peak RSS does not grow with file size (${biggest} ≤ ${GROWTH_LIMIT}× ${smallest})`,
-    measured: e2eGrowth ? `${fmtMiB(e2eGrowth.small)} on ${smallest} → ${fmtMiB(e2eGrowth.big)} on ${biggest} (${fmtGrowth(e2eGrowth.ratio)})` : biggest === smallest ? 'needs two sizes' : 'failed',
+    target:
+      biggest === smallest
+        ? 'end-to-end peak RSS does not grow with file size'
+        : `end-to-end peak RSS does not grow with file size (${biggest} ≤ ${GROWTH_LIMIT}× ${smallest})`,
+    measured: e2eGrowth
+      ? `${fmtMiB(e2eGrowth.small)} on ${smallest} → ${fmtMiB(e2eGrowth.big)} on ${biggest} (${fmtGrowth(e2eGrowth.ratio)})`
+      : biggest === smallest
+        ? 'needs two sizes'
+        : 'failed',
     ok: e2eGrowth ? e2eGrowth.ratio <= GROWTH_LIMIT : biggest === smallest ? undefined : false,
   },
   ...(repeated
-    ? [{
-        target: `end-to-end peak RSS does not grow with the capture's length alone (${repeated.label}, the same connections at once, ≤ ${GROWTH_LIMIT}× ${repeated.repeatOf})`,
-        measured: lengthGrowth ? `${fmtMiB(lengthGrowth.small)} on ${repeated.repeatOf} → ${fmtMiB(lengthGrowth.big)} on ${repeated.label} (${fmtGrowth(lengthGrowth.ratio)})` : 'failed',
-        ok: lengthGrowth ? lengthGrowth.ratio <= GROWTH_LIMIT : false,
-      }]
+    ? [
+        {
+          target: `end-to-end peak RSS does not grow with the capture's length alone (${repeated.label}, the same connections at once, ≤ ${GROWTH_LIMIT}× ${repeated.repeatOf})`,
+          measured: lengthGrowth
+            ? `${fmtMiB(lengthGrowth.small)} on ${repeated.repeatOf} → ${fmtMiB(lengthGrowth.big)} on ${repeated.label} (${fmtGrowth(lengthGrowth.ratio)})`
+            : 'failed',
+          ok: lengthGrowth ? lengthGrowth.ratio <= GROWTH_LIMIT : false,
+        },
+      ]
     : []),
 ];
 
@@ -696,9 +825,9 @@ md.push(
   'on the same files in the same run. flowstate is measured at three depths, and end to end on one core:',
   '',
   '- **decode**: read + decode + flow-table lookup per segment, nothing else — the floor every later stage pays;',
-  '- **track**: decode + the full tracker (both endpoints\' state machines, detectors), records dropped;',
+  "- **track**: decode + the full tracker (both endpoints' state machines, detectors), records dropped;",
   '- **end-to-end**: `flowstate analyze FILE --db DB --quiet`, the SQLite database written and closed (on a second thread);',
-  '- **one core**: the same job with the database written in the same thread, SQLite\'s share timed apart.',
+  "- **one core**: the same job with the database written in the same thread, SQLite's share timed apart.",
   '',
   'The yardsticks do less or different work: `tcpdump -w /dev/null` only walks the records (the',
   'read floor); `argus | ra` builds a flow table with a state per flow; `tshark -z conv,tcp`',
@@ -709,46 +838,72 @@ md.push(
   '## Targets',
   '',
 );
-table(['target (from the issues)', 'measured', 'verdict'], targets.map((t) => [t.target, t.measured, verdict(t.ok)]), 'lll');
+table(
+  ['target (from the issues)', 'measured', 'verdict'],
+  targets.map((t) => [t.target, t.measured, verdict(t.ok)]),
+  'lll',
+);
 const busiest = Math.max(0, ...results.map((r) => figures(r).others ?? 0));
 if (busiest >= 0.25) {
-  md.push(`Other programs shared the machine during part of this run (at worst ${(busiest * 100).toFixed(0)} % of a core besides the program measured, on ${machine.nproc} cores): the rows with a bold "others" figure are pessimistic.`, '');
+  md.push(
+    `Other programs shared the machine during part of this run (at worst ${(busiest * 100).toFixed(0)} % of a core besides the program measured, on ${machine.nproc} cores): the rows with a bold "others" figure are pessimistic.`,
+    '',
+  );
 }
 
 md.push('## Machine', '');
-table(['', ''], [
-  ['CPUs (`nproc`)', machine.nproc],
-  ['CPU model', machine.cpu],
-  ['memory', machine.memory],
-  ['Node.js', machine.node],
-  ['kernel', machine.kernel],
-  ['date', startedAt.toISOString().slice(0, 10)],
-  ...Object.entries(machine.tools).filter(([, v]) => v).map(([k, v]) => [k, v]),
-], 'll');
-md.push('The machine is shared and evicts the page cache quickly, so the programs run in turns (A B A B …)',
+table(
+  ['', ''],
+  [
+    ['CPUs (`nproc`)', machine.nproc],
+    ['CPU model', machine.cpu],
+    ['memory', machine.memory],
+    ['Node.js', machine.node],
+    ['kernel', machine.kernel],
+    ['date', startedAt.toISOString().slice(0, 10)],
+    ...Object.entries(machine.tools)
+      .filter(([, v]) => v)
+      .map(([k, v]) => [k, v]),
+  ],
+  'll',
+);
+md.push(
+  'The machine is shared and evicts the page cache quickly, so the programs run in turns (A B A B …)',
   'in one run; times are medians, each a whole process from start to exit (Node.js start-up, ~50 ms,',
-  'included). Peak RSS is the largest of the runs, from ' + (HAVE_TIME ? '`/usr/bin/time -v`' : 'VmHWM in /proc, polled') + ' (for a pipeline, its largest',
+  'included). Peak RSS is the largest of the runs, from ' +
+    (HAVE_TIME ? '`/usr/bin/time -v`' : 'VmHWM in /proc, polled') +
+    ' (for a pipeline, its largest',
   'process). CPU is user + system time ÷ wall time: above 100 % means threads besides the main one',
   '(garbage collector, SQLite) did work. "Others" is the most CPU the rest of the machine used during any',
-  'of the runs (all its busy time in /proc/stat minus the measured program\'s), in % of one core; in bold',
+  "of the runs (all its busy time in /proc/stat minus the measured program's), in % of one core; in bold",
   'from 25 %, where another program competed for the ' + machine.nproc + ' cores and the figure is pessimistic.',
   '"In-process" packets/s is timed inside the driver, from',
-  'opening the capture to the last frame (no Node.js start-up, no module loading). MB = 10⁶ bytes; MiB = 2²⁰ bytes.', '');
+  'opening the capture to the last frame (no Node.js start-up, no module loading). MB = 10⁶ bytes; MiB = 2²⁰ bytes.',
+  '',
+);
 
 md.push('## Input files', '');
-table(['file', 'packets', 'bytes (pcap)', 'bytes (pcapng)', 'connections (4-tuples)', 'IPv6 connections', 'capture span'], captures.map((c) => [
-  `\`${rel(c.pcap)}\``,
-  fmtInt(packetsOf(c)),
-  fmtInt(c.bytes.pcap),
-  c.bytes.pcapng ? fmtInt(c.bytes.pcapng) : '—',
-  fmtInt(c.info.connections),
-  fmtInt(c.info.ipv6_connections),
-  c.info.duration_s ? `${c.info.duration_s} s` : '—',
-]));
+table(
+  ['file', 'packets', 'bytes (pcap)', 'bytes (pcapng)', 'connections (4-tuples)', 'IPv6 connections', 'capture span'],
+  captures.map((c) => [
+    `\`${rel(c.pcap)}\``,
+    fmtInt(packetsOf(c)),
+    fmtInt(c.bytes.pcap),
+    c.bytes.pcapng ? fmtInt(c.bytes.pcapng) : '—',
+    fmtInt(c.info.connections),
+    fmtInt(c.info.ipv6_connections),
+    c.info.duration_s ? `${c.info.duration_s} s` : '—',
+  ]),
+);
 md.push(`Connections and span are from each file's \`.summary.txt\`, written by make-bench-pcap.sh.`, '');
 
 const cell = (f, fn) => (!f ? '—' : f.failed ? '**failed**' : fn(f));
-md.push('## Decode', '', 'Read + decode + flow lookup (`scripts/bench.mjs` writes the small driver; it imports `dist/capture/open-capture.js`, `dist/capture/frame-stream.js`, `dist/decode/packet-decoder.js`, `dist/track/flow-table.js`).', '');
+md.push(
+  '## Decode',
+  '',
+  'Read + decode + flow lookup (`scripts/bench.mjs` writes the small driver; it imports `dist/capture/open-capture.js`, `dist/capture/frame-stream.js`, `dist/decode/packet-decoder.js`, `dist/track/flow-table.js`).',
+  '',
+);
 {
   const rows = [];
   for (const size of labels) {
@@ -756,41 +911,103 @@ md.push('## Decode', '', 'Read + decode + flow lookup (`scripts/bench.mjs` write
       for (const tool of ['flowstate', 'tcpdump']) {
         const f = find(size, tool === 'flowstate' ? 'decode' : 'peer', tool, format);
         if (!f) continue;
-        rows.push([`${size} ${format}, ${tool === 'flowstate' ? '**flowstate decode**' : '`tcpdump -w /dev/null`'}`, cell(f, (x) => fmtRate(x.pps)), cell(f, (x) => (x.innerPps ? fmtRate(x.innerPps) : '—')), cell(f, (x) => x.mbps.toFixed(0)), cell(f, (x) => fmtMiB(x.rssKiB)), cell(f, (x) => fmtCpu(x.cpu)), cell(f, (x) => fmtOthers(x.others)), cell(f, fmtTimes)]);
+        rows.push([
+          `${size} ${format}, ${tool === 'flowstate' ? '**flowstate decode**' : '`tcpdump -w /dev/null`'}`,
+          cell(f, (x) => fmtRate(x.pps)),
+          cell(f, (x) => (x.innerPps ? fmtRate(x.innerPps) : '—')),
+          cell(f, (x) => x.mbps.toFixed(0)),
+          cell(f, (x) => fmtMiB(x.rssKiB)),
+          cell(f, (x) => fmtCpu(x.cpu)),
+          cell(f, (x) => fmtOthers(x.others)),
+          cell(f, fmtTimes),
+        ]);
       }
     }
   }
   table(['file, program', 'packets/s', 'in-process packets/s', 'MB/s', 'peak RSS', 'CPU', 'others', 'runs (s)'], rows);
 }
 
-md.push('## Track', '', 'Decode + the whole tracker with an output that counts records and drops them (`analyzeCapture(paths, output)` from `dist/analyze.js`).', '');
+md.push(
+  '## Track',
+  '',
+  'Decode + the whole tracker with an output that counts records and drops them (`analyzeCapture(paths, output)` from `dist/analyze.js`).',
+  '',
+);
 {
   const rows = [];
   for (const size of labels) {
     const f = find(size, 'track', 'flowstate');
     if (!f) continue;
-    rows.push([`${size} pcap`, cell(f, (x) => fmtRate(x.pps)), cell(f, (x) => (x.innerPps ? fmtRate(x.innerPps) : '—')), cell(f, (x) => x.mbps.toFixed(0)), cell(f, (x) => fmtMiB(x.rssKiB)), cell(f, (x) => fmtCpu(x.cpu)), cell(f, (x) => fmtOthers(x.others)), cell(f, (x) => fmtInt(x.detail?.flows)), cell(f, (x) => fmtInt(x.detail?.peakFlowsInMemory)), cell(f, fmtTimes)]);
+    rows.push([
+      `${size} pcap`,
+      cell(f, (x) => fmtRate(x.pps)),
+      cell(f, (x) => (x.innerPps ? fmtRate(x.innerPps) : '—')),
+      cell(f, (x) => x.mbps.toFixed(0)),
+      cell(f, (x) => fmtMiB(x.rssKiB)),
+      cell(f, (x) => fmtCpu(x.cpu)),
+      cell(f, (x) => fmtOthers(x.others)),
+      cell(f, (x) => fmtInt(x.detail?.flows)),
+      cell(f, (x) => fmtInt(x.detail?.peakFlowsInMemory)),
+      cell(f, fmtTimes),
+    ]);
   }
-  table(['file', 'packets/s', 'in-process packets/s', 'MB/s', 'peak RSS', 'CPU', 'others', 'flows', 'most flows in memory at once', 'runs (s)'], rows);
+  table(
+    ['file', 'packets/s', 'in-process packets/s', 'MB/s', 'peak RSS', 'CPU', 'others', 'flows', 'most flows in memory at once', 'runs (s)'],
+    rows,
+  );
 }
 
-md.push('## End-to-end', '', '`node dist/cli/main.js analyze FILE --db DB --quiet`; rows are those of `flows`, `transitions` and `findings` in the finished database.', '');
+md.push(
+  '## End-to-end',
+  '',
+  '`node dist/cli/main.js analyze FILE --db DB --quiet`; rows are those of `flows`, `transitions` and `findings` in the finished database.',
+  '',
+);
 {
   const rows = [];
   for (const size of labels) {
     const f = find(size, 'end-to-end', 'flowstate');
     if (!f) continue;
-    rows.push([`${size} pcap`, cell(f, (x) => fmtRate(x.pps)), cell(f, (x) => x.mbps.toFixed(0)), cell(f, (x) => `${fmtRate(x.rowsPerSecond)}`), cell(f, (x) => `${fmtInt(x.detail.rows.flows)} / ${fmtInt(x.detail.rows.transitions)} / ${fmtInt(x.detail.rows.findings)}`), cell(f, (x) => fmtMiB(x.rssKiB)), cell(f, (x) => fmtCpu(x.cpu)), cell(f, (x) => fmtOthers(x.others)), cell(f, (x) => fmtBytes(x.dbBytes)), cell(f, fmtTimes)]);
+    rows.push([
+      `${size} pcap`,
+      cell(f, (x) => fmtRate(x.pps)),
+      cell(f, (x) => x.mbps.toFixed(0)),
+      cell(f, (x) => `${fmtRate(x.rowsPerSecond)}`),
+      cell(f, (x) => `${fmtInt(x.detail.rows.flows)} / ${fmtInt(x.detail.rows.transitions)} / ${fmtInt(x.detail.rows.findings)}`),
+      cell(f, (x) => fmtMiB(x.rssKiB)),
+      cell(f, (x) => fmtCpu(x.cpu)),
+      cell(f, (x) => fmtOthers(x.others)),
+      cell(f, (x) => fmtBytes(x.dbBytes)),
+      cell(f, fmtTimes),
+    ]);
   }
-  table(['file', 'packets/s', 'MB/s', 'rows written/s', 'rows (flows / transitions / findings)', 'peak RSS', 'CPU', 'others', 'database', 'runs (s)'], rows);
+  table(
+    [
+      'file',
+      'packets/s',
+      'MB/s',
+      'rows written/s',
+      'rows (flows / transitions / findings)',
+      'peak RSS',
+      'CPU',
+      'others',
+      'database',
+      'runs (s)',
+    ],
+    rows,
+  );
 }
 
-md.push('## One core', '',
+md.push(
+  '## One core',
+  '',
   'The end-to-end target reads "on one core (transitions included)". This stage is `analyze` with the database',
   'written in the same thread (`new DatabaseWriter(db, { thread: false })`, driven by `scripts/bench.mjs`),',
   'so one core reads, decodes, tracks and writes SQLite; the driver sums the time spent inside SQLite (the',
   'batched INSERTs, the index builds after the load, the commit) apart. At 1.5 M packets/s the whole job has',
-  `${BUDGET_NS.toFixed(0)} ns a packet.`, '');
+  `${BUDGET_NS.toFixed(0)} ns a packet.`,
+  '',
+);
 {
   const rows = [];
   for (const size of labels) {
@@ -811,14 +1028,30 @@ md.push('## One core', '',
       cell(f, fmtTimes),
     ]);
   }
-  table(['file', 'packets/s (in-process)', 'rows', 'time in SQLite', 'SQLite rows/s', 'SQLite a packet', 'read + decode + lookup a packet (decode stage)', 'the rest a packet (read, decode, track, rows built)', 'peak RSS', 'runs (s)'], rows);
+  table(
+    [
+      'file',
+      'packets/s (in-process)',
+      'rows',
+      'time in SQLite',
+      'SQLite rows/s',
+      'SQLite a packet',
+      'read + decode + lookup a packet (decode stage)',
+      'the rest a packet (read, decode, track, rows built)',
+      'peak RSS',
+      'runs (s)',
+    ],
+    rows,
+  );
   if (oneCoreBig && !oneCoreBig.failed && decodeBig && !decodeBig.failed && decodeBig.innerPps) {
     const writeNs = nsPerPacket(oneCoreBig.writeSeconds, biggest);
     const decodeNs = 1e9 / decodeBig.innerPps;
     md.push(
       `On ${biggest}, writing the rows alone (one per flow, per state change and per finding, as product.md's tables`,
       `require) costs ${writeNs.toFixed(0)} ns a packet and reading + decoding + the flow lookup ${decodeNs.toFixed(0)} ns: ${(((writeNs + decodeNs) / BUDGET_NS) * 100).toFixed(0)} % of the`,
-      `${BUDGET_NS.toFixed(0)} ns budget before either endpoint's state is tracked.`, '');
+      `${BUDGET_NS.toFixed(0)} ns budget before either endpoint's state is tracked.`,
+      '',
+    );
   }
 }
 
@@ -834,8 +1067,20 @@ md.push('## Yardsticks', '');
     for (const tool of ['tcpdump', 'argus', 'tshark']) {
       const f = find(size, 'peer', tool);
       if (!f) continue;
-      const rss = cell(f, (x) => (x.perProcessKiB.length > 1 ? `${fmtMiB(x.rssKiB)} (argus ${fmtMiB(x.perProcessKiB[0])}, ra ${fmtMiB(x.perProcessKiB[1])})` : fmtMiB(x.rssKiB)));
-      rows.push([`${size} pcap, ${names[tool]}`, cell(f, (x) => fmtRate(x.pps)), cell(f, (x) => x.mbps.toFixed(0)), rss, cell(f, (x) => fmtCpu(x.cpu)), cell(f, (x) => fmtOthers(x.others)), cell(f, fmtTimes)]);
+      const rss = cell(f, (x) =>
+        x.perProcessKiB.length > 1
+          ? `${fmtMiB(x.rssKiB)} (argus ${fmtMiB(x.perProcessKiB[0])}, ra ${fmtMiB(x.perProcessKiB[1])})`
+          : fmtMiB(x.rssKiB),
+      );
+      rows.push([
+        `${size} pcap, ${names[tool]}`,
+        cell(f, (x) => fmtRate(x.pps)),
+        cell(f, (x) => x.mbps.toFixed(0)),
+        rss,
+        cell(f, (x) => fmtCpu(x.cpu)),
+        cell(f, (x) => fmtOthers(x.others)),
+        cell(f, fmtTimes),
+      ]);
     }
   }
   table(['file, program', 'packets/s', 'MB/s', 'peak RSS', 'CPU', 'others', 'runs (s)'], rows);
@@ -843,10 +1088,19 @@ md.push('## Yardsticks', '');
   if (skipped.length) md.push('');
 }
 
-md.push('## Ratios', '', 'Speed is ours ÷ theirs in packets/s (above 1×: flowstate is faster); memory is our peak RSS ÷ theirs (below 1×: flowstate needs less).', '');
+md.push(
+  '## Ratios',
+  '',
+  'Speed is ours ÷ theirs in packets/s (above 1×: flowstate is faster); memory is our peak RSS ÷ theirs (below 1×: flowstate needs less).',
+  '',
+);
 {
   const rows = [];
-  const stages = [['decode', 'decode'], ['track', 'track'], ['end-to-end', 'end-to-end']];
+  const stages = [
+    ['decode', 'decode'],
+    ['track', 'track'],
+    ['end-to-end', 'end-to-end'],
+  ];
   const peerNames = ['tcpdump', 'argus', 'tshark'].filter((t) => results.some((r) => r.tool === t));
   for (const size of labels) {
     for (const [stage, name] of stages) {
@@ -855,14 +1109,20 @@ md.push('## Ratios', '', 'Speed is ours ÷ theirs in packets/s (above 1×: flows
       const row = [`${size}, ${name}`];
       for (const tool of peerNames) {
         const theirs = find(size, 'peer', tool);
-        row.push(!theirs || theirs.failed ? '—' : `${fmtRatio(ours.pps / theirs.pps)} speed, ${fmtRatio(ours.rssKiB / theirs.rssKiB)} memory`);
+        row.push(
+          !theirs || theirs.failed ? '—' : `${fmtRatio(ours.pps / theirs.pps)} speed, ${fmtRatio(ours.rssKiB / theirs.rssKiB)} memory`,
+        );
       }
       rows.push(row);
     }
     const ng = find(size, 'decode', 'flowstate', 'pcapng');
     const ngPeer = find(size, 'peer', 'tcpdump', 'pcapng');
     if (ng && !ng.failed && ngPeer && !ngPeer.failed && peerNames.includes('tcpdump')) {
-      rows.push([`${size}, decode (pcapng)`, `${fmtRatio(ng.pps / ngPeer.pps)} speed, ${fmtRatio(ng.rssKiB / ngPeer.rssKiB)} memory`, ...peerNames.slice(1).map(() => '—')]);
+      rows.push([
+        `${size}, decode (pcapng)`,
+        `${fmtRatio(ng.pps / ngPeer.pps)} speed, ${fmtRatio(ng.rssKiB / ngPeer.rssKiB)} memory`,
+        ...peerNames.slice(1).map(() => '—'),
+      ]);
     }
   }
   table(['ours', ...peerNames.map((t) => `vs ${t}`)], rows, 'l' + 'l'.repeat(peerNames.length));
@@ -870,10 +1130,21 @@ md.push('## Ratios', '', 'Speed is ours ÷ theirs in packets/s (above 1×: flows
 
 md.push('## Memory against file size', '');
 if (biggest === smallest) {
-  md.push(`Only one size (${biggest}) was measured; run with two sizes (\`--sizes 1m,10m\`) to see whether peak RSS grows with the file.`, '');
+  md.push(
+    `Only one size (${biggest}) was measured; run with two sizes (\`--sizes 1m,10m\`) to see whether peak RSS grows with the file.`,
+    '',
+  );
 } else {
   const rows = [];
-  for (const [stage, tool, format, name] of [['decode', 'flowstate', 'pcap', 'flowstate decode'], ['decode', 'flowstate', 'pcapng', 'flowstate decode (pcapng)'], ['track', 'flowstate', 'pcap', 'flowstate track'], ['end-to-end', 'flowstate', 'pcap', 'flowstate end-to-end'], ['peer', 'tcpdump', 'pcap', 'tcpdump'], ['peer', 'argus', 'pcap', 'argus | ra'], ['peer', 'tshark', 'pcap', 'tshark']]) {
+  for (const [stage, tool, format, name] of [
+    ['decode', 'flowstate', 'pcap', 'flowstate decode'],
+    ['decode', 'flowstate', 'pcapng', 'flowstate decode (pcapng)'],
+    ['track', 'flowstate', 'pcap', 'flowstate track'],
+    ['end-to-end', 'flowstate', 'pcap', 'flowstate end-to-end'],
+    ['peer', 'tcpdump', 'pcap', 'tcpdump'],
+    ['peer', 'argus', 'pcap', 'argus | ra'],
+    ['peer', 'tshark', 'pcap', 'tshark'],
+  ]) {
     const g = growth(stage, tool, format);
     if (!g) continue;
     rows.push([name, fmtMiB(g.small), fmtMiB(g.big), fmtGrowth(g.ratio), g.ratio <= GROWTH_LIMIT ? 'no' : '**yes**']);
@@ -890,7 +1161,8 @@ if (biggest === smallest) {
     `any other close, so those count as "in memory" too. ${smallest} spans ${span(small)} and ${biggest} ${span(big)} of capture time.`,
   );
   if (tSmall && tBig && !tSmall.failed && !tBig.failed && tSmall.detail?.peakFlowsInMemory && tBig.detail?.peakFlowsInMemory) {
-    const held = (f) => `${fmtInt(f.detail.peakFlowsInMemory)} of ${fmtInt(f.detail.flows)} flows (${((100 * f.detail.peakFlowsInMemory) / f.detail.flows).toFixed(0)} %)`;
+    const held = (f) =>
+      `${fmtInt(f.detail.peakFlowsInMemory)} of ${fmtInt(f.detail.flows)} flows (${((100 * f.detail.peakFlowsInMemory) / f.detail.flows).toFixed(0)} %)`;
     const dFlows = tBig.detail.peakFlowsInMemory - tSmall.detail.peakFlowsInMemory;
     const perFlow = dFlows > 0 ? ((tBig.rssKiB - tSmall.rssKiB) / dFlows).toFixed(1) : undefined;
     md.push(
@@ -902,7 +1174,7 @@ if (biggest === smallest) {
     md.push(
       '',
       `\`${repeated.label}\` is ${repeated.repeatOf} ${repeated.times} times over in one file (\`--repeat\`), each copy shifted past the`,
-      'previous one\'s end plus 2×MSL: as long as the biggest file, with the connections open at once of the smallest.',
+      "previous one's end plus 2×MSL: as long as the biggest file, with the connections open at once of the smallest.",
       lengthGrowth
         ? `End to end it peaked at ${fmtMiB(lengthGrowth.big)} against ${fmtMiB(lengthGrowth.small)} for ${repeated.repeatOf} (${fmtGrowth(lengthGrowth.ratio)}): the length of the file alone ${lengthGrowth.ratio <= GROWTH_LIMIT ? 'does not' : '**does**'} make memory grow.`
         : 'Its end-to-end run failed; see Problems.',
@@ -910,7 +1182,7 @@ if (biggest === smallest) {
     );
   }
   md.push(
-    'The decode driver\'s flow table never removes a connection (it only looks up), so its growth with the',
+    "The decode driver's flow table never removes a connection (it only looks up), so its growth with the",
     'number of connections in the file is expected and says nothing about the tracker.',
     '',
   );
@@ -920,7 +1192,17 @@ md.push('## Problems', '');
 if (problems.length === 0) md.push('None: every measured run exited 0 and, for ours, produced its result.', '');
 else {
   for (const p of problems) {
-    md.push(`- ${p.size}, ${p.what}, run ${p.run}: exit ${p.exit} after ${p.seconds.toFixed(1)} s`, '', '  ```', ...(p.stderr || '(no error output)').split('\n').slice(-15).map((l) => `  ${l}`), '  ```', '');
+    md.push(
+      `- ${p.size}, ${p.what}, run ${p.run}: exit ${p.exit} after ${p.seconds.toFixed(1)} s`,
+      '',
+      '  ```',
+      ...(p.stderr || '(no error output)')
+        .split('\n')
+        .slice(-15)
+        .map((l) => `  ${l}`),
+      '  ```',
+      '',
+    );
   }
 }
 
@@ -931,14 +1213,14 @@ md.push(
   'npm run build',
   'npm run bench                       # 1m and 10m, 3 runs, tshark once per size',
   'npm run bench -- --sizes 1m         # the 1M-packet file only (about a minute)',
-  'npm run bench -- --report-only      # rewrite this page from the last run\'s saved figures',
+  "npm run bench -- --report-only      # rewrite this page from the last run's saved figures",
   'npm run bench -- --runs 5 --no-tshark',
   '```',
   '',
   'The captures live in `$FLOWSTATE_BENCH_DIR` (default `/tmp/flowstate-bench`) as `bench-1m.pcap`,',
   '`bench-10m.pcap` and their `.pcapng` copies; missing ones are made with',
   '`bash ../shared/bench/make-bench-pcap.sh DIR/bench-10m.pcap 10000000` (root; 20 s for 1M packets,',
-  '80–170 s for 10M, about 1.2 + 1.3 GB for 10M). The kernel\'s timing differs run to run, so a new',
+  "80–170 s for 10M, about 1.2 + 1.3 GB for 10M). The kernel's timing differs run to run, so a new",
   '10M file holds 369k–384k connections; keep the file when comparing runs. Needs `tcpdump`,',
   '`argus` + `ra` (argus-server, argus-client) and `tshark` for the yardsticks; a missing one is',
   'skipped and said so above.',
@@ -954,14 +1236,25 @@ writeFileSync(OUT, md.join('\n'));
 const lines = [];
 lines.push(`flowstate bench, ${machine.nproc} × ${machine.cpu}, node ${machine.node}, ${RUNS} run(s), medians`);
 for (const size of labels) {
-  const row = (name, f) => (!f ? undefined : f.failed ? `  ${name.padEnd(22)} FAILED` : `  ${name.padEnd(22)} ${fmtRate(f.pps).padStart(7)} packets/s ${f.mbps.toFixed(0).padStart(5)} MB/s ${fmtMiB(f.rssKiB).padStart(9)}${f.rowsPerSecond ? `  ${fmtRate(f.rowsPerSecond)} rows/s, db ${fmtBytes(f.dbBytes)}` : ''}`);
+  const row = (name, f) =>
+    !f
+      ? undefined
+      : f.failed
+        ? `  ${name.padEnd(22)} FAILED`
+        : `  ${name.padEnd(22)} ${fmtRate(f.pps).padStart(7)} packets/s ${f.mbps.toFixed(0).padStart(5)} MB/s ${fmtMiB(f.rssKiB).padStart(9)}${f.rowsPerSecond ? `  ${fmtRate(f.rowsPerSecond)} rows/s, db ${fmtBytes(f.dbBytes)}` : ''}`;
   lines.push(`${size}:`);
   for (const [name, f] of [
     ['decode pcap', find(size, 'decode', 'flowstate')],
     ['decode pcapng', find(size, 'decode', 'flowstate', 'pcapng')],
     ['track', find(size, 'track', 'flowstate')],
     ['end-to-end', find(size, 'end-to-end', 'flowstate')],
-    ['one core (in-process)', (() => { const f = find(size, 'one-core', 'flowstate'); return f && !f.failed ? { ...f, pps: f.innerPps, mbps: (f.mbps * f.seconds) / f.innerSeconds } : f; })()],
+    [
+      'one core (in-process)',
+      (() => {
+        const f = find(size, 'one-core', 'flowstate');
+        return f && !f.failed ? { ...f, pps: f.innerPps, mbps: (f.mbps * f.seconds) / f.innerSeconds } : f;
+      })(),
+    ],
     ['tcpdump', find(size, 'peer', 'tcpdump')],
     ['tcpdump pcapng', find(size, 'peer', 'tcpdump', 'pcapng')],
     ['argus | ra', find(size, 'peer', 'argus')],
@@ -973,7 +1266,10 @@ for (const size of labels) {
 }
 lines.push('targets:');
 for (const t of targets) lines.push(`  ${verdict(t.ok).replaceAll('*', '').padEnd(12)} ${t.target}: ${t.measured}`);
-if (busiest >= 0.25) lines.push(`note: other programs used up to ${(busiest * 100).toFixed(0)} % of a core during some measurements (see "others" in the report)`);
+if (busiest >= 0.25)
+  lines.push(
+    `note: other programs used up to ${(busiest * 100).toFixed(0)} % of a core during some measurements (see "others" in the report)`,
+  );
 if (problems.length) lines.push(`problems: ${problems.length} failed run(s), see ${rel(OUT)}`);
 lines.push(`wrote ${rel(OUT)}`);
 console.log(lines.join('\n'));

@@ -14,14 +14,29 @@ const outRoot = join(root, 'test/expected/tshark');
 const CAPTURE_NAME = /\.(pcap|pcapng|cap|snoop)(\.gz|\.zst)?$/;
 
 const FIELDS = [
-  'frame.number', 'frame.protocols', 'ip.src', 'ipv6.src', 'ip.dst', 'ipv6.dst',
-  'tcp.srcport', 'tcp.dstport', 'tcp.seq_raw', 'tcp.ack_raw', 'tcp.flags', 'tcp.len', 'tcp.window_size_value',
+  'frame.number',
+  'frame.protocols',
+  'ip.src',
+  'ipv6.src',
+  'ip.dst',
+  'ipv6.dst',
+  'tcp.srcport',
+  'tcp.dstport',
+  'tcp.seq_raw',
+  'tcp.ack_raw',
+  'tcp.flags',
+  'tcp.len',
+  'tcp.window_size_value',
 ];
 // Every segment as it is on the wire: no reassembly, no defragmentation, no heuristics
 // that re-dissect TCP payloads; checksums are not checked (loopback offload).
 const PREFERENCES = [
-  'ip.defragment:FALSE', 'ipv6.defragment:FALSE', 'tcp.desegment_tcp_streams:FALSE',
-  'tcp.analyze_sequence_numbers:FALSE', 'tcp.check_checksum:FALSE', 'tcp.try_heuristic_first:FALSE',
+  'ip.defragment:FALSE',
+  'ipv6.defragment:FALSE',
+  'tcp.desegment_tcp_streams:FALSE',
+  'tcp.analyze_sequence_numbers:FALSE',
+  'tcp.check_checksum:FALSE',
+  'tcp.try_heuristic_first:FALSE',
 ];
 
 function tshark(file) {
@@ -30,7 +45,11 @@ function tshark(file) {
   for (const f of FIELDS) args.push('-e', f);
   args.push('-Y', 'tcp');
   const run = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 1 << 30 });
-  const error = run.stderr.split('\n').filter((l) => l && !l.startsWith('Running as user')).join(' ').trim();
+  const error = run.stderr
+    .split('\n')
+    .filter((l) => l && !l.startsWith('Running as user'))
+    .join(' ')
+    .trim();
   return { stdout: run.stdout, error };
 }
 
@@ -50,7 +69,21 @@ function rows(stdout) {
     const first = (v) => (v ?? '').split(',')[0];
     const src = layers[firstIp] === 'ip' ? first(ip4src) : first(ip6src);
     const dst = layers[firstIp] === 'ip' ? first(ip4dst) : first(ip6dst);
-    out.push([direct ? 'tcp' : 'tunnel', frame, src, dst, first(sport), first(dport), first(seq), first(ack), first(flags), first(len), first(win)].join('\t'));
+    out.push(
+      [
+        direct ? 'tcp' : 'tunnel',
+        frame,
+        src,
+        dst,
+        first(sport),
+        first(dport),
+        first(seq),
+        first(ack),
+        first(flags),
+        first(len),
+        first(win),
+      ].join('\t'),
+    );
   }
   return out;
 }

@@ -42,7 +42,11 @@ const NS_PER_SECOND = 1_000_000_000n;
  * become final. A file cut short or corrupt midway ends reading there: what was
  * read is kept and tracked, and the error is returned, not thrown.
  */
-export async function analyzeCapture(paths: readonly string[], output: TrackerOutput, options: AnalyzeCaptureOptions = {}): Promise<CaptureAnalysis> {
+export async function analyzeCapture(
+  paths: readonly string[],
+  output: TrackerOutput,
+  options: AnalyzeCaptureOptions = {},
+): Promise<CaptureAnalysis> {
   const readers: FrameReader[] = [];
   try {
     for (const [index, path] of paths.entries()) readers.push(await openCapture(path, index, options.stdin));
@@ -74,7 +78,11 @@ export async function analyzeCapture(paths: readonly string[], output: TrackerOu
           decoder.stats.addIssue(DecodeIssue.timestampOutOfRange, source, frame.frame);
           return false;
         }
-        if (firstSecond[source] < 0 || frame.tsSec < firstSecond[source] || (frame.tsSec === firstSecond[source] && frame.tsNsec < firstNanos[source])) {
+        if (
+          firstSecond[source] < 0 ||
+          frame.tsSec < firstSecond[source] ||
+          (frame.tsSec === firstSecond[source] && frame.tsNsec < firstNanos[source])
+        ) {
           firstSecond[source] = frame.tsSec;
           firstNanos[source] = frame.tsNsec;
         }
@@ -150,7 +158,11 @@ export interface AnalyzeToDatabaseOptions extends AnalyzeCaptureOptions {
  * one only once the new one is complete. On an exception (or `signal` abort) the
  * previous database is untouched and no partial file is left behind.
  */
-export async function analyzeToDatabase(paths: readonly string[], databasePath: string, options: AnalyzeToDatabaseOptions = {}): Promise<DatabaseAnalysis> {
+export async function analyzeToDatabase(
+  paths: readonly string[],
+  databasePath: string,
+  options: AnalyzeToDatabaseOptions = {},
+): Promise<DatabaseAnalysis> {
   const writer = new DatabaseWriter(databasePath);
   const also = options.alsoTo;
   const output: TrackerOutput =
@@ -232,6 +244,8 @@ export async function analyze(capture: string | readonly string[], options: Anal
   const collected = new CollectedOutput();
   const settings = { timeWaitSeconds: options.timeWaitSeconds, halfOpenLimit: options.halfOpenLimit, thresholds: options.thresholds };
   const analysis =
-    options.db === undefined ? await analyzeCapture(paths, collected, settings) : await analyzeToDatabase(paths, options.db, { ...settings, alsoTo: collected });
+    options.db === undefined
+      ? await analyzeCapture(paths, collected, settings)
+      : await analyzeToDatabase(paths, options.db, { ...settings, alsoTo: collected });
   return { ...analysis, flows: collected.flows, transitions: collected.transitions, findings: collected.findings };
 }

@@ -13,13 +13,39 @@ export {
   type AnalysisProgress,
 } from './analyze.js';
 export { ExitCode, FlowstateError, UsageError } from './errors.js';
-export { DatabaseReader, isSqliteFile, NotAFlowstateDatabaseError, type FlowRow, type TransitionRow, type FindingRow, type CaptureRow } from './store/database-reader.js';
+export {
+  DatabaseReader,
+  isSqliteFile,
+  NotAFlowstateDatabaseError,
+  type FlowRow,
+  type TransitionRow,
+  type FindingRow,
+  type CaptureRow,
+} from './store/database-reader.js';
 export { netstatAt, type NetstatEntry, type NetstatQuery } from './store/netstat-query.js';
 export { SCHEMA_VERSION } from './store/schema.js';
 export { Tracker, type TrackerOptions, type TrackerStats, DEFAULT_TIME_WAIT_SECONDS, DEFAULT_HALF_OPEN_LIMIT } from './track/tracker.js';
 export { CollectedOutput } from './track/collect-output.js';
-export { FINDINGS, FINDING_KINDS, DEFAULT_THRESHOLDS, type FindingKind, type FindingDefinition, type DetectorThresholds } from './track/finding-catalogue.js';
-export { Role, CloseKind, Severity, type FlowRecord, type EndpointSummary, type TransitionRecord, type TransitionEvent, toTransitionRecord, type FindingRecord, type TrackerOutput } from './track/records.js';
+export {
+  FINDINGS,
+  FINDING_KINDS,
+  DEFAULT_THRESHOLDS,
+  type FindingKind,
+  type FindingDefinition,
+  type DetectorThresholds,
+} from './track/finding-catalogue.js';
+export {
+  Role,
+  CloseKind,
+  Severity,
+  type FlowRecord,
+  type EndpointSummary,
+  type TransitionRecord,
+  type TransitionEvent,
+  toTransitionRecord,
+  type FindingRecord,
+  type TrackerOutput,
+} from './track/records.js';
 export { ZeekConnObserver, ZeekConnState, ZEEK_CONN_STATE_MEANING, ZEEK_HISTORY_LETTERS } from './track/zeek-conn.js';
 export { TcpState, ALL_STATES, SYNCHRONIZED } from './tcp/tcp-state.js';
 export { EndpointEvent } from './tcp/endpoint-event.js';

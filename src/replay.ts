@@ -18,7 +18,11 @@ const discard: TrackerOutput = { transition: () => undefined, finding: () => und
  * database was made with, so flow ids come out the same. Resolves to the reason
  * when the captures can no longer be read (moved, or standard input).
  */
-export async function replayCapture(reader: DatabaseReader, untilNs: bigint, hooks: Pick<AnalyzeCaptureOptions, 'onSegment' | 'onEnd'>): Promise<string | undefined> {
+export async function replayCapture(
+  reader: DatabaseReader,
+  untilNs: bigint,
+  hooks: Pick<AnalyzeCaptureOptions, 'onSegment' | 'onEnd'>,
+): Promise<string | undefined> {
   const paths = reader.captures().map((c) => c.path);
   if (paths.length === 0) return 'the database has no captures';
   if (paths.includes('-')) return 'the capture was read from standard input';

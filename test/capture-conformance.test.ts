@@ -80,7 +80,9 @@ async function checkAgainstTshark(capture: string): Promise<void> {
     }
   }
   for (const frame of ours.keys()) {
-    expect(expected.tunnelled.has(frame) ? `frame ${frame} is TCP inside a tunnel: out of scope` : `frame ${frame} is not TCP to tshark`).toBe('decoded only where tshark decodes TCP on the outer IP');
+    expect(
+      expected.tunnelled.has(frame) ? `frame ${frame} is TCP inside a tunnel: out of scope` : `frame ${frame} is not TCP to tshark`,
+    ).toBe('decoded only where tshark decodes TCP on the outer IP');
   }
 }
 
@@ -116,15 +118,21 @@ async function recordsByPcapParser(capture: string): Promise<Record[] | string> 
   const parser = pcapParser.parse(stream);
   const records: Record[] = [];
   const done = new Promise<void>((resolve, reject) => {
-    parser.on('packet', (p: { header: { timestampSeconds: number; timestampMicroseconds: number; capturedLength: number; originalLength: number }; data: Buffer }) => {
-      records.push({
-        seconds: p.header.timestampSeconds,
-        nanoseconds: p.header.timestampMicroseconds * 1000,
-        captured: p.header.capturedLength,
-        original: p.header.originalLength,
-        bytes: p.data.toString('base64'),
-      });
-    });
+    parser.on(
+      'packet',
+      (p: {
+        header: { timestampSeconds: number; timestampMicroseconds: number; capturedLength: number; originalLength: number };
+        data: Buffer;
+      }) => {
+        records.push({
+          seconds: p.header.timestampSeconds,
+          nanoseconds: p.header.timestampMicroseconds * 1000,
+          captured: p.header.capturedLength,
+          original: p.header.originalLength,
+          bytes: p.data.toString('base64'),
+        });
+      },
+    );
     parser.on('end', resolve);
     parser.on('error', reject);
   });

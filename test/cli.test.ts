@@ -38,7 +38,22 @@ describe('flowstate analyze', () => {
     expect(run.status, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(Object.keys(summary).sort()).toEqual(
-      ['captures', 'database', 'decode_issues', 'elapsed_seconds', 'end_states', 'evicted_half_open', 'findings', 'flows', 'incomplete', 'midstream_flows', 'packets', 'packets_per_second', 'tcp_segments', 'unsupported_link_types'].sort(),
+      [
+        'captures',
+        'database',
+        'decode_issues',
+        'elapsed_seconds',
+        'end_states',
+        'evicted_half_open',
+        'findings',
+        'flows',
+        'incomplete',
+        'midstream_flows',
+        'packets',
+        'packets_per_second',
+        'tcp_segments',
+        'unsupported_link_types',
+      ].sort(),
     );
     expect(summary.end_states).toEqual({ client: { CLOSED: 1 }, server: { CLOSED: 1 } });
     expect((summary.findings as { by_kind: Array<{ kind: string }> }).by_kind.map((k) => k.kind)).toEqual(['refused']);
@@ -57,8 +72,23 @@ describe('flowstate analyze', () => {
   test('--quiet prints nothing; --fail-on exits 3 when such a finding exists, 0 when not', async () => {
     const quiet = await flowstate(['analyze', capture('close-wait-leak.pcap'), '--db', join(dir, 'q.db'), '--quiet']);
     expect([quiet.status, quiet.stdout]).toEqual([0, '']);
-    expect((await flowstate(['analyze', capture('close-wait-leak.pcap'), '--db', join(dir, 'q.db'), '--quiet', '--fail-on', 'close-wait-leak'])).status).toBe(3);
-    expect((await flowstate(['analyze', capture('client-close.pcap'), '--db', join(dir, 'q.db'), '--quiet', '--fail-on', 'close-wait-leak,refused'])).status).toBe(0);
+    expect(
+      (await flowstate(['analyze', capture('close-wait-leak.pcap'), '--db', join(dir, 'q.db'), '--quiet', '--fail-on', 'close-wait-leak']))
+        .status,
+    ).toBe(3);
+    expect(
+      (
+        await flowstate([
+          'analyze',
+          capture('client-close.pcap'),
+          '--db',
+          join(dir, 'q.db'),
+          '--quiet',
+          '--fail-on',
+          'close-wait-leak,refused',
+        ])
+      ).status,
+    ).toBe(0);
   });
 
   test('reads gzip by content and standard input', async () => {
@@ -66,7 +96,9 @@ describe('flowstate analyze', () => {
     writeFileSync(gz, gzipSync(readFileSync(capture('close-wait-leak.pcap'))));
     const fromGzip = await flowstate(['analyze', gz, '--db', join(dir, 'gz.db'), '--json']);
     expect((JSON.parse(fromGzip.stdout) as { flows: number }).flows).toBe(20);
-    const fromStdin = await flowstate(['analyze', '-', '--db', join(dir, 'stdin.db'), '--json'], { input: readFileSync(capture('close-wait-leak.pcap')) });
+    const fromStdin = await flowstate(['analyze', '-', '--db', join(dir, 'stdin.db'), '--json'], {
+      input: readFileSync(capture('close-wait-leak.pcap')),
+    });
     expect(fromStdin.status, fromStdin.stderr).toBe(0);
     expect((JSON.parse(fromStdin.stdout) as { flows: number }).flows).toBe(20);
   });
@@ -91,7 +123,9 @@ describe('flowstate analyze', () => {
     const db = join(dir, 'cut.db');
     const run = await flowstate(['analyze', cut, '--db', db]);
     expect(run.status).toBe(1);
-    expect(run.stdout).toMatch(/warning\s+.*cut\.pcap: the file ends inside frame \d+: \d+ of \d+ bytes of its record present; that partial record was ignored \(byte offset \d+, frame \d+\)/);
+    expect(run.stdout).toMatch(
+      /warning\s+.*cut\.pcap: the file ends inside frame \d+: \d+ of \d+ bytes of its record present; that partial record was ignored \(byte offset \d+, frame \d+\)/,
+    );
     const flows = await flowstate(['query', 'SELECT COUNT(*) AS n FROM flows', '--db', db, '--format', 'json']);
     expect(JSON.parse(flows.stdout)).toEqual([{ n: 20 }]);
   });
@@ -101,11 +135,32 @@ describe('flowstate analyze', () => {
     expect((await flowstate(['analyze', capture('many-short.pcap'), '--db', db, '--quiet', '--time-wait', '0.005'])).status).toBe(0);
     const last = (role: string): string =>
       `COALESCE((SELECT to_state FROM transitions t WHERE t.flow_id = f.id AND t.endpoint = '${role}' ORDER BY ts_ns DESC, id DESC LIMIT 1), 'UNKNOWN')`;
-    const disagree = await flowstate(['query', `SELECT COUNT(*) AS n FROM flows f WHERE client_state != ${last('client')} OR server_state != ${last('server')}`, '--db', db, '--format', 'json']);
+    const disagree = await flowstate([
+      'query',
+      `SELECT COUNT(*) AS n FROM flows f WHERE client_state != ${last('client')} OR server_state != ${last('server')}`,
+      '--db',
+      db,
+      '--format',
+      'json',
+    ]);
     expect(JSON.parse(disagree.stdout)).toEqual([{ n: 0 }]);
-    const expired = await flowstate(['query', "SELECT COUNT(*) AS n FROM transitions WHERE cause = '2MSL elapsed'", '--db', db, '--format', 'json']);
+    const expired = await flowstate([
+      'query',
+      "SELECT COUNT(*) AS n FROM transitions WHERE cause = '2MSL elapsed'",
+      '--db',
+      db,
+      '--format',
+      'json',
+    ]);
     expect((JSON.parse(expired.stdout) as Array<{ n: number }>)[0].n).toBeGreaterThan(100);
-    const packets = await flowstate(['query', 'SELECT SUM(client_packets + server_packets) AS n FROM flows', '--db', db, '--format', 'json']);
+    const packets = await flowstate([
+      'query',
+      'SELECT SUM(client_packets + server_packets) AS n FROM flows',
+      '--db',
+      db,
+      '--format',
+      'json',
+    ]);
     const segments = await flowstate(['query', 'SELECT tcp_packets AS n FROM captures', '--db', db, '--format', 'json']);
     expect(JSON.parse(packets.stdout)).toEqual(JSON.parse(segments.stdout));
   });
@@ -157,15 +212,21 @@ describe('the flowstate process', () => {
     expect(shell.stderr).toBe('');
   });
 
-  test.skipIf(spawnSync('script', ['--version']).status !== 0)('on a terminal, analyze draws a progress bar on stderr and clears it', () => {
-    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} analyze ${JSON.stringify(capture('many-short.pcap'))} --db ${JSON.stringify(join(dir, 'tty.db'))}`;
-    // script(1) gives the command a pseudo-terminal for stdin, stdout and stderr alike.
-    const tty = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', TERM: 'xterm' } });
-    expect(tty.status, tty.stdout).toBe(0);
-    expect(tty.stdout).toMatch(/\r\[#+\.*\]\s+\d+%\s+[\d.]+ MB\/[\d.]+ MB\s+[\d,.]+ (k )?packets\/s/);
-    expect(tty.stdout).toContain('\r\u001b[K');
-    expect(tty.stdout).toMatch(/connections\s+\d+/);
-  });
+  test.skipIf(spawnSync('script', ['--version']).status !== 0)(
+    'on a terminal, analyze draws a progress bar on stderr and clears it',
+    () => {
+      const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} analyze ${JSON.stringify(capture('many-short.pcap'))} --db ${JSON.stringify(join(dir, 'tty.db'))}`;
+      // script(1) gives the command a pseudo-terminal for stdin, stdout and stderr alike.
+      const tty = spawnSync('script', ['-qec', command, '/dev/null'], {
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1', TERM: 'xterm' },
+      });
+      expect(tty.status, tty.stdout).toBe(0);
+      expect(tty.stdout).toMatch(/\r\[#+\.*\]\s+\d+%\s+[\d.]+ MB\/[\d.]+ MB\s+[\d,.]+ (k )?packets\/s/);
+      expect(tty.stdout).toContain('\r\u001b[K');
+      expect(tty.stdout).toMatch(/connections\s+\d+/);
+    },
+  );
 });
 
 describe('interrupts in process', () => {
@@ -182,7 +243,7 @@ describe('interrupts in process', () => {
 describe('flowstate query', () => {
   test('tables as JSON and CSV; a SQL error lists the tables and their columns', async () => {
     const db = join(dir, 'leak.db');
-    const json = await flowstate(['query', "SELECT client_state, COUNT(*) AS n FROM flows GROUP BY 1", '--db', db, '--format', 'json']);
+    const json = await flowstate(['query', 'SELECT client_state, COUNT(*) AS n FROM flows GROUP BY 1', '--db', db, '--format', 'json']);
     expect(JSON.parse(json.stdout)).toEqual([{ client_state: 'CLOSE_WAIT', n: 20 }]);
     const csv = await flowstate(['query', 'SELECT server_state, server_port FROM flows LIMIT 1', '--db', db, '--format', 'csv']);
     expect(csv.stdout).toBe('server_state,server_port\nFIN_WAIT2,8080\n');
@@ -199,7 +260,17 @@ describe('flowstate query', () => {
 describe('flowstate netstat', () => {
   test('--summary counts per state like netstat | awk', async () => {
     const run = await flowstate(['netstat', join(dir, 'leak.db'), '--summary']);
-    expect(run.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/))).toEqual([['State', 'Count'], ['CLOSE_WAIT', '20'], ['FIN_WAIT2', '20'], ['LISTEN', '1']]);
+    expect(
+      run.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(/\s+/)),
+    ).toEqual([
+      ['State', 'Count'],
+      ['CLOSE_WAIT', '20'],
+      ['FIN_WAIT2', '20'],
+      ['LISTEN', '1'],
+    ]);
   });
 
   test('--json honours the contract: exactly proto, local, remote, state, flow, inferred', async () => {
@@ -219,11 +290,15 @@ describe('flowstate netstat', () => {
     expect(atT.length).toBeLessThanOrEqual(20);
     const db = join(dir, 'tw.db');
     await flowstate(['analyze', capture('client-close.pcap'), '--db', db, '--quiet']);
-    const [{ t: end }] = JSON.parse((await flowstate(['query', 'SELECT MAX(last_ns) AS t FROM captures', '--db', db, '--format', 'json'])).stdout) as Array<{ t: number }>;
+    const [{ t: end }] = JSON.parse(
+      (await flowstate(['query', 'SELECT MAX(last_ns) AS t FROM captures', '--db', db, '--format', 'json'])).stdout,
+    ) as Array<{ t: number }>;
     const endSeconds = (BigInt(end) / 1_000_000_000n).toString();
     const atEnd = JSON.parse((await flowstate(['netstat', db, '--json'])).stdout) as Array<{ state: string }>;
     expect(atEnd.map((e) => e.state).sort()).toEqual(['LISTEN', 'TIME_WAIT']);
-    const later = JSON.parse((await flowstate(['netstat', db, '--json', '--at', `${Number(endSeconds) + 61}`])).stdout) as Array<{ state: string }>;
+    const later = JSON.parse((await flowstate(['netstat', db, '--json', '--at', `${Number(endSeconds) + 61}`])).stdout) as Array<{
+      state: string;
+    }>;
     expect(later.map((e) => e.state)).toEqual(['LISTEN']);
   });
 
@@ -262,7 +337,9 @@ describe('flowstate flow, report, export', () => {
     const tsv = await flowstate(['export', '--format', 'zeek-conn', '--db', capture('refused.pcap')]);
     const lines = tsv.stdout.split('\n');
     expect(lines[0]).toBe('#separator \\x09');
-    expect(lines.find((l) => l.startsWith('#fields'))).toBe('#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents');
+    expect(lines.find((l) => l.startsWith('#fields'))).toBe(
+      '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents',
+    );
     expect(lines.filter((l) => !l.startsWith('#') && l !== '').map((l) => l.split('\t')[11])).toEqual(['REJ']);
     const json = await flowstate(['export', '--format', 'json', '--db', capture('client-close.pcap')]);
     const record = JSON.parse(json.stdout.split('\n')[0]) as Record<string, unknown>;
@@ -277,7 +354,7 @@ function repeatCapture(pcap: Buffer, copies: number): Buffer {
   const parts = [header];
   for (let i = 0; i < copies; i++) {
     const copy = Buffer.from(records);
-    for (let at = 0; at + 16 <= copy.length; ) {
+    for (let at = 0; at + 16 <= copy.length;) {
       copy.writeUInt32LE(copy.readUInt32LE(at) + i * 100, at);
       at += 16 + copy.readUInt32LE(at + 8);
     }
@@ -293,4 +370,3 @@ async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<vo
     await new Promise((r) => setTimeout(r, 5));
   }
 }
-

@@ -25,7 +25,6 @@ const SYN = TcpFlag.SYN;
 const RST = TcpFlag.RST;
 const ACK = TcpFlag.ACK;
 
-
 /** a ≥ b in 32-bit sequence space. */
 const seqGe = (a: number, b: number): boolean => ((a - b) | 0) >= 0;
 const has = (p: Packet, flag: number): boolean => (p.flags & flag) !== 0;
@@ -74,9 +73,28 @@ const flowById = (out: CollectedOutput, id: number | null): FlowRecord => out.fl
 const clientPortOf = (out: CollectedOutput, f: FindingRecord): number => flowById(out, f.flowId).client.port;
 
 const LAB_SCENARIOS = [
-  'any-interface', 'client-close', 'close-wait-leak', 'fin-wait1', 'half-close', 'ipv6', 'keepalive', 'last-ack', 'many-short', 'midstream', 'pcapng',
-  'port-reuse', 'refused', 'rst-abort-linger', 'server-close', 'simultaneous-close-closing', 'simultaneous-close-time-wait', 'simultaneous-open',
-  'syn-flood', 'syn-recv', 'syn-sent', 'zero-window',
+  'any-interface',
+  'client-close',
+  'close-wait-leak',
+  'fin-wait1',
+  'half-close',
+  'ipv6',
+  'keepalive',
+  'last-ack',
+  'many-short',
+  'midstream',
+  'pcapng',
+  'port-reuse',
+  'refused',
+  'rst-abort-linger',
+  'server-close',
+  'simultaneous-close-closing',
+  'simultaneous-close-time-wait',
+  'simultaneous-open',
+  'syn-flood',
+  'syn-recv',
+  'syn-sent',
+  'zero-window',
 ];
 
 /** The lab scenarios in which `kind` fires with default thresholds. */
@@ -109,7 +127,11 @@ async function wildWith(kind: string): Promise<Map<string, FindingRecord[]>> {
  * show it acknowledging the peer's FIN (domain.md §4: "peer's FIN received and
  * acknowledged, own FIN never sent").
  */
-async function closeWaitEvidence(path: string, out: CollectedOutput, finding: FindingRecord): Promise<Array<{ endpoint: string; finFrame: number | null; ackFrame: number | null }>> {
+async function closeWaitEvidence(
+  path: string,
+  out: CollectedOutput,
+  finding: FindingRecord,
+): Promise<Array<{ endpoint: string; finFrame: number | null; ackFrame: number | null }>> {
   const packets = await packetsOf(path);
   const result: Array<{ endpoint: string; finFrame: number | null; ackFrame: number | null }> = [];
   for (const id of finding.details.flows as number[]) {
@@ -119,7 +141,11 @@ async function closeWaitEvidence(path: string, out: CollectedOutput, finding: Fi
     const peer = entered.endpoint === 'client' ? flow.server : flow.client;
     const fin = packets.find((p) => from(p, peer.ip, peer.port) && p.dst === me.ip && p.dport === me.port && has(p, FIN));
     const finEnd = fin ? (fin.seq + fin.len + 1) >>> 0 : 0;
-    const ackOfFin = fin ? packets.find((p) => p.frame > fin.frame && from(p, me.ip, me.port) && p.dst === peer.ip && has(p, ACK) && !has(p, RST) && seqGe(p.ack, finEnd)) : undefined;
+    const ackOfFin = fin
+      ? packets.find(
+          (p) => p.frame > fin.frame && from(p, me.ip, me.port) && p.dst === peer.ip && has(p, ACK) && !has(p, RST) && seqGe(p.ack, finEnd),
+        )
+      : undefined;
     result.push({ endpoint: `${me.ip}:${me.port}`, finFrame: fin?.frame ?? null, ackFrame: ackOfFin?.frame ?? null });
   }
   return result;
@@ -137,7 +163,10 @@ describe('close-wait-leak', () => {
     expect(serverFins.map((p) => p.frame)).toEqual(Array.from({ length: 20 }, (_, i) => 8 * (i + 1)));
     expect(packets.filter((p) => p.src === '127.42.3.2' && has(p, FIN))).toEqual([]);
     for (const fin of serverFins) {
-      expect(packets.some((p) => p.sport === fin.dport && p.frame > fin.frame && seqGe(p.ack, (fin.seq + 1) >>> 0)), `ACK of the FIN in frame ${fin.frame}`).toBe(true);
+      expect(
+        packets.some((p) => p.sport === fin.dport && p.frame > fin.frame && seqGe(p.ack, (fin.seq + 1) >>> 0)),
+        `ACK of the FIN in frame ${fin.frame}`,
+      ).toBe(true);
     }
     const out = await labRun('close-wait-leak');
     const leaks = ofKind(out, 'close-wait-leak');
@@ -145,7 +174,13 @@ describe('close-wait-leak', () => {
     const [leak] = leaks;
     // The leaking sockets are clients (ephemeral ports): named by host and the server they talk to.
     expect(leak).toMatchObject({ severity: 'error', host: '127.42.3.2', port: null, flowId: null, endpoint: null, frame: 8 });
-    expect(leak.details).toMatchObject({ count: 20, first_frame: 8, last_frame: 160, remote: '127.42.3.1:8080', threshold_s: DEFAULT_THRESHOLDS.closeWaitSeconds });
+    expect(leak.details).toMatchObject({
+      count: 20,
+      first_frame: 8,
+      last_frame: 160,
+      remote: '127.42.3.1:8080',
+      threshold_s: DEFAULT_THRESHOLDS.closeWaitSeconds,
+    });
     expect(leak.tsNs).toBe(frameTime(packets, 8));
     expect(leak.details.until_ns).toBe(String(frameTime(packets, 160)));
     // The longest: the first connection, from its FIN (frame 8) to the end of the capture (frame 180).
@@ -162,7 +197,18 @@ describe('close-wait-leak', () => {
   test('close-wait-leak stays silent on CLOSE_WAITs that end quickly (last-ack 56 ms, half-close 318 ms) and on the clean captures', async () => {
     // last-ack: the server is in CLOSE_WAIT from the client's FIN (frame 8) to its own FIN
     // (frame 10); half-close: from frame 6 to frame 18. Both far below the 5 s default.
-    for (const s of ['last-ack', 'half-close', 'client-close', 'server-close', 'ipv6', 'any-interface', 'pcapng', 'many-short', 'midstream', 'port-reuse']) {
+    for (const s of [
+      'last-ack',
+      'half-close',
+      'client-close',
+      'server-close',
+      'ipv6',
+      'any-interface',
+      'pcapng',
+      'many-short',
+      'midstream',
+      'port-reuse',
+    ]) {
       expect(ofKind(await labRun(s), 'close-wait-leak'), s).toEqual([]);
     }
   });
@@ -299,7 +345,9 @@ describe('fin-wait2-long', () => {
     expect(found[0]).toMatchObject({ severity: 'warning', endpoint: 'server', host: '127.42.3.1', port: 8080, frame: 161 });
     expect(clientPortOf(out, found[0])).toBe(44134);
     expect(found[0].details).toMatchObject({ duration_ns: longest, until_end: true });
-    expect(ofKind(await labRun('close-wait-leak', { thresholds: { finWait2Seconds: (longest + 500) / 1e9 } }), 'fin-wait2-long')).toEqual([]);
+    expect(ofKind(await labRun('close-wait-leak', { thresholds: { finWait2Seconds: (longest + 500) / 1e9 } }), 'fin-wait2-long')).toEqual(
+      [],
+    );
   });
 });
 
@@ -322,7 +370,14 @@ describe('half-open-flood', () => {
     const found = ofKind(await labRun('syn-flood'), 'half-open-flood');
     expect(found).toHaveLength(1);
     expect(found[0]).toMatchObject({ severity: 'error', host: '127.42.11.1', port: 8080, flowId: null });
-    expect(found[0].details).toMatchObject({ count: 200, syn_recv: 200, unanswered: 0, sources: sources.size, first_frame: Math.min(...frames), last_frame: Math.max(...frames) });
+    expect(found[0].details).toMatchObject({
+      count: 200,
+      syn_recv: 200,
+      unanswered: 0,
+      sources: sources.size,
+      first_frame: Math.min(...frames),
+      last_frame: Math.max(...frames),
+    });
     expect(String(found[0].details.remedy)).toMatch(/tcp_syncookies/);
   });
 
@@ -348,7 +403,10 @@ describe('simultaneous open, simultaneous close, closing-stuck', () => {
   test('simultaneous-open: the bare SYNs of 127.42.8.2:5002 (frame 1) and 127.42.8.1:5001 (frame 2) cross; only there', async () => {
     const packets = await packetsOf(lab('simultaneous-open'));
     const bareSyns = packets.filter((p) => has(p, SYN) && !has(p, ACK));
-    expect(bareSyns.map((p) => [p.frame, p.src])).toEqual([[1, '127.42.8.2'], [2, '127.42.8.1']]);
+    expect(bareSyns.map((p) => [p.frame, p.src])).toEqual([
+      [1, '127.42.8.2'],
+      [2, '127.42.8.1'],
+    ]);
     const out = await labRun('simultaneous-open');
     const found = ofKind(out, 'simultaneous-open');
     expect(found).toHaveLength(1);
@@ -394,7 +452,9 @@ describe('simultaneous open, simultaneous close, closing-stuck', () => {
     const client = Number(t(11) - t(9));
     expect([server, client]).toEqual([4_000, 22_000]);
     const stuck = async (ns: number): Promise<string[]> =>
-      ofKind(await labRun('simultaneous-close-time-wait', { thresholds: { closingSeconds: ns / 1e9 } }), 'closing-stuck').map((f) => `${f.endpoint}`).sort();
+      ofKind(await labRun('simultaneous-close-time-wait', { thresholds: { closingSeconds: ns / 1e9 } }), 'closing-stuck')
+        .map((f) => `${f.endpoint}`)
+        .sort();
     expect(await stuck(server - 500)).toEqual(['client', 'server']);
     expect(await stuck(server + 500)).toEqual(['client']);
     expect(await stuck(client - 500)).toEqual(['client']);
@@ -411,7 +471,8 @@ describe('abortive-close, refused, rst-out-of-window', () => {
     expect(rst).toMatchObject({ frame: 7, src: '127.42.12.2', sport: 57542 });
     // In flight when the RST went out, both ways: what each side sent beyond what the other acknowledged.
     const before = packets.filter((p) => p.frame < rst.frame);
-    const sentEnd = (ip: string): number => Math.max(...before.filter((p) => p.src === ip).map((p) => (p.seq + p.len + (has(p, SYN) ? 1 : 0) + (has(p, FIN) ? 1 : 0)) >>> 0));
+    const sentEnd = (ip: string): number =>
+      Math.max(...before.filter((p) => p.src === ip).map((p) => (p.seq + p.len + (has(p, SYN) ? 1 : 0) + (has(p, FIN) ? 1 : 0)) >>> 0));
     const highestAck = (ip: string): number => Math.max(...before.filter((p) => p.src === ip && has(p, ACK)).map((p) => p.ack));
     const clientToServer = sentEnd('127.42.12.2') - highestAck('127.42.12.1');
     const serverToClient = sentEnd('127.42.12.1') - highestAck('127.42.12.2');
@@ -442,7 +503,10 @@ describe('abortive-close, refused, rst-out-of-window', () => {
 
   test('refused: the SYN of frame 1 answered by RST+ACK (frame 2): one refused connection to 127.42.13.1:8080, and no abortive-close', async () => {
     const packets = await packetsOf(lab('refused'));
-    expect(packets.map((p) => [p.frame, p.flags & (SYN | RST | ACK)])).toEqual([[1, SYN], [2, RST | ACK]]);
+    expect(packets.map((p) => [p.frame, p.flags & (SYN | RST | ACK)])).toEqual([
+      [1, SYN],
+      [2, RST | ACK],
+    ]);
     const out = await labRun('refused');
     const found = ofKind(out, 'refused');
     expect(found).toHaveLength(1);
@@ -456,22 +520,25 @@ describe('abortive-close, refused, rst-out-of-window', () => {
     expect(await labScenariosWith('rst-out-of-window')).toEqual([]);
   });
 
-  test.skipIf(!HAS_WILD)('rst-out-of-window on zeek/rst-inject-rae.pcap: the injected RST (frame 2, ack = ISS, not ISS+1) is ignored and the handshake goes on', async () => {
-    const path = wildPath('zeek/rst-inject-rae.pcap');
-    const packets = await packetsOf(path);
-    const [syn, injected] = packets;
-    // RFC 9293 §3.10.7.3: in SYN-SENT an RST is acceptable only if it acknowledges the SYN (ack = ISS+1).
-    expect(has(injected, RST)).toBe(true);
-    expect(injected.ack).toBe(syn.seq);
-    const out = (await analyse(path)).out;
-    const found = ofKind(out, 'rst-out-of-window');
-    expect(found).toHaveLength(1);
-    expect(found[0]).toMatchObject({ endpoint: 'client', host: '1.2.0.2', port: 2527, frame: 2, tsNs: injected.tsNs });
-    // Ignored: the client (its receiver) makes no transition at frame 2 and still completes the
-    // handshake with the real SYN-ACK of frame 3.
-    expect(out.transitions.filter((t) => t.endpoint === 'client' && t.frame === 2)).toEqual([]);
-    expect(out.transitions.some((t) => t.endpoint === 'client' && t.toState === 'ESTABLISHED' && (t.frame ?? 0) >= 3)).toBe(true);
-  });
+  test.skipIf(!HAS_WILD)(
+    'rst-out-of-window on zeek/rst-inject-rae.pcap: the injected RST (frame 2, ack = ISS, not ISS+1) is ignored and the handshake goes on',
+    async () => {
+      const path = wildPath('zeek/rst-inject-rae.pcap');
+      const packets = await packetsOf(path);
+      const [syn, injected] = packets;
+      // RFC 9293 §3.10.7.3: in SYN-SENT an RST is acceptable only if it acknowledges the SYN (ack = ISS+1).
+      expect(has(injected, RST)).toBe(true);
+      expect(injected.ack).toBe(syn.seq);
+      const out = (await analyse(path)).out;
+      const found = ofKind(out, 'rst-out-of-window');
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatchObject({ endpoint: 'client', host: '1.2.0.2', port: 2527, frame: 2, tsNs: injected.tsNs });
+      // Ignored: the client (its receiver) makes no transition at frame 2 and still completes the
+      // handshake with the real SYN-ACK of frame 3.
+      expect(out.transitions.filter((t) => t.endpoint === 'client' && t.frame === 2)).toEqual([]);
+      expect(out.transitions.some((t) => t.endpoint === 'client' && t.toState === 'ESTABLISHED' && (t.frame ?? 0) >= 3)).toBe(true);
+    },
+  );
 });
 
 // ---------------------------------------------------------------- dead peer, keepalive, zero window
@@ -496,7 +563,12 @@ describe('dead-peer, keepalive, zero-window', () => {
     };
     for (const s of LAB_SCENARIOS) {
       const found = ofKind(await labRun(s, { thresholds: { deadPeerRetransmissions: 2 } }), 'dead-peer');
-      expect(found.map((f) => ({ endpoint: f.endpoint, host: f.host, port: f.port, frame: f.frame })).sort((a, b) => (a.port ?? 0) - (b.port ?? 0)), s).toEqual(expected[s] ?? []);
+      expect(
+        found
+          .map((f) => ({ endpoint: f.endpoint, host: f.host, port: f.port, frame: f.frame }))
+          .sort((a, b) => (a.port ?? 0) - (b.port ?? 0)),
+        s,
+      ).toEqual(expected[s] ?? []);
       for (const f of found) expect(f.details, s).toMatchObject({ retransmissions: 2, reset: false });
       expect(ofKind(await labRun(s, { thresholds: { deadPeerRetransmissions: 3 } }), 'dead-peer'), s).toEqual([]);
     }
@@ -504,7 +576,10 @@ describe('dead-peer, keepalive, zero-window', () => {
 
   test('syn-sent: each unanswered SYN is a syn-unanswered toward its port (8080 and 8081), not a flood', async () => {
     const found = ofKind(await labRun('syn-sent'), 'syn-unanswered');
-    expect(found.map((f) => [f.host, f.port, f.details.count, f.frame]).sort()).toEqual([['127.42.9.1', 8080, 1, 1], ['127.42.9.1', 8081, 1, 2]]);
+    expect(found.map((f) => [f.host, f.port, f.details.count, f.frame]).sort()).toEqual([
+      ['127.42.9.1', 8080, 1, 1],
+      ['127.42.9.1', 8081, 1, 2],
+    ]);
   });
 
   test('keepalive: 50066’s three probes are each ACKed (alive); 50068’s two get no answer, then its own RST (gone)', async () => {
@@ -515,10 +590,18 @@ describe('dead-peer, keepalive, zero-window', () => {
     for (const p of packets) {
       const key = `${p.src}:${p.sport}`;
       const end = (p.seq + p.len + (has(p, SYN) ? 1 : 0) + (has(p, FIN) ? 1 : 0)) >>> 0;
-      if (p.flags === ACK && p.len <= 1 && next.has(key) && p.seq === ((next.get(key)! - 1) >>> 0)) probes.push(p);
+      if (p.flags === ACK && p.len <= 1 && next.has(key) && p.seq === (next.get(key)! - 1) >>> 0) probes.push(p);
       else if (!has(p, RST) && (!next.has(key) || seqGe(end, next.get(key)!))) next.set(key, end);
     }
-    const answered = (probe: Packet): boolean => packets.some((p) => p.frame > probe.frame && p.src === probe.dst && p.sport === probe.dport && p.dport === probe.sport && packets.filter((q) => q.sport === probe.sport && q.frame > probe.frame && q.frame < p.frame).length === 0);
+    const answered = (probe: Packet): boolean =>
+      packets.some(
+        (p) =>
+          p.frame > probe.frame &&
+          p.src === probe.dst &&
+          p.sport === probe.dport &&
+          p.dport === probe.sport &&
+          packets.filter((q) => q.sport === probe.sport && q.frame > probe.frame && q.frame < p.frame).length === 0,
+      );
     const byPort = (port: number) => probes.filter((p) => p.sport === port);
     expect(byPort(50066).map((p) => p.frame)).toEqual([16, 18, 22]);
     expect(byPort(50066).every(answered)).toBe(true);
@@ -551,7 +634,12 @@ describe('dead-peer, keepalive, zero-window', () => {
     const found = ofKind(await labRun('zero-window'), 'zero-window');
     expect(found).toHaveLength(1);
     expect(found[0]).toMatchObject({ severity: 'warning', endpoint: 'server', host: '127.42.15.1', port: 8080, frame: 7 });
-    expect(found[0].details).toMatchObject({ episodes: 1, persist_probes: probes.length, open_at_end: true, duration_ns: Number(packets.at(-1)!.tsNs - frameTime(packets, 7)) });
+    expect(found[0].details).toMatchObject({
+      episodes: 1,
+      persist_probes: probes.length,
+      open_at_end: true,
+      duration_ns: Number(packets.at(-1)!.tsNs - frameTime(packets, 7)),
+    });
     // The refused capture's RST+ACK carries window 0: not a zero window.
     expect(await labScenariosWith('zero-window')).toEqual(['zero-window']);
   });
@@ -563,10 +651,18 @@ describe('port-reuse, midstream-pickup, capture-loss', () => {
   test('port-reuse: new SYNs on 4-tuples still in TIME_WAIT, :40002 (server side, frame 21) and :40001 (client side, frame 28)', async () => {
     const packets = await packetsOf(lab('port-reuse'));
     const syns = packets.filter((p) => has(p, SYN) && !has(p, ACK)).map((p) => [p.frame, p.sport]);
-    expect(syns).toEqual([[1, 40001], [11, 40002], [21, 40002], [28, 40001]]);
+    expect(syns).toEqual([
+      [1, 40001],
+      [11, 40002],
+      [21, 40002],
+      [28, 40001],
+    ]);
     const out = await labRun('port-reuse');
     const found = ofKind(out, 'port-reuse');
-    expect(found.map((f) => [f.frame, clientPortOf(out, f), f.details.instance]).sort()).toEqual([[21, 40002, 2], [28, 40001, 2]]);
+    expect(found.map((f) => [f.frame, clientPortOf(out, f), f.details.instance]).sort()).toEqual([
+      [21, 40002, 2],
+      [28, 40001, 2],
+    ]);
     for (const f of found) {
       expect(f.severity).toBe('info');
       expect(flowById(out, f.flowId).instance).toBe(1);
@@ -590,28 +686,35 @@ describe('port-reuse, midstream-pickup, capture-loss', () => {
     expect(await labScenariosWith('capture-loss')).toEqual([]);
   });
 
-  test.skipIf(!HAS_WILD)('capture-loss on zeek/gap-data-missing.pcapng: frame 9 ACKs 1342 bytes of the server’s that were never captured', async () => {
-    const path = wildPath('zeek/gap-data-missing.pcapng');
-    const packets = await packetsOf(path);
-    const server = (p: Packet): boolean => p.sport === 389;
-    const sentBefore = (frame: number): number => Math.max(...packets.filter((p) => server(p) && p.frame < frame).map((p) => (p.seq + p.len + (has(p, SYN) ? 1 : 0)) >>> 0));
-    const firstGap = packets.find((p) => !server(p) && has(p, ACK) && p.ack > sentBefore(p.frame))!;
-    expect(firstGap.frame).toBe(9);
-    const missed = firstGap.ack - sentBefore(9);
-    expect(missed).toBe(1342);
-    const out = (await analyse(path)).out;
-    const found = ofKind(out, 'capture-loss');
-    expect(found).toHaveLength(1);
-    expect(found[0]).toMatchObject({ severity: 'warning', frame: 9, flowId: out.flows[0].id });
-    expect(out.flows[0].server).toMatchObject({ port: 389, missedBytes: missed });
-  });
+  test.skipIf(!HAS_WILD)(
+    'capture-loss on zeek/gap-data-missing.pcapng: frame 9 ACKs 1342 bytes of the server’s that were never captured',
+    async () => {
+      const path = wildPath('zeek/gap-data-missing.pcapng');
+      const packets = await packetsOf(path);
+      const server = (p: Packet): boolean => p.sport === 389;
+      const sentBefore = (frame: number): number =>
+        Math.max(...packets.filter((p) => server(p) && p.frame < frame).map((p) => (p.seq + p.len + (has(p, SYN) ? 1 : 0)) >>> 0));
+      const firstGap = packets.find((p) => !server(p) && has(p, ACK) && p.ack > sentBefore(p.frame))!;
+      expect(firstGap.frame).toBe(9);
+      const missed = firstGap.ack - sentBefore(9);
+      expect(missed).toBe(1342);
+      const out = (await analyse(path)).out;
+      const found = ofKind(out, 'capture-loss');
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatchObject({ severity: 'warning', frame: 9, flowId: out.flows[0].id });
+      expect(out.flows[0].server).toMatchObject({ port: 389, missedBytes: missed });
+    },
+  );
 
-  test.skipIf(!HAS_WILD)('capture-loss stays silent on zeek/missing-syn.pcap: the SYN-ACK proves the missing SYN, and every ACK covers captured data', async () => {
-    const path = wildPath('zeek/missing-syn.pcap');
-    const packets = await packetsOf(path);
-    expect(has(packets[0], SYN) && has(packets[0], ACK)).toBe(true);
-    expect(ofKind((await analyse(path)).out, 'capture-loss')).toEqual([]);
-  });
+  test.skipIf(!HAS_WILD)(
+    'capture-loss stays silent on zeek/missing-syn.pcap: the SYN-ACK proves the missing SYN, and every ACK covers captured data',
+    async () => {
+      const path = wildPath('zeek/missing-syn.pcap');
+      const packets = await packetsOf(path);
+      expect(has(packets[0], SYN) && has(packets[0], ACK)).toBe(true);
+      expect(ofKind((await analyse(path)).out, 'capture-loss')).toEqual([]);
+    },
+  );
 });
 
 // ---------------------------------------------------------------- silence on clean captures
@@ -619,7 +722,10 @@ describe('port-reuse, midstream-pickup, capture-loss', () => {
 describe('silence on clean closes', () => {
   test('client-close (and its ipv6, -i any and pcapng twins) raise no warning or error', async () => {
     for (const s of ['client-close', 'ipv6', 'any-interface', 'pcapng']) {
-      expect((await labRun(s)).findings.filter((f) => f.severity !== 'info'), s).toEqual([]);
+      expect(
+        (await labRun(s)).findings.filter((f) => f.severity !== 'info'),
+        s,
+      ).toEqual([]);
     }
   });
 
@@ -696,7 +802,10 @@ describe.skipIf(!HAS_WILD)('serious detectors on the wild corpus (../shared/wild
         expect(Number(f.details.longest_ns)).toBeGreaterThanOrEqual(DEFAULT_THRESHOLDS.closeWaitSeconds * 1e9);
         evidence.push(...(await closeWaitEvidence(path, out, f)));
       }
-      expect(evidence.sort((a, b) => a.endpoint.localeCompare(b.endpoint)), name).toEqual(endpoints);
+      expect(
+        evidence.sort((a, b) => a.endpoint.localeCompare(b.endpoint)),
+        name,
+      ).toEqual(endpoints);
     }
   });
 
@@ -705,7 +814,9 @@ describe.skipIf(!HAS_WILD)('serious detectors on the wild corpus (../shared/wild
     for (const [name, found] of await wildWith('close-wait-leak')) {
       const path = wildPath(name);
       const out = (await analyse(path)).out;
-      for (const f of found) for (const e of await closeWaitEvidence(path, out, f)) if (e.ackFrame === null) unacknowledged.push(`${name} ${e.endpoint} (FIN frame ${e.finFrame})`);
+      for (const f of found)
+        for (const e of await closeWaitEvidence(path, out, f))
+          if (e.ackFrame === null) unacknowledged.push(`${name} ${e.endpoint} (FIN frame ${e.finFrame})`);
     }
     expect(unacknowledged).toEqual([]);
   });
@@ -713,7 +824,9 @@ describe.skipIf(!HAS_WILD)('serious detectors on the wild corpus (../shared/wild
   test('dead-peer on pppoe-over-qinq: the server retransmits its FIN four times (frames 83-86) with no answer and falls silent', async () => {
     const path = wildPath('zeek/pppoe-over-qinq.pcap');
     const packets = await packetsOf(path);
-    expect(packets.filter((p) => p.frame > 81).map((p) => [p.frame, p.src, has(p, FIN)])).toEqual([82, 83, 84, 85, 86].map((f) => [f, '2.2.2.2', true]));
+    expect(packets.filter((p) => p.frame > 81).map((p) => [p.frame, p.src, has(p, FIN)])).toEqual(
+      [82, 83, 84, 85, 86].map((f) => [f, '2.2.2.2', true]),
+    );
     const found = ofKind((await analyse(path)).out, 'dead-peer');
     expect(found).toHaveLength(1);
     expect(found[0]).toMatchObject({ endpoint: 'server', host: '2.2.2.2', port: 443, frame: 83 });

@@ -36,7 +36,9 @@ describe('live kernel lab: fresh captures agree with the kernel', () => {
       context.skip();
       return;
     }
-    const scenarios = readdirSync(outDir).filter((f) => f.endsWith('.expected.json')).map((f) => f.replace(/\.expected\.json$/, ''));
+    const scenarios = readdirSync(outDir)
+      .filter((f) => f.endsWith('.expected.json'))
+      .map((f) => f.replace(/\.expected\.json$/, ''));
     expect(scenarios.length, labOutput).toBeGreaterThanOrEqual(20);
     const problems: string[] = [];
     for (const scenario of scenarios.sort()) {

@@ -24,7 +24,19 @@ describe('reconstruction agrees with the Linux kernel on every lab scenario', ()
       for (const s of expectation.ss) seen.add(s.state);
       for (const t of expectation.kernel_transitions) if (t.to === 'CLOSED') seen.add('CLOSED');
     }
-    expect([...seen].sort()).toEqual(['CLOSED', 'CLOSE_WAIT', 'CLOSING', 'ESTABLISHED', 'FIN_WAIT1', 'FIN_WAIT2', 'LAST_ACK', 'LISTEN', 'SYN_RECV', 'SYN_SENT', 'TIME_WAIT']);
+    expect([...seen].sort()).toEqual([
+      'CLOSED',
+      'CLOSE_WAIT',
+      'CLOSING',
+      'ESTABLISHED',
+      'FIN_WAIT1',
+      'FIN_WAIT2',
+      'LAST_ACK',
+      'LISTEN',
+      'SYN_RECV',
+      'SYN_SENT',
+      'TIME_WAIT',
+    ]);
   });
 
   test.each(scenarios)('%s', async (scenario) => {

@@ -25,16 +25,35 @@ test('the database holds the transitions the library hands back, field for field
   const dir = mkdtempSync(join(tmpdir(), 'flowstate-db-'));
   const db = join(dir, 'two.db');
   // Two files read as one (capture ids 1 and 2), a midstream pickup (inferred) and a short TIME_WAIT (timer transitions).
-  const { transitions } = await analyze([join(CAPTURES, 'midstream.pcap'), join(CAPTURES, 'client-close.pcap')], { db, timeWaitSeconds: 0.001 });
+  const { transitions } = await analyze([join(CAPTURES, 'midstream.pcap'), join(CAPTURES, 'client-close.pcap')], {
+    db,
+    timeWaitSeconds: 0.001,
+  });
   const reader = new DatabaseReader(db);
   // Integers as BigInt: nanosecond times exceed 2^53.
-  const rows = reader.db.prepare('SELECT * FROM transitions ORDER BY id').safeIntegers(true).all() as Array<Record<string, bigint | string | null>>;
+  const rows = reader.db.prepare('SELECT * FROM transitions ORDER BY id').safeIntegers(true).all() as Array<
+    Record<string, bigint | string | null>
+  >;
   reader.close();
   rmSync(dir, { recursive: true, force: true });
   expect(new Set(transitions.map((t) => t.source))).toEqual(new Set([0, 1]));
-  expect(transitions.some((t) => t.inferred) && transitions.some((t) => !t.inferred) && transitions.some((t) => t.frame === null)).toBe(true);
+  expect(transitions.some((t) => t.inferred) && transitions.some((t) => !t.inferred) && transitions.some((t) => t.frame === null)).toBe(
+    true,
+  );
   const int = (value: bigint | string | null): number | null => (value === null ? null : Number(value));
-  expect(rows.map((r) => [int(r.flow_id), r.endpoint, r.ts_ns, int(r.capture_id), int(r.frame), r.from_state, r.to_state, r.cause, int(r.inferred)])).toEqual(
+  expect(
+    rows.map((r) => [
+      int(r.flow_id),
+      r.endpoint,
+      r.ts_ns,
+      int(r.capture_id),
+      int(r.frame),
+      r.from_state,
+      r.to_state,
+      r.cause,
+      int(r.inferred),
+    ]),
+  ).toEqual(
     transitions.map((t) => [t.flowId, t.endpoint, t.tsNs, t.source + 1, t.frame, t.fromState, t.toState, t.cause, t.inferred ? 1 : 0]),
   );
 });
@@ -48,7 +67,10 @@ test("import { analyze } from 'flowstate' resolves to the built library", async 
 });
 
 test('a record time beyond 64-bit nanoseconds is counted and skipped, the rest analysed', async () => {
-  const syn = ethernet(ETHERTYPE.IPV4, ipv4({ src: '192.0.2.1', dst: '192.0.2.2', payload: tcp({ srcPort: 40000, dstPort: 80, flags: TCP_FLAG.SYN }) }));
+  const syn = ethernet(
+    ETHERTYPE.IPV4,
+    ipv4({ src: '192.0.2.1', dst: '192.0.2.2', payload: tcp({ srcPort: 40000, dstPort: 80, flags: TCP_FLAG.SYN }) }),
+  );
   const microseconds = (seconds: bigint): bigint => seconds * 1_000_000n;
   const capture = new PcapngBuilder()
     .sectionHeader()

@@ -33,7 +33,11 @@ async function frames(path: string): Promise<{ format: string; frames: Frame[] }
 }
 
 const SAME_TRAFFIC: ReadonlyArray<readonly [string, readonly string[], readonly string[]]> = [
-  ['microsecond pcap', ['fmt-usec.pcap', 'fmt-usec.pcapng', 'fmt-usec-roundtrip.pcap', 'fmt-usec.pcap.gz'], ['pcap', 'pcapng', 'pcap', 'pcap+gzip']],
+  [
+    'microsecond pcap',
+    ['fmt-usec.pcap', 'fmt-usec.pcapng', 'fmt-usec-roundtrip.pcap', 'fmt-usec.pcap.gz'],
+    ['pcap', 'pcapng', 'pcap', 'pcap+gzip'],
+  ],
   ['nanosecond pcap', ['fmt-nsec.pcap', 'fmt-nsec.pcapng'], ['pcap-ns', 'pcapng']],
 ];
 

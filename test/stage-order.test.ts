@@ -44,19 +44,31 @@ describe('stage order', () => {
   });
 
   test('nothing outside cli/ imports cli/, not even a test beside the code', () => {
-    expect(problems('src/report/x.test.ts', "import { run } from '../cli/program.js';")).toEqual(['nothing outside cli/ imports cli/ (../cli/program.js)']);
+    expect(problems('src/report/x.test.ts', "import { run } from '../cli/program.js';")).toEqual([
+      'nothing outside cli/ imports cli/ (../cli/program.js)',
+    ]);
   });
 
   test('only cli/ uses the composition root; the foundation imports no stage', () => {
-    expect(problems('src/store/x.ts', "import { analyze } from '../analyze.js';")).toEqual(['store/ may not import the composition root (src/composition); only cli/ does (../analyze.js)']);
-    expect(problems('src/errors.ts', "import { x } from './tcp/seq.js';")).toEqual(['errors.ts and version.ts import nothing of the stages (./tcp/seq.js)']);
-    expect(problems('src/track/x.ts', "import { x } from '../index.js';")).toEqual(['index.ts is the public face: nothing inside src/ imports it (../index.js)']);
+    expect(problems('src/store/x.ts', "import { analyze } from '../analyze.js';")).toEqual([
+      'store/ may not import the composition root (src/composition); only cli/ does (../analyze.js)',
+    ]);
+    expect(problems('src/errors.ts', "import { x } from './tcp/seq.js';")).toEqual([
+      'errors.ts and version.ts import nothing of the stages (./tcp/seq.js)',
+    ]);
+    expect(problems('src/track/x.ts', "import { x } from '../index.js';")).toEqual([
+      'index.ts is the public face: nothing inside src/ imports it (../index.js)',
+    ]);
   });
 
   test('src/ code imports no tests or scripts; scripts import the built dist/', () => {
-    expect(problems('src/track/x.ts', "import { x } from '../../test/helpers/paths.js';")).toEqual(['src/ code imports only src/, not test/ (../../test/helpers/paths.js)']);
+    expect(problems('src/track/x.ts', "import { x } from '../../test/helpers/paths.js';")).toEqual([
+      'src/ code imports only src/, not test/ (../../test/helpers/paths.js)',
+    ]);
     expect(problems('src/track/x.test.ts', "import { x } from '../../test/helpers/paths.js';")).toEqual([]);
-    expect(problems('scripts/x.mjs', "import { analyze } from '../src/analyze.js';")).toEqual(['scripts run under node: import the built dist/, not src/ (../src/analyze.js)']);
+    expect(problems('scripts/x.mjs', "import { analyze } from '../src/analyze.js';")).toEqual([
+      'scripts run under node: import the built dist/, not src/ (../src/analyze.js)',
+    ]);
     expect(problems('scripts/x.mjs', "import { analyze } from '../dist/analyze.js';")).toEqual([]);
   });
 

@@ -18,7 +18,14 @@ test('50,000 spoofed SYNs under a half-open limit of 1,000: bounded, counted, re
   const records: PcapRecord[] = [];
   for (let i = 0; i < SYNS; i++) {
     const source = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-    const packet = ethernet(ETHERTYPE.IPV4, ipv4({ src: source, dst: '192.0.2.80', payload: tcp({ srcPort: 1024 + (i % 60000), dstPort: 80, seq: i * 7919, flags: TCP_FLAG.SYN }) }));
+    const packet = ethernet(
+      ETHERTYPE.IPV4,
+      ipv4({
+        src: source,
+        dst: '192.0.2.80',
+        payload: tcp({ srcPort: 1024 + (i % 60000), dstPort: 80, seq: i * 7919, flags: TCP_FLAG.SYN }),
+      }),
+    );
     records.push({ tsSec: 1_700_000_000 + Math.floor(i / 10_000), tsFrac: (i % 10_000) * 100, data: packet });
   }
   const path = join(dir, 'flood.pcap');

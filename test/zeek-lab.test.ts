@@ -17,9 +17,28 @@ import { type DecodedPacket, packetsOf } from './helpers/decode-file.js';
 import { CAPTURES } from './helpers/paths.js';
 
 const LAB_SCENARIOS = [
-  'any-interface', 'client-close', 'close-wait-leak', 'fin-wait1', 'half-close', 'ipv6', 'keepalive', 'last-ack', 'many-short', 'midstream', 'pcapng',
-  'port-reuse', 'refused', 'rst-abort-linger', 'server-close', 'simultaneous-close-closing', 'simultaneous-close-time-wait', 'simultaneous-open',
-  'syn-flood', 'syn-recv', 'syn-sent', 'zero-window',
+  'any-interface',
+  'client-close',
+  'close-wait-leak',
+  'fin-wait1',
+  'half-close',
+  'ipv6',
+  'keepalive',
+  'last-ack',
+  'many-short',
+  'midstream',
+  'pcapng',
+  'port-reuse',
+  'refused',
+  'rst-abort-linger',
+  'server-close',
+  'simultaneous-close-closing',
+  'simultaneous-close-time-wait',
+  'simultaneous-open',
+  'syn-flood',
+  'syn-recv',
+  'syn-sent',
+  'zero-window',
 ];
 
 function lab(scenario: string): string {
@@ -51,7 +70,10 @@ async function onlyFlow(scenario: string): Promise<FlowRecord> {
   return flows[0];
 }
 
-const zeekOf = (flow: FlowRecord): { connState: string; history: string } => ({ connState: flow.zeek!.connState, history: flow.zeek!.history });
+const zeekOf = (flow: FlowRecord): { connState: string; history: string } => ({
+  connState: flow.zeek!.connState,
+  history: flow.zeek!.history,
+});
 
 type Segment = DecodedPacket;
 
@@ -73,7 +95,8 @@ describe('SF: both sides closed with a FIN', () => {
 
   test('ipv6, any-interface and pcapng (client-close over ::1, -i any, dumpcap): SF, ShADadFf', async () => {
     // The same exchange as client-close; link type and address family do not change a letter.
-    for (const s of ['ipv6', 'any-interface', 'pcapng']) expect(zeekOf(await onlyFlow(s)), s).toEqual({ connState: 'SF', history: 'ShADadFf' });
+    for (const s of ['ipv6', 'any-interface', 'pcapng'])
+      expect(zeekOf(await onlyFlow(s)), s).toEqual({ connState: 'SF', history: 'ShADadFf' });
   });
 
   test('server-close: SF, ShADadfF', async () => {
@@ -169,7 +192,11 @@ describe('S1: established, nobody closed', () => {
 
   test('zero-window: S1, ShADaw: the responder’s three zero windows (frames 7, 9, 12) write one w', async () => {
     const segments = await segmentsOf('zero-window');
-    expect(segments.filter((s) => s.win === 0).map((s) => [s.frame, s.sport])).toEqual([[7, 8080], [9, 8080], [12, 8080]]);
+    expect(segments.filter((s) => s.win === 0).map((s) => [s.frame, s.sport])).toEqual([
+      [7, 8080],
+      [9, 8080],
+      [12, 8080],
+    ]);
     // S 1, h 2, A 3, D 4 (2048 bytes; frame 6 is more data: no letter), a 5 (the server's pure ACK),
     // w 7 (first zero window; the 2nd and 3rd are below the next mark, 10). The persist probes
     // (8, 10, 11) are zero-length pure ACKs.

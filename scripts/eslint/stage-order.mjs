@@ -46,7 +46,10 @@ function violation(from, to) {
     if (from.stage === 'index') return undefined;
     if (to.stage === 'index') return 'index.ts is the public face: nothing inside src/ imports it';
     if (from.stage === 'composition') return undefined;
-    if (to.stage === 'composition') return from.stage === cli || from.test ? undefined : `${stageName(from.stage)} may not import the composition root (${stageName(to.stage)}); only cli/ does`;
+    if (to.stage === 'composition')
+      return from.stage === cli || from.test
+        ? undefined
+        : `${stageName(from.stage)} may not import the composition root (${stageName(to.stage)}); only cli/ does`;
     if (to.stage > from.stage && !from.test) return `${stageName(from.stage)} may not import ${stageName(to.stage)}, a later stage`;
     return undefined;
   }
@@ -71,13 +74,19 @@ export const stageOrderRule = {
       const problem = violation(from, placeOf(root, target));
       if (problem) context.report({ node, message: `${problem} (${specifier})` });
     };
-    const literal = (node) => (node?.type === 'Literal' ? node.value : node?.type === 'TemplateLiteral' && node.expressions.length === 0 ? node.quasis[0].value.cooked : undefined);
+    const literal = (node) =>
+      node?.type === 'Literal'
+        ? node.value
+        : node?.type === 'TemplateLiteral' && node.expressions.length === 0
+          ? node.quasis[0].value.cooked
+          : undefined;
     return {
       ImportDeclaration: (node) => check(node, node.source.value),
       ExportNamedDeclaration: (node) => node.source && check(node, node.source.value),
       ExportAllDeclaration: (node) => check(node, node.source.value),
       ImportExpression: (node) => check(node, literal(node.source)),
-      CallExpression: (node) => node.callee.type === 'Identifier' && node.callee.name === 'require' && check(node, literal(node.arguments[0])),
+      CallExpression: (node) =>
+        node.callee.type === 'Identifier' && node.callee.name === 'require' && check(node, literal(node.arguments[0])),
       TSExternalModuleReference: (node) => check(node, literal(node.expression)),
       // typescript-eslint 8 names the specifier `source` (older versions: `argument.literal`).
       TSImportType: (node) => check(node, literal('source' in node ? node.source : node.argument?.literal)),

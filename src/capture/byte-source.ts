@@ -93,10 +93,17 @@ export async function openByteSource(path: string, stdin: NodeJS.ReadableStream 
     const gunzip = createGunzip({ chunkSize: 1 << 20 });
     raw.pipe(gunzip);
     raw.on('error', (error) => gunzip.destroy(error));
-    return new StreamSource(path, true, gunzip, size, () => raw.bytesRead, () => {
-      raw.destroy();
-      gunzip.destroy();
-    });
+    return new StreamSource(
+      path,
+      true,
+      gunzip,
+      size,
+      () => raw.bytesRead,
+      () => {
+        raw.destroy();
+        gunzip.destroy();
+      },
+    );
   } catch (error) {
     await handle.close().catch(() => undefined);
     throw error;
@@ -121,12 +128,27 @@ async function openStdin(stdin: NodeJS.ReadableStream): Promise<ByteSource> {
     }
   }
   const raw = Readable.from(everything());
-  if (!isGzip(head)) return new StreamSource('-', false, raw, undefined, () => consumed, () => raw.destroy());
+  if (!isGzip(head))
+    return new StreamSource(
+      '-',
+      false,
+      raw,
+      undefined,
+      () => consumed,
+      () => raw.destroy(),
+    );
   const gunzip = createGunzip({ chunkSize: 1 << 20 });
   raw.pipe(gunzip);
   raw.on('error', (error) => gunzip.destroy(error));
-  return new StreamSource('-', true, gunzip, undefined, () => consumed, () => {
-    raw.destroy();
-    gunzip.destroy();
-  });
+  return new StreamSource(
+    '-',
+    true,
+    gunzip,
+    undefined,
+    () => consumed,
+    () => {
+      raw.destroy();
+      gunzip.destroy();
+    },
+  );
 }

@@ -7,7 +7,11 @@ import type { FrameReader } from './frame-reader.js';
  * The frame passed to `visit` is only valid during the call; `visit` returns true to stop early.
  * A CaptureFormatError from any reader propagates after every earlier frame was visited.
  */
-export async function forEachFrame(readers: readonly FrameReader[], visit: (frame: CapturedFrame) => boolean | void, beforeRead?: () => Promise<void>): Promise<void> {
+export async function forEachFrame(
+  readers: readonly FrameReader[],
+  visit: (frame: CapturedFrame) => boolean | void,
+  beforeRead?: () => Promise<void>,
+): Promise<void> {
   if (readers.length === 1) return forEachFrameOfOne(readers[0], visit, beforeRead);
   const heads: Array<CapturedFrame | null> = await Promise.all(readers.map((reader) => nextFrame(reader, beforeRead)));
   for (;;) {
@@ -24,7 +28,11 @@ export async function forEachFrame(readers: readonly FrameReader[], visit: (fram
   }
 }
 
-async function forEachFrameOfOne(reader: FrameReader, visit: (frame: CapturedFrame) => boolean | void, beforeRead?: () => Promise<void>): Promise<void> {
+async function forEachFrameOfOne(
+  reader: FrameReader,
+  visit: (frame: CapturedFrame) => boolean | void,
+  beforeRead?: () => Promise<void>,
+): Promise<void> {
   for (;;) {
     let frame = reader.nextSync();
     while (frame !== null) {

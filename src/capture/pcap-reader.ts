@@ -60,7 +60,12 @@ export class PcapReader extends RecordReader {
   static async open(input: RecordBuffer, sourceIndex: number): Promise<PcapReader> {
     const path = input.source.path;
     if (!(await input.fill(FILE_HEADER_LENGTH, 0))) {
-      throw new CaptureFormatError(path, input.available, 0, `pcap file header is cut short: ${input.available} of ${FILE_HEADER_LENGTH} bytes`);
+      throw new CaptureFormatError(
+        path,
+        input.available,
+        0,
+        `pcap file header is cut short: ${input.available} of ${FILE_HEADER_LENGTH} bytes`,
+      );
     }
     const bytes = input.bytes;
     const at = input.position;
@@ -75,7 +80,12 @@ export class PcapReader extends RecordReader {
     const snapLength = le ? bytes.readUInt32LE(at + 16) : bytes.readUInt32BE(at + 16);
     const linkField = le ? bytes.readUInt32LE(at + 20) : bytes.readUInt32BE(at + 20);
     if ((linkField & LINKTYPE_RESERVED) !== 0) {
-      throw new CaptureFormatError(path, 20, 0, `link type field 0x${linkField.toString(16).padStart(8, '0')} has reserved bits set: the header is corrupt`);
+      throw new CaptureFormatError(
+        path,
+        20,
+        0,
+        `link type field 0x${linkField.toString(16).padStart(8, '0')} has reserved bits set: the header is corrupt`,
+      );
     }
     input.position += FILE_HEADER_LENGTH;
     return new PcapReader(input, magic.format, le, magic.nanoseconds, snapLength, linkField & LINKTYPE_MASK, sourceIndex);
@@ -125,6 +135,4 @@ export class PcapReader extends RecordReader {
     input.position = at + recordLength;
     return frame;
   }
-
-
 }

@@ -67,7 +67,8 @@ export class PcapngReader extends RecordReader {
       const le = this.littleEndian;
       const blockLength = le ? u32le(bytes, at + 4) : u32be(bytes, at + 4);
       if (blockLength < 12 || blockLength % 4 !== 0 || blockLength > MAX_BLOCK_LENGTH) {
-        const why = blockLength % 4 !== 0 ? 'is not a multiple of 4' : blockLength < 12 ? 'is shorter than a block header' : 'is impossibly large';
+        const why =
+          blockLength % 4 !== 0 ? 'is not a multiple of 4' : blockLength < 12 ? 'is shorter than a block header' : 'is impossibly large';
         throw this.error(`block length ${blockLength} ${why}`);
       }
       if (input.available < blockLength) {
@@ -94,15 +95,31 @@ export class PcapngReader extends RecordReader {
       case BLOCK_ENHANCED_PACKET: {
         if (blockLength < 32) throw this.error(`enhanced packet block length ${blockLength} is too short`);
         const capturedLength = this.readU32(bytes, at + 20);
-        if (capturedLength > blockLength - 32) throw this.error(`captured length ${capturedLength} overruns its block of ${blockLength} bytes`);
-        return this.packet(this.readU32(bytes, at + 8), this.readU32(bytes, at + 12), this.readU32(bytes, at + 16), capturedLength, this.readU32(bytes, at + 24), at + 28);
+        if (capturedLength > blockLength - 32)
+          throw this.error(`captured length ${capturedLength} overruns its block of ${blockLength} bytes`);
+        return this.packet(
+          this.readU32(bytes, at + 8),
+          this.readU32(bytes, at + 12),
+          this.readU32(bytes, at + 16),
+          capturedLength,
+          this.readU32(bytes, at + 24),
+          at + 28,
+        );
       }
       case BLOCK_OBSOLETE_PACKET: {
         if (blockLength < 32) throw this.error(`packet block length ${blockLength} is too short`);
         const capturedLength = this.readU32(bytes, at + 20);
-        if (capturedLength > blockLength - 32) throw this.error(`captured length ${capturedLength} overruns its block of ${blockLength} bytes`);
+        if (capturedLength > blockLength - 32)
+          throw this.error(`captured length ${capturedLength} overruns its block of ${blockLength} bytes`);
         const interfaceId = this.littleEndian ? bytes.readUInt16LE(at + 8) : bytes.readUInt16BE(at + 8);
-        return this.packet(interfaceId, this.readU32(bytes, at + 12), this.readU32(bytes, at + 16), capturedLength, this.readU32(bytes, at + 24), at + 28);
+        return this.packet(
+          interfaceId,
+          this.readU32(bytes, at + 12),
+          this.readU32(bytes, at + 16),
+          capturedLength,
+          this.readU32(bytes, at + 24),
+          at + 28,
+        );
       }
       case BLOCK_SIMPLE_PACKET: {
         if (blockLength < 16) throw this.error(`simple packet block length ${blockLength} is too short`);
@@ -118,9 +135,17 @@ export class PcapngReader extends RecordReader {
     }
   }
 
-  private packet(interfaceId: number, high: number, low: number, capturedLength: number, originalLength: number, dataAt: number): CapturedFrame {
+  private packet(
+    interfaceId: number,
+    high: number,
+    low: number,
+    capturedLength: number,
+    originalLength: number,
+    dataAt: number,
+  ): CapturedFrame {
     const iface = this.interfaces[interfaceId];
-    if (!iface) throw this.error(`packet refers to interface ${interfaceId}, but the section describes ${this.interfaces.length}`, this.frames + 1);
+    if (!iface)
+      throw this.error(`packet refers to interface ${interfaceId}, but the section describes ${this.interfaces.length}`, this.frames + 1);
     const frame = this.frame;
     frame.frame = ++this.frames;
     frame.offset = this.input.offset;
@@ -197,8 +222,6 @@ export class PcapngReader extends RecordReader {
   private error(reason: string, frame = this.frames > 0 ? this.frames + 1 : 0): CaptureFormatError {
     return new CaptureFormatError(this.path, this.input.offset, frame, `cannot read pcapng block: ${reason}`);
   }
-
-
 }
 
 const TWO_POW_32 = 4294967296;

@@ -147,10 +147,16 @@ describe('classic pcap', () => {
   });
 
   test('keeps nanoseconds from a nanosecond-magic file', async () => {
-    const recs: PcapRecord[] = [{ tsSec: 1_700_000_000, tsFrac: 123_456_789, data: ethernetPacket(1) }, { tsSec: 1_700_000_001, tsFrac: 999_999_999, data: ethernetPacket(2) }];
+    const recs: PcapRecord[] = [
+      { tsSec: 1_700_000_000, tsFrac: 123_456_789, data: ethernetPacket(1) },
+      { tsSec: 1_700_000_001, tsFrac: 999_999_999, data: ethernetPacket(2) },
+    ];
     const result = await readAll(write('nano.pcap', pcapFile({ nanoseconds: true, records: recs })));
     expect(result.readers[0].format).toBe('pcap-ns');
-    expect(result.frames.map((f) => [f.tsSec, f.tsNsec])).toEqual([[1_700_000_000, 123_456_789], [1_700_000_001, 999_999_999]]);
+    expect(result.frames.map((f) => [f.tsSec, f.tsNsec])).toEqual([
+      [1_700_000_000, 123_456_789],
+      [1_700_000_001, 999_999_999],
+    ]);
   });
 
   test('reads a big-endian file (microseconds and nanoseconds) like a little-endian one', async () => {
@@ -159,13 +165,26 @@ describe('classic pcap', () => {
     const big = await readAll(write('be.pcap', pcapFile({ bigEndian: true, records: recs })));
     expect(big.error).toBeUndefined();
     expect(big.frames).toEqual(little.frames);
-    const nano = await readAll(write('be-nano.pcap', pcapFile({ bigEndian: true, nanoseconds: true, records: [{ tsSec: 5, tsFrac: 42, data: ethernetPacket(1) }] })));
+    const nano = await readAll(
+      write('be-nano.pcap', pcapFile({ bigEndian: true, nanoseconds: true, records: [{ tsSec: 5, tsFrac: 42, data: ethernetPacket(1) }] })),
+    );
     expect(nano.frames.map((f) => [f.tsSec, f.tsNsec])).toEqual([[5, 42]]);
     expect(nano.tcp).toBe(1);
   });
 
   test('takes the link type from the file header', async () => {
-    const result = await readAll(write('raw.pcap', pcapFile({ linkType: LinkType.RAW, records: [{ tsSec: 1, data: packet(1) }, { tsSec: 2, data: packet(2, 6) }] })));
+    const result = await readAll(
+      write(
+        'raw.pcap',
+        pcapFile({
+          linkType: LinkType.RAW,
+          records: [
+            { tsSec: 1, data: packet(1) },
+            { tsSec: 2, data: packet(2, 6) },
+          ],
+        }),
+      ),
+    );
     expect(result.frames.map((f) => f.linkType)).toEqual([LinkType.RAW, LinkType.RAW]);
     expect(result.tcp).toBe(2);
   });
@@ -225,7 +244,10 @@ describe('classic pcap', () => {
   });
 
   test('refuses a 4 GiB record under a corrupt snap length with a CaptureFormatError, not a RangeError', async () => {
-    const recs: PcapRecord[] = [{ tsSec: 1, data: ethernetPacket(1) }, { tsSec: 2, data: Buffer.alloc(64), capturedLengthField: 0xffffffff }];
+    const recs: PcapRecord[] = [
+      { tsSec: 1, data: ethernetPacket(1) },
+      { tsSec: 2, data: Buffer.alloc(64), capturedLengthField: 0xffffffff },
+    ];
     // More than the reader's first 2 MiB read, so the record is not already all in memory.
     const file = Buffer.concat([pcapFile({ snapLength: 0xffffffff, records: recs }), Buffer.alloc(3 << 20)]);
     const path = write('corrupt-snaplen.pcap', file);
@@ -271,7 +293,8 @@ describe('pcapng', () => {
     for (let exponent = 0; exponent <= 9; exponent++) {
       const perSecond = 10n ** BigInt(exponent);
       const edges = [0n, 1n, perSecond - 1n, perSecond, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 64n - 1n];
-      for (const second of [1_700_000_000n, 1_799_999_999n]) edges.push(second * perSecond - 1n, second * perSecond, second * perSecond + perSecond - 1n);
+      for (const second of [1_700_000_000n, 1_799_999_999n])
+        edges.push(second * perSecond - 1n, second * perSecond, second * perSecond + perSecond - 1n);
       const random = fc.sample(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), { numRuns: 200, seed: exponent });
       const units = [...edges, ...random];
       const ng = new PcapngBuilder().sectionHeader().interface({ linkType: LinkType.ETHERNET, tsresol: exponent });
@@ -279,13 +302,21 @@ describe('pcapng', () => {
       const result = await readAll(write(`resolution-${exponent}.pcapng`, ng.bytes()));
       expect(result.error).toBeUndefined();
       const expected = units.map((u) => [Number(u / perSecond), Number((u % perSecond) * 10n ** BigInt(9 - exponent))]);
-      expect(result.frames.map((f) => [f.tsSec, f.tsNsec]), `10^-${exponent} s`).toEqual(expected);
+      expect(
+        result.frames.map((f) => [f.tsSec, f.tsNsec]),
+        `10^-${exponent} s`,
+      ).toEqual(expected);
     }
   });
 
   test('reads a big-endian section like a little-endian one', async () => {
     const build = (bigEndian: boolean): Buffer =>
-      new PcapngBuilder(bigEndian).sectionHeader().interface({ linkType: LinkType.ETHERNET }).enhancedPacket(0, 1_700_000_000_000_001n, ethernetPacket(1)).simplePacket(ethernetPacket(2)).bytes();
+      new PcapngBuilder(bigEndian)
+        .sectionHeader()
+        .interface({ linkType: LinkType.ETHERNET })
+        .enhancedPacket(0, 1_700_000_000_000_001n, ethernetPacket(1))
+        .simplePacket(ethernetPacket(2))
+        .bytes();
     const little = await readAll(write('le.pcapng', build(false)));
     const big = await readAll(write('be.pcapng', build(true)));
     expect(big.error).toBeUndefined();
@@ -338,7 +369,11 @@ describe('pcapng', () => {
   });
 
   test('warns when the file ends inside a block, and keeps the frames before it', async () => {
-    const ng = new PcapngBuilder().sectionHeader().interface({ linkType: LinkType.ETHERNET }).enhancedPacket(0, 1n, ethernetPacket(1)).enhancedPacket(0, 2n, ethernetPacket(2));
+    const ng = new PcapngBuilder()
+      .sectionHeader()
+      .interface({ linkType: LinkType.ETHERNET })
+      .enhancedPacket(0, 1n, ethernetPacket(1))
+      .enhancedPacket(0, 2n, ethernetPacket(2));
     const result = await readAll(write('cut.pcapng', ng.bytes().subarray(0, ng.offsets[3] + 20)));
     expect(result.error).toBeUndefined();
     expect(result.frames.map((f) => f.frame)).toEqual([1]);
@@ -348,7 +383,12 @@ describe('pcapng', () => {
   });
 
   test('skips blocks that carry no packets and counts them by type', async () => {
-    const ng = new PcapngBuilder().sectionHeader().interface({ linkType: LinkType.ETHERNET }).block(5, Buffer.alloc(16)).block(0x0bad, Buffer.alloc(4)).enhancedPacket(0, 1n, ethernetPacket(1));
+    const ng = new PcapngBuilder()
+      .sectionHeader()
+      .interface({ linkType: LinkType.ETHERNET })
+      .block(5, Buffer.alloc(16))
+      .block(0x0bad, Buffer.alloc(4))
+      .enhancedPacket(0, 1n, ethernetPacket(1));
     const result = await readAll(write('skipped.pcapng', ng.bytes()));
     expect(result.frames).toHaveLength(1);
     expect(result.readers[0].skippedBlocks.get(5)).toBe(1);
@@ -364,7 +404,10 @@ describe('pcapng', () => {
       .interface({ linkType: LinkType.RAW })
       .enhancedPacket(0, 2n, packet(2));
     const result = await readAll(write('two-sections.pcapng', ng.bytes()));
-    expect(result.frames.map((f) => [f.frame, f.linkType])).toEqual([[1, LinkType.ETHERNET], [2, LinkType.RAW]]);
+    expect(result.frames.map((f) => [f.frame, f.linkType])).toEqual([
+      [1, LinkType.ETHERNET],
+      [2, LinkType.RAW],
+    ]);
     expect(result.tcp).toBe(2);
   });
 });
@@ -408,7 +451,12 @@ describe('gzip', () => {
   });
 
   test('reads a gzip of a pcapng as the same frames as the pcapng', async () => {
-    const file = new PcapngBuilder().sectionHeader().interface({ linkType: LinkType.ETHERNET, tsresol: 9 }).enhancedPacket(0, 10n, ethernetPacket(1)).enhancedPacket(0, 20n, ethernetPacket(2)).bytes();
+    const file = new PcapngBuilder()
+      .sectionHeader()
+      .interface({ linkType: LinkType.ETHERNET, tsresol: 9 })
+      .enhancedPacket(0, 10n, ethernetPacket(1))
+      .enhancedPacket(0, 20n, ethernetPacket(2))
+      .bytes();
     const plain = await readAll(write('plain.pcapng', file));
     const zipped = await readAll(write('zipped.pcapng.gz', gzip(file)));
     expect(zipped.frames).toEqual(plain.frames);
@@ -456,7 +504,17 @@ describe('several files merged by time', () => {
       .bytes();
     const result = await readAll([write('a.pcap', a), write('b.pcapng', b)]);
     expect(result.error).toBeUndefined();
-    expect(framesOf(result)).toEqual([[0, 1], [1, 1], [0, 2], [1, 2], [0, 3], [1, 3], [0, 4], [1, 4], [1, 5]]);
+    expect(framesOf(result)).toEqual([
+      [0, 1],
+      [1, 1],
+      [0, 2],
+      [1, 2],
+      [0, 3],
+      [1, 3],
+      [0, 4],
+      [1, 4],
+      [1, 5],
+    ]);
     expect(result.frames.map((f) => f.tsSec)).toEqual([1, 2, 3, 4, 5, 6, 7, 7, 7]);
     expect(result.frames.map((f) => f.linkType)).toEqual([1, 101, 1, 101, 1, 101, 1, 101, 101]);
     expect(result.tcp).toBe(9);
@@ -466,7 +524,12 @@ describe('several files merged by time', () => {
     const a = pcapFile({ records: [{ tsSec: 1, data: ethernetPacket(1) }] });
     const b = pcapFile({ records: [2, 3, 4].map((t) => ({ tsSec: t, data: ethernetPacket(t) })) });
     const result = await readAll([write('short.pcap', a), write('long.pcap', b)]);
-    expect(framesOf(result)).toEqual([[0, 1], [1, 1], [1, 2], [1, 3]]);
+    expect(framesOf(result)).toEqual([
+      [0, 1],
+      [1, 1],
+      [1, 2],
+      [1, 3],
+    ]);
   });
 });
 
@@ -483,12 +546,26 @@ function handBuiltCorpus(): Array<[string, Buffer]> {
     .simplePacket(ethernetPacket(3))
     .block(5, Buffer.alloc(12))
     .enhancedPacket(0, 1_700_000_000_000_000_001n, ethernetPacket(4), 1514);
-  const bigNg = new PcapngBuilder(true).sectionHeader().interface({ linkType: LinkType.ETHERNET }).enhancedPacket(0, 5n, ethernetPacket(5)).enhancedPacket(0, 6n, ethernetPacket(6));
+  const bigNg = new PcapngBuilder(true)
+    .sectionHeader()
+    .interface({ linkType: LinkType.ETHERNET })
+    .enhancedPacket(0, 5n, ethernetPacket(5))
+    .enhancedPacket(0, 6n, ethernetPacket(6));
   const plain = pcapFile({ records: records(6) });
   return [
     ['hand-le.pcap', plain],
     ['hand-be-nano.pcap', pcapFile({ bigEndian: true, nanoseconds: true, records: records(4) })],
-    ['hand-raw.pcap', pcapFile({ linkType: LinkType.RAW, snapLength: 96, records: [{ tsSec: 1, data: packet(1) }, { tsSec: 2, data: packet(2, 6), originalLength: 2000 }] })],
+    [
+      'hand-raw.pcap',
+      pcapFile({
+        linkType: LinkType.RAW,
+        snapLength: 96,
+        records: [
+          { tsSec: 1, data: packet(1) },
+          { tsSec: 2, data: packet(2, 6), originalLength: 2000 },
+        ],
+      }),
+    ],
     ['hand.pcapng', ng.bytes()],
     ['hand-be.pcapng', bigNg.bytes()],
     ['hand.pcap.gz', gzip(plain)],
@@ -514,10 +591,7 @@ describe('damaged captures (fuzz)', () => {
     /** Keep this fraction of the file (undefined: all of it). */
     keep: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
     /** Byte flips, half of them in the first 64 bytes where the headers are. */
-    flips: fc.array(
-      fc.record({ at: fc.oneof(fc.nat({ max: 63 }), fc.nat()), xor: fc.integer({ min: 1, max: 255 }) }),
-      { maxLength: 8 },
-    ),
+    flips: fc.array(fc.record({ at: fc.oneof(fc.nat({ max: 63 }), fc.nat()), xor: fc.integer({ min: 1, max: 255 }) }), { maxLength: 8 }),
   });
 
   test('uses real captures as well as hand-built ones', () => {
@@ -568,7 +642,10 @@ describe('damaged captures (fuzz)', () => {
   test('reads every undamaged real capture of the corpus without an unexpected exception', async () => {
     for (const [name, bytes] of corpus) {
       const result = await readAll(write(`whole-${name}`, bytes));
-      expect(result.frames.map((f) => f.frame), name).toEqual(result.frames.map((_, i) => i + 1));
+      expect(
+        result.frames.map((f) => f.frame),
+        name,
+      ).toEqual(result.frames.map((_, i) => i + 1));
       if (result.error) expect(result.error.message, name).toMatch(/byte offset \d+/);
     }
   });

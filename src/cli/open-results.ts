@@ -16,7 +16,8 @@ export interface OpenedResults {
  * into a temporary database first (removed on close).
  */
 export async function openResults(input: string, io: Pick<CliIo, 'stdin' | 'stderr'>): Promise<OpenedResults> {
-  if (input !== '-' && !existsSync(input)) throw new FlowstateError(`${input}: no such file (give a database written by flowstate analyze, or a capture)`);
+  if (input !== '-' && !existsSync(input))
+    throw new FlowstateError(`${input}: no such file (give a database written by flowstate analyze, or a capture)`);
   if (input !== '-' && isSqliteFile(input)) {
     const reader = new DatabaseReader(input);
     return { reader, close: () => reader.close() };

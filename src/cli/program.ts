@@ -29,7 +29,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode>
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeErr: (text) => io.stderr.write(text), writeOut: (text) => io.stdout.write(text) });
-  for (const register of [registerAnalyze, registerQuery, registerNetstat, registerFlow, registerReport, registerExport]) register(program, context);
+  for (const register of [registerAnalyze, registerQuery, registerNetstat, registerFlow, registerReport, registerExport])
+    register(program, context);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
@@ -54,6 +55,8 @@ export function reportError(error: unknown, io: Pick<CliIo, 'stderr'>): ExitCode
     io.stderr.write(`flowstate: cannot open ${path ?? 'a file'}: ${(error as Error).message}\n`);
     return ExitCode.failure;
   }
-  io.stderr.write(`flowstate: internal error — please report it with the command you ran:\n${error instanceof Error ? error.stack : String(error)}\n`);
+  io.stderr.write(
+    `flowstate: internal error — please report it with the command you ran:\n${error instanceof Error ? error.stack : String(error)}\n`,
+  );
   return ExitCode.failure;
 }

@@ -4,7 +4,17 @@ import type { TcpSegment } from './tcp-segment.js';
 
 const v4 = (src: number, dst: number): TcpSegment => ({ ipVersion: 4, src0: src, dst0: dst }) as TcpSegment;
 const v6 = (src: number[], dst: number[]): TcpSegment =>
-  ({ ipVersion: 6, src0: src[0], src1: src[1], src2: src[2], src3: src[3], dst0: dst[0], dst1: dst[1], dst2: dst[2], dst3: dst[3] }) as TcpSegment;
+  ({
+    ipVersion: 6,
+    src0: src[0],
+    src1: src[1],
+    src2: src[2],
+    src3: src[3],
+    dst0: dst[0],
+    dst1: dst[1],
+    dst2: dst[2],
+    dst3: dst[3],
+  }) as TcpSegment;
 
 describe('AddressNames', () => {
   test('names addresses as formatIpv4 and formatIpv6 do', () => {

@@ -55,7 +55,17 @@ function outcomes(stats: DecodeStats): number {
   return stats.tcpSegments + stats.notIp + stats.notTcp + stats.laterFragments + unsupported + issueCount;
 }
 
-const SEGMENT = tcp({ srcPort: 40000, dstPort: 80, seq: 0x11223344, ack: 0xaabbccdd, flags: TCP_FLAG.ACK | TCP_FLAG.PSH, window: 512, urgentPointer: 7, checksum: 0xbeef, payload: Buffer.from('hello') });
+const SEGMENT = tcp({
+  srcPort: 40000,
+  dstPort: 80,
+  seq: 0x11223344,
+  ack: 0xaabbccdd,
+  flags: TCP_FLAG.ACK | TCP_FLAG.PSH,
+  window: 512,
+  urgentPointer: 7,
+  checksum: 0xbeef,
+  payload: Buffer.from('hello'),
+});
 const IPV4_TCP = ipv4({ src: '192.0.2.1', dst: '198.51.100.2', ttl: 57, payload: SEGMENT });
 const IPV6_TCP = ipv6({ src: '2001:db8::1', dst: '2001:db8::2', hopLimit: 33, payload: SEGMENT });
 
@@ -127,22 +137,55 @@ describe('Ethernet, IPv4, TCP', () => {
 
   test('reuses one segment: a packet without options does not keep the previous one’s', () => {
     const decoder = new PacketDecoder();
-    const withOptions = ipv4({ payload: tcp({ flags: TCP_FLAG.SYN, options: tcpOptions(tcpOption.mss(1460), tcpOption.sackPermitted(), tcpOption.timestamps(1, 0), tcpOption.nop(), tcpOption.windowScale(7)) }) });
+    const withOptions = ipv4({
+      payload: tcp({
+        flags: TCP_FLAG.SYN,
+        options: tcpOptions(
+          tcpOption.mss(1460),
+          tcpOption.sackPermitted(),
+          tcpOption.timestamps(1, 0),
+          tcpOption.nop(),
+          tcpOption.windowScale(7),
+        ),
+      }),
+    });
     expect(decoder.decode(frameOf(LinkType.RAW, withOptions))).toBe(true);
     expect(decoder.segment.mss).toBe(1460);
     expect(decoder.decode(frameOf(LinkType.RAW, ipv4({ payload: tcp() }), { frame: 2 }))).toBe(true);
     const s = decoder.segment;
-    expect([s.mss, s.windowScale, s.sackPermitted, s.hasTimestamp, s.sackBlockCount, s.fastOpenCookieLength, s.unknownOptionCount, s.optionsTruncated]).toEqual([-1, -1, false, false, 0, -1, 0, false]);
+    expect([
+      s.mss,
+      s.windowScale,
+      s.sackPermitted,
+      s.hasTimestamp,
+      s.sackBlockCount,
+      s.fastOpenCookieLength,
+      s.unknownOptionCount,
+      s.optionsTruncated,
+    ]).toEqual([-1, -1, false, false, 0, -1, 0, false]);
   });
 
   test('with synOptionsOnly reads the options of SYNs and SYN-ACKs alone', () => {
     const decoder = new PacketDecoder({ synOptionsOnly: true });
-    const options = tcpOptions(tcpOption.mss(1460), tcpOption.sackPermitted(), tcpOption.timestamps(1, 0), tcpOption.nop(), tcpOption.windowScale(7));
+    const options = tcpOptions(
+      tcpOption.mss(1460),
+      tcpOption.sackPermitted(),
+      tcpOption.timestamps(1, 0),
+      tcpOption.nop(),
+      tcpOption.windowScale(7),
+    );
     const s = decoder.segment;
     expect(decoder.decode(frameOf(LinkType.RAW, ipv4({ payload: tcp({ flags: TCP_FLAG.SYN | TCP_FLAG.ACK, options }) })))).toBe(true);
     expect([s.mss, s.windowScale, s.hasTimestamp]).toEqual([1460, 7, true]);
     expect(decoder.decode(frameOf(LinkType.RAW, ipv4({ payload: tcp({ flags: TCP_FLAG.ACK, options }) }), { frame: 2 }))).toBe(true);
-    expect([s.mss, s.windowScale, s.sackPermitted, s.hasTimestamp, s.headerLength, s.payloadLength]).toEqual([-1, -1, false, false, 20 + options.length, 0]);
+    expect([s.mss, s.windowScale, s.sackPermitted, s.hasTimestamp, s.headerLength, s.payloadLength]).toEqual([
+      -1,
+      -1,
+      false,
+      false,
+      20 + options.length,
+      0,
+    ]);
   });
 });
 
@@ -168,7 +211,10 @@ describe('malformed headers are counted, not decoded', () => {
   });
 
   test('counts a TCP data offset below 5 as tcp-data-offset-invalid', () => {
-    const { ok, decoder } = decodeOne(LinkType.ETHERNET, ethernet(ETHERTYPE.IPV4, ipv4({ payload: tcp({ dataOffset: 4, payload: [1, 2, 3, 4] }) })));
+    const { ok, decoder } = decodeOne(
+      LinkType.ETHERNET,
+      ethernet(ETHERTYPE.IPV4, ipv4({ payload: tcp({ dataOffset: 4, payload: [1, 2, 3, 4] }) })),
+    );
     expect(ok).toBe(false);
     expect(issues(decoder.stats)).toEqual({ [DecodeIssue.tcpDataOffset]: 1 });
     expect(decoder.stats.malformed).toBe(1);
@@ -249,7 +295,9 @@ describe('cut by the snap length: counted apart from malformed', () => {
   });
 
   test('decodes a TCP header whose options were cut, and says so', () => {
-    const packet = ipv4({ payload: tcp({ options: tcpOptions(tcpOption.mss(1400), tcpOption.nop(), tcpOption.nop(), tcpOption.timestamps(5, 6)) }) });
+    const packet = ipv4({
+      payload: tcp({ options: tcpOptions(tcpOption.mss(1400), tcpOption.nop(), tcpOption.nop(), tcpOption.timestamps(5, 6)) }),
+    });
     const { ok, decoder } = decodeOne(LinkType.RAW, packet, { capturedLength: 20 + 20 + 6 });
     expect(ok).toBe(true);
     expect(decoder.segment.headerLength).toBe(36);
@@ -389,7 +437,10 @@ describe('IPv6 extension headers', () => {
 
   test('counts ESP, UDP and No Next Header as not TCP', () => {
     for (const protocol of [IP_PROTOCOL.ESP, IP_PROTOCOL.UDP, IP_PROTOCOL.NONE]) {
-      const { ok, decoder } = decodeOne(LinkType.RAW, ipv6({ extensions: [ipv6Extension.hopByHop()], protocol, payload: Buffer.alloc(32) }));
+      const { ok, decoder } = decodeOne(
+        LinkType.RAW,
+        ipv6({ extensions: [ipv6Extension.hopByHop()], protocol, payload: Buffer.alloc(32) }),
+      );
       expect(ok, `protocol ${protocol}`).toBe(false);
       expect(decoder.stats.notTcp, `protocol ${protocol}`).toBe(1);
     }
@@ -409,17 +460,30 @@ describe('link layers and encapsulations', () => {
   });
 
   test('follows QinQ: an 802.1ad outer tag and an 802.1Q inner tag', () => {
-    const frame = ethernet(ETHERTYPE.IPV6, IPV6_TCP, [{ tpid: ETHERTYPE.QINQ, vid: 10 }, { tpid: ETHERTYPE.VLAN, vid: 20, pcp: 5 }]);
+    const frame = ethernet(ETHERTYPE.IPV6, IPV6_TCP, [
+      { tpid: ETHERTYPE.QINQ, vid: 10 },
+      { tpid: ETHERTYPE.VLAN, vid: 20, pcp: 5 },
+    ]);
     const s = expectSegment(decodeOne(LinkType.ETHERNET, frame), 6);
     expect(s.payloadOffset).toBe(LEAD + 14 + 8 + 40 + 20);
   });
 
   test('follows the pre-standard 0x9100 outer tag', () => {
-    expectSegment(decodeOne(LinkType.ETHERNET, ethernet(ETHERTYPE.IPV4, IPV4_TCP, [{ tpid: ETHERTYPE.QINQ_OLD, vid: 1 }, { tpid: ETHERTYPE.VLAN, vid: 2 }])));
+    expectSegment(
+      decodeOne(
+        LinkType.ETHERNET,
+        ethernet(ETHERTYPE.IPV4, IPV4_TCP, [
+          { tpid: ETHERTYPE.QINQ_OLD, vid: 1 },
+          { tpid: ETHERTYPE.VLAN, vid: 2 },
+        ]),
+      ),
+    );
   });
 
   test('counts a VLAN tag cut short as link-header-truncated', () => {
-    const { decoder } = decodeOne(LinkType.ETHERNET, ethernet(ETHERTYPE.IPV4, IPV4_TCP, [{ tpid: ETHERTYPE.VLAN, vid: 1 }]), { capturedLength: 15 });
+    const { decoder } = decodeOne(LinkType.ETHERNET, ethernet(ETHERTYPE.IPV4, IPV4_TCP, [{ tpid: ETHERTYPE.VLAN, vid: 1 }]), {
+      capturedLength: 15,
+    });
     expect(issues(decoder.stats)).toEqual({ [DecodeIssue.linkHeaderTruncated]: 1 });
   });
 
@@ -446,7 +510,10 @@ describe('link layers and encapsulations', () => {
   });
 
   test('follows PPPoE inside QinQ', () => {
-    const frame = ethernet(ETHERTYPE.PPPOE_SESSION, pppoeSession(PPP_PROTOCOL.IPV4, IPV4_TCP), [{ tpid: ETHERTYPE.QINQ, vid: 7 }, { tpid: ETHERTYPE.VLAN, vid: 8 }]);
+    const frame = ethernet(ETHERTYPE.PPPOE_SESSION, pppoeSession(PPP_PROTOCOL.IPV4, IPV4_TCP), [
+      { tpid: ETHERTYPE.QINQ, vid: 7 },
+      { tpid: ETHERTYPE.VLAN, vid: 8 },
+    ]);
     expectSegment(decodeOne(LinkType.ETHERNET, frame));
   });
 
@@ -502,7 +569,9 @@ describe('link layers and encapsulations', () => {
 
   test('counts the wrong version on the IPv4-only and IPv6-only link types as ip-version-mismatch', () => {
     expect(issues(decodeOne(LinkType.IPV4, IPV6_TCP).decoder.stats)).toEqual({ [DecodeIssue.ipVersionMismatch]: 1 });
-    expect(issues(decodeOne(LinkType.IPV6, concat(IPV4_TCP, Buffer.alloc(20))).decoder.stats)).toEqual({ [DecodeIssue.ipVersionMismatch]: 1 });
+    expect(issues(decodeOne(LinkType.IPV6, concat(IPV4_TCP, Buffer.alloc(20))).decoder.stats)).toEqual({
+      [DecodeIssue.ipVersionMismatch]: 1,
+    });
   });
 
   test('counts an empty raw-IP frame as ipv4-header-truncated', () => {
@@ -552,7 +621,8 @@ describe('link layers and encapsulations', () => {
       const body = concat(header, value);
       return concat(body, Buffer.alloc((4 - (body.length % 4)) % 4));
     };
-    const nflog = (family: number, packet: Buffer): Buffer => concat([family, 0, 0, 1], tlv(1, Buffer.from([0x08, 0x00, 3, 0])), tlv(10, Buffer.from('prefix!')), tlv(9, packet));
+    const nflog = (family: number, packet: Buffer): Buffer =>
+      concat([family, 0, 0, 1], tlv(1, Buffer.from([0x08, 0x00, 3, 0])), tlv(10, Buffer.from('prefix!')), tlv(9, packet));
     expectSegment(decodeOne(LinkType.NFLOG, nflog(2, IPV4_TCP)));
     expectSegment(decodeOne(LinkType.NFLOG, nflog(10, IPV6_TCP)), 6);
   });
@@ -575,7 +645,13 @@ describe('TCP options', () => {
   }
 
   test('reads a Linux SYN’s MSS, SACK-permitted, timestamps and window scale', () => {
-    const s = optionsOf(tcpOption.mss(1460), tcpOption.sackPermitted(), tcpOption.timestamps(0xdeadbeef, 0), tcpOption.nop(), tcpOption.windowScale(7));
+    const s = optionsOf(
+      tcpOption.mss(1460),
+      tcpOption.sackPermitted(),
+      tcpOption.timestamps(0xdeadbeef, 0),
+      tcpOption.nop(),
+      tcpOption.windowScale(7),
+    );
     expect(s.headerLength).toBe(40);
     expect(s.mss).toBe(1460);
     expect(s.sackPermitted).toBe(true);
@@ -588,13 +664,29 @@ describe('TCP options', () => {
   });
 
   test('reads SACK blocks as raw 32-bit edges', () => {
-    const s = optionsOf(tcpOption.nop(), tcpOption.nop(), tcpOption.sack([[0xfffffff0, 0x10], [100, 200]]));
+    const s = optionsOf(
+      tcpOption.nop(),
+      tcpOption.nop(),
+      tcpOption.sack([
+        [0xfffffff0, 0x10],
+        [100, 200],
+      ]),
+    );
     expect(s.sackBlockCount).toBe(2);
     expect(Array.from(s.sackBlocks.subarray(0, 4))).toEqual([0xfffffff0, 0x10, 100, 200]);
   });
 
   test('reads up to four SACK blocks, as many as fit in the header', () => {
-    const s = optionsOf(tcpOption.nop(), tcpOption.nop(), tcpOption.sack([[1, 2], [3, 4], [5, 6], [7, 8]]));
+    const s = optionsOf(
+      tcpOption.nop(),
+      tcpOption.nop(),
+      tcpOption.sack([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+        [7, 8],
+      ]),
+    );
     expect(s.sackBlockCount).toBe(4);
     expect(Array.from(s.sackBlocks)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
@@ -640,20 +732,73 @@ describe('TCP options', () => {
 // ------------------------------------------------------------ never throws
 
 const LINK_TYPES = [
-  LinkType.NULL, LinkType.ETHERNET, LinkType.PPP, LinkType.RAW_12, LinkType.RAW_14, LinkType.PPP_HDLC, LinkType.RAW,
-  LinkType.C_HDLC, LinkType.LOOP, LinkType.LINUX_SLL, LinkType.IPV4, LinkType.IPV6, LinkType.NFLOG, LinkType.LINUX_SLL2,
+  LinkType.NULL,
+  LinkType.ETHERNET,
+  LinkType.PPP,
+  LinkType.RAW_12,
+  LinkType.RAW_14,
+  LinkType.PPP_HDLC,
+  LinkType.RAW,
+  LinkType.C_HDLC,
+  LinkType.LOOP,
+  LinkType.LINUX_SLL,
+  LinkType.IPV4,
+  LinkType.IPV6,
+  LinkType.NFLOG,
+  LinkType.LINUX_SLL2,
 ];
 
 /** Valid packets of every shape above, to mutate: random bytes rarely get past the first header. */
 const SEEDS: Array<[number, Buffer]> = [
   [LinkType.ETHERNET, ethernet(ETHERTYPE.IPV4, IPV4_TCP)],
-  [LinkType.ETHERNET, ethernet(ETHERTYPE.IPV6, ipv6({ extensions: [ipv6Extension.hopByHop(), ipv6Extension.routing(), ipv6Extension.fragment(0, true), ipv6Extension.authentication()], payload: SEGMENT }))],
-  [LinkType.ETHERNET, ethernet(ETHERTYPE.MPLS, mpls([1, 2], IPV4_TCP), [{ tpid: ETHERTYPE.QINQ, vid: 1 }, { tpid: ETHERTYPE.VLAN, vid: 2 }])],
-  [LinkType.ETHERNET, ethernet(ETHERTYPE.PPPOE_SESSION, pppoeSession(PPP_PROTOCOL.IPV6, ipv6({ extensions: [ipv6Extension.jumbo(70000)], payloadLength: 0, payload: SEGMENT })))],
-  [LinkType.LINUX_SLL, linuxSll(ETHERTYPE.IPV4, ipv4({ payload: tcp({ options: tcpOptions(tcpOption.mss(1), tcpOption.sack([[1, 2], [3, 4]]), tcpOption.timestamps(1, 2)) }) }))],
+  [
+    LinkType.ETHERNET,
+    ethernet(
+      ETHERTYPE.IPV6,
+      ipv6({
+        extensions: [ipv6Extension.hopByHop(), ipv6Extension.routing(), ipv6Extension.fragment(0, true), ipv6Extension.authentication()],
+        payload: SEGMENT,
+      }),
+    ),
+  ],
+  [
+    LinkType.ETHERNET,
+    ethernet(ETHERTYPE.MPLS, mpls([1, 2], IPV4_TCP), [
+      { tpid: ETHERTYPE.QINQ, vid: 1 },
+      { tpid: ETHERTYPE.VLAN, vid: 2 },
+    ]),
+  ],
+  [
+    LinkType.ETHERNET,
+    ethernet(
+      ETHERTYPE.PPPOE_SESSION,
+      pppoeSession(PPP_PROTOCOL.IPV6, ipv6({ extensions: [ipv6Extension.jumbo(70000)], payloadLength: 0, payload: SEGMENT })),
+    ),
+  ],
+  [
+    LinkType.LINUX_SLL,
+    linuxSll(
+      ETHERTYPE.IPV4,
+      ipv4({
+        payload: tcp({
+          options: tcpOptions(
+            tcpOption.mss(1),
+            tcpOption.sack([
+              [1, 2],
+              [3, 4],
+            ]),
+            tcpOption.timestamps(1, 2),
+          ),
+        }),
+      }),
+    ),
+  ],
   [LinkType.LINUX_SLL2, linuxSll2(ETHERTYPE.IPV6, IPV6_TCP)],
   [LinkType.NULL, bsdNull(30, IPV6_TCP, true)],
-  [LinkType.RAW, ipv4({ options: [1, 1, 1, 0], payload: tcp({ options: tcpOptions(tcpOption.fastOpen([1, 2, 3, 4]), tcpOption.raw(99, [1])) }) })],
+  [
+    LinkType.RAW,
+    ipv4({ options: [1, 1, 1, 0], payload: tcp({ options: tcpOptions(tcpOption.fastOpen([1, 2, 3, 4]), tcpOption.raw(99, [1])) }) }),
+  ],
   [LinkType.PPP, ppp(PPP_PROTOCOL.IPV4, IPV4_TCP)],
   [LinkType.NFLOG, concat([2, 0, 0, 1], [4 + IPV4_TCP.length, 0, 9, 0], IPV4_TCP)],
 ];

@@ -73,5 +73,4 @@ export class TcpSegment {
   unknownOptionCount = 0;
   /** The options area was cut by the snap length or ran past the header. */
   optionsTruncated = false;
-
 }

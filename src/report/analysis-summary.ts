@@ -3,7 +3,15 @@ import { formatCount, formatDuration } from './format-time.js';
 /** What `flowstate analyze` reports; also its `--json` output (docs/cli.md). */
 export interface AnalysisSummary {
   database: string;
-  captures: Array<{ path: string; format: string; packets: number; tcp_packets: number; first_ns: bigint | null; last_ns: bigint | null; warnings: string[] }>;
+  captures: Array<{
+    path: string;
+    format: string;
+    packets: number;
+    tcp_packets: number;
+    first_ns: bigint | null;
+    last_ns: bigint | null;
+    warnings: string[];
+  }>;
   packets: number;
   tcp_segments: number;
   flows: number;
@@ -45,7 +53,11 @@ export function formatAnalysisSummary(s: AnalysisSummary, paint: (severity: stri
     `  packets      ${formatCount(s.packets)} (${formatCount(s.tcp_segments)} TCP segments)` +
       (span.first !== null && span.last !== null ? `, ${formatDuration(span.last - span.first)} of traffic` : ''),
   );
-  lines.push(`  connections  ${formatCount(s.flows)}` + (s.midstream_flows > 0 ? ` (${formatCount(s.midstream_flows)} picked up midstream)` : '') + (s.evicted_half_open > 0 ? `, ${formatCount(s.evicted_half_open)} half-open evicted` : ''));
+  lines.push(
+    `  connections  ${formatCount(s.flows)}` +
+      (s.midstream_flows > 0 ? ` (${formatCount(s.midstream_flows)} picked up midstream)` : '') +
+      (s.evicted_half_open > 0 ? `, ${formatCount(s.evicted_half_open)} half-open evicted` : ''),
+  );
   lines.push(`  end states   client: ${states(s.end_states.client)}`);
   lines.push(`               server: ${states(s.end_states.server)}`);
   const issues = Object.entries(s.decode_issues);
@@ -55,7 +67,13 @@ export function formatAnalysisSummary(s: AnalysisSummary, paint: (severity: stri
   for (const c of s.captures) for (const w of c.warnings) lines.push(paint('warning', `  warning      ${w}`));
   if (s.findings.total > 0) {
     lines.push(`  findings     ${s.findings.by_kind.map((k) => paint(k.severity, `${k.kind} ${formatCount(k.count)}`)).join(', ')}`);
-    for (const f of s.findings.top) lines.push(paint(f.severity, `    ${f.severity.padEnd(7)} ${f.message}${f.flow_id !== null ? ` (flow ${f.flow_id}${f.frame !== null ? `, frame ${f.frame}` : ''})` : ''}`));
+    for (const f of s.findings.top)
+      lines.push(
+        paint(
+          f.severity,
+          `    ${f.severity.padEnd(7)} ${f.message}${f.flow_id !== null ? ` (flow ${f.flow_id}${f.frame !== null ? `, frame ${f.frame}` : ''})` : ''}`,
+        ),
+      );
   } else {
     lines.push('  findings     none');
   }

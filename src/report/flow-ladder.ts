@@ -86,12 +86,24 @@ function notAfter(t: TransitionRow, step: LadderStep): boolean {
 }
 
 const FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
-  [0x002, 'SYN'], [0x001, 'FIN'], [0x004, 'RST'], [0x008, 'PSH'], [0x010, 'ACK'], [0x020, 'URG'], [0x040, 'ECE'], [0x080, 'CWR'], [0x100, 'AE'],
+  [0x002, 'SYN'],
+  [0x001, 'FIN'],
+  [0x004, 'RST'],
+  [0x008, 'PSH'],
+  [0x010, 'ACK'],
+  [0x020, 'URG'],
+  [0x040, 'ECE'],
+  [0x080, 'CWR'],
+  [0x100, 'AE'],
 ];
 
 /** "SYN,ACK" from the flags field. */
 export function flagNames(flags: number): string {
-  return FLAG_NAMES.filter(([bit]) => flags & bit).map(([, name]) => name).join(',') || '-';
+  return (
+    FLAG_NAMES.filter(([bit]) => flags & bit)
+      .map(([, name]) => name)
+      .join(',') || '-'
+  );
 }
 
 function header(flow: FlowRow): string[] {
@@ -133,17 +145,42 @@ export function formatLadder(flow: FlowRow, steps: readonly LadderStep[], findin
     s.serverState,
     (byFrame.get(`${s.captureId}:${s.frame}`) ?? []).join(', '),
   ]);
-  const table = formatTable(['time (UTC)', 'relative', 'frame', 'direction', 'flags', 'seq', 'ack', 'len', 'win', 'client', 'server', 'findings'], rows, {
-    rightAligned: new Set([2, 5, 6, 7, 8]),
-  });
+  const table = formatTable(
+    ['time (UTC)', 'relative', 'frame', 'direction', 'flags', 'seq', 'ack', 'len', 'win', 'client', 'server', 'findings'],
+    rows,
+    {
+      rightAligned: new Set([2, 5, 6, 7, 8]),
+    },
+  );
   const unframed = findings.filter((f) => f.frame === null).map((f) => `  ${f.severity} ${f.kind}: ${f.message}`);
   return [...header(flow), '', table, ...(unframed.length > 0 ? ['', ...unframed] : [])].join('\n');
 }
 
 /** Without the capture, the timeline is the recorded transitions. */
-export function formatTransitionTimeline(flow: FlowRow, transitions: readonly TransitionRow[], findings: readonly FindingRow[], why: string): string {
-  const rows = transitions.map((t) => [formatTimestamp(t.ts_ns).slice(11, 29), formatOffset(t.ts_ns - flow.first_ns), t.frame ?? '', t.endpoint, `${t.from_state} → ${t.to_state}`, t.cause, t.inferred ? 'inferred' : '']);
-  const table = formatTable(['time (UTC)', 'relative', 'frame', 'endpoint', 'transition', 'cause', ''], rows, { rightAligned: new Set([2]) });
+export function formatTransitionTimeline(
+  flow: FlowRow,
+  transitions: readonly TransitionRow[],
+  findings: readonly FindingRow[],
+  why: string,
+): string {
+  const rows = transitions.map((t) => [
+    formatTimestamp(t.ts_ns).slice(11, 29),
+    formatOffset(t.ts_ns - flow.first_ns),
+    t.frame ?? '',
+    t.endpoint,
+    `${t.from_state} → ${t.to_state}`,
+    t.cause,
+    t.inferred ? 'inferred' : '',
+  ]);
+  const table = formatTable(['time (UTC)', 'relative', 'frame', 'endpoint', 'transition', 'cause', ''], rows, {
+    rightAligned: new Set([2]),
+  });
   const notes = findings.map((f) => `  ${f.severity} ${f.kind}${f.frame !== null ? ` (frame ${f.frame})` : ''}: ${f.message}`);
-  return [...header(flow), `  (${why}: showing the recorded transitions, not every segment)`, '', table, ...(notes.length > 0 ? ['', ...notes] : [])].join('\n');
+  return [
+    ...header(flow),
+    `  (${why}: showing the recorded transitions, not every segment)`,
+    '',
+    table,
+    ...(notes.length > 0 ? ['', ...notes] : []),
+  ].join('\n');
 }

@@ -9,7 +9,8 @@ export interface TableOptions {
   useColour?: boolean;
 }
 
-const cellText = (value: Cell): string => (value === null || value === undefined ? '' : typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value));
+const cellText = (value: Cell): string =>
+  value === null || value === undefined ? '' : typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value);
 
 const isNumeric = (value: Cell): boolean => typeof value === 'number' || typeof value === 'bigint';
 
@@ -19,9 +20,18 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   // A loop, not Math.max(...rows): a netstat of a busy server has hundreds of thousands of rows.
   const widths = header.map((h) => h.length);
   for (const row of texts) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i], row[i]?.length ?? 0);
-  const right = options.rightAligned ?? new Set(header.map((_, i) => i).filter((i) => rows.length > 0 && rows.every((r) => r[i] === null || r[i] === undefined || isNumeric(r[i]))));
+  const right =
+    options.rightAligned ??
+    new Set(
+      header.map((_, i) => i).filter((i) => rows.length > 0 && rows.every((r) => r[i] === null || r[i] === undefined || isNumeric(r[i]))),
+    );
   const pad = (text: string, i: number): string => (right.has(i) ? text.padStart(widths[i]) : text.padEnd(widths[i]));
-  const lines = [header.map((h, i) => pad(h, i)).join('  ').trimEnd()];
+  const lines = [
+    header
+      .map((h, i) => pad(h, i))
+      .join('  ')
+      .trimEnd(),
+  ];
   texts.forEach((row, r) => {
     lines.push(
       row

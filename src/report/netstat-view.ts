@@ -12,7 +12,16 @@ export function netstatJson(entries: readonly NetstatEntry[]): string {
 
 /** `netstat -tan` columns, plus the flow id and whether the state is inferred. */
 export function netstatTable(entries: readonly NetstatEntry[], useColour = false): string {
-  const rows = entries.map((e) => [e.proto, '-', e.sendQ === null ? '-' : String(e.sendQ), e.local, e.remote, e.state, String(e.flow), e.inferred ? 'inferred' : '']);
+  const rows = entries.map((e) => [
+    e.proto,
+    '-',
+    e.sendQ === null ? '-' : String(e.sendQ),
+    e.local,
+    e.remote,
+    e.state,
+    String(e.flow),
+    e.inferred ? 'inferred' : '',
+  ]);
   return formatTable(['Proto', 'Recv-Q', 'Send-Q', 'Local Address', 'Foreign Address', 'State', 'Flow', ''], rows, {
     rightAligned: new Set([1, 2, 6]),
     useColour,
@@ -33,7 +42,12 @@ export function netstatSummary(entries: readonly NetstatEntry[]): Array<[TcpStat
  * sorting 750,000 endpoints take a minute.
  */
 export function sortNetstat(entries: readonly NetstatEntry[]): NetstatEntry[] {
-  const keyed = entries.map((entry) => ({ entry, listen: entry.state === TcpState.LISTEN ? 0 : 1, local: splitEndpoint(entry.local), remote: splitEndpoint(entry.remote) }));
+  const keyed = entries.map((entry) => ({
+    entry,
+    listen: entry.state === TcpState.LISTEN ? 0 : 1,
+    local: splitEndpoint(entry.local),
+    remote: splitEndpoint(entry.remote),
+  }));
   keyed.sort(
     (a, b) =>
       a.listen - b.listen ||

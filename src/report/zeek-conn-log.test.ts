@@ -70,7 +70,9 @@ describe('zeekConnLogTsv', () => {
 
   test('writes - for unset fields and T/F for booleans', () => {
     const line = zeekConnLogTsv([ATTEMPT], OPENED).split('\n')[8];
-    expect(line).toBe('1700000000.000000\tC0000000000000000a\t2001:db8::1\t40000\t2001:db8::2\t22\ttcp\t-\t-\t-\t-\tS0\tT\tF\t0\t-\t1\t80\t0\t0\t-');
+    expect(line).toBe(
+      '1700000000.000000\tC0000000000000000a\t2001:db8::1\t40000\t2001:db8::2\t22\ttcp\t-\t-\t-\t-\tS0\tT\tF\t0\t-\t1\t80\t0\t0\t-',
+    );
   });
 
   test('writes only the header and #close for no records, with its own close time', () => {

@@ -136,10 +136,18 @@ export class DatabaseReader {
     try {
       this.db = new Database(path, { readonly: true, fileMustExist: true });
       const version = this.db.pragma('user_version', { simple: true }) as number;
-      const tables = new Set((this.db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')").all() as Array<{ name: string }>).map((t) => t.name));
+      const tables = new Set(
+        (this.db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')").all() as Array<{ name: string }>).map(
+          (t) => t.name,
+        ),
+      );
       const missing = TABLE_NAMES.filter((t) => !tables.has(t));
-      if (missing.length > 0) throw new NotAFlowstateDatabaseError(`${path} is an SQLite database but not one flowstate wrote (no table ${missing.join(', ')})`);
-      if (version !== SCHEMA_VERSION) throw new NotAFlowstateDatabaseError(`${path} has schema version ${version}; this flowstate reads version ${SCHEMA_VERSION}: analyse the capture again`);
+      if (missing.length > 0)
+        throw new NotAFlowstateDatabaseError(`${path} is an SQLite database but not one flowstate wrote (no table ${missing.join(', ')})`);
+      if (version !== SCHEMA_VERSION)
+        throw new NotAFlowstateDatabaseError(
+          `${path} has schema version ${version}; this flowstate reads version ${SCHEMA_VERSION}: analyse the capture again`,
+        );
     } catch (error) {
       if (error instanceof NotAFlowstateDatabaseError) throw error;
       throw new NotAFlowstateDatabaseError(`${path}: cannot open as a database: ${(error as Error).message}`);
@@ -151,11 +159,19 @@ export class DatabaseReader {
   }
 
   private all<T>(sql: string, ...params: unknown[]): T[] {
-    return (this.db.prepare(sql).safeIntegers(true).all(...params) as Array<Record<string, unknown>>).map((r) => numbersExceptTimes<T>(r));
+    return (
+      this.db
+        .prepare(sql)
+        .safeIntegers(true)
+        .all(...params) as Array<Record<string, unknown>>
+    ).map((r) => numbersExceptTimes<T>(r));
   }
 
   private get<T>(sql: string, ...params: unknown[]): T | undefined {
-    const row = this.db.prepare(sql).safeIntegers(true).get(...params) as Record<string, unknown> | undefined;
+    const row = this.db
+      .prepare(sql)
+      .safeIntegers(true)
+      .get(...params) as Record<string, unknown> | undefined;
     return row === undefined ? undefined : numbersExceptTimes<T>(row);
   }
 
@@ -169,7 +185,11 @@ export class DatabaseReader {
 
   /** First and last packet time over all captures. */
   span(): { first_ns: bigint | null; last_ns: bigint | null } {
-    return this.get<{ first_ns: bigint | null; last_ns: bigint | null }>('SELECT MIN(first_ns) AS first_ns, MAX(last_ns) AS last_ns FROM captures') ?? { first_ns: null, last_ns: null };
+    return (
+      this.get<{ first_ns: bigint | null; last_ns: bigint | null }>(
+        'SELECT MIN(first_ns) AS first_ns, MAX(last_ns) AS last_ns FROM captures',
+      ) ?? { first_ns: null, last_ns: null }
+    );
   }
 
   flow(id: number): FlowRow | undefined {
@@ -181,7 +201,10 @@ export class DatabaseReader {
     return this.all<FlowRow>(
       `SELECT * FROM flows WHERE (client_ip = ?1 AND client_port = ?2 AND server_ip = ?3 AND server_port = ?4)
           OR (client_ip = ?3 AND client_port = ?4 AND server_ip = ?1 AND server_port = ?2) ORDER BY first_ns`,
-      ipA, portA, ipB, portB,
+      ipA,
+      portA,
+      ipB,
+      portB,
     );
   }
 
@@ -211,7 +234,9 @@ export class DatabaseReader {
 
   /** How many findings of each kind and severity, worst first. */
   findingCounts(): Array<{ kind: string; severity: string; count: number }> {
-    return this.all(`SELECT kind, severity, COUNT(*) AS count FROM findings GROUP BY kind, severity ORDER BY ${SEVERITY_ORDER}, count DESC`);
+    return this.all(
+      `SELECT kind, severity, COUNT(*) AS count FROM findings GROUP BY kind, severity ORDER BY ${SEVERITY_ORDER}, count DESC`,
+    );
   }
 
   /** The most important warnings and errors: worst first, then those that cover the most connections. */
@@ -235,4 +260,3 @@ export class DatabaseReader {
     }));
   }
 }
-

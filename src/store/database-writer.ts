@@ -63,12 +63,18 @@ export class DatabaseWriter implements TrackerOutput {
   private onCommitted: ((error?: Error) => void) | undefined;
   private finished = false;
 
-  constructor(readonly targetPath: string, options: DatabaseWriterOptions = {}) {
+  constructor(
+    readonly targetPath: string,
+    options: DatabaseWriterOptions = {},
+  ) {
     this.temporaryPath = join(dirname(targetPath), `.${basename(targetPath)}.${process.pid}.tmp`);
     rmSync(this.temporaryPath, { force: true });
     if (options.thread !== false && existsSync(fileURLToPath(WORKER_SCRIPT))) {
       // The writer holds one batch at a time; a small heap keeps its garbage from piling up.
-      this.worker = new Worker(WORKER_SCRIPT, { workerData: { path: this.temporaryPath }, resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 } });
+      this.worker = new Worker(WORKER_SCRIPT, {
+        workerData: { path: this.temporaryPath },
+        resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 },
+      });
       this.worker.on('message', (reply: WriterReply) => this.received(reply));
       this.worker.on('error', (error) => this.fail(error));
       this.worker.on('exit', () => this.fail(new Error('the writer thread ended early')));
@@ -92,14 +98,31 @@ export class DatabaseWriter implements TrackerOutput {
     rows[at + 2] = t.second;
     rows[at + 3] = t.nanos;
     rows[at + 4] = t.frame ?? -1;
-    rows[at + 5] = (t.endpoint === 'client' ? 0 : 1) + (t.inferred ? CODE_INFERRED : 0) + (STATE_INDEX.get(t.fromState) as number) * CODE_FROM +
-      (STATE_INDEX.get(t.toState) as number) * CODE_TO + cause * CODE_CAUSE + (t.source + 1) * CODE_CAPTURE;
+    rows[at + 5] =
+      (t.endpoint === 'client' ? 0 : 1) +
+      (t.inferred ? CODE_INFERRED : 0) +
+      (STATE_INDEX.get(t.fromState) as number) * CODE_FROM +
+      (STATE_INDEX.get(t.toState) as number) * CODE_TO +
+      cause * CODE_CAUSE +
+      (t.source + 1) * CODE_CAPTURE;
     if (++this.transitionCount === TRANSITION_BATCH) this.sendTransitions();
   }
 
   finding(f: FindingRecord): void {
     this.rows++;
-    this.findingRows.push([f.kind, f.severity, f.flowId, f.endpoint, f.host, f.port, f.tsNs, f.source + 1, f.frame, f.message, JSON.stringify(f.details)]);
+    this.findingRows.push([
+      f.kind,
+      f.severity,
+      f.flowId,
+      f.endpoint,
+      f.host,
+      f.port,
+      f.tsNs,
+      f.source + 1,
+      f.frame,
+      f.message,
+      JSON.stringify(f.details),
+    ]);
     if (this.findingRows.length === FINDING_BATCH) this.sendFindings();
   }
 
@@ -108,24 +131,62 @@ export class DatabaseWriter implements TrackerOutput {
     const c = f.client;
     const s = f.server;
     const b = this.flowRows;
-    b.number(f.id); b.string(c.ip); b.number(c.port); b.string(s.ip); b.number(s.port);
-    b.number(f.ipVersion); b.number(f.instance); b.time(f.firstNs); b.time(f.lastNs);
-    b.number(c.packets); b.number(s.packets); b.number(c.bytes); b.number(s.bytes); b.number(c.ipBytes); b.number(s.ipBytes);
-    b.string(c.state); b.string(s.state); b.number(bool(c.stateInferred)); b.number(bool(s.stateInferred));
-    b.number(bool(f.rolesGuessed)); b.number(bool(f.midstream)); b.string(f.closedFirstBy); b.string(f.closeKind);
-    b.number(c.unackedBytes); b.number(s.unackedBytes); b.number(c.retransmissions); b.number(s.retransmissions);
-    b.number(f.captureLossEvents); b.number(c.missedBytes + s.missedBytes); b.number(bool(f.evicted));
-    b.number(f.firstSource + 1); b.number(f.firstFrame); b.number(f.lastSource + 1); b.number(f.lastFrame);
-    b.string(f.zeek?.connState ?? null); b.string(f.zeek?.history ?? null);
-    b.number(f.zeek?.originatorBytes ?? null); b.number(f.zeek?.responderBytes ?? null); b.number(f.zeek?.missedBytes ?? null);
+    b.number(f.id);
+    b.string(c.ip);
+    b.number(c.port);
+    b.string(s.ip);
+    b.number(s.port);
+    b.number(f.ipVersion);
+    b.number(f.instance);
+    b.time(f.firstNs);
+    b.time(f.lastNs);
+    b.number(c.packets);
+    b.number(s.packets);
+    b.number(c.bytes);
+    b.number(s.bytes);
+    b.number(c.ipBytes);
+    b.number(s.ipBytes);
+    b.string(c.state);
+    b.string(s.state);
+    b.number(bool(c.stateInferred));
+    b.number(bool(s.stateInferred));
+    b.number(bool(f.rolesGuessed));
+    b.number(bool(f.midstream));
+    b.string(f.closedFirstBy);
+    b.string(f.closeKind);
+    b.number(c.unackedBytes);
+    b.number(s.unackedBytes);
+    b.number(c.retransmissions);
+    b.number(s.retransmissions);
+    b.number(f.captureLossEvents);
+    b.number(c.missedBytes + s.missedBytes);
+    b.number(bool(f.evicted));
+    b.number(f.firstSource + 1);
+    b.number(f.firstFrame);
+    b.number(f.lastSource + 1);
+    b.number(f.lastFrame);
+    b.string(f.zeek?.connState ?? null);
+    b.string(f.zeek?.history ?? null);
+    b.number(f.zeek?.originatorBytes ?? null);
+    b.number(f.zeek?.responderBytes ?? null);
+    b.number(f.zeek?.missedBytes ?? null);
     if (b.endRow()) this.sendFlows();
   }
 
   flowUpdate(u: FlowUpdate): void {
     const b = this.updateRows;
-    b.string(u.clientState); b.string(u.serverState); b.number(bool(u.clientStateInferred)); b.number(bool(u.serverStateInferred));
-    b.number(u.clientPacketsAfter); b.number(u.serverPacketsAfter); b.number(u.clientBytesAfter); b.number(u.serverBytesAfter);
-    b.time(u.lastNs); b.number(u.lastSource + 1); b.number(u.lastFrame); b.number(u.id);
+    b.string(u.clientState);
+    b.string(u.serverState);
+    b.number(bool(u.clientStateInferred));
+    b.number(bool(u.serverStateInferred));
+    b.number(u.clientPacketsAfter);
+    b.number(u.serverPacketsAfter);
+    b.number(u.clientBytesAfter);
+    b.number(u.serverBytesAfter);
+    b.time(u.lastNs);
+    b.number(u.lastSource + 1);
+    b.number(u.lastFrame);
+    b.number(u.id);
     if (b.endRow()) this.sendUpdates();
   }
 
@@ -143,8 +204,16 @@ export class DatabaseWriter implements TrackerOutput {
     this.sendFindings();
     const captures: Row[] = analysis.captures.map((c, i) => [
       // Absolute, so netstat --at and flow can read the capture again from anywhere.
-      i + 1, c.path === '-' ? '-' : resolve(c.path), c.format, bool(c.gzipped), c.linkTypes.join(','),
-      c.packets, c.tcpPackets, c.firstNs, c.lastNs, c.warnings.length > 0 ? c.warnings.join('\n') : null,
+      i + 1,
+      c.path === '-' ? '-' : resolve(c.path),
+      c.format,
+      bool(c.gzipped),
+      c.linkTypes.join(','),
+      c.packets,
+      c.tcpPackets,
+      c.firstNs,
+      c.lastNs,
+      c.warnings.length > 0 ? c.warnings.join('\n') : null,
     ]);
     const listeners: Row[] = analysis.listeners.map((l) => [l.ip, l.port, l.ipVersion, l.firstNs, l.flowId]);
     const committed = new Promise<void>((resolve, reject) => {

@@ -24,13 +24,25 @@ export interface NetstatQuery {
 
 /** Columns of one flow with both endpoints' states at the moment asked, as the query returns them. */
 type StateRow = [
-  id: number, ipVersion: number, clientIp: string, clientPort: number, serverIp: string, serverPort: number,
-  clientUnacked: number, serverUnacked: number, evicted: number,
-  clientState: TcpState | null, clientInferred: number | null, clientExpired: number | null,
-  serverState: TcpState | null, serverInferred: number | null, serverExpired: number | null,
+  id: number,
+  ipVersion: number,
+  clientIp: string,
+  clientPort: number,
+  serverIp: string,
+  serverPort: number,
+  clientUnacked: number,
+  serverUnacked: number,
+  evicted: number,
+  clientState: TcpState | null,
+  clientInferred: number | null,
+  clientExpired: number | null,
+  serverState: TcpState | null,
+  serverInferred: number | null,
+  serverExpired: number | null,
 ];
 
-const FLOW_COLUMNS = 'f.id, f.ip_version, f.client_ip, f.client_port, f.server_ip, f.server_port, f.client_unacked, f.server_unacked, f.evicted';
+const FLOW_COLUMNS =
+  'f.id, f.ip_version, f.client_ip, f.client_port, f.server_ip, f.server_port, f.client_unacked, f.server_unacked, f.evicted';
 
 /**
  * At or after the last packet the flows table holds every end state: only a
@@ -69,7 +81,10 @@ export function netstatAt(reader: DatabaseReader, query: NetstatQuery): NetstatE
   const timeWaitNs = BigInt(Math.round(Number(reader.meta('time_wait_seconds') ?? '60') * 1e9));
   const lastNs = reader.span().last_ns;
   const atEnd = lastNs !== null && atNs >= lastNs;
-  const rows = reader.db.prepare(atEnd ? AT_END : BEFORE_END).raw(true).all({ at: atNs, tw: timeWaitNs }) as StateRow[];
+  const rows = reader.db
+    .prepare(atEnd ? AT_END : BEFORE_END)
+    .raw(true)
+    .all({ at: atNs, tw: timeWaitNs }) as StateRow[];
   const entries: NetstatEntry[] = [];
   for (const row of rows) {
     const [id, ipVersion, clientIp, clientPort, serverIp, serverPort, clientUnacked, serverUnacked, evicted] = row;
@@ -85,9 +100,19 @@ export function netstatAt(reader: DatabaseReader, query: NetstatQuery): NetstatE
       }
       if (state === TcpState.CLOSED && !query.all) continue;
       const role = client ? 'client' : 'server';
-      const [localIp, localPort, remoteIp, remotePort] = client ? [clientIp, clientPort, serverIp, serverPort] : [serverIp, serverPort, clientIp, clientPort];
+      const [localIp, localPort, remoteIp, remotePort] = client
+        ? [clientIp, clientPort, serverIp, serverPort]
+        : [serverIp, serverPort, clientIp, clientPort];
       const sendQ = query.sendQueues?.get(`${id}:${role}`) ?? (atEnd ? (client ? clientUnacked : serverUnacked) : null);
-      entries.push({ proto: ipVersion === 6 ? 'tcp6' : 'tcp', local: formatEndpoint(localIp, localPort), remote: formatEndpoint(remoteIp, remotePort), state, flow: id, inferred, sendQ });
+      entries.push({
+        proto: ipVersion === 6 ? 'tcp6' : 'tcp',
+        local: formatEndpoint(localIp, localPort),
+        remote: formatEndpoint(remoteIp, remotePort),
+        state,
+        flow: id,
+        inferred,
+        sendQ,
+      });
     }
   }
   for (const listener of reader.listeners()) {

@@ -8,9 +8,15 @@ const rowsOf = (builder: RowBatchBuilder): unknown[][] => copied(builder.take())
 describe('RowBatchBuilder and rowValues', () => {
   test('give back each row in column order, NULL numbers and strings included', () => {
     const builder = new RowBatchBuilder('nstn', 4);
-    builder.number(1); builder.string('10.0.0.1'); builder.time(1_795_284_812_872_795_321n); builder.number(null);
+    builder.number(1);
+    builder.string('10.0.0.1');
+    builder.time(1_795_284_812_872_795_321n);
+    builder.number(null);
     expect(builder.endRow()).toBe(false);
-    builder.number(2.5); builder.string(null); builder.time(-1n); builder.number(0);
+    builder.number(2.5);
+    builder.string(null);
+    builder.time(-1n);
+    builder.number(0);
     builder.endRow();
     expect(rowsOf(builder)).toEqual([
       [1, '10.0.0.1', 1_795_284_812_872_795_321n, null],
@@ -36,18 +42,26 @@ describe('RowBatchBuilder and rowValues', () => {
   test('groups rows for a multi-row statement, the last group holding what is left', () => {
     const builder = new RowBatchBuilder('ns', 5);
     for (let i = 1; i <= 5; i++) {
-      builder.number(i); builder.string(`r${i}`);
+      builder.number(i);
+      builder.string(`r${i}`);
       builder.endRow();
     }
     const groups = Array.from(rowValues(builder.take(), 2), (values) => [...values]);
-    expect(groups).toEqual([[1, 'r1', 2, 'r2'], [3, 'r3', 4, 'r4'], [5, 'r5']]);
+    expect(groups).toEqual([
+      [1, 'r1', 2, 'r2'],
+      [3, 'r3', 4, 'r4'],
+      [5, 'r5'],
+    ]);
     expect(Array.from(rowValues(new RowBatchBuilder('n', 4).take(), 2))).toEqual([]);
   });
 
   test('takes the rows in a given order, sorted by their first number (the flow id) for an ordered insert', () => {
     const builder = new RowBatchBuilder('sntn', 4);
     for (const id of [30, 10, 40, 20]) {
-      builder.string(`flow ${id}`); builder.number(id); builder.time(BigInt(id) * 1000n); builder.number(id === 40 ? null : -id);
+      builder.string(`flow ${id}`);
+      builder.number(id);
+      builder.time(BigInt(id) * 1000n);
+      builder.number(id === 40 ? null : -id);
       builder.endRow();
     }
     const batch = builder.take();
@@ -67,7 +81,10 @@ describe('RowBatchBuilder and rowValues', () => {
 
   test('transfers the number and time arrays, whose rows survive a structured clone', () => {
     const builder = new RowBatchBuilder('ntns', 1);
-    builder.number(7); builder.time(42n); builder.number(null); builder.string('x');
+    builder.number(7);
+    builder.time(42n);
+    builder.number(null);
+    builder.string('x');
     builder.endRow();
     const batch = builder.take();
     const copy = structuredClone(batch, { transfer: transferablesOf(batch) });

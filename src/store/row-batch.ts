@@ -78,7 +78,12 @@ export class RowBatchBuilder {
  * puts the `taken`-th row's values at `at`. One array serves every full group (bind
  * it before asking for the next), a shorter one the last.
  */
-export function* valueGroups<T>(count: number, rowsPerGroup: number, width: number, write: (values: T[], at: number, taken: number) => void): Generator<T[]> {
+export function* valueGroups<T>(
+  count: number,
+  rowsPerGroup: number,
+  width: number,
+  write: (values: T[], at: number, taken: number) => void,
+): Generator<T[]> {
   let values = new Array<T>(width * Math.min(rowsPerGroup, count));
   let at = 0;
   for (let taken = 0; taken < count; taken++) {

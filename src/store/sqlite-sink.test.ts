@@ -31,9 +31,19 @@ describe('SqliteSink.transitions', () => {
     sink.transitions(transitionRows(601, 5), 5, []);
     sink.commit([], [], {});
     const db = new Database(path, { readonly: true });
-    const rows = db.prepare('SELECT flow_id, id, ts_ns, frame FROM transition_rows ORDER BY id').all() as Array<{ flow_id: number; id: number; ts_ns: number; frame: number }>;
+    const rows = db.prepare('SELECT flow_id, id, ts_ns, frame FROM transition_rows ORDER BY id').all() as Array<{
+      flow_id: number;
+      id: number;
+      ts_ns: number;
+      frame: number;
+    }>;
     db.close();
     expect(rows.length).toBe(605);
-    expect(rows.every((row, i) => row.id === i + 1 && row.flow_id === 5 - (row.id % 5) && row.ts_ns === (1_700_000_000 + row.id) * 1e9 + 7 && row.frame === row.id)).toBe(true);
+    expect(
+      rows.every(
+        (row, i) =>
+          row.id === i + 1 && row.flow_id === 5 - (row.id % 5) && row.ts_ns === (1_700_000_000 + row.id) * 1e9 + 7 && row.frame === row.id,
+      ),
+    ).toBe(true);
   });
 });

@@ -69,7 +69,12 @@ export class SqliteSink {
     this.db.exec(CREATE_TABLES);
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     this.insertTransitions = new MultiRowInsert(this.db, TRANSITION_INSERT, TRANSITION_VALUES, TRANSITION_COLUMNS);
-    this.insertFlows = new MultiRowInsert(this.db, 'INSERT INTO flows VALUES', `(${Array(FLOW_COLUMNS.length).fill('?').join(',')})`, FLOW_COLUMNS.length);
+    this.insertFlows = new MultiRowInsert(
+      this.db,
+      'INSERT INTO flows VALUES',
+      `(${Array(FLOW_COLUMNS.length).fill('?').join(',')})`,
+      FLOW_COLUMNS.length,
+    );
     this.insertCause = this.db.prepare('INSERT INTO causes VALUES (?, ?)');
     this.insertFinding = this.db.prepare(
       'INSERT INTO findings (kind, severity, flow_id, endpoint, host, port, ts_ns, capture_id, frame, message, details) VALUES (?,?,?,?,?,?,?,?,?,?,?)',

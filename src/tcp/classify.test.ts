@@ -2,7 +2,16 @@
 // events for its sender and its receiver. Grouped by the receiver's state.
 import { describe, expect, test } from 'vitest';
 import { TcpFlag, TcpSegment } from '../decode/tcp-segment.js';
-import { EVENT_ORDER, EventBit, type EndpointFacts, classifyReceive, classifySend, finSeqOf, rstAcceptable, segmentLength } from './classify.js';
+import {
+  EVENT_ORDER,
+  EventBit,
+  type EndpointFacts,
+  classifyReceive,
+  classifySend,
+  finSeqOf,
+  rstAcceptable,
+  segmentLength,
+} from './classify.js';
 import { EndpointEvent as E } from './endpoint-event.js';
 import { type Seq, seq, seqAdd } from './seq.js';
 import { FIN_SENT_STATES, SYNCHRONIZED, TcpState as S, type TcpState } from './tcp-state.js';
@@ -49,7 +58,14 @@ function peerIn(state: TcpState, facts: Partial<EndpointFacts> = {}): EndpointFa
   return endpointIn(state, { iss: seq(SERVER_ISS), peerIss: CLIENT_ISS, ...facts });
 }
 
-const FLAG_NAMES: Record<string, number> = { FIN: TcpFlag.FIN, SYN: TcpFlag.SYN, RST: TcpFlag.RST, PSH: TcpFlag.PSH, ACK: TcpFlag.ACK, URG: TcpFlag.URG };
+const FLAG_NAMES: Record<string, number> = {
+  FIN: TcpFlag.FIN,
+  SYN: TcpFlag.SYN,
+  RST: TcpFlag.RST,
+  PSH: TcpFlag.PSH,
+  ACK: TcpFlag.ACK,
+  URG: TcpFlag.URG,
+};
 
 /** `segment('FIN ACK', { seq, ack, len })`: a decoded segment with just these fields set. */
 function segment(flags: string, fields: { seq?: number; ack?: number; len?: number; window?: number } = {}): TcpSegment {
@@ -139,7 +155,9 @@ describe('classifySend', () => {
     expect(classifySend(endpointIn(S.SYN_SENT), segment('SYN', { seq: CLIENT_ISS }))).toBe(0);
   });
   test('yields SEND_SYN_ACK for the first SYN-ACK from LISTEN', () => {
-    expect(names(classifySend(endpointIn(S.LISTEN, { iss: seq(SERVER_ISS) }), segment('SYN ACK', { seq: SERVER_ISS, ack: CLIENT_ISS + 1 })))).toEqual(['SEND_SYN_ACK']);
+    expect(
+      names(classifySend(endpointIn(S.LISTEN, { iss: seq(SERVER_ISS) }), segment('SYN ACK', { seq: SERVER_ISS, ack: CLIENT_ISS + 1 }))),
+    ).toEqual(['SEND_SYN_ACK']);
   });
   test('yields nothing for a retransmitted SYN-ACK', () => {
     expect(classifySend(peerIn(S.SYN_RECV), segment('SYN ACK', { seq: SERVER_ISS, ack: CLIENT_ISS + 1 }))).toBe(0);
@@ -245,14 +263,18 @@ describe('classifyReceive in ESTABLISHED', () => {
     expect(afterEvents(S.ESTABLISHED, bits)).toBe(S.CLOSE_WAIT);
   });
   test('yields RECV_FIN for a FIN riding on data', () => {
-    expect(names(classifyReceive(receiver, sender, segment('FIN ACK PSH', { seq: SERVER_ISS + 1, ack: CLIENT_ISS + 1, len: 1200 })))).toEqual(['RECV_FIN']);
+    expect(
+      names(classifyReceive(receiver, sender, segment('FIN ACK PSH', { seq: SERVER_ISS + 1, ack: CLIENT_ISS + 1, len: 1200 }))),
+    ).toEqual(['RECV_FIN']);
   });
   test('yields nothing for data and ACKs', () => {
     expect(classifyReceive(receiver, sender, segment('ACK PSH', { seq: SERVER_ISS + 1, ack: CLIENT_ISS + 1, len: 100 }))).toBe(0);
     expect(classifyReceive(receiver, sender, segment('ACK', { seq: SERVER_ISS + 1, ack: CLIENT_ISS + 1 }))).toBe(0);
   });
   test('yields nothing for a retransmitted FIN (already in CLOSE_WAIT)', () => {
-    expect(classifyReceive(endpointIn(S.CLOSE_WAIT), peerIn(S.FIN_WAIT1), segment('FIN ACK', { seq: SERVER_ISS + 1, ack: CLIENT_ISS + 1 }))).toBe(0);
+    expect(
+      classifyReceive(endpointIn(S.CLOSE_WAIT), peerIn(S.FIN_WAIT1), segment('FIN ACK', { seq: SERVER_ISS + 1, ack: CLIENT_ISS + 1 })),
+    ).toBe(0);
   });
 });
 
@@ -286,17 +308,27 @@ describe('classifyReceive in FIN_WAIT1', () => {
     expect(afterEvents(S.CLOSING, bits)).toBe(S.TIME_WAIT);
   });
   test('takes a retransmitted peer FIN that now covers its FIN as the ACK of its FIN, not a second FIN', () => {
-    const bits = classifyReceive(endpointIn(S.CLOSING), peerIn(S.CLOSING), segment('FIN ACK', { seq: SERVER_ISS + 1, ack: CLIENT_ISS + 2 }));
+    const bits = classifyReceive(
+      endpointIn(S.CLOSING),
+      peerIn(S.CLOSING),
+      segment('FIN ACK', { seq: SERVER_ISS + 1, ack: CLIENT_ISS + 2 }),
+    );
     expect(names(bits)).toEqual(['RECV_ACK_OF_FIN']);
   });
   test('places its FIN after its data: only an ACK past data and FIN covers it', () => {
     const withData = finWait1({ finSeq: seq(CLIENT_ISS + 1 + 4000), nextSeq: seq(CLIENT_ISS + 1 + 4000 + 1) });
-    expect(classifyReceive(withData, sender, segment('FIN ACK', { seq: SERVER_ISS + 1, ack: CLIENT_ISS + 1 + 4000 }))).toBe(EventBit.RECV_FIN);
-    expect(classifyReceive(withData, sender, segment('FIN ACK', { seq: SERVER_ISS + 1, ack: CLIENT_ISS + 1 + 4001 }))).toBe(EventBit.RECV_FIN_WITH_ACK_OF_FIN);
+    expect(classifyReceive(withData, sender, segment('FIN ACK', { seq: SERVER_ISS + 1, ack: CLIENT_ISS + 1 + 4000 }))).toBe(
+      EventBit.RECV_FIN,
+    );
+    expect(classifyReceive(withData, sender, segment('FIN ACK', { seq: SERVER_ISS + 1, ack: CLIENT_ISS + 1 + 4001 }))).toBe(
+      EventBit.RECV_FIN_WITH_ACK_OF_FIN,
+    );
   });
   test('judges the ACK of its FIN across the 2^32 wrap', () => {
     const wrapped = finWait1({ finSeq: seq(0xffffffff), nextSeq: seq(0) });
-    expect(names(classifyReceive(wrapped, sender, segment('FIN ACK', { seq: SERVER_ISS + 1, ack: 0 })))).toEqual(['RECV_FIN_WITH_ACK_OF_FIN']);
+    expect(names(classifyReceive(wrapped, sender, segment('FIN ACK', { seq: SERVER_ISS + 1, ack: 0 })))).toEqual([
+      'RECV_FIN_WITH_ACK_OF_FIN',
+    ]);
     expect(names(classifyReceive(wrapped, sender, segment('FIN ACK', { seq: SERVER_ISS + 1, ack: 0xffffffff })))).toEqual(['RECV_FIN']);
     expect(names(classifyReceive(wrapped, sender, segment('ACK', { seq: SERVER_ISS + 1, ack: 0 })))).toEqual(['RECV_ACK_OF_FIN']);
   });
@@ -307,12 +339,18 @@ describe('classifyReceive in FIN_WAIT1', () => {
 
 describe('classifyReceive in FIN_WAIT2, LAST_ACK and TIME_WAIT', () => {
   test('yields RECV_FIN in FIN_WAIT2 (its FIN is already acknowledged), and moves to TIME_WAIT', () => {
-    const bits = classifyReceive(endpointIn(S.FIN_WAIT2), peerIn(S.CLOSE_WAIT), segment('FIN ACK', { seq: SERVER_ISS + 1, ack: CLIENT_ISS + 2 }));
+    const bits = classifyReceive(
+      endpointIn(S.FIN_WAIT2),
+      peerIn(S.CLOSE_WAIT),
+      segment('FIN ACK', { seq: SERVER_ISS + 1, ack: CLIENT_ISS + 2 }),
+    );
     expect(names(bits)).toEqual(['RECV_FIN']);
     expect(afterEvents(S.FIN_WAIT2, bits)).toBe(S.TIME_WAIT);
   });
   test('yields nothing in FIN_WAIT2 for a repeated ACK of its FIN', () => {
-    expect(classifyReceive(endpointIn(S.FIN_WAIT2), peerIn(S.CLOSE_WAIT), segment('ACK', { seq: SERVER_ISS + 1, ack: CLIENT_ISS + 2 }))).toBe(0);
+    expect(
+      classifyReceive(endpointIn(S.FIN_WAIT2), peerIn(S.CLOSE_WAIT), segment('ACK', { seq: SERVER_ISS + 1, ack: CLIENT_ISS + 2 })),
+    ).toBe(0);
   });
   test('yields RECV_ACK_OF_FIN in LAST_ACK for the last ACK, and the endpoint is CLOSED', () => {
     const lastAck = peerIn(S.LAST_ACK);
@@ -321,10 +359,14 @@ describe('classifyReceive in FIN_WAIT2, LAST_ACK and TIME_WAIT', () => {
     expect(afterEvents(S.LAST_ACK, bits)).toBe(S.CLOSED);
   });
   test('yields nothing in LAST_ACK for an ACK short of its FIN', () => {
-    expect(classifyReceive(peerIn(S.LAST_ACK), endpointIn(S.FIN_WAIT2), segment('ACK', { seq: CLIENT_ISS + 2, ack: SERVER_ISS + 1 }))).toBe(0);
+    expect(classifyReceive(peerIn(S.LAST_ACK), endpointIn(S.FIN_WAIT2), segment('ACK', { seq: CLIENT_ISS + 2, ack: SERVER_ISS + 1 }))).toBe(
+      0,
+    );
   });
   test('yields nothing in TIME_WAIT for the peer’s retransmitted FIN', () => {
-    expect(classifyReceive(endpointIn(S.TIME_WAIT), peerIn(S.LAST_ACK), segment('FIN ACK', { seq: SERVER_ISS + 1, ack: CLIENT_ISS + 2 }))).toBe(0);
+    expect(
+      classifyReceive(endpointIn(S.TIME_WAIT), peerIn(S.LAST_ACK), segment('FIN ACK', { seq: SERVER_ISS + 1, ack: CLIENT_ISS + 2 })),
+    ).toBe(0);
   });
 });
 
@@ -408,7 +450,9 @@ describe('RST in a synchronized state (RFC 5961: in the receive window)', () => 
     expect(rstAcceptable(receiver(), sender(), segment('RST ACK', { seq: RCV_NXT + 100000, ack: CLIENT_ISS + 1 }))).toBe(false);
   });
   test('yields RECV_RST alone for an RST that also carries FIN', () => {
-    expect(names(classifyReceive(receiver(), sender(), segment('RST FIN ACK', { seq: RCV_NXT, ack: CLIENT_ISS + 1 })))).toEqual(['RECV_RST']);
+    expect(names(classifyReceive(receiver(), sender(), segment('RST FIN ACK', { seq: RCV_NXT, ack: CLIENT_ISS + 1 })))).toEqual([
+      'RECV_RST',
+    ]);
   });
   test('applies the same window in every synchronized state', () => {
     for (const state of [S.ESTABLISHED, S.FIN_WAIT1, S.FIN_WAIT2, S.CLOSE_WAIT, S.CLOSING, S.LAST_ACK, S.TIME_WAIT, S.SYN_RECV]) {
@@ -429,7 +473,9 @@ describe('RST in a synchronized state (RFC 5961: in the receive window)', () => 
   });
   test('believes any RST to an UNKNOWN or LISTEN endpoint (no window to judge by)', () => {
     expect(names(classifyReceive(endpointIn(S.UNKNOWN), sender(), rstAt(1)))).toEqual(['RECV_RST']);
-    expect(names(classifyReceive(endpointIn(S.LISTEN, { ackedAnything: true, highestAck: seq(RCV_NXT) }), sender(), rstAt(RCV_NXT + 100000)))).toEqual(['RECV_RST']);
+    expect(
+      names(classifyReceive(endpointIn(S.LISTEN, { ackedAnything: true, highestAck: seq(RCV_NXT) }), sender(), rstAt(RCV_NXT + 100000))),
+    ).toEqual(['RECV_RST']);
   });
   test('yields nothing at all for an RST to a CLOSED endpoint', () => {
     expect(classifyReceive(endpointIn(S.CLOSED), sender(), rstAt(RCV_NXT + 100000))).toBe(0);
@@ -450,7 +496,11 @@ describe('events and the table agree', () => {
   test('EVENT_ORDER names every event bit but RST_IGNORED, once, RST first', () => {
     const bits = EVENT_ORDER.map(([bit]) => bit);
     expect(new Set(bits).size).toBe(bits.length);
-    expect(bits.sort((a, b) => a - b)).toEqual(Object.values(EventBit).filter((b) => b !== EventBit.RST_IGNORED).sort((a, b) => a - b));
+    expect(bits.sort((a, b) => a - b)).toEqual(
+      Object.values(EventBit)
+        .filter((b) => b !== EventBit.RST_IGNORED)
+        .sort((a, b) => a - b),
+    );
     expect(EVENT_ORDER[0][1]).toBe(E.SEND_RST);
     for (const [bit, event] of EVENT_ORDER) expect(EventBit[event as keyof typeof EventBit]).toBe(bit);
   });
@@ -481,7 +531,15 @@ describe('events and the table agree', () => {
       server = { ...server, peerSynReceived: true };
     });
     step(false, segment('SYN ACK', { seq: sIss, ack: cIss + 1 }), () => {
-      server = { ...server, synSent: true, iss: sIss, sentAnything: true, nextSeq: seqAdd(sIss, 1), ackedAnything: true, highestAck: seqAdd(cIss, 1) };
+      server = {
+        ...server,
+        synSent: true,
+        iss: sIss,
+        sentAnything: true,
+        nextSeq: seqAdd(sIss, 1),
+        ackedAnything: true,
+        highestAck: seqAdd(cIss, 1),
+      };
       client = { ...client, synAcked: true, peerSynReceived: true };
     });
     step(true, segment('ACK', { seq: cIss + 1, ack: sIss + 1 }), () => {

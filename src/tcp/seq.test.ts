@@ -7,12 +7,14 @@ const TWO_POW_32 = 2 ** 32;
 const RUNS = { numRuns: 2000, seed: 0x5e9 };
 
 /** Any raw 32-bit field value, with the values around the wrap and the half-circle much more likely. */
-const anySeq = fc.oneof(
-  fc.nat({ max: 0xffffffff }),
-  fc.constantFrom(0, 1, 0x7fffffff, 0x80000000, 0x80000001, 0xfffffffe, 0xffffffff),
-  fc.integer({ min: 0xffffff00, max: 0xffffffff }),
-  fc.integer({ min: 0, max: 0xff }),
-).map(seq);
+const anySeq = fc
+  .oneof(
+    fc.nat({ max: 0xffffffff }),
+    fc.constantFrom(0, 1, 0x7fffffff, 0x80000000, 0x80000001, 0xfffffffe, 0xffffffff),
+    fc.integer({ min: 0xffffff00, max: 0xffffffff }),
+    fc.integer({ min: 0, max: 0xff }),
+  )
+  .map(seq);
 
 /** A forward distance that keeps two sequence numbers comparable (|a − b| < 2^31). */
 const distance = fc.integer({ min: -(TWO_POW_31 - 1), max: TWO_POW_31 - 1 });
@@ -60,13 +62,21 @@ describe('seqAdd', () => {
 
   test('is associative modulo 2^32', () => {
     fc.assert(
-      fc.property(anySeq, fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff }), (a, m, n) => seqAdd(seqAdd(a, m), n) === seqAdd(a, m + n)),
+      fc.property(
+        anySeq,
+        fc.nat({ max: 0xffffffff }),
+        fc.nat({ max: 0xffffffff }),
+        (a, m, n) => seqAdd(seqAdd(a, m), n) === seqAdd(a, m + n),
+      ),
       RUNS,
     );
   });
 
   test('adding 2^32 is the identity', () => {
-    fc.assert(fc.property(anySeq, (a) => seqAdd(a, TWO_POW_32) === a), RUNS);
+    fc.assert(
+      fc.property(anySeq, (a) => seqAdd(a, TWO_POW_32) === a),
+      RUNS,
+    );
   });
 });
 
@@ -81,7 +91,10 @@ describe('seqDiff', () => {
   });
 
   test('adding the difference gives back the other number', () => {
-    fc.assert(fc.property(anySeq, anySeq, (a, b) => seqAdd(b, seqDiff(a, b)) === a), RUNS);
+    fc.assert(
+      fc.property(anySeq, anySeq, (a, b) => seqAdd(b, seqDiff(a, b)) === a),
+      RUNS,
+    );
   });
 
   test('is antisymmetric: diff(a, b) = −diff(b, a) except at exactly 2^31 apart', () => {
@@ -107,7 +120,10 @@ describe('seqDiff', () => {
   });
 
   test('is zero only for equal numbers', () => {
-    fc.assert(fc.property(anySeq, anySeq, (a, b) => (seqDiff(a, b) === 0) === (a === b)), RUNS);
+    fc.assert(
+      fc.property(anySeq, anySeq, (a, b) => (seqDiff(a, b) === 0) === (a === b)),
+      RUNS,
+    );
   });
 });
 
@@ -183,6 +199,9 @@ describe('ordering', () => {
   });
 
   test('a number is never before or after itself', () => {
-    fc.assert(fc.property(anySeq, (a: Seq) => !seqLt(a, a) && !seqGt(a, a) && seqLe(a, a) && seqGe(a, a)), RUNS);
+    fc.assert(
+      fc.property(anySeq, (a: Seq) => !seqLt(a, a) && !seqGt(a, a) && seqLe(a, a) && seqGe(a, a)),
+      RUNS,
+    );
   });
 });

@@ -31,7 +31,6 @@ export const SYNCHRONIZED: ReadonlySet<TcpState> = new Set([
   TcpState.TIME_WAIT,
 ]);
 
-
 /** States in which this endpoint has sent its FIN. */
 export const FIN_SENT_STATES: ReadonlySet<TcpState> = new Set([
   TcpState.FIN_WAIT1,
@@ -40,4 +39,3 @@ export const FIN_SENT_STATES: ReadonlySet<TcpState> = new Set([
   TcpState.LAST_ACK,
   TcpState.TIME_WAIT,
 ]);
-

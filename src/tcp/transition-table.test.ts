@@ -270,20 +270,32 @@ describe('RFC 9293 Figure 5, walked end to end', () => {
 
   test('takes the client through the active open and the active close', () => {
     expect(walk(S.CLOSED, [E.SEND_SYN, E.RECV_SYN_ACK, E.SEND_FIN, E.RECV_ACK_OF_FIN, E.RECV_FIN, E.TIME_WAIT_EXPIRED])).toEqual([
-      S.CLOSED, S.SYN_SENT, S.ESTABLISHED, S.FIN_WAIT1, S.FIN_WAIT2, S.TIME_WAIT, S.CLOSED,
+      S.CLOSED,
+      S.SYN_SENT,
+      S.ESTABLISHED,
+      S.FIN_WAIT1,
+      S.FIN_WAIT2,
+      S.TIME_WAIT,
+      S.CLOSED,
     ]);
   });
 
   test('takes the server through the passive open and the passive close', () => {
     expect(walk(S.LISTEN, [E.RECV_SYN, E.SEND_SYN_ACK, E.RECV_ACK_OF_SYN, E.RECV_FIN, E.SEND_FIN, E.RECV_ACK_OF_FIN])).toEqual([
-      S.LISTEN, S.LISTEN, S.SYN_RECV, S.ESTABLISHED, S.CLOSE_WAIT, S.LAST_ACK, S.CLOSED,
+      S.LISTEN,
+      S.LISTEN,
+      S.SYN_RECV,
+      S.ESTABLISHED,
+      S.CLOSE_WAIT,
+      S.LAST_ACK,
+      S.CLOSED,
     ]);
   });
 
   test('takes both sides of a simultaneous open and a simultaneous close through SYN_RECV and CLOSING', () => {
-    expect(walk(S.CLOSED, [E.SEND_SYN, E.RECV_SYN, E.RECV_SYN_ACK, E.SEND_FIN, E.RECV_FIN, E.RECV_ACK_OF_FIN, E.TIME_WAIT_EXPIRED])).toEqual([
-      S.CLOSED, S.SYN_SENT, S.SYN_RECV, S.ESTABLISHED, S.FIN_WAIT1, S.CLOSING, S.TIME_WAIT, S.CLOSED,
-    ]);
+    expect(
+      walk(S.CLOSED, [E.SEND_SYN, E.RECV_SYN, E.RECV_SYN_ACK, E.SEND_FIN, E.RECV_FIN, E.RECV_ACK_OF_FIN, E.TIME_WAIT_EXPIRED]),
+    ).toEqual([S.CLOSED, S.SYN_SENT, S.SYN_RECV, S.ESTABLISHED, S.FIN_WAIT1, S.CLOSING, S.TIME_WAIT, S.CLOSED]);
   });
 });
 
@@ -341,7 +353,17 @@ describe('the table as a whole', () => {
   });
 
   test('lets an RST end every synchronized or opening state', () => {
-    for (const state of [S.SYN_SENT, S.SYN_RECV, S.ESTABLISHED, S.FIN_WAIT1, S.FIN_WAIT2, S.CLOSE_WAIT, S.CLOSING, S.LAST_ACK, S.TIME_WAIT]) {
+    for (const state of [
+      S.SYN_SENT,
+      S.SYN_RECV,
+      S.ESTABLISHED,
+      S.FIN_WAIT1,
+      S.FIN_WAIT2,
+      S.CLOSE_WAIT,
+      S.CLOSING,
+      S.LAST_ACK,
+      S.TIME_WAIT,
+    ]) {
       expect(transition(state, E.SEND_RST)?.to, state).toBe(S.CLOSED);
       expect(transition(state, E.RECV_RST)?.to, state).toBe(S.CLOSED);
     }

@@ -25,7 +25,7 @@ export const TRANSITIONS: Readonly<Record<TcpState, Row>> = {
     [E.SEND_SYN]: { to: S.SYN_SENT, rule: 'active open: a SYN leaves a closed endpoint', rfc: '3.5' },
     [E.SEND_SYN_ACK]: { to: S.SYN_RECV, rule: 'a SYN-ACK proves a listener took the SYN' },
     [E.RECV_SYN]: stay(S.CLOSED, 'whether anything listens shows only in the answer'),
-    [E.SEND_RST]: stay(S.CLOSED, 'a closed port answers with RST and stays closed', ),
+    [E.SEND_RST]: stay(S.CLOSED, 'a closed port answers with RST and stays closed'),
     [E.RECV_RST]: stay(S.CLOSED, 'an RST to a closed endpoint changes nothing'),
   },
   [S.UNKNOWN]: {
@@ -40,11 +40,16 @@ export const TRANSITIONS: Readonly<Record<TcpState, Row>> = {
     [E.SEND_SYN_ACK]: { to: S.SYN_RECV, rule: 'a listener answers a SYN with SYN-ACK', rfc: '3.10.7.2' },
     [E.RECV_SYN]: stay(S.LISTEN, 'a listener receives a SYN'),
     [E.SEND_RST]: { to: S.CLOSED, rule: 'a listener refusing the connection keeps no state for it' },
-    [E.RECV_RST]: stay(S.LISTEN, 'a listener ignores RST', ),
+    [E.RECV_RST]: stay(S.LISTEN, 'a listener ignores RST'),
   },
   [S.SYN_SENT]: {
     [E.RECV_SYN_ACK]: { to: S.ESTABLISHED, rule: 'a SYN-ACK covering our SYN completes the active open', rfc: '3.10.7.3' },
-    [E.RECV_SYN]: { to: S.SYN_RECV, rule: 'a bare SYN in SYN_SENT is a simultaneous open', cause: 'received SYN (simultaneous open)', rfc: '3.10.7.3' },
+    [E.RECV_SYN]: {
+      to: S.SYN_RECV,
+      rule: 'a bare SYN in SYN_SENT is a simultaneous open',
+      cause: 'received SYN (simultaneous open)',
+      rfc: '3.10.7.3',
+    },
     [E.SEND_SYN_ACK]: stay(S.SYN_SENT, 'answering a crossing SYN; the state moved when it arrived'),
     [E.SEND_RST]: reset(),
     [E.RECV_RST]: reset('an RST whose ACK covers our SYN: the connection was refused'),
@@ -69,7 +74,12 @@ export const TRANSITIONS: Readonly<Record<TcpState, Row>> = {
   [S.FIN_WAIT1]: {
     [E.RECV_ACK_OF_SYN]: stay(S.FIN_WAIT1, 'closed from SYN_RECV: the ACK of our SYN arrives after our FIN left (RFC 9293 §3.10.7.4)'),
     [E.RECV_ACK_OF_FIN]: { to: S.FIN_WAIT2, rule: 'our FIN is acknowledged', rfc: '3.10.7.4' },
-    [E.RECV_FIN]: { to: S.CLOSING, rule: 'the peer’s FIN does not acknowledge ours: the FINs crossed', cause: 'FINs crossed', rfc: '3.10.7.4' },
+    [E.RECV_FIN]: {
+      to: S.CLOSING,
+      rule: 'the peer’s FIN does not acknowledge ours: the FINs crossed',
+      cause: 'FINs crossed',
+      rfc: '3.10.7.4',
+    },
     [E.RECV_FIN_WITH_ACK_OF_FIN]: { to: S.TIME_WAIT, rule: 'the peer’s FIN also acknowledges ours (FIN+ACK)', rfc: '3.10.7.4' },
     [E.SEND_RST]: reset(),
     [E.RECV_RST]: reset(),
@@ -97,7 +107,11 @@ export const TRANSITIONS: Readonly<Record<TcpState, Row>> = {
   },
   [S.TIME_WAIT]: {
     [E.TIME_WAIT_EXPIRED]: { to: S.CLOSED, rule: 'TIME_WAIT ends 2×MSL after it began', rfc: '3.10.7.4' },
-    [E.REPLACED_BY_NEW_CONNECTION]: { to: S.CLOSED, rule: 'a new SYN may take over a TIME_WAIT 4-tuple (Linux: when its ISN or timestamp is higher)', rfc: '3.10.7.4 (RFC 6191)' },
+    [E.REPLACED_BY_NEW_CONNECTION]: {
+      to: S.CLOSED,
+      rule: 'a new SYN may take over a TIME_WAIT 4-tuple (Linux: when its ISN or timestamp is higher)',
+      rfc: '3.10.7.4 (RFC 6191)',
+    },
     [E.SEND_RST]: reset(),
     [E.RECV_RST]: reset('Linux lets an RST end TIME_WAIT (tcp_rfc1337=0)'),
   },

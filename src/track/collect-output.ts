@@ -1,4 +1,12 @@
-import { type FindingRecord, type FlowRecord, type FlowUpdate, type TrackerOutput, type TransitionEvent, type TransitionRecord, toTransitionRecord } from './records.js';
+import {
+  type FindingRecord,
+  type FlowRecord,
+  type FlowUpdate,
+  type TrackerOutput,
+  type TransitionEvent,
+  type TransitionRecord,
+  toTransitionRecord,
+} from './records.js';
 
 /** A TrackerOutput that keeps everything in memory: for the library API and tests. */
 export class CollectedOutput implements TrackerOutput {

@@ -84,24 +84,61 @@ export class Detectors {
       case TcpState.CLOSE_WAIT:
         // Only once the peer's FIN is acknowledged does the wire show the endpoint holding it (domain §4).
         if ((stillThere || duration >= t.closeWaitSeconds * NS) && peerOf(flow, endpoint).finAcked) {
-          if (endpoint.role === Role.server) this.add(this.closeWait, endpoint.ip, endpoint.port, null, flow, visit, duration, flow.client.ip);
+          if (endpoint.role === Role.server)
+            this.add(this.closeWait, endpoint.ip, endpoint.port, null, flow, visit, duration, flow.client.ip);
           else this.add(this.closeWait, endpoint.ip, null, `${flow.server.ip}:${flow.server.port}`, flow, visit, duration, flow.server.ip);
         }
         break;
       case TcpState.FIN_WAIT2:
         if (duration > t.finWait2Seconds * NS) {
-          this.emit('fin-wait2-long', flow, endpoint, visit.since, visit.source, visit.frame, `${endpoint.ip}:${endpoint.port} sat in FIN_WAIT2 for ${seconds(duration)}${stillThere ? ' (until the capture ended)' : ''}: its FIN was acknowledged but ${peerOf(flow, endpoint).ip}:${peerOf(flow, endpoint).port} did not close; longer than Linux's ${t.finWait2Seconds} s orphan timeout`, { duration_ns: duration, until_end: stillThere });
+          this.emit(
+            'fin-wait2-long',
+            flow,
+            endpoint,
+            visit.since,
+            visit.source,
+            visit.frame,
+            `${endpoint.ip}:${endpoint.port} sat in FIN_WAIT2 for ${seconds(duration)}${stillThere ? ' (until the capture ended)' : ''}: its FIN was acknowledged but ${peerOf(flow, endpoint).ip}:${peerOf(flow, endpoint).port} did not close; longer than Linux's ${t.finWait2Seconds} s orphan timeout`,
+            { duration_ns: duration, until_end: stillThere },
+          );
         }
         break;
       case TcpState.CLOSING:
-        this.emit('simultaneous-close', flow, endpoint, visit.since, visit.source, visit.frame, `the FINs of ${flow.client.ip}:${flow.client.port} and ${flow.server.ip}:${flow.server.port} crossed: ${endpoint.role} passed through CLOSING`, {});
+        this.emit(
+          'simultaneous-close',
+          flow,
+          endpoint,
+          visit.since,
+          visit.source,
+          visit.frame,
+          `the FINs of ${flow.client.ip}:${flow.client.port} and ${flow.server.ip}:${flow.server.port} crossed: ${endpoint.role} passed through CLOSING`,
+          {},
+        );
         if (stillThere || duration >= t.closingSeconds * NS) {
-          this.emit('closing-stuck', flow, endpoint, visit.since, visit.source, visit.frame, `${endpoint.ip}:${endpoint.port} stayed in CLOSING for ${seconds(duration)}${stillThere ? ' (until the capture ended)' : ''}: the ACK of its FIN never came`, { duration_ns: duration, until_end: stillThere });
+          this.emit(
+            'closing-stuck',
+            flow,
+            endpoint,
+            visit.since,
+            visit.source,
+            visit.frame,
+            `${endpoint.ip}:${endpoint.port} stayed in CLOSING for ${seconds(duration)}${stillThere ? ' (until the capture ended)' : ''}: the ACK of its FIN never came`,
+            { duration_ns: duration, until_end: stillThere },
+          );
         }
         break;
       case TcpState.SYN_RECV:
         if (endpoint.role === Role.client) {
-          this.emit('simultaneous-open', flow, endpoint, visit.since, visit.source, visit.frame, `${flow.client.ip}:${flow.client.port} and ${flow.server.ip}:${flow.server.port} sent SYNs that crossed (simultaneous open)`, {});
+          this.emit(
+            'simultaneous-open',
+            flow,
+            endpoint,
+            visit.since,
+            visit.source,
+            visit.frame,
+            `${flow.client.ip}:${flow.client.port} and ${flow.server.ip}:${flow.server.port} sent SYNs that crossed (simultaneous open)`,
+            {},
+          );
         } else if (stillThere) {
           this.add(this.halfOpen, endpoint.ip, endpoint.port, null, flow, visit, duration, flow.client.ip);
         }
@@ -125,12 +162,36 @@ export class Detectors {
 
   private openings(flow: Flow): void {
     const { client, server } = flow;
-    if (client.state === TcpState.CLOSED && !server.synSent && client.visits.length === 0 && flow.closedFirstBy === null && server.rstLostBytes >= 0) {
+    if (
+      client.state === TcpState.CLOSED &&
+      !server.synSent &&
+      client.visits.length === 0 &&
+      flow.closedFirstBy === null &&
+      server.rstLostBytes >= 0
+    ) {
       // The client's SYN was answered by RST+ACK without any SYN-ACK: refused.
-      this.add(this.refused, server.ip, server.port, null, flow, { state: TcpState.CLOSED, since: flow.lastTime, until: flow.lastTime, source: flow.lastSource, frame: flow.lastFrame }, 0, client.ip);
+      this.add(
+        this.refused,
+        server.ip,
+        server.port,
+        null,
+        flow,
+        { state: TcpState.CLOSED, since: flow.lastTime, until: flow.lastTime, source: flow.lastSource, frame: flow.lastFrame },
+        0,
+        client.ip,
+      );
     }
     if (client.state === TcpState.SYN_SENT && (server.state === TcpState.UNKNOWN || server.state === TcpState.CLOSED)) {
-      this.add(this.unanswered, server.ip, server.port, null, flow, { state: TcpState.SYN_SENT, since: flow.firstTime, until: -1, source: flow.firstSource, frame: flow.firstFrame }, flow.lastTime - flow.firstTime, client.ip);
+      this.add(
+        this.unanswered,
+        server.ip,
+        server.port,
+        null,
+        flow,
+        { state: TcpState.SYN_SENT, since: flow.firstTime, until: -1, source: flow.firstSource, frame: flow.firstFrame },
+        flow.lastTime - flow.firstTime,
+        client.ip,
+      );
     }
   }
 
@@ -138,11 +199,24 @@ export class Detectors {
     const e = endpoint.evidence;
     if (e === null || e.keepaliveProbes === 0) return;
     const gone = endpoint.keepalivePending ? 1 : 0;
-    const answer = e.keepaliveReset > 0 ? 'RST: the peer restarted and lost the connection' : gone ? 'nothing to the last one: the peer is gone or unreachable' : 'ACK: the peer is alive';
+    const answer =
+      e.keepaliveReset > 0
+        ? 'RST: the peer restarted and lost the connection'
+        : gone
+          ? 'nothing to the last one: the peer is gone or unreachable'
+          : 'ACK: the peer is alive';
     const severity = e.keepaliveReset > 0 || gone ? Severity.warning : Severity.info;
-    this.emit('keepalive', flow, endpoint, e.keepaliveFirstTime, flow.firstSource, e.keepaliveFirstFrame,
+    this.emit(
+      'keepalive',
+      flow,
+      endpoint,
+      e.keepaliveFirstTime,
+      flow.firstSource,
+      e.keepaliveFirstFrame,
       `${endpoint.ip}:${endpoint.port} sent ${e.keepaliveProbes} keepalive probe${e.keepaliveProbes === 1 ? '' : 's'} to ${peer.ip}:${peer.port}; answered by ${answer}`,
-      { probes: e.keepaliveProbes, acked: e.keepaliveAcked, reset: e.keepaliveReset, unanswered: gone }, severity);
+      { probes: e.keepaliveProbes, acked: e.keepaliveAcked, reset: e.keepaliveReset, unanswered: gone },
+      severity,
+    );
   }
 
   private zeroWindow(flow: Flow, endpoint: Endpoint, peer: Endpoint, end: number): void {
@@ -151,34 +225,79 @@ export class Detectors {
     const open = endpoint.zeroWindowSince >= 0;
     const total = e.zeroWindowNs + (open ? end - endpoint.zeroWindowSince : 0);
     const severity = total >= this.thresholds.zeroWindowSeconds * NS || open ? Severity.warning : Severity.info;
-    this.emit('zero-window', flow, endpoint, e.zeroWindowFirstTime, flow.firstSource, e.zeroWindowFirstFrame,
+    this.emit(
+      'zero-window',
+      flow,
+      endpoint,
+      e.zeroWindowFirstTime,
+      flow.firstSource,
+      e.zeroWindowFirstFrame,
       `${endpoint.ip}:${endpoint.port} advertised a zero window ${e.zeroWindowEpisodes} time${e.zeroWindowEpisodes === 1 ? '' : 's'}, ${seconds(total)} in all${open ? ' (still closed at the end)' : ''}; ${peer.ip}:${peer.port} sent ${e.persistProbes} persist probe${e.persistProbes === 1 ? '' : 's'}`,
-      { episodes: e.zeroWindowEpisodes, duration_ns: total, persist_probes: e.persistProbes, open_at_end: open }, severity);
+      { episodes: e.zeroWindowEpisodes, duration_ns: total, persist_probes: e.persistProbes, open_at_end: open },
+      severity,
+    );
   }
 
   private deadPeer(flow: Flow, endpoint: Endpoint, peer: Endpoint): void {
     const e = endpoint.evidence;
     if (e === null || endpoint.unansweredRetransmissions < this.thresholds.deadPeerRetransmissions) return;
     const ending = endpoint.rstLostBytes >= 0 ? 'then reset the connection' : 'then fell silent';
-    this.emit('dead-peer', flow, endpoint, e.firstUnansweredTime, flow.firstSource, e.firstUnansweredFrame,
+    this.emit(
+      'dead-peer',
+      flow,
+      endpoint,
+      e.firstUnansweredTime,
+      flow.firstSource,
+      e.firstUnansweredFrame,
       `${endpoint.ip}:${endpoint.port} retransmitted ${endpoint.unansweredRetransmissions} times with no answer from ${peer.ip}:${peer.port}, ${ending}`,
-      { retransmissions: endpoint.unansweredRetransmissions, reset: endpoint.rstLostBytes >= 0 });
+      { retransmissions: endpoint.unansweredRetransmissions, reset: endpoint.rstLostBytes >= 0 },
+    );
   }
 
   private abortiveClose(flow: Flow): void {
     if (flow.closeKind !== 'RST' || flow.closedFirstBy === null) return;
     const endpoint = flow.closedFirstBy === Role.client ? flow.client : flow.server;
     const lost = Math.max(endpoint.rstLostBytes, 0);
-    this.emit('abortive-close', flow, endpoint, flow.lastTime, flow.lastSource, flow.lastFrame,
+    this.emit(
+      'abortive-close',
+      flow,
+      endpoint,
+      flow.lastTime,
+      flow.lastSource,
+      flow.lastFrame,
       `${endpoint.ip}:${endpoint.port} ended the connection to ${peerOf(flow, endpoint).ip}:${peerOf(flow, endpoint).port} with RST instead of FIN; ${lost} byte${lost === 1 ? '' : 's'} in flight ${lost === 1 ? 'was' : 'were'} lost`,
-      { lost_bytes: lost }, lost > 0 ? Severity.warning : Severity.info);
+      { lost_bytes: lost },
+      lost > 0 ? Severity.warning : Severity.info,
+    );
   }
 
-  private add(map: Map<string, Aggregate>, host: string, port: number | null, remote: string | null, flow: Flow, visit: StateVisit, duration: number, source: string): void {
+  private add(
+    map: Map<string, Aggregate>,
+    host: string,
+    port: number | null,
+    remote: string | null,
+    flow: Flow,
+    visit: StateVisit,
+    duration: number,
+    source: string,
+  ): void {
     const key = `${host}|${port}|${remote}`;
     let a = map.get(key);
     if (!a) {
-      a = { host, port, remote, count: 0, longestNs: 0, firstTime: visit.since, lastTime: visit.since, firstSource: visit.source, firstFrame: visit.frame, lastFrame: visit.frame, flows: [], sources: new Set() };
+      a = {
+        host,
+        port,
+        remote,
+        count: 0,
+        longestNs: 0,
+        firstTime: visit.since,
+        lastTime: visit.since,
+        firstSource: visit.source,
+        firstFrame: visit.frame,
+        lastFrame: visit.frame,
+        flows: [],
+        sources: new Set(),
+      };
       map.set(key, a);
     }
     a.count++;
@@ -201,10 +320,20 @@ export class Detectors {
     for (const a of this.closeWait.values()) {
       const where = a.port !== null ? `on ${a.host}:${a.port}` : `from ${a.host} to ${a.remote}`;
       const who = a.port !== null ? 'the server application there' : `the client application on ${a.host}`;
-      this.aggregate('close-wait-leak', a, `${a.count} connection${a.count === 1 ? '' : 's'} ${where} sat in CLOSE_WAIT (longest ${seconds(a.longestNs)}): ${who} does not close after the peer does`, { longest_ns: a.longestNs, threshold_s: this.thresholds.closeWaitSeconds, remote: a.remote });
+      this.aggregate(
+        'close-wait-leak',
+        a,
+        `${a.count} connection${a.count === 1 ? '' : 's'} ${where} sat in CLOSE_WAIT (longest ${seconds(a.longestNs)}): ${who} does not close after the peer does`,
+        { longest_ns: a.longestNs, threshold_s: this.thresholds.closeWaitSeconds, remote: a.remote },
+      );
     }
     for (const a of this.refused.values()) {
-      this.aggregate('refused', a, `${a.count} connection${a.count === 1 ? '' : 's'} to ${a.host}:${a.port} refused (SYN answered by RST+ACK)`, { sources: a.sources.size });
+      this.aggregate(
+        'refused',
+        a,
+        `${a.count} connection${a.count === 1 ? '' : 's'} to ${a.host}:${a.port} refused (SYN answered by RST+ACK)`,
+        { sources: a.sources.size },
+      );
     }
     const flooded = new Set<string>();
     for (const [key, a] of this.halfOpen) {
@@ -212,16 +341,31 @@ export class Detectors {
       if (a.count + unanswered < this.thresholds.halfOpenCount) continue;
       flooded.add(key);
       const rate = span > 0 ? (a.count + unanswered) / (span / NS) : 0;
-      this.aggregate('half-open-flood', a, `${a.count} handshakes to ${a.host}:${a.port} stayed half-open (SYN_RECV)${unanswered > 0 ? ` and ${unanswered} SYNs got no answer` : ''}, from ${a.sources.size} source address${a.sources.size === 1 ? '' : 'es'} (${rate.toFixed(1)}/s)`, { syn_recv: a.count, unanswered, sources: a.sources.size, per_second: Number(rate.toFixed(3)) });
+      this.aggregate(
+        'half-open-flood',
+        a,
+        `${a.count} handshakes to ${a.host}:${a.port} stayed half-open (SYN_RECV)${unanswered > 0 ? ` and ${unanswered} SYNs got no answer` : ''}, from ${a.sources.size} source address${a.sources.size === 1 ? '' : 'es'} (${rate.toFixed(1)}/s)`,
+        { syn_recv: a.count, unanswered, sources: a.sources.size, per_second: Number(rate.toFixed(3)) },
+      );
     }
     for (const [key, a] of this.unanswered) {
       if (flooded.has(key)) continue;
       if (a.count >= this.thresholds.halfOpenCount && a.sources.size > 1) {
         flooded.add(key);
-        this.aggregate('half-open-flood', a, `${a.count} SYNs to ${a.host}:${a.port} got no answer, from ${a.sources.size} source addresses`, { syn_recv: 0, unanswered: a.count, sources: a.sources.size });
+        this.aggregate(
+          'half-open-flood',
+          a,
+          `${a.count} SYNs to ${a.host}:${a.port} got no answer, from ${a.sources.size} source addresses`,
+          { syn_recv: 0, unanswered: a.count, sources: a.sources.size },
+        );
         continue;
       }
-      this.aggregate('syn-unanswered', a, `${a.count} SYN${a.count === 1 ? '' : 's'} to ${a.host}:${a.port} got no answer in the capture (nothing listening and no RST, filtered, or the answer lost)`, {});
+      this.aggregate(
+        'syn-unanswered',
+        a,
+        `${a.count} SYN${a.count === 1 ? '' : 's'} to ${a.host}:${a.port} got no answer in the capture (nothing listening and no RST, filtered, or the answer lost)`,
+        {},
+      );
     }
     for (const holder of this.timeWait) this.timeWaitPressure(holder, span);
   }
@@ -234,7 +378,7 @@ export class Detectors {
     let current = 0;
     let peak = 0;
     let peakTime = starts[0] ?? 0;
-    for (let s = 0, e = 0; s < starts.length; ) {
+    for (let s = 0, e = 0; s < starts.length;) {
       if (ends[e] <= starts[s]) {
         current--;
         e++;
@@ -265,7 +409,16 @@ export class Detectors {
       source: 0,
       frame: null,
       message,
-      details: { side: holder.side, count, peak, per_second: Number(perSecond.toFixed(3)), time_wait_s: this.timeWaitNs / NS, projected_peak_240s: projected, flows: holder.flows, remedy: FINDINGS['time-wait-pressure'].remedy },
+      details: {
+        side: holder.side,
+        count,
+        peak,
+        per_second: Number(perSecond.toFixed(3)),
+        time_wait_s: this.timeWaitNs / NS,
+        projected_peak_240s: projected,
+        flows: holder.flows,
+        remedy: FINDINGS['time-wait-pressure'].remedy,
+      },
     });
   }
 
@@ -281,11 +434,29 @@ export class Detectors {
       source: a.firstSource,
       frame: a.firstFrame || null,
       message,
-      details: { count: a.count, first_frame: a.firstFrame, last_frame: a.lastFrame, until_ns: String(this.epochNs(a.lastTime)), flows: a.flows, ...details, remedy: FINDINGS[kind].remedy },
+      details: {
+        count: a.count,
+        first_frame: a.firstFrame,
+        last_frame: a.lastFrame,
+        until_ns: String(this.epochNs(a.lastTime)),
+        flows: a.flows,
+        ...details,
+        remedy: FINDINGS[kind].remedy,
+      },
     });
   }
 
-  private emit(kind: FindingKind, flow: Flow, endpoint: Endpoint, time: number, source: number, frame: number, message: string, details: Details, severity: Severity = FINDINGS[kind].severity): void {
+  private emit(
+    kind: FindingKind,
+    flow: Flow,
+    endpoint: Endpoint,
+    time: number,
+    source: number,
+    frame: number,
+    message: string,
+    details: Details,
+    severity: Severity = FINDINGS[kind].severity,
+  ): void {
     this.output.finding({
       kind,
       severity,

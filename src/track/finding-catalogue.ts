@@ -16,23 +16,30 @@ export interface FindingDefinition {
 export const FINDINGS = {
   'close-wait-leak': {
     severity: Severity.error,
-    meaning: 'endpoints received the peer’s FIN and acknowledged it, but their application never closed: CLOSE_WAIT longer than the threshold or until the capture ended',
-    remedy: 'the application does not call close() after read() returns 0 (EOF): fix the code path that handles a peer closing; no kernel setting ends CLOSE_WAIT and keepalive does not either',
+    meaning:
+      'endpoints received the peer’s FIN and acknowledged it, but their application never closed: CLOSE_WAIT longer than the threshold or until the capture ended',
+    remedy:
+      'the application does not call close() after read() returns 0 (EOF): fix the code path that handles a peer closing; no kernel setting ends CLOSE_WAIT and keepalive does not either',
   },
   'time-wait-pressure': {
     severity: Severity.info,
     meaning: 'how many TIME_WAIT endpoints a host holds at once (with the 2×MSL in force) and which side closes first',
-    remedy: 'TIME_WAIT belongs to whoever closes first: use keep-alive / connection reuse, or let clients close first; tcp_tw_reuse helps only outgoing connections; never tcp_tw_recycle (removed in Linux 4.12, it broke clients behind NAT); tcp_fin_timeout does not shorten TIME_WAIT',
+    remedy:
+      'TIME_WAIT belongs to whoever closes first: use keep-alive / connection reuse, or let clients close first; tcp_tw_reuse helps only outgoing connections; never tcp_tw_recycle (removed in Linux 4.12, it broke clients behind NAT); tcp_fin_timeout does not shorten TIME_WAIT',
   },
   'fin-wait2-long': {
     severity: Severity.warning,
-    meaning: 'an endpoint’s FIN was acknowledged but the peer did not close for longer than the threshold (Linux drops orphaned FIN_WAIT2 after tcp_fin_timeout, 60 s)',
-    remedy: 'the peer application keeps its half of the connection open: make it close after it has sent everything; tcp_fin_timeout bounds only orphaned FIN_WAIT2 sockets',
+    meaning:
+      'an endpoint’s FIN was acknowledged but the peer did not close for longer than the threshold (Linux drops orphaned FIN_WAIT2 after tcp_fin_timeout, 60 s)',
+    remedy:
+      'the peer application keeps its half of the connection open: make it close after it has sent everything; tcp_fin_timeout bounds only orphaned FIN_WAIT2 sockets',
   },
   'half-open-flood': {
     severity: Severity.error,
-    meaning: 'many handshakes toward one listener never completed (SYN_RECV, or SYNs with no answer), from many sources: a SYN flood or a broken return path',
-    remedy: 'enable SYN cookies (net.ipv4.tcp_syncookies=1), size the backlog (listen() backlog, net.core.somaxconn, net.ipv4.tcp_max_syn_backlog), filter spoofed sources upstream',
+    meaning:
+      'many handshakes toward one listener never completed (SYN_RECV, or SYNs with no answer), from many sources: a SYN flood or a broken return path',
+    remedy:
+      'enable SYN cookies (net.ipv4.tcp_syncookies=1), size the backlog (listen() backlog, net.core.somaxconn, net.ipv4.tcp_max_syn_backlog), filter spoofed sources upstream',
   },
   'syn-unanswered': {
     severity: Severity.warning,
@@ -76,7 +83,8 @@ export const FINDINGS = {
   },
   keepalive: {
     severity: Severity.info,
-    meaning: 'keepalive probes (a zero- or one-byte segment one below the next sequence number) and how the peer answered: ACK = alive, RST = restarted, nothing = gone',
+    meaning:
+      'keepalive probes (a zero- or one-byte segment one below the next sequence number) and how the peer answered: ACK = alive, RST = restarted, nothing = gone',
     remedy: 'an unanswered or reset probe means the peer is gone or restarted: the application will get an error and must reconnect',
   },
   'zero-window': {
@@ -106,7 +114,8 @@ export const FINDINGS = {
   },
   'half-open-evicted': {
     severity: Severity.warning,
-    meaning: 'more handshakes were unfinished at once than flowstate keeps in memory (--half-open-limit); the oldest were dropped and end as evicted',
+    meaning:
+      'more handshakes were unfinished at once than flowstate keeps in memory (--half-open-limit); the oldest were dropped and end as evicted',
     remedy: 'expected under a SYN flood; raise --half-open-limit if the capture is legitimate',
   },
 } as const satisfies Record<string, FindingDefinition>;

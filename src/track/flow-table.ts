@@ -115,15 +115,35 @@ export class FlowTable {
   private fillProbe(s: TcpSegment): void {
     const p = this.probe;
     const forward =
-      s.src0 !== s.dst0 ? s.src0 < s.dst0 : s.src1 !== s.dst1 ? s.src1 < s.dst1 : s.src2 !== s.dst2 ? s.src2 < s.dst2 : s.src3 !== s.dst3 ? s.src3 < s.dst3 : s.srcPort <= s.dstPort;
+      s.src0 !== s.dst0
+        ? s.src0 < s.dst0
+        : s.src1 !== s.dst1
+          ? s.src1 < s.dst1
+          : s.src2 !== s.dst2
+            ? s.src2 < s.dst2
+            : s.src3 !== s.dst3
+              ? s.src3 < s.dst3
+              : s.srcPort <= s.dstPort;
     this.forward = forward;
     if (forward) {
-      p[0] = s.src0; p[1] = s.src1; p[2] = s.src2; p[3] = s.src3;
-      p[4] = s.dst0; p[5] = s.dst1; p[6] = s.dst2; p[7] = s.dst3;
+      p[0] = s.src0;
+      p[1] = s.src1;
+      p[2] = s.src2;
+      p[3] = s.src3;
+      p[4] = s.dst0;
+      p[5] = s.dst1;
+      p[6] = s.dst2;
+      p[7] = s.dst3;
       p[8] = ((s.srcPort << 16) | s.dstPort) >>> 0;
     } else {
-      p[0] = s.dst0; p[1] = s.dst1; p[2] = s.dst2; p[3] = s.dst3;
-      p[4] = s.src0; p[5] = s.src1; p[6] = s.src2; p[7] = s.src3;
+      p[0] = s.dst0;
+      p[1] = s.dst1;
+      p[2] = s.dst2;
+      p[3] = s.dst3;
+      p[4] = s.src0;
+      p[5] = s.src1;
+      p[6] = s.src2;
+      p[7] = s.src3;
       p[8] = ((s.dstPort << 16) | s.srcPort) >>> 0;
     }
     p[9] = s.ipVersion;

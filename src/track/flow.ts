@@ -68,7 +68,13 @@ export class VisitLog {
 }
 
 /** States whose duration findings depend on. */
-export const TIMED_STATES: ReadonlySet<TcpState> = new Set([TcpState.CLOSE_WAIT, TcpState.FIN_WAIT2, TcpState.CLOSING, TcpState.SYN_RECV, TcpState.TIME_WAIT]);
+export const TIMED_STATES: ReadonlySet<TcpState> = new Set([
+  TcpState.CLOSE_WAIT,
+  TcpState.FIN_WAIT2,
+  TcpState.CLOSING,
+  TcpState.SYN_RECV,
+  TcpState.TIME_WAIT,
+]);
 
 /** What changing a state needs of an endpoint: live and retired endpoints both have it. */
 export interface StatefulEndpoint {

@@ -54,7 +54,10 @@ export class RetiredFlows {
     this.flowIds[slot] = r.id;
     this.instances[slot] = r.instance;
     this.bits[slot] =
-      (r.clientIsFirst ? CLIENT_IS_FIRST : 0) | (r.client.stateInferred ? CLIENT_INFERRED : 0) | (r.server.stateInferred ? SERVER_INFERRED : 0) | (after?.changed ? CHANGED : 0);
+      (r.clientIsFirst ? CLIENT_IS_FIRST : 0) |
+      (r.client.stateInferred ? CLIENT_INFERRED : 0) |
+      (r.server.stateInferred ? SERVER_INFERRED : 0) |
+      (after?.changed ? CHANGED : 0);
     this.closedFirstBy[slot] = ROLES.indexOf(r.closedFirstBy);
     this.closeKind[slot] = CLOSE_KINDS.indexOf(r.closeKind);
     this.clientState[slot] = STATE_INDEX.get(r.client.state) as number;
@@ -77,16 +80,39 @@ export class RetiredFlows {
     const ports = keys[keyAt + 8];
     const firstPort = ports >>> 16;
     const secondPort = ports & 0xffff;
-    const client = new RetiredEndpoint('client', () => addressIn(keys, keyAt, clientIsFirst ? 0 : 4), clientIsFirst ? firstPort : secondPort,
-      ALL_STATES[this.clientState[slot]], this.clientSince[slot], (bits & CLIENT_INFERRED) !== 0);
-    const server = new RetiredEndpoint('server', () => addressIn(keys, keyAt, clientIsFirst ? 4 : 0), clientIsFirst ? secondPort : firstPort,
-      ALL_STATES[this.serverState[slot]], this.serverSince[slot], (bits & SERVER_INFERRED) !== 0);
+    const client = new RetiredEndpoint(
+      'client',
+      () => addressIn(keys, keyAt, clientIsFirst ? 0 : 4),
+      clientIsFirst ? firstPort : secondPort,
+      ALL_STATES[this.clientState[slot]],
+      this.clientSince[slot],
+      (bits & CLIENT_INFERRED) !== 0,
+    );
+    const server = new RetiredEndpoint(
+      'server',
+      () => addressIn(keys, keyAt, clientIsFirst ? 4 : 0),
+      clientIsFirst ? secondPort : firstPort,
+      ALL_STATES[this.serverState[slot]],
+      this.serverSince[slot],
+      (bits & SERVER_INFERRED) !== 0,
+    );
     client.packetsAfter = this.clientPacketsAfter[slot];
     server.packetsAfter = this.serverPacketsAfter[slot];
     client.bytesAfter = this.clientBytesAfter[slot];
     server.bytesAfter = this.serverBytesAfter[slot];
-    const retired = new RetiredFlow(this.flowIds[slot], this.instances[slot], clientIsFirst, client, server, slot,
-      ROLES[this.closedFirstBy[slot]], CLOSE_KINDS[this.closeKind[slot]], this.lastTime[slot], this.lastSource[slot], this.lastFrame[slot]);
+    const retired = new RetiredFlow(
+      this.flowIds[slot],
+      this.instances[slot],
+      clientIsFirst,
+      client,
+      server,
+      slot,
+      ROLES[this.closedFirstBy[slot]],
+      CLOSE_KINDS[this.closeKind[slot]],
+      this.lastTime[slot],
+      this.lastSource[slot],
+      this.lastFrame[slot],
+    );
     retired.changed = (bits & CHANGED) !== 0;
     return retired;
   }

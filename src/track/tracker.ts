@@ -45,7 +45,14 @@ export interface TrackerOptions {
   thresholds?: Partial<DetectorThresholds>;
 }
 
-export type SegmentObserver = (flowId: number, fromClient: boolean, segment: TcpSegment, frame: CapturedFrame, clientState: TcpState, serverState: TcpState) => void;
+export type SegmentObserver = (
+  flowId: number,
+  fromClient: boolean,
+  segment: TcpSegment,
+  frame: CapturedFrame,
+  clientState: TcpState,
+  serverState: TcpState,
+) => void;
 
 export const DEFAULT_TIME_WAIT_SECONDS = 60;
 export const DEFAULT_HALF_OPEN_LIMIT = 100_000;
@@ -86,8 +93,16 @@ export class Tracker {
   private readonly timeWaits = new TimeWaitQueue();
   /** Handed to the output for every transition, refilled each time. */
   private readonly transitionEvent: TransitionEvent = {
-    flowId: 0, endpoint: Role.client, second: 0, nanos: 0, source: 0, frame: null,
-    fromState: TcpState.CLOSED, toState: TcpState.CLOSED, cause: '', inferred: false,
+    flowId: 0,
+    endpoint: Role.client,
+    second: 0,
+    nanos: 0,
+    source: 0,
+    frame: null,
+    fromState: TcpState.CLOSED,
+    toState: TcpState.CLOSED,
+    cause: '',
+    inferred: false,
   };
   private closing: CloseEntry[] = [];
   private closingHead = 0;
@@ -169,7 +184,8 @@ export class Tracker {
     this.reportPortReuse(old, frame, time, instance);
     for (const role of [Role.client, Role.server]) {
       const endpoint = old.endpoint(role);
-      if (endpoint.state === TcpState.TIME_WAIT) this.apply(old, endpoint, EndpointEvent.REPLACED_BY_NEW_CONNECTION, frame.source, frame.frame, time, false);
+      if (endpoint.state === TcpState.TIME_WAIT)
+        this.apply(old, endpoint, EndpointEvent.REPLACED_BY_NEW_CONNECTION, frame.source, frame.frame, time, false);
     }
     if (old instanceof RetiredFlow) this.forgetRetired(old);
     else this.handOn(old);
@@ -189,7 +205,8 @@ export class Tracker {
     if (segment.flags & TcpFlag.RST) {
       // Linux lets an RST end TIME_WAIT (tcp_rfc1337=0); a timewait socket keeps no window to judge it by.
       if (sender.state === TcpState.TIME_WAIT) this.apply(retired, sender, EndpointEvent.SEND_RST, frame.source, frame.frame, time, false);
-      if (receiver.state === TcpState.TIME_WAIT) this.apply(retired, receiver, EndpointEvent.RECV_RST, frame.source, frame.frame, time, false);
+      if (receiver.state === TcpState.TIME_WAIT)
+        this.apply(retired, receiver, EndpointEvent.RECV_RST, frame.source, frame.frame, time, false);
     }
     this.onSegment?.(retired.id, fromClient, segment, frame, retired.client.state, retired.server.state);
     if (isGone(retired.client.state) && isGone(retired.server.state)) this.forgetRetired(retired);
@@ -203,8 +220,13 @@ export class Tracker {
   /** Both ends in TIME_WAIT or CLOSED, nothing pending: all that is left is the 2×MSL clock. */
   private retirable(flow: Flow): boolean {
     const { client, server } = flow;
-    return (client.state === TcpState.TIME_WAIT || server.state === TcpState.TIME_WAIT) &&
-      isFinished(client.state) && isFinished(server.state) && client.pendingEvents === 0 && server.pendingEvents === 0;
+    return (
+      (client.state === TcpState.TIME_WAIT || server.state === TcpState.TIME_WAIT) &&
+      isFinished(client.state) &&
+      isFinished(server.state) &&
+      client.pendingEvents === 0 &&
+      server.pendingEvents === 0
+    );
   }
 
   /** Hands the flow on now and keeps only a small stand-in in its slot until its TIME_WAIT ends. */
@@ -257,11 +279,15 @@ export class Tracker {
       if (flow === undefined) continue;
       if (flow === RETIRED) {
         const retired = this.loadRetired(slot);
-        for (const endpoint of [retired.client, retired.server]) out.push({ flowId: retired.id, role: endpoint.role, state: endpoint.state, unackedBytes: 0 });
+        for (const endpoint of [retired.client, retired.server])
+          out.push({ flowId: retired.id, role: endpoint.role, state: endpoint.state, unackedBytes: 0 });
         continue;
       }
       if (flow.done) continue;
-      for (const [endpoint, peer] of [[flow.client, flow.server], [flow.server, flow.client]] as const) {
+      for (const [endpoint, peer] of [
+        [flow.client, flow.server],
+        [flow.server, flow.client],
+      ] as const) {
         out.push({ flowId: flow.id, role: endpoint.role, state: endpoint.state, unackedBytes: unacked(endpoint, peer) });
       }
     }
@@ -329,7 +355,16 @@ export class Tracker {
       client.iss = seqAdd(seq(segment.ack), -1);
       client.sentAnything = true;
       client.nextSeq = seq(segment.ack);
-      this.apply(flow, client, EndpointEvent.SEND_SYN, frame.source, frame.frame, time, true, 'SYN not captured; the SYN-ACK proves it was sent');
+      this.apply(
+        flow,
+        client,
+        EndpointEvent.SEND_SYN,
+        frame.source,
+        frame.frame,
+        time,
+        true,
+        'SYN not captured; the SYN-ACK proves it was sent',
+      );
     } else if (!syn && !rst) {
       flow.midstream = true;
       flow.scalingUnknown = true;
@@ -337,7 +372,16 @@ export class Tracker {
         endpoint.synSent = endpoint.synAcked = endpoint.peerSynReceived = true;
         this.apply(flow, endpoint, EndpointEvent.MIDSTREAM_PICKUP, frame.source, frame.frame, time, true);
       }
-      this.finding('midstream-pickup', flow, null, frame.source, frame.frame, time, `the capture starts inside this connection (no SYN seen); ${serverIp}:${serverPort} is taken as the server by the port heuristic`, {});
+      this.finding(
+        'midstream-pickup',
+        flow,
+        null,
+        frame.source,
+        frame.frame,
+        time,
+        `the capture starts inside this connection (no SYN seen); ${serverIp}:${serverPort} is taken as the server by the port heuristic`,
+        {},
+      );
     }
     if (syn) {
       flow.opening = true;
@@ -369,7 +413,12 @@ export class Tracker {
     if (sender.synSent && sender.iss === seq(segment.seq)) return false; // a retransmitted SYN
     if (isFinished(flow.client.state) && isFinished(flow.server.state)) return true;
     // A new connect() from the same port after an attempt nobody answered.
-    return fromClient && flow.client.state === TcpState.SYN_SENT && !SYNCHRONIZED.has(flow.server.state) && flow.server.state !== TcpState.SYN_RECV;
+    return (
+      fromClient &&
+      flow.client.state === TcpState.SYN_SENT &&
+      !SYNCHRONIZED.has(flow.server.state) &&
+      flow.server.state !== TcpState.SYN_RECV
+    );
   }
 
   /** Hands a flow on to the output and (unless it retires into its slot) forgets it. */
@@ -471,16 +520,27 @@ export class Tracker {
       receiver.missedBytes += (segment.ack - receiver.nextSeq) >>> 0;
       receiver.nextSeq = seq(segment.ack);
       if (flow.captureLossEvents === 1) {
-        this.finding('capture-loss', flow, null, frame.source, frame.frame, time, `${sender.ip}:${sender.port} acknowledges data from ${receiver.ip}:${receiver.port} that the capture does not contain; states after this are inferred`, { frame: frame.frame });
+        this.finding(
+          'capture-loss',
+          flow,
+          null,
+          frame.source,
+          frame.frame,
+          time,
+          `${sender.ip}:${sender.port} acknowledges data from ${receiver.ip}:${receiver.port} that the capture does not contain; states after this are inferred`,
+          { frame: frame.frame },
+        );
       }
     }
 
     // A later segment from the same sender reaches the receiver after the earlier one did.
-    if (receiver.pendingEvents !== 0) this.deliverPending(flow, receiver, receiver.pendingSource, receiver.pendingFrame, receiver.pendingTime);
+    if (receiver.pendingEvents !== 0)
+      this.deliverPending(flow, receiver, receiver.pendingSource, receiver.pendingFrame, receiver.pendingTime);
     // The sender's own segment shows whether it had what its peer sent before.
     if (sender.pendingEvents !== 0) {
       const verdict = judgePending(sender, segment);
-      if (verdict === PendingVerdict.confirmed) this.deliverPending(flow, sender, sender.pendingSource, sender.pendingFrame, sender.pendingTime);
+      if (verdict === PendingVerdict.confirmed)
+        this.deliverPending(flow, sender, sender.pendingSource, sender.pendingFrame, sender.pendingTime);
       else if (verdict === PendingVerdict.contradicted && !sender.pendingCrossed) {
         // They crossed: its own SYN or FIN left first, the peer's arrives after it.
         sender.pendingCrossed = true;
@@ -496,7 +556,16 @@ export class Tracker {
     const sendEvents = classifySend(sender, segment);
     const receiveEvents = classifyReceive(receiver, sender, segment);
     if (receiveEvents & EventBit.RST_IGNORED) {
-      this.finding('rst-out-of-window', flow, receiver.role, frame.source, frame.frame, time, `RST from ${sender.ip}:${sender.port} is outside ${receiver.ip}:${receiver.port}'s receive window and was ignored (RFC 5961)`, { seq: segment.seq });
+      this.finding(
+        'rst-out-of-window',
+        flow,
+        receiver.role,
+        frame.source,
+        frame.frame,
+        time,
+        `RST from ${sender.ip}:${sender.port} is outside ${receiver.ip}:${receiver.port}'s receive window and was ignored (RFC 5961)`,
+        { seq: segment.seq },
+      );
     }
     const inferred = flow.midstream || flow.captureLossEvents > 0;
     if (sendEvents & EventBit.SEND_RST) sender.rstLostBytes = unacked(sender, receiver) + unacked(receiver, sender);
@@ -562,7 +631,16 @@ export class Tracker {
    * this segment updates the sender's facts. True when the segment resent
    * sequence space already seen (a retransmission).
    */
-  private gatherEvidence(sender: Endpoint, receiver: Endpoint, segment: TcpSegment, frame: CapturedFrame, time: number, start: Seq, end: Seq, length: number): boolean {
+  private gatherEvidence(
+    sender: Endpoint,
+    receiver: Endpoint,
+    segment: TcpSegment,
+    frame: CapturedFrame,
+    time: number,
+    start: Seq,
+    end: Seq,
+    length: number,
+  ): boolean {
     const flags = segment.flags;
     // The sender is alive: whatever the receiver retransmitted or probed has an answer.
     receiver.unansweredRetransmissions = 0;
@@ -576,7 +654,11 @@ export class Tracker {
     if (flags & TcpFlag.ACK && sender.ackedAnything && seqGt(seq(segment.ack), sender.highestAck)) sender.unansweredRetransmissions = 0;
     let retransmission = false;
     if (flags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) {
-      retransmission = (flags & TcpFlag.SYN && sender.synSent && start === sender.iss) || (flags & TcpFlag.FIN && sender.finSent && !seqGt(end, sender.nextSeq)) ? true : false;
+      retransmission =
+        (flags & TcpFlag.SYN && sender.synSent && start === sender.iss) ||
+        (flags & TcpFlag.FIN && sender.finSent && !seqGt(end, sender.nextSeq))
+          ? true
+          : false;
     } else if (flags & TcpFlag.ACK && segment.payloadLength <= 1 && sender.sentAnything && start === seqAdd(sender.nextSeq, -1)) {
       // One byte below the next sequence number: a probe. Into a zero window it is a persist probe, else a keepalive.
       if (receiver.zeroWindowSince >= 0) evidenceOf(receiver).persistProbes++;
@@ -620,7 +702,15 @@ export class Tracker {
     return retransmission;
   }
 
-  private applyAll(flow: Flow, endpoint: Endpoint, events: number, source: number, frame: number | null, time: number, inferred: boolean): void {
+  private applyAll(
+    flow: Flow,
+    endpoint: Endpoint,
+    events: number,
+    source: number,
+    frame: number | null,
+    time: number,
+    inferred: boolean,
+  ): void {
     for (let i = 0; i < EVENT_ORDER.length; i++) {
       const entry = EVENT_ORDER[i];
       if (events & entry[0]) this.apply(flow, endpoint, entry[1], source, frame, time, inferred);
@@ -641,12 +731,30 @@ export class Tracker {
   }
 
   /** The one place an endpoint's state changes: looks the event up and records the transition. */
-  private apply(flow: StatefulFlow, endpoint: StatefulEndpoint, event: EndpointEvent, source: number, frame: number | null, time: number, inferred: boolean, cause?: string): void {
+  private apply(
+    flow: StatefulFlow,
+    endpoint: StatefulEndpoint,
+    event: EndpointEvent,
+    source: number,
+    frame: number | null,
+    time: number,
+    inferred: boolean,
+    cause?: string,
+  ): void {
     const from = endpoint.state;
     const rule = transition(from, event);
     if (rule === undefined) {
       if (frame !== null) {
-        this.finding('unexpected-segment', flow, endpoint.role, source, frame, time, `${endpoint.ip}:${endpoint.port} in ${from}: ${EVENT_CAUSE[event]} is unexpected there; its state is kept`, { state: from, event: EVENT_CAUSE[event] });
+        this.finding(
+          'unexpected-segment',
+          flow,
+          endpoint.role,
+          source,
+          frame,
+          time,
+          `${endpoint.ip}:${endpoint.port} in ${from}: ${EVENT_CAUSE[event]} is unexpected there; its state is kept`,
+          { state: from, event: EVENT_CAUSE[event] },
+        );
       }
       return;
     }
@@ -661,7 +769,11 @@ export class Tracker {
     endpoint.stateSince = time;
     endpoint.stateInferred = inferred;
     if (flow instanceof RetiredFlow) flow.changed = true;
-    if (flow.closedFirstBy === null && (event === EndpointEvent.SEND_FIN || event === EndpointEvent.SEND_RST) && from !== TcpState.UNKNOWN) {
+    if (
+      flow.closedFirstBy === null &&
+      (event === EndpointEvent.SEND_FIN || event === EndpointEvent.SEND_RST) &&
+      from !== TcpState.UNKNOWN
+    ) {
       flow.closedFirstBy = endpoint.role;
       flow.closeKind = event === EndpointEvent.SEND_FIN ? CloseKind.FIN : CloseKind.RST;
     }
@@ -683,7 +795,8 @@ export class Tracker {
 
   private noteListener(flow: Flow, time: number): void {
     const server = flow.server;
-    if (!this.listeners.has(server.ip, server.port)) this.listeners.add({ ip: server.ip, port: server.port, ipVersion: flow.ipVersion, firstNs: this.epochNs(time), flowId: flow.id });
+    if (!this.listeners.has(server.ip, server.port))
+      this.listeners.add({ ip: server.ip, port: server.port, ipVersion: flow.ipVersion, firstNs: this.epochNs(time), flowId: flow.id });
   }
 
   // ---------------------------------------------------------------- timers and memory
@@ -740,7 +853,16 @@ export class Tracker {
       oldest.evicted = true;
       this.stats.evictedHalfOpen++;
       if (this.stats.evictedHalfOpen === 1) {
-        this.finding('half-open-evicted', oldest, null, frame.source, frame.frame, time, `more than ${this.halfOpenLimit} handshakes were unfinished at once; the oldest are dropped from memory and end as evicted`, { limit: this.halfOpenLimit });
+        this.finding(
+          'half-open-evicted',
+          oldest,
+          null,
+          frame.source,
+          frame.frame,
+          time,
+          `more than ${this.halfOpenLimit} handshakes were unfinished at once; the oldest are dropped from memory and end as evicted`,
+          { limit: this.halfOpenLimit },
+        );
       }
       this.handOn(oldest);
     }
@@ -765,10 +887,28 @@ export class Tracker {
   private reportPortReuse(previous: Flow | RetiredFlow, frame: CapturedFrame, time: number, instance: number): void {
     const inTimeWait = previous.client.state === TcpState.TIME_WAIT || previous.server.state === TcpState.TIME_WAIT;
     if (!inTimeWait) return;
-    this.finding('port-reuse', previous, null, frame.source, frame.frame, time, `a new connection (instance ${instance}) reuses ${previous.client.ip}:${previous.client.port} → ${previous.server.ip}:${previous.server.port} while the previous one is in TIME_WAIT`, { instance });
+    this.finding(
+      'port-reuse',
+      previous,
+      null,
+      frame.source,
+      frame.frame,
+      time,
+      `a new connection (instance ${instance}) reuses ${previous.client.ip}:${previous.client.port} → ${previous.server.ip}:${previous.server.port} while the previous one is in TIME_WAIT`,
+      { instance },
+    );
   }
 
-  private finding(kind: FindingKind, flow: StatefulFlow, endpoint: Role | null, source: number, frame: number, time: number, message: string, details: Record<string, string | number | boolean | null>): void {
+  private finding(
+    kind: FindingKind,
+    flow: StatefulFlow,
+    endpoint: Role | null,
+    source: number,
+    frame: number,
+    time: number,
+    message: string,
+    details: Record<string, string | number | boolean | null>,
+  ): void {
     const at = endpoint === null ? null : flow.endpoint(endpoint);
     this.output.finding({
       kind,
@@ -788,7 +928,9 @@ export class Tracker {
 
 /** Sequence space an endpoint sent that its peer has not acknowledged. */
 function unacked(endpoint: Endpoint, peer: Endpoint): number {
-  return endpoint.sentAnything && peer.ackedAnything && seqGt(endpoint.nextSeq, peer.highestAck) ? (endpoint.nextSeq - peer.highestAck) >>> 0 : 0;
+  return endpoint.sentAnything && peer.ackedAnything && seqGt(endpoint.nextSeq, peer.highestAck)
+    ? (endpoint.nextSeq - peer.highestAck) >>> 0
+    : 0;
 }
 
 /** The endpoint's detector evidence, made on first use. */
@@ -818,7 +960,9 @@ function judgePending(endpoint: Endpoint, segment: TcpSegment): PendingVerdict {
   if (flags & TcpFlag.RST) return PendingVerdict.confirmed;
   const acks = (flags & TcpFlag.ACK) !== 0 && seqGe(seq(segment.ack), endpoint.pendingAckPoint);
   if (acks) return PendingVerdict.confirmed;
-  if (endpoint.pendingEvents & EventBit.RECV_SYN && (flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) return PendingVerdict.contradicted;
-  if (endpoint.pendingEvents & (EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN) && flags & TcpFlag.FIN) return PendingVerdict.contradicted;
+  if (endpoint.pendingEvents & EventBit.RECV_SYN && (flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN)
+    return PendingVerdict.contradicted;
+  if (endpoint.pendingEvents & (EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN) && flags & TcpFlag.FIN)
+    return PendingVerdict.contradicted;
   return PendingVerdict.open;
 }

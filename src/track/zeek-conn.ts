@@ -81,11 +81,21 @@ export const ZEEK_HISTORY_LETTERS: ReadonlyArray<{
   { letter: 'R', meaning: 'RST (without SYN or FIN)', counted: 'once', repeatsOnNewSeq: true },
   { letter: 'C', meaning: 'bad checksum (the segment is otherwise ignored)', counted: 'logarithmic', repeatsOnNewSeq: false },
   { letter: 'G', meaning: 'content gap: the peer acknowledged bytes we never saw', counted: 'logarithmic', repeatsOnNewSeq: false },
-  { letter: 'T', meaning: 'payload that did not advance the sequence space (retransmission)', counted: 'logarithmic', repeatsOnNewSeq: false },
+  {
+    letter: 'T',
+    meaning: 'payload that did not advance the sequence space (retransmission)',
+    counted: 'logarithmic',
+    repeatsOnNewSeq: false,
+  },
   { letter: 'W', meaning: 'zero window advertised', counted: 'logarithmic', repeatsOnNewSeq: false },
   { letter: 'I', meaning: 'inconsistent flags: FIN and RST together', counted: 'once', repeatsOnNewSeq: false },
   { letter: 'Q', meaning: 'multi-flag packet: SYN with FIN, or SYN with RST', counted: 'once', repeatsOnNewSeq: false },
-  { letter: '^', meaning: 'roles were flipped: the originator was guessed, not the first packet sender', counted: 'once', repeatsOnNewSeq: false },
+  {
+    letter: '^',
+    meaning: 'roles were flipped: the originator was guessed, not the first packet sender',
+    counted: 'once',
+    repeatsOnNewSeq: false,
+  },
 ];
 
 /** Zeek's per-endpoint states, by the names its scripts use. */
@@ -245,8 +255,8 @@ export class ZeekConnObserver {
   private readonly orig = new Side(0);
   private readonly resp = new Side(32);
   /** The history so far (a string: a typed array cost each connection 300 bytes more). */
-  private declare letters: string;
-  private declare missed: number;
+  declare private letters: string;
+  declare private missed: number;
 
   constructor() {
     this.reset();
@@ -458,7 +468,16 @@ export class ZeekConnObserver {
   }
 
   /** Zeek's UpdateStateMachine: the endpoint states conn_state is decided from. */
-  private transition(side: Side, peer: Side, isOrig: boolean, syn: boolean, fin: boolean, rst: boolean, hasAck: boolean, len: number): void {
+  private transition(
+    side: Side,
+    peer: Side,
+    isOrig: boolean,
+    syn: boolean,
+    fin: boolean,
+    rst: boolean,
+    hasAck: boolean,
+    len: number,
+  ): void {
     switch (side.state) {
       case INACTIVE:
         if (syn) {

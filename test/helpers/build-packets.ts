@@ -76,7 +76,11 @@ export const tcpOption = {
   mss: (value: number): number[] => [2, 4, value >> 8, value & 0xff],
   windowScale: (shift: number): number[] => [3, 3, shift],
   sackPermitted: (): number[] => [4, 2],
-  sack: (blocks: ReadonlyArray<readonly [number, number]>): number[] => [5, 2 + blocks.length * 8, ...blocks.flatMap(([l, r]) => [...u32(l), ...u32(r)])],
+  sack: (blocks: ReadonlyArray<readonly [number, number]>): number[] => [
+    5,
+    2 + blocks.length * 8,
+    ...blocks.flatMap(([l, r]) => [...u32(l), ...u32(r)]),
+  ],
   timestamps: (value: number, echo: number): number[] => [8, 10, ...u32(value), ...u32(echo)],
   /** An empty cookie is a cookie request. */
   fastOpen: (cookie: Bytes = []): number[] => [34, 2 + cookie.length, ...cookie],
@@ -244,7 +248,16 @@ export function ipv6(f: Ipv6Fields = {}): Buffer {
 
 // ---------------------------------------------------------------- link layers
 
-export const ETHERTYPE = { IPV4: 0x0800, ARP: 0x0806, VLAN: 0x8100, IPV6: 0x86dd, MPLS: 0x8847, PPPOE_SESSION: 0x8864, QINQ: 0x88a8, QINQ_OLD: 0x9100 } as const;
+export const ETHERTYPE = {
+  IPV4: 0x0800,
+  ARP: 0x0806,
+  VLAN: 0x8100,
+  IPV6: 0x86dd,
+  MPLS: 0x8847,
+  PPPOE_SESSION: 0x8864,
+  QINQ: 0x88a8,
+  QINQ_OLD: 0x9100,
+} as const;
 
 export interface VlanTag {
   /** Tag protocol identifier: 0x8100, 0x88a8, 0x9100… */
@@ -458,7 +471,13 @@ export class PcapngBuilder {
   }
 
   sectionHeader(options: readonly PcapngOption[] = [], versionMajor = 1): this {
-    const body = concat(this.u32(0x1a2b3c4d), this.u16(versionMajor), this.u16(0), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), this.encodeOptions(options));
+    const body = concat(
+      this.u32(0x1a2b3c4d),
+      this.u16(versionMajor),
+      this.u16(0),
+      Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+      this.encodeOptions(options),
+    );
     return this.block(0x0a0d0d0a, body);
   }
 
@@ -480,7 +499,14 @@ export class PcapngBuilder {
   enhancedPacket(interfaceId: number, timestamp: bigint, data: Bytes, originalLength?: number): this {
     const high = Number(timestamp >> 32n);
     const low = Number(timestamp & 0xffffffffn);
-    const body = concat(this.u32(interfaceId), this.u32(high), this.u32(low), this.u32(data.length), this.u32(originalLength ?? data.length), pad(toBuffer(data), 4));
+    const body = concat(
+      this.u32(interfaceId),
+      this.u32(high),
+      this.u32(low),
+      this.u32(data.length),
+      this.u32(originalLength ?? data.length),
+      pad(toBuffer(data), 4),
+    );
     return this.block(6, body);
   }
 

@@ -64,7 +64,9 @@ export async function decodeFile(paths: string | string[]): Promise<DecodedFile>
   } finally {
     await Promise.all(readers.map((r) => r.close()));
   }
-  const rows = packets.map((p) => [p.frame, p.src, p.dst, p.sport, p.dport, p.seq, p.ack, `0x${p.flags.toString(16).padStart(4, '0')}`, p.len, p.win].join('\t'));
+  const rows = packets.map((p) =>
+    [p.frame, p.src, p.dst, p.sport, p.dport, p.seq, p.ack, `0x${p.flags.toString(16).padStart(4, '0')}`, p.len, p.win].join('\t'),
+  );
   return { packets, rows, stats: decoder.stats, reader, error };
 }
 

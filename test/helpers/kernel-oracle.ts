@@ -69,7 +69,13 @@ export async function checkAgainstKernel(capturePath: string, expectationPath: s
       const peer = role === 'client' ? flow.server : flow.client;
       const k = key(formatEndpoint(me.ip, me.port), formatEndpoint(peer.ip, peer.port));
       const list = endpoints.get(k) ?? [];
-      list.push({ flow, role, state: me.state, inferred: me.stateInferred, transitions: (transitionsByFlow.get(flow.id) ?? []).filter((t) => t.endpoint === role) });
+      list.push({
+        flow,
+        role,
+        state: me.state,
+        inferred: me.stateInferred,
+        transitions: (transitionsByFlow.get(flow.id) ?? []).filter((t) => t.endpoint === role),
+      });
       endpoints.set(k, list);
     }
   }
@@ -81,11 +87,13 @@ export async function checkAgainstKernel(capturePath: string, expectationPath: s
     const ours = endpoints.get(k)?.at(-1);
     const reason = unrevealable.get(k);
     if (reason !== undefined) {
-      if (ours && ours.state !== 'UNKNOWN' && !ours.inferred && ours.state !== kernelState) problems.push(`${k}: unrevealable (${reason}) but we claim ${ours.state} as observed`);
+      if (ours && ours.state !== 'UNKNOWN' && !ours.inferred && ours.state !== kernelState)
+        problems.push(`${k}: unrevealable (${reason}) but we claim ${ours.state} as observed`);
       continue;
     }
     if (!ours) problems.push(`${k}: kernel lists ${kernelState}, we have no such endpoint`);
-    else if (ours.state !== kernelState) problems.push(`${k}: kernel ${kernelState}, ours ${ours.state}${ours.inferred ? ' (inferred)' : ''}`);
+    else if (ours.state !== kernelState)
+      problems.push(`${k}: kernel ${kernelState}, ours ${ours.state}${ours.inferred ? ' (inferred)' : ''}`);
   }
   // ...and nothing we call open that the kernel does not list.
   for (const [k, list] of endpoints) {
@@ -113,7 +121,8 @@ export async function checkAgainstKernel(capturePath: string, expectationPath: s
       else if (ssState === 'TIME_WAIT') kernel.push('TIME_WAIT');
       else if (ssState === undefined) kernel.push('CLOSED');
     });
-    const ours = (endpoints.get(k) ?? []).flatMap((e) => e.transitions)
+    const ours = (endpoints.get(k) ?? [])
+      .flatMap((e) => e.transitions)
       .filter((t) => !(t.fromState === 'TIME_WAIT' && t.toState === 'CLOSED'))
       .filter((t) => !(t.inferred && t.cause.startsWith('midstream')))
       .map((t) => t.toState);

@@ -41,7 +41,10 @@ export async function flowstate(args: readonly string[], options: CliRunOptions 
 }
 
 /** Runs the built bin as a user would, without a TTY: for what only a process shows (exit status, signals, pipes). */
-export function spawnFlowstate(args: readonly string[], options: { cwd?: string; input?: Buffer | string; env?: NodeJS.ProcessEnv } = {}): CliRun {
+export function spawnFlowstate(
+  args: readonly string[],
+  options: { cwd?: string; input?: Buffer | string; env?: NodeJS.ProcessEnv } = {},
+): CliRun {
   const child = spawnSync(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? ROOT,
     input: options.input,

@@ -41,13 +41,32 @@ export function registerAnalyze(program: Command, context: CommandContext): void
     .option('--time-wait <seconds>', 'how long TIME_WAIT lasts (2×MSL): 60 Linux, 240 Windows, 30 macOS/BSD', '60')
     .option('--half-open-limit <n>', 'most unfinished handshakes kept in memory at once', '100000')
     .option('--fail-on <codes>', 'exit 3 when a finding of these kinds exists (comma-separated finding codes)')
-    .option('--close-wait-threshold <duration>', 'CLOSE_WAIT this long (or at capture end) is a leak', `${DEFAULT_THRESHOLDS.closeWaitSeconds}s`)
-    .option('--fin-wait2-threshold <duration>', 'FIN_WAIT2 longer than this is reported (Linux orphan timeout)', `${DEFAULT_THRESHOLDS.finWait2Seconds}s`)
+    .option(
+      '--close-wait-threshold <duration>',
+      'CLOSE_WAIT this long (or at capture end) is a leak',
+      `${DEFAULT_THRESHOLDS.closeWaitSeconds}s`,
+    )
+    .option(
+      '--fin-wait2-threshold <duration>',
+      'FIN_WAIT2 longer than this is reported (Linux orphan timeout)',
+      `${DEFAULT_THRESHOLDS.finWait2Seconds}s`,
+    )
     .option('--closing-threshold <duration>', 'CLOSING this long (or at capture end) is stuck', `${DEFAULT_THRESHOLDS.closingSeconds}s`)
     .option('--zero-window-threshold <duration>', 'zero-window time that makes a warning', `${DEFAULT_THRESHOLDS.zeroWindowSeconds}s`)
-    .option('--half-open-threshold <n>', 'unfinished handshakes toward one listener that make a flood', String(DEFAULT_THRESHOLDS.halfOpenCount))
-    .option('--dead-peer-retransmissions <n>', 'unanswered retransmissions in a row that make a dead peer', String(DEFAULT_THRESHOLDS.deadPeerRetransmissions))
-    .addHelpText('after', '\nExample:\n  flowstate analyze captures/close-wait-leak.pcap --db leak.db\n  tcpdump -r big.pcap -w - | flowstate analyze - --json')
+    .option(
+      '--half-open-threshold <n>',
+      'unfinished handshakes toward one listener that make a flood',
+      String(DEFAULT_THRESHOLDS.halfOpenCount),
+    )
+    .option(
+      '--dead-peer-retransmissions <n>',
+      'unanswered retransmissions in a row that make a dead peer',
+      String(DEFAULT_THRESHOLDS.deadPeerRetransmissions),
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  flowstate analyze captures/close-wait-leak.pcap --db leak.db\n  tcpdump -r big.pcap -w - | flowstate analyze - --json',
+    )
     .action(async (captures: string[], options: AnalyzeOptions) => {
       context.setExit(await runAnalyze(captures, options, context));
     });
@@ -75,7 +94,8 @@ async function runAnalyze(captures: string[], options: AnalyzeOptions, { io, ter
     });
   } catch (error) {
     if (controller.signal.aborted) throw new FlowstateError(`interrupted: ${options.db} was left as it was`, ExitCode.interrupted);
-    if (error instanceof CaptureFormatError) throw new FlowstateError(`${error.message}; nothing was written, ${options.db} was left as it was`);
+    if (error instanceof CaptureFormatError)
+      throw new FlowstateError(`${error.message}; nothing was written, ${options.db} was left as it was`);
     throw error;
   } finally {
     progress?.clear();
@@ -93,7 +113,8 @@ async function runAnalyze(captures: string[], options: AnalyzeOptions, { io, ter
   }
   if (options.json) io.stdout.write(`${toJson(summary, 2)}\n`);
   else if (!options.quiet) {
-    const colourOf = (severity: string): string => (severity === 'error' ? Colour.red : severity === 'warning' ? Colour.yellow : Colour.dim);
+    const colourOf = (severity: string): string =>
+      severity === 'error' ? Colour.red : severity === 'warning' ? Colour.yellow : Colour.dim;
     io.stdout.write(`${formatAnalysisSummary(summary, (severity, text) => paint(terminal, colourOf(severity), text))}\n`);
   }
   if (analysis.error) {
@@ -112,7 +133,15 @@ function summarize(reader: DatabaseReader, analysis: DatabaseAnalysis, elapsedSe
   const midstream = reader.midstreamFlows();
   return {
     database: analysis.database,
-    captures: analysis.captures.map((c) => ({ path: c.path, format: c.gzipped ? `${c.format}+gzip` : c.format, packets: c.packets, tcp_packets: c.tcpPackets, first_ns: c.firstNs, last_ns: c.lastNs, warnings: c.warnings })),
+    captures: analysis.captures.map((c) => ({
+      path: c.path,
+      format: c.gzipped ? `${c.format}+gzip` : c.format,
+      packets: c.packets,
+      tcp_packets: c.tcpPackets,
+      first_ns: c.firstNs,
+      last_ns: c.lastNs,
+      warnings: c.warnings,
+    })),
     packets: analysis.decode.packets,
     tcp_segments: analysis.decode.tcpSegments,
     flows: analysis.tracker.flows,
@@ -131,11 +160,21 @@ function summarize(reader: DatabaseReader, analysis: DatabaseAnalysis, elapsedSe
 function parseThresholds(options: AnalyzeOptions): DetectorThresholds {
   const d = DEFAULT_THRESHOLDS;
   return {
-    closeWaitSeconds: options.closeWaitThreshold === undefined ? d.closeWaitSeconds : parseSeconds(options.closeWaitThreshold, '--close-wait-threshold'),
-    finWait2Seconds: options.finWait2Threshold === undefined ? d.finWait2Seconds : parseSeconds(options.finWait2Threshold, '--fin-wait2-threshold'),
-    closingSeconds: options.closingThreshold === undefined ? d.closingSeconds : parseSeconds(options.closingThreshold, '--closing-threshold'),
-    zeroWindowSeconds: options.zeroWindowThreshold === undefined ? d.zeroWindowSeconds : parseSeconds(options.zeroWindowThreshold, '--zero-window-threshold'),
-    halfOpenCount: options.halfOpenThreshold === undefined ? d.halfOpenCount : parseCount(options.halfOpenThreshold, '--half-open-threshold'),
-    deadPeerRetransmissions: options.deadPeerRetransmissions === undefined ? d.deadPeerRetransmissions : parseCount(options.deadPeerRetransmissions, '--dead-peer-retransmissions'),
+    closeWaitSeconds:
+      options.closeWaitThreshold === undefined ? d.closeWaitSeconds : parseSeconds(options.closeWaitThreshold, '--close-wait-threshold'),
+    finWait2Seconds:
+      options.finWait2Threshold === undefined ? d.finWait2Seconds : parseSeconds(options.finWait2Threshold, '--fin-wait2-threshold'),
+    closingSeconds:
+      options.closingThreshold === undefined ? d.closingSeconds : parseSeconds(options.closingThreshold, '--closing-threshold'),
+    zeroWindowSeconds:
+      options.zeroWindowThreshold === undefined
+        ? d.zeroWindowSeconds
+        : parseSeconds(options.zeroWindowThreshold, '--zero-window-threshold'),
+    halfOpenCount:
+      options.halfOpenThreshold === undefined ? d.halfOpenCount : parseCount(options.halfOpenThreshold, '--half-open-threshold'),
+    deadPeerRetransmissions:
+      options.deadPeerRetransmissions === undefined
+        ? d.deadPeerRetransmissions
+        : parseCount(options.deadPeerRetransmissions, '--dead-peer-retransmissions'),
   };
 }

@@ -40,13 +40,19 @@ export function flowToZeek(flow: FlowRow): ZeekConnLogRecord {
 export function registerExport(program: Command, { io, setExit }: CommandContext): void {
   program
     .command('export')
-    .description("flows in formats other tools read: Zeek's conn.log (zeek-conn), Zeek's JSON log (json), or every column of the flows table (csv)")
+    .description(
+      "flows in formats other tools read: Zeek's conn.log (zeek-conn), Zeek's JSON log (json), or every column of the flows table (csv)",
+    )
     .requiredOption('--format <format>', FORMATS.join(', '))
     .option('--db <file>', 'database (or a capture, analysed on the fly)', 'flowstate.db')
     .option('-o, --output <file>', 'write here instead of standard output')
-    .addHelpText('after', '\nExamples:\n  flowstate export --format zeek-conn --db capture.db > conn.log\n  flowstate export --format json --db capture.pcap | jq .conn_state')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  flowstate export --format zeek-conn --db capture.db > conn.log\n  flowstate export --format json --db capture.pcap | jq .conn_state',
+    )
     .action(async (options: { format: string; db: string; output?: string }) => {
-      if (!(FORMATS as readonly string[]).includes(options.format)) throw new UsageError(`--format takes ${FORMATS.join(', ')}, not "${options.format}"`);
+      if (!(FORMATS as readonly string[]).includes(options.format))
+        throw new UsageError(`--format takes ${FORMATS.join(', ')}, not "${options.format}"`);
       const format = options.format as ExportFormat;
       const results = await openResults(options.db, io);
       try {

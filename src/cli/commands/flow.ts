@@ -19,7 +19,10 @@ export function parseTuple(text: string): { ipA: string; portA: number; ipB: str
 function findFlows(reader: DatabaseReader, what: string): FlowRow[] {
   if (/^\d+$/.test(what)) {
     const flow = reader.flow(Number(what));
-    if (!flow) throw new FlowstateError(`there is no flow ${what} (flows are numbered 1 to ${(reader.db.prepare('SELECT MAX(id) AS n FROM flows').get() as { n: number | null }).n ?? 0})`);
+    if (!flow)
+      throw new FlowstateError(
+        `there is no flow ${what} (flows are numbered 1 to ${(reader.db.prepare('SELECT MAX(id) AS n FROM flows').get() as { n: number | null }).n ?? 0})`,
+      );
     return [flow];
   }
   const tuple = parseTuple(what);
@@ -36,7 +39,10 @@ export function registerFlow(program: Command, { io, setExit }: CommandContext):
     .argument('<flow>', 'flow id, or ip:port-ip:port (every instance on that 4-tuple)')
     .option('--db <file>', 'database (or a capture, analysed on the fly)', 'flowstate.db')
     .option('--json', 'the flow, its transitions, findings and segments as JSON')
-    .addHelpText('after', '\nExamples:\n  flowstate flow 12 --db leak.db\n  flowstate flow 127.0.0.1:40000-127.0.0.1:8080 --db capture.pcap')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  flowstate flow 12 --db leak.db\n  flowstate flow 127.0.0.1:40000-127.0.0.1:8080 --db capture.pcap',
+    )
     .action(async (what: string, options: { db: string; json?: boolean }) => {
       const results = await openResults(options.db, io);
       try {
@@ -48,7 +54,12 @@ export function registerFlow(program: Command, { io, setExit }: CommandContext):
           const seen = await segmentsOfFlow(results.reader, flow.id, flow.last_ns);
           const steps = typeof seen === 'string' ? seen : ladderSteps(seen, transitions);
           if (options.json) json.push({ flow, transitions, findings, segments: typeof steps === 'string' ? null : steps });
-          else out.push(typeof steps === 'string' ? formatTransitionTimeline(flow, transitions, findings, steps) : formatLadder(flow, steps, findings));
+          else
+            out.push(
+              typeof steps === 'string'
+                ? formatTransitionTimeline(flow, transitions, findings, steps)
+                : formatLadder(flow, steps, findings),
+            );
         }
         io.stdout.write(options.json ? `${toJson(json.length === 1 ? json[0] : json, 2)}\n` : `${out.join('\n\n')}\n`);
         setExit(ExitCode.ok);

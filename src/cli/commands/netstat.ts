@@ -23,7 +23,13 @@ interface NetstatOptions {
 /** Accepts netstat's and ss's spellings: "close-wait", "CLOSE_WAIT", "ESTAB", "FIN-WAIT-1". */
 export function parseState(text: string): TcpState {
   const normal = text.trim().toUpperCase().replace(/-/g, '_');
-  const aliases: Record<string, TcpState> = { ESTAB: TcpState.ESTABLISHED, FIN_WAIT_1: TcpState.FIN_WAIT1, FIN_WAIT_2: TcpState.FIN_WAIT2, SYN_RECEIVED: TcpState.SYN_RECV, CLOSE: TcpState.CLOSED };
+  const aliases: Record<string, TcpState> = {
+    ESTAB: TcpState.ESTABLISHED,
+    FIN_WAIT_1: TcpState.FIN_WAIT1,
+    FIN_WAIT_2: TcpState.FIN_WAIT2,
+    SYN_RECEIVED: TcpState.SYN_RECV,
+    CLOSE: TcpState.CLOSED,
+  };
   const state = aliases[normal] ?? (Object.values(TcpState) as string[]).find((s) => s === normal);
   if (state === undefined) throw new UsageError(`--state takes one of ${Object.values(TcpState).join(', ')}, not "${text}"`);
   return state;
@@ -41,15 +47,19 @@ export function registerNetstat(program: Command, { io, terminal, setExit }: Com
     .option('--all', 'include CLOSED endpoints')
     .option('--summary', 'count per state, as netstat -n | awk … prints it')
     .option('--json', 'JSON: an array of {proto, local, remote, state, flow, inferred}')
-    .addHelpText('after', '\nExamples:\n  flowstate netstat leak.db --summary\n  flowstate netstat capture.pcap --at +12.5s --host 10.0.0.5 --state CLOSE_WAIT --json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  flowstate netstat leak.db --summary\n  flowstate netstat capture.pcap --at +12.5s --host 10.0.0.5 --state CLOSE_WAIT --json',
+    )
     .action(async (input: string, options: NetstatOptions) => {
       const port = options.port === undefined ? undefined : Number(options.port);
-      if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`--port takes a port number, not "${options.port}"`);
+      if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
+        throw new UsageError(`--port takes a port number, not "${options.port}"`);
       const state = options.state === undefined ? undefined : parseState(options.state);
       const results = await openResults(input, io);
       try {
         const span = results.reader.span();
-        const atNs = options.at === undefined ? span.last_ns ?? 0n : parseTime(options.at, span.first_ns);
+        const atNs = options.at === undefined ? (span.last_ns ?? 0n) : parseTime(options.at, span.first_ns);
         const atEnd = span.last_ns === null || atNs >= span.last_ns;
         // Send-Q shows only in the table; the capture is read again for it only then.
         const showsSendQ = !options.summary && !options.json;
@@ -63,11 +73,17 @@ export function registerNetstat(program: Command, { io, terminal, setExit }: Com
         if (state !== undefined) entries = entries.filter((e) => e.state === state);
         if (options.summary) {
           const counts = netstatSummary(entries);
-          io.stdout.write(options.json ? `${toJson(Object.fromEntries(counts), 2)}\n` : `${counts.length > 0 ? formatTable(['State', 'Count'], counts) : 'no endpoints'}\n`);
+          io.stdout.write(
+            options.json
+              ? `${toJson(Object.fromEntries(counts), 2)}\n`
+              : `${counts.length > 0 ? formatTable(['State', 'Count'], counts) : 'no endpoints'}\n`,
+          );
         } else if (options.json) {
           io.stdout.write(`${netstatJson(sortNetstat(entries))}\n`);
         } else {
-          io.stdout.write(entries.length > 0 ? `${netstatTable(sortNetstat(entries), terminal.colour)}\n` : 'no endpoints in those states at that time\n');
+          io.stdout.write(
+            entries.length > 0 ? `${netstatTable(sortNetstat(entries), terminal.colour)}\n` : 'no endpoints in those states at that time\n',
+          );
         }
         setExit(ExitCode.ok);
       } finally {

@@ -15,7 +15,12 @@ export function parseFormat(text: string | undefined, allowed: readonly OutputFo
 }
 
 /** Rows in the chosen format: aligned table, JSON array of objects, or CSV. */
-export function renderRows(format: OutputFormat, header: readonly string[], rows: readonly (readonly Cell[])[], terminal?: Terminal): string {
+export function renderRows(
+  format: OutputFormat,
+  header: readonly string[],
+  rows: readonly (readonly Cell[])[],
+  terminal?: Terminal,
+): string {
   if (format === 'json') return toJson(rowsToObjects(header, rows), 2);
   if (format === 'csv') return formatCsv(header, rows);
   return formatTable(header, rows, { useColour: terminal?.colour });
@@ -24,11 +29,16 @@ export function renderRows(format: OutputFormat, header: readonly string[], rows
 export function registerQuery(program: Command, { io, terminal, setExit }: CommandContext): void {
   program
     .command('query')
-    .description('run read-only SQL against the database (tables: captures, flows, transitions, findings, listeners, meta; see docs/schema.md)')
+    .description(
+      'run read-only SQL against the database (tables: captures, flows, transitions, findings, listeners, meta; see docs/schema.md)',
+    )
     .argument('<sql>', 'one SQL statement')
     .option('--db <file>', 'database (or a capture, analysed on the fly)', 'flowstate.db')
     .option('--format <format>', 'table, json or csv', 'table')
-    .addHelpText('after', `\nExample:\n  flowstate query "SELECT server_ip, server_port, COUNT(*) FROM flows WHERE client_state = 'CLOSE_WAIT' GROUP BY 1, 2"`)
+    .addHelpText(
+      'after',
+      `\nExample:\n  flowstate query "SELECT server_ip, server_port, COUNT(*) FROM flows WHERE client_state = 'CLOSE_WAIT' GROUP BY 1, 2"`,
+    )
     .action(async (sql: string, options: { db: string; format?: string }) => {
       const format = parseFormat(options.format);
       const results = await openResults(options.db, io);
@@ -39,7 +49,8 @@ export function registerQuery(program: Command, { io, terminal, setExit }: Comma
         } catch (error) {
           throw new FlowstateError(`${(error as Error).message}\n${schemaHelp(results.reader.describe())}`);
         }
-        if (!statement.reader) throw new FlowstateError('query runs statements that return rows (SELECT, WITH, PRAGMA); the database is opened read-only');
+        if (!statement.reader)
+          throw new FlowstateError('query runs statements that return rows (SELECT, WITH, PRAGMA); the database is opened read-only');
         const header = statement.columns().map((c) => c.name);
         let rows: Cell[][];
         try {

@@ -24,7 +24,10 @@ export function registerReport(program: Command, { io, terminal, setExit }: Comm
     .option('--format <format>', 'table, json or csv', 'table')
     .option('--show-sql', 'print the SQL behind the report first, to start your own query from')
     .option('--fail-on <codes>', 'exit 3 when a finding of these kinds exists (comma-separated finding codes)')
-    .addHelpText('after', `\nReports:\n${CANNED_REPORTS.map((r) => `  ${r.name.padEnd(12)} ${r.title}`).join('\n')}\n\nExample:\n  flowstate report close-wait --db leak.db --show-sql`)
+    .addHelpText(
+      'after',
+      `\nReports:\n${CANNED_REPORTS.map((r) => `  ${r.name.padEnd(12)} ${r.title}`).join('\n')}\n\nExample:\n  flowstate report close-wait --db leak.db --show-sql`,
+    )
     .action(async (name: string, options: ReportOptions) => {
       const report = cannedReport(name);
       if (!report) throw new UsageError(`no report "${name}": choose one of ${CANNED_REPORTS.map((r) => r.name).join(', ')}`);
@@ -46,7 +49,8 @@ export function registerReport(program: Command, { io, terminal, setExit }: Comm
         }
         io.stdout.write(`${out.filter((s) => s !== '').join('\n')}\n`);
         if (options.showSql && format !== 'table') io.stderr.write(`${report.sql}\n`);
-        const matched = failOn.size === 0 ? 0 : results.reader.findings(`kind IN (${[...failOn].map(() => '?').join(',')})`, ...failOn).length;
+        const matched =
+          failOn.size === 0 ? 0 : results.reader.findings(`kind IN (${[...failOn].map(() => '?').join(',')})`, ...failOn).length;
         setExit(failOnExitCode(matched));
       } finally {
         results.close();
