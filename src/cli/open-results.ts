@@ -27,6 +27,7 @@ export async function openResults(input: string, io: Pick<CliIo, 'stdin' | 'stde
   try {
     const database = join(directory, 'capture.db');
     const analysis = await analyzeToDatabase([input], database, { stdin: io.stdin });
+    for (const capture of analysis.captures) for (const warning of capture.warnings) io.stderr.write(`flowstate: ${warning}\n`);
     if (analysis.error) io.stderr.write(`flowstate: ${analysis.error.message}; using everything read before it\n`);
     const reader = new DatabaseReader(database);
     return {

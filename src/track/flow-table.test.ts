@@ -195,15 +195,13 @@ describe('FlowTable against a Map model', () => {
       reverse: fc.boolean(),
     });
   // A few live keys keep the table at 4 to 16 slots, where clusters straddle its end often.
-  const scenario = fc
-    .constantFrom(3, 6, 12, UNIVERSE)
-    .chain((universe) =>
-      fc.record({
-        universe: fc.constant(universe),
-        ops: fc.array(op(universe), { maxLength: 200 }),
-        capacity: fc.constantFrom(1, 2, 8, 64),
-      }),
-    );
+  const scenario = fc.constantFrom(3, 6, 12, UNIVERSE).chain((universe) =>
+    fc.record({
+      universe: fc.constant(universe),
+      ops: fc.array(op(universe), { maxLength: 200 }),
+      capacity: fc.constantFrom(1, 2, 8, 64),
+    }),
+  );
 
   test('backward-shift deletion keeps every remaining key reachable, whatever the order of inserts and removes', () => {
     fc.assert(
