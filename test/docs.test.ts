@@ -4,7 +4,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './helpers/paths.js';
 
-test('docs/findings.md is what scripts/findings-doc.mjs makes from the catalogue', async () => {
+const generated = (page: string): string => readFileSync(join(ROOT, 'docs', page), 'utf8');
+
+test('docs/findings.md is what scripts/findings-doc.mjs makes from the catalogue (npm run docs)', async () => {
   const { findingsMarkdown } = (await import(join(ROOT, 'scripts/findings-doc.mjs'))) as { findingsMarkdown: () => string };
-  expect(readFileSync(join(ROOT, 'docs/findings.md'), 'utf8')).toBe(findingsMarkdown());
+  expect(generated('findings.md')).toBe(findingsMarkdown());
+});
+
+test('docs/transitions.md is what scripts/transitions-doc.mjs makes from the transition table (npm run docs)', async () => {
+  const { transitionsMarkdown } = (await import(join(ROOT, 'scripts/transitions-doc.mjs'))) as { transitionsMarkdown: () => string };
+  expect(generated('transitions.md')).toBe(transitionsMarkdown());
 });

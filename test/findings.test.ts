@@ -124,8 +124,8 @@ async function wildWith(kind: string): Promise<Map<string, FindingRecord[]>> {
 
 /**
  * The endpoints a close-wait-leak finding counts, each with whether the packets
- * show it acknowledging the peer's FIN (domain.md §4: "peer's FIN received and
- * acknowledged, own FIN never sent").
+ * show it acknowledging the peer's FIN (docs/findings.md: the peer's FIN received
+ * and acknowledged, its own FIN never sent).
  */
 async function closeWaitEvidence(
   path: string,
@@ -186,7 +186,7 @@ describe('close-wait-leak', () => {
     // The longest: the first connection, from its FIN (frame 8) to the end of the capture (frame 180).
     expect(leak.details.longest_ns).toBe(Number(packets.at(-1)!.tsNs - frameTime(packets, 8)));
     expect([...(leak.details.flows as number[])].sort((a, b) => a - b)).toEqual(out.flows.map((f) => f.id).sort((a, b) => a - b));
-    // The remedy: fix the application; no kernel setting (nor keepalive) ends CLOSE_WAIT (domain.md §5).
+    // The remedy: fix the application; no kernel setting (nor keepalive) ends CLOSE_WAIT (docs/findings.md).
     const remedy = String(leak.details.remedy);
     expect(remedy).toBe(FINDINGS['close-wait-leak'].remedy);
     expect(remedy).toMatch(/close\(\)/);
@@ -865,7 +865,7 @@ describe('every finding against the catalogue', () => {
     expect(kinds.size).toBeGreaterThanOrEqual(WILD_FILES.length > 0 ? 14 : 13);
   });
 
-  test('no remedy repeats what domain.md §5 says is wrong', () => {
+  test('no remedy repeats what docs/findings.md says flowstate never recommends', () => {
     for (const [kind, def] of Object.entries(FINDINGS)) {
       expect(def.remedy, kind).not.toMatch(/(set|enable|use) (net\.ipv4\.)?tcp_tw_recycle/);
       expect(def.remedy, kind).not.toMatch(/(lower|reduce|shorten) (net\.ipv4\.)?tcp_fin_timeout/);

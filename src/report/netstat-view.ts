@@ -2,7 +2,7 @@ import type { NetstatEntry } from '../store/netstat-query.js';
 import { TcpState } from '../tcp/tcp-state.js';
 import { formatTable, toJson } from './format-table.js';
 
-/** The netstat JSON contract (product.md): exactly these keys, in this order. */
+/** The netstat JSON contract (docs/cli.md): exactly these keys, in this order. */
 export function netstatJson(entries: readonly NetstatEntry[]): string {
   return toJson(
     entries.map((e) => ({ proto: e.proto, local: e.local, remote: e.remote, state: e.state, flow: e.flow, inferred: e.inferred })),

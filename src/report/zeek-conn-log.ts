@@ -91,7 +91,7 @@ const NS_PER_SECOND = 1_000_000_000n;
 /**
  * Zeek's ASCII conn.log: header, one line per record, `#close`. Zeek stamps
  * #open/#close in local time; we use UTC so output does not depend on the
- * machine. `closedAt` (added beyond the brief) defaults to `openedAt`.
+ * machine. `closedAt` defaults to `openedAt`.
  */
 export function zeekConnLogTsv(records: Iterable<ZeekConnLogRecord>, openedAt: Date, closedAt: Date = openedAt): string {
   let out =

@@ -1,9 +1,10 @@
 /**
  * Rows on their way to the writer thread, in three flat arrays instead of an
  * array per row: numbers in a transferable Float64Array (NaN for NULL), strings in
- * one array, nanosecond times in a BigInt64Array. Cloning 2,048 flow rows this
- * way costs 0.7 µs a row against 1.6 µs as arrays, and no row lives long enough
- * on the tracking thread to reach the old generation of its heap.
+ * one array, nanosecond times in a BigInt64Array. Cloning rows this way costs
+ * less than half as much as arrays of rows (docs/benchmarks.md, design choices),
+ * and no row lives long enough on the tracking thread to reach the old
+ * generation of its heap.
  *
  * `columns` spells each row's columns in order: `n` number, `s` string, `t` time.
  */

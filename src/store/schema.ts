@@ -13,8 +13,8 @@ export const SCHEMA_VERSION = 3;
  * A transition's endpoint, states, cause and capture, packed into transition_rows.code:
  * bit 0 the endpoint (0 client, 1 server), bit 1 inferred, then 5 bits each for the
  * from and to states (index into ALL_STATES), 12 bits for the cause (causes.code),
- * and the capture id above them. Five columns a row instead of ten: 30% less time
- * a row to write (1.1-1.3 µs against 1.7-1.9 µs, 3.2 M rows).
+ * and the capture id above them. Five columns a row instead of ten make a row
+ * cheaper to write (docs/benchmarks.md, design choices).
  */
 export const CODE_INFERRED = 2;
 export const CODE_FROM = 4;
@@ -130,13 +130,12 @@ CREATE TABLE meta (
 `;
 
 /**
- * Made after the bulk load, in one sort each (0.8 s for 380 k flows): kept up row
- * by row they doubled the cost of a flow row. Transitions need none: their table
- * is kept in flow order (WITHOUT ROWID, keyed by flow and id). Inserting into it
- * cost 1.3 times as much a row as appending, measured before each batch was
- * sorted by flow (which took another 13-29% off the writer's time on it); but
- * that runs beside the tracking, where an index made at the end took 1.2 s after it. The reports that filter on
- * to_state scan 3.2 M rows in about a second.
+ * Made after the bulk load, in one sort each: kept up row by row they doubled the
+ * cost of a flow row. Transitions need none: their table is kept in flow order
+ * (WITHOUT ROWID, keyed by flow and id). Inserting in key order costs more a row
+ * than appending, but that cost runs beside the tracking, where an index made
+ * at the end would run after it; each batch is sorted by flow to keep it small.
+ * The reports that filter on to_state scan the table (docs/benchmarks.md times them).
  */
 export const CREATE_INDEXES = `
 CREATE INDEX flows_server ON flows (server_ip, server_port);

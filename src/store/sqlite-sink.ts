@@ -11,7 +11,7 @@ export type Row = unknown[];
  * frame (-1 for none), and the packed code of schema.ts (endpoint, states, cause, capture).
  */
 export const TRANSITION_COLUMNS = 6;
-/** Rows per INSERT: one call into SQLite for 256 rows (1.05-1.3 µs a row against 1.2-1.9 µs for 64). */
+/** Rows per INSERT: one call into SQLite for many rows is cheaper a row than for few (docs/benchmarks.md, design choices). */
 const TRANSITION_GROUP = 256;
 /** One transition row's VALUES: SQLite joins the time's halves (numbers bind as REAL, hence the casts). */
 const TRANSITION_VALUES = '(?,?,CAST(? AS INTEGER)*1000000000+CAST(? AS INTEGER),NULLIF(?,-1),?)';
@@ -19,7 +19,7 @@ const TRANSITION_INSERT = 'INSERT INTO transition_rows (flow_id, id, ts_ns, fram
 
 /** The flows table's columns, in order, as RowBatch spells them. */
 export const FLOW_COLUMNS = 'nsnsnnnttnnnnnnssnnnnssnnnnnnnnnnnssnnn';
-/** Flow rows per INSERT: 16 rows in one call write 3.5 µs a row against 4.5-5.3 µs one by one. */
+/** Flow rows per INSERT: wide rows, so fewer at a time than transitions, still cheaper than one by one. */
 const FLOW_GROUP = 16;
 /** The parameters of the statement that updates a flow already written. */
 export const FLOW_UPDATE_COLUMNS = 'ssnnnnnntnnn';
@@ -63,7 +63,7 @@ export class SqliteSink {
     this.db.pragma('journal_mode = OFF');
     this.db.pragma('synchronous = OFF');
     this.db.pragma('locking_mode = EXCLUSIVE');
-    // CREATE INDEX sorts in a temporary file, not in memory (3.2 M entries held 180 MB there).
+    // CREATE INDEX sorts in a temporary file, not in memory, where a large index's sort would stay resident.
     this.db.pragma('temp_store = FILE');
     this.db.pragma('cache_size = -16384');
     this.db.exec(CREATE_TABLES);
@@ -128,8 +128,8 @@ export class SqliteSink {
     for (const row of listeners) insertListener.run(...row);
     const insertMeta = this.db.prepare('INSERT INTO meta VALUES (?, ?)');
     for (const [key, value] of Object.entries(meta)) insertMeta.run(key, value);
-    // Index sorts run in the page cache's budget; the load is done, so a small one serves:
-    // on the 10M database 0.63 s instead of 0.71-0.87 s, and 20 MB less at the end.
+    // Index sorts run in the page cache's budget; the load is done, so a small one
+    // serves, faster and with less memory at the end (docs/benchmarks.md, design choices).
     this.db.pragma('cache_size = -2048');
     this.db.exec(CREATE_INDEXES);
     this.db.exec('COMMIT');

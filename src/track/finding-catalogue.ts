@@ -4,7 +4,7 @@ export interface FindingDefinition {
   severity: Severity;
   /** What it means, in one sentence. */
   meaning: string;
-  /** What actually helps (domain.md §5: never tcp_tw_recycle, never "lower tcp_fin_timeout for TIME_WAIT"). */
+  /** What actually helps (docs/findings.md, "What flowstate never recommends"). */
   remedy: string;
 }
 

@@ -9,9 +9,9 @@ const MAX_LOAD = 0.5;
  * Open-addressing hash table from a connection's 4-tuple to a small integer
  * handle (the tracker's slot): no strings and no objects per packet. Buckets hold
  * only the handle and the key's hash; the keys themselves sit in one pool indexed
- * by handle, where the tracker also reads them back. At 330 k connections that is
- * 29 MB, where keys in the buckets (twice as many buckets as keys) and a second
- * copy for the tracker took 67 MB. The key is direction-free (the lower
+ * by handle, where the tracker also reads them back: less than half the memory of
+ * keys in the buckets (twice as many buckets as keys) plus a second copy for the
+ * tracker (docs/benchmarks.md, design choices). The key is direction-free (the lower
  * address:port goes first); `lookup` tells the direction through `forward`.
  */
 export class FlowTable {

