@@ -13,7 +13,7 @@ import { analyzeCapture, type AnalyzeCaptureOptions } from '../src/analyze.js';
 import { CollectedOutput } from '../src/track/collect-output.js';
 import { DEFAULT_THRESHOLDS, FINDINGS } from '../src/track/finding-catalogue.js';
 import type { FindingRecord, FlowRecord } from '../src/track/records.js';
-import { CAPTURES, HAS_WILD, NO_WILD_MESSAGE, WILD, listCaptures } from './helpers/paths.js';
+import { HAS_WILD, LAB_SCENARIOS, NO_WILD_MESSAGE, WILD, lab, listCaptures } from './helpers/paths.js';
 import { type DecodedPacket, packetsOf } from './helpers/decode-file.js';
 
 // ---------------------------------------------------------------- helpers
@@ -59,11 +59,6 @@ function analyse(path: string, options: AnalyzeCaptureOptions = {}): Promise<Run
   return run;
 }
 
-function lab(scenario: string): string {
-  for (const ext of ['.pcap', '.pcapng']) if (existsSync(join(CAPTURES, scenario + ext))) return join(CAPTURES, scenario + ext);
-  throw new Error(`no lab capture ${scenario}`);
-}
-
 async function labRun(scenario: string, options: AnalyzeCaptureOptions = {}): Promise<CollectedOutput> {
   return (await analyse(lab(scenario), options)).out;
 }
@@ -71,31 +66,6 @@ async function labRun(scenario: string, options: AnalyzeCaptureOptions = {}): Pr
 const ofKind = (out: CollectedOutput, kind: string): FindingRecord[] => out.findings.filter((f) => f.kind === kind);
 const flowById = (out: CollectedOutput, id: number | null): FlowRecord => out.flows.find((f) => f.id === id)!;
 const clientPortOf = (out: CollectedOutput, f: FindingRecord): number => flowById(out, f.flowId).client.port;
-
-const LAB_SCENARIOS = [
-  'any-interface',
-  'client-close',
-  'close-wait-leak',
-  'fin-wait1',
-  'half-close',
-  'ipv6',
-  'keepalive',
-  'last-ack',
-  'many-short',
-  'midstream',
-  'pcapng',
-  'port-reuse',
-  'refused',
-  'rst-abort-linger',
-  'server-close',
-  'simultaneous-close-closing',
-  'simultaneous-close-time-wait',
-  'simultaneous-open',
-  'syn-flood',
-  'syn-recv',
-  'syn-sent',
-  'zero-window',
-];
 
 /** The lab scenarios in which `kind` fires with default thresholds. */
 async function labScenariosWith(kind: string): Promise<string[]> {

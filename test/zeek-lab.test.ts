@@ -7,44 +7,12 @@
 // sequence number), A/D once per direction, F/R once (again only at a new
 // place), W logarithmic (1st, 10th, 100th …).
 import { describe, expect, test } from 'vitest';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { TcpFlag } from '../src/decode/tcp-segment.js';
 import { analyzeCapture } from '../src/analyze.js';
 import { CollectedOutput } from '../src/track/collect-output.js';
 import type { FlowRecord } from '../src/track/records.js';
 import { type DecodedPacket, packetsOf } from './helpers/decode-file.js';
-import { CAPTURES } from './helpers/paths.js';
-
-const LAB_SCENARIOS = [
-  'any-interface',
-  'client-close',
-  'close-wait-leak',
-  'fin-wait1',
-  'half-close',
-  'ipv6',
-  'keepalive',
-  'last-ack',
-  'many-short',
-  'midstream',
-  'pcapng',
-  'port-reuse',
-  'refused',
-  'rst-abort-linger',
-  'server-close',
-  'simultaneous-close-closing',
-  'simultaneous-close-time-wait',
-  'simultaneous-open',
-  'syn-flood',
-  'syn-recv',
-  'syn-sent',
-  'zero-window',
-];
-
-function lab(scenario: string): string {
-  for (const ext of ['.pcap', '.pcapng']) if (existsSync(join(CAPTURES, scenario + ext))) return join(CAPTURES, scenario + ext);
-  throw new Error(`no lab capture ${scenario}`);
-}
+import { LAB_SCENARIOS, lab } from './helpers/paths.js';
 
 const flowsCache = new Map<string, Promise<FlowRecord[]>>();
 

@@ -9,6 +9,38 @@ export const WILD = resolve(ROOT, '../shared/wild');
 export const HAS_WILD = existsSync(WILD);
 export const NO_WILD_MESSAGE = `skipped: ${WILD} is absent (it sits beside a flowstate checkout only in the project's own workspace)`;
 
+/** The kernel lab's scenarios: each a capture in captures/ with the kernel's answer beside it (docs/lab.md). */
+export const LAB_SCENARIOS = [
+  'any-interface',
+  'client-close',
+  'close-wait-leak',
+  'fin-wait1',
+  'half-close',
+  'ipv6',
+  'keepalive',
+  'last-ack',
+  'many-short',
+  'midstream',
+  'pcapng',
+  'port-reuse',
+  'refused',
+  'rst-abort-linger',
+  'server-close',
+  'simultaneous-close-closing',
+  'simultaneous-close-time-wait',
+  'simultaneous-open',
+  'syn-flood',
+  'syn-recv',
+  'syn-sent',
+  'zero-window',
+];
+
+/** The lab capture of `scenario` (pcap, or pcapng for the pcapng scenario). */
+export function lab(scenario: string): string {
+  for (const ext of ['.pcap', '.pcapng']) if (existsSync(join(CAPTURES, scenario + ext))) return join(CAPTURES, scenario + ext);
+  throw new Error(`no lab capture ${scenario}`);
+}
+
 const CAPTURE_NAME = /\.(pcap|pcapng|snoop)(\.gz|\.zst)?$/;
 
 /** Capture files below `dir`, sorted, recursively. */
