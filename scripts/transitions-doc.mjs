@@ -40,7 +40,10 @@ export function transitionsMarkdown() {
       lines.push(`| \`${event}\` | ${next} | ${cell(cause)} | ${cell(rule.rule)} | ${rule.rfc ? `§${rule.rfc}` : ''} |`);
     }
     const unexpected = EVENTS.filter((event) => !handled.includes(event));
-    lines.push('', unexpected.length > 0 ? `Unexpected here: ${unexpected.map((e) => `\`${e}\``).join(', ')}.` : 'Every event has a rule here.');
+    lines.push(
+      '',
+      unexpected.length > 0 ? `Unexpected here: ${unexpected.map((e) => `\`${e}\``).join(', ')}.` : 'Every event has a rule here.',
+    );
   }
   lines.push('');
   return lines.join('\n');
