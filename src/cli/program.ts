@@ -40,7 +40,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode>
 }
 
 /** The one place an error becomes a message and an exit code. */
-export function reportError(error: unknown, io: Pick<CliIo, 'stderr'>): ExitCode {
+function reportError(error: unknown, io: Pick<CliIo, 'stderr'>): ExitCode {
   // Commander has printed its own message; help and version end with 0, the rest is usage.
   if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   if (error instanceof FlowstateError) {
