@@ -4,6 +4,7 @@
  * command line call these; no stage imports this file.
  */
 import { CaptureFormatError } from './capture/capture-format-error.js';
+import { frameTimeNs } from './capture/captured-frame.js';
 import type { FrameReader } from './capture/frame-reader.js';
 import { forEachFrame } from './capture/frame-stream.js';
 import { openCapture } from './capture/open-capture.js';
@@ -109,7 +110,7 @@ export async function analyzeCapture(
   if (options.onEnd) options.onEnd(tracker);
   else tracker.finish();
   onProgress?.(progressOf(readers, decoder.stats.packets));
-  const ns = (second: number, nanos: number): bigint | null => (second < 0 ? null : BigInt(second) * NS_PER_SECOND + BigInt(nanos));
+  const ns = (second: number, nanos: number): bigint | null => (second < 0 ? null : frameTimeNs({ tsSec: second, tsNsec: nanos }));
   return {
     captures: readers.map((reader, i) => ({
       path: reader.path,
