@@ -1,6 +1,6 @@
 import type { TcpSegment } from '../decode/tcp-segment.js';
 import { TcpFlag } from '../decode/tcp-segment.js';
-import { EndpointEvent } from './endpoint-event.js';
+import { EventBit } from './endpoint-event.js';
 import { type Seq, seq, seqAdd, seqDiff, seqGe, seqGt } from './seq.js';
 import { TcpState } from './tcp-state.js';
 
@@ -32,37 +32,6 @@ export interface EndpointFacts {
   readonly window: number;
 }
 
-/** Events as bits, applied in this order: an RST first and alone, the opening, ACKs, then the FIN. */
-export const EventBit = {
-  SEND_RST: 1 << 0,
-  SEND_SYN: 1 << 1,
-  SEND_SYN_ACK: 1 << 2,
-  SEND_FIN: 1 << 3,
-  RECV_RST: 1 << 4,
-  RECV_SYN: 1 << 5,
-  RECV_SYN_ACK: 1 << 6,
-  RECV_ACK_OF_SYN: 1 << 7,
-  RECV_ACK_OF_FIN: 1 << 8,
-  RECV_FIN: 1 << 9,
-  RECV_FIN_WITH_ACK_OF_FIN: 1 << 10,
-  /** Not an event: an RST that was not acceptable and is to be ignored (a finding). */
-  RST_IGNORED: 1 << 11,
-} as const;
-
-export const EVENT_ORDER: ReadonlyArray<readonly [number, EndpointEvent]> = [
-  [EventBit.SEND_RST, EndpointEvent.SEND_RST],
-  [EventBit.SEND_SYN, EndpointEvent.SEND_SYN],
-  [EventBit.SEND_SYN_ACK, EndpointEvent.SEND_SYN_ACK],
-  [EventBit.SEND_FIN, EndpointEvent.SEND_FIN],
-  [EventBit.RECV_RST, EndpointEvent.RECV_RST],
-  [EventBit.RECV_SYN, EndpointEvent.RECV_SYN],
-  [EventBit.RECV_SYN_ACK, EndpointEvent.RECV_SYN_ACK],
-  [EventBit.RECV_ACK_OF_SYN, EndpointEvent.RECV_ACK_OF_SYN],
-  [EventBit.RECV_ACK_OF_FIN, EndpointEvent.RECV_ACK_OF_FIN],
-  [EventBit.RECV_FIN, EndpointEvent.RECV_FIN],
-  [EventBit.RECV_FIN_WITH_ACK_OF_FIN, EndpointEvent.RECV_FIN_WITH_ACK_OF_FIN],
-];
-
 /** Sequence space a segment occupies: payload, plus one each for SYN and FIN. */
 export function segmentLength(segment: TcpSegment): number {
   const flags = segment.flags;
@@ -89,8 +58,7 @@ export function classifyReceive(receiver: EndpointFacts, sender: EndpointFacts, 
   const flags = segment.flags;
   const ack = seq(segment.ack);
   if (flags & TcpFlag.RST) {
-    if (receiver.state === TcpState.CLOSED) return 0;
-    return rstAcceptable(receiver, sender, segment) ? EventBit.RECV_RST : EventBit.RST_IGNORED;
+    return receiver.state !== TcpState.CLOSED && rstAcceptable(receiver, sender, segment) ? EventBit.RECV_RST : 0;
   }
   const hasAck = (flags & TcpFlag.ACK) !== 0;
   let events = 0;
@@ -107,6 +75,11 @@ export function classifyReceive(receiver: EndpointFacts, sender: EndpointFacts, 
     events |= EventBit.RECV_ACK_OF_FIN;
   }
   return events;
+}
+
+/** An RST its receiver ignores, being outside its window (RFC 5961): not an event, but worth a finding. */
+export function rstIgnored(receiver: EndpointFacts, sender: EndpointFacts, segment: TcpSegment): boolean {
+  return (segment.flags & TcpFlag.RST) !== 0 && receiver.state !== TcpState.CLOSED && !rstAcceptable(receiver, sender, segment);
 }
 
 /**

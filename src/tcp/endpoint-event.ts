@@ -1,46 +1,57 @@
 /**
  * What a segment (or the clock) means to one endpoint, after classification. Each
  * is a new fact about the connection: a retransmitted or duplicated segment yields none.
+ *
+ * This list is the only place events are spelled. Their names, the words of the
+ * transitions' `cause` column, their bits in a segment's event mask and the order a
+ * segment's events are applied in all come from it: a segment's events are applied
+ * in list order (an RST first and alone, the opening, ACKs, then the FIN).
  */
-export const EndpointEvent = {
-  SEND_SYN: 'SEND_SYN',
-  SEND_SYN_ACK: 'SEND_SYN_ACK',
-  SEND_FIN: 'SEND_FIN',
-  SEND_RST: 'SEND_RST',
-  RECV_SYN: 'RECV_SYN',
-  /** A SYN-ACK whose ACK covers this endpoint's SYN. */
-  RECV_SYN_ACK: 'RECV_SYN_ACK',
-  RECV_ACK_OF_SYN: 'RECV_ACK_OF_SYN',
-  RECV_ACK_OF_FIN: 'RECV_ACK_OF_FIN',
-  /** The peer's FIN; its ACK does not cover this endpoint's FIN (or there is none). */
-  RECV_FIN: 'RECV_FIN',
-  /** The peer's FIN in a segment whose ACK also covers this endpoint's FIN. */
-  RECV_FIN_WITH_ACK_OF_FIN: 'RECV_FIN_WITH_ACK_OF_FIN',
+const EVENTS = [
+  { name: 'SEND_RST', cause: 'sent RST' },
+  { name: 'SEND_SYN', cause: 'sent SYN' },
+  { name: 'SEND_SYN_ACK', cause: 'sent SYN-ACK' },
+  { name: 'SEND_FIN', cause: 'sent FIN' },
   /** An acceptable RST (RFC 9293 §3.10.7, RFC 5961). */
-  RECV_RST: 'RECV_RST',
+  { name: 'RECV_RST', cause: 'received RST' },
+  { name: 'RECV_SYN', cause: 'received SYN' },
+  /** A SYN-ACK whose ACK covers this endpoint's SYN. */
+  { name: 'RECV_SYN_ACK', cause: 'received SYN-ACK' },
+  { name: 'RECV_ACK_OF_SYN', cause: 'received ACK of SYN' },
+  { name: 'RECV_ACK_OF_FIN', cause: 'received ACK of FIN' },
+  /** The peer's FIN; its ACK does not cover this endpoint's FIN (or there is none). */
+  { name: 'RECV_FIN', cause: 'received FIN' },
+  /** The peer's FIN in a segment whose ACK also covers this endpoint's FIN. */
+  { name: 'RECV_FIN_WITH_ACK_OF_FIN', cause: 'received FIN with ACK of FIN' },
   /** 2×MSL after entering TIME_WAIT. */
-  TIME_WAIT_EXPIRED: 'TIME_WAIT_EXPIRED',
+  { name: 'TIME_WAIT_EXPIRED', cause: '2MSL elapsed' },
   /** A new connection on the same 4-tuple replaces this one (port reuse). */
-  REPLACED_BY_NEW_CONNECTION: 'REPLACED_BY_NEW_CONNECTION',
+  { name: 'REPLACED_BY_NEW_CONNECTION', cause: 'new SYN on the 4-tuple (port reuse)' },
   /** The capture starts after the handshake: the connection is assumed open. */
-  MIDSTREAM_PICKUP: 'MIDSTREAM_PICKUP',
-} as const;
-export type EndpointEvent = (typeof EndpointEvent)[keyof typeof EndpointEvent];
+  { name: 'MIDSTREAM_PICKUP', cause: 'midstream: assumed established' },
+] as const;
+
+export type EndpointEvent = (typeof EVENTS)[number]['name'];
+
+/** Each event by name, as its own value. */
+export const EndpointEvent = Object.freeze(Object.fromEntries(EVENTS.map(({ name }) => [name, name]))) as {
+  readonly [E in EndpointEvent]: E;
+};
+
+/** The events in application order: bit i of an event mask is EVENT_ORDER[i]. */
+export const EVENT_ORDER: readonly EndpointEvent[] = EVENTS.map(({ name }) => name);
+
+/** Each event's position in EVENT_ORDER (the index the transition table is read by). */
+export const EVENT_INDEX = Object.freeze(Object.fromEntries(EVENT_ORDER.map((name, index) => [name, index]))) as {
+  readonly [E in EndpointEvent]: number;
+};
+
+/** Each event's bit in an event mask: 1 << its position in EVENT_ORDER. */
+export const EventBit = Object.freeze(Object.fromEntries(EVENT_ORDER.map((name, index) => [name, 1 << index]))) as {
+  readonly [E in EndpointEvent]: number;
+};
 
 /** Words for the transitions' `cause` column. */
-export const EVENT_CAUSE: Readonly<Record<EndpointEvent, string>> = {
-  SEND_SYN: 'sent SYN',
-  SEND_SYN_ACK: 'sent SYN-ACK',
-  SEND_FIN: 'sent FIN',
-  SEND_RST: 'sent RST',
-  RECV_SYN: 'received SYN',
-  RECV_SYN_ACK: 'received SYN-ACK',
-  RECV_ACK_OF_SYN: 'received ACK of SYN',
-  RECV_ACK_OF_FIN: 'received ACK of FIN',
-  RECV_FIN: 'received FIN',
-  RECV_FIN_WITH_ACK_OF_FIN: 'received FIN with ACK of FIN',
-  RECV_RST: 'received RST',
-  TIME_WAIT_EXPIRED: '2MSL elapsed',
-  REPLACED_BY_NEW_CONNECTION: 'new SYN on the 4-tuple (port reuse)',
-  MIDSTREAM_PICKUP: 'midstream: assumed established',
-};
+export const EVENT_CAUSE = Object.freeze(Object.fromEntries(EVENTS.map(({ name, cause }) => [name, cause]))) as Readonly<
+  Record<EndpointEvent, string>
+>;

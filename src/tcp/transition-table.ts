@@ -1,4 +1,4 @@
-import { EndpointEvent as E } from './endpoint-event.js';
+import { EVENT_ORDER, EndpointEvent as E } from './endpoint-event.js';
 import { TcpState as S, type TcpState } from './tcp-state.js';
 
 export interface TransitionRule {
@@ -117,7 +117,20 @@ export const TRANSITIONS: Readonly<Record<TcpState, Row>> = {
   },
 };
 
+/**
+ * The table read by event index (EVENT_INDEX): each state's row as an array, so
+ * the tracker's lookup is two array loads, not two property lookups by name.
+ */
+const RULES_BY_INDEX: ReadonlyMap<TcpState, ReadonlyArray<TransitionRule | undefined>> = new Map(
+  (Object.keys(TRANSITIONS) as TcpState[]).map((state) => [state, EVENT_ORDER.map((event) => TRANSITIONS[state][event])]),
+);
+
 /** The next state for `event` in `state`, or undefined when the event is unexpected there. */
 export function transition(state: TcpState, event: E): TransitionRule | undefined {
   return TRANSITIONS[state][event];
+}
+
+/** `transition` by the event's index in EVENT_ORDER: the tracker's way in. */
+export function transitionAt(state: TcpState, eventIndex: number): TransitionRule | undefined {
+  return (RULES_BY_INDEX.get(state) as ReadonlyArray<TransitionRule | undefined>)[eventIndex];
 }

@@ -1,4 +1,5 @@
 import { TcpState } from '../tcp/tcp-state.js';
+import { type CaptureTime, later, NO_TIME } from './capture-time.js';
 import { type Endpoint, type Flow, type StateVisit, VISIT_FIELDS } from './flow.js';
 import { DEFAULT_THRESHOLDS, type DetectorThresholds, FINDINGS, type FindingKind } from './finding-catalogue.js';
 import { type FindingRecord, Role, Severity, type TrackerOutput } from './records.js';
@@ -15,8 +16,8 @@ interface Aggregate {
   remote: string | null;
   count: number;
   longestNs: number;
-  firstTime: number;
-  lastTime: number;
+  firstTime: CaptureTime;
+  lastTime: CaptureTime;
   firstSource: number;
   firstFrame: number;
   lastFrame: number;
@@ -27,8 +28,8 @@ interface Aggregate {
 interface TimeWaitHolder {
   host: string;
   side: Role;
-  since: number[];
-  until: number[];
+  since: CaptureTime[];
+  until: CaptureTime[];
   flows: number[];
 }
 
@@ -49,11 +50,11 @@ export class Detectors {
   private readonly timeWait: TimeWaitHolder[] = [];
   private readonly timeWaitHolders = { client: new Map<string, TimeWaitHolder>(), server: new Map<string, TimeWaitHolder>() };
   /** The visit being judged, refilled for each (nothing keeps it). */
-  private readonly cursor: StateVisit = { state: TcpState.CLOSED, since: 0, until: 0, source: 0, frame: 0 };
+  private readonly cursor: StateVisit = { state: TcpState.CLOSED, since: NO_TIME, until: NO_TIME, source: 0, frame: 0 };
 
   constructor(
     private readonly output: TrackerOutput,
-    private readonly epochNs: (time: number) => bigint,
+    private readonly epochNs: (time: CaptureTime) => bigint,
     private readonly timeWaitNs: number,
     thresholds: Partial<DetectorThresholds> = {},
   ) {
@@ -61,14 +62,14 @@ export class Detectors {
   }
 
   /** Called as a flow is handed on; `end` is the time up to which open states count. */
-  flow(flow: Flow, end: number): void {
+  flow(flow: Flow, end: CaptureTime): void {
     this.endpoint(flow, flow.client, flow.server, end);
     this.endpoint(flow, flow.server, flow.client, end);
     this.abortiveClose(flow);
     this.openings(flow);
   }
 
-  private endpoint(flow: Flow, endpoint: Endpoint, peer: Endpoint, end: number): void {
+  private endpoint(flow: Flow, endpoint: Endpoint, peer: Endpoint, end: CaptureTime): void {
     const log = endpoint.visits;
     for (let at = 0; at < log.length; at += VISIT_FIELDS) this.visit(flow, endpoint, log.read(at, this.cursor), end);
     this.keepalive(flow, endpoint, peer);
@@ -76,7 +77,7 @@ export class Detectors {
     this.deadPeer(flow, endpoint, peer);
   }
 
-  private visit(flow: Flow, endpoint: Endpoint, visit: StateVisit, end: number): void {
+  private visit(flow: Flow, endpoint: Endpoint, visit: StateVisit, end: CaptureTime): void {
     const stillThere = visit.until < 0;
     const duration = (stillThere ? end : visit.until) - visit.since;
     const t = this.thresholds;
@@ -153,7 +154,7 @@ export class Detectors {
         }
         holder.since.push(visit.since);
         // One still there at the end holds on for its full 2×MSL.
-        holder.until.push(stillThere ? visit.since + this.timeWaitNs : visit.until);
+        holder.until.push(stillThere ? later(visit.since, this.timeWaitNs) : visit.until);
         if (holder.flows.length < LISTED_FLOWS) holder.flows.push(flow.id);
         break;
       }
@@ -188,7 +189,7 @@ export class Detectors {
         server.port,
         null,
         flow,
-        { state: TcpState.SYN_SENT, since: flow.firstTime, until: -1, source: flow.firstSource, frame: flow.firstFrame },
+        { state: TcpState.SYN_SENT, since: flow.firstTime, until: NO_TIME, source: flow.firstSource, frame: flow.firstFrame },
         flow.lastTime - flow.firstTime,
         client.ip,
       );
@@ -219,7 +220,7 @@ export class Detectors {
     );
   }
 
-  private zeroWindow(flow: Flow, endpoint: Endpoint, peer: Endpoint, end: number): void {
+  private zeroWindow(flow: Flow, endpoint: Endpoint, peer: Endpoint, end: CaptureTime): void {
     const e = endpoint.evidence;
     if (e === null || e.zeroWindowEpisodes === 0) return;
     const open = endpoint.zeroWindowSince >= 0;
@@ -377,7 +378,7 @@ export class Detectors {
     const ends = Float64Array.from(holder.until).sort();
     let current = 0;
     let peak = 0;
-    let peakTime = starts[0] ?? 0;
+    let peakTime = (starts[0] ?? 0) as CaptureTime;
     for (let s = 0, e = 0; s < starts.length;) {
       if (ends[e] <= starts[s]) {
         current--;
@@ -386,7 +387,7 @@ export class Detectors {
       }
       if (++current > peak) {
         peak = current;
-        peakTime = starts[s];
+        peakTime = starts[s] as CaptureTime;
       }
       s++;
     }
@@ -450,7 +451,7 @@ export class Detectors {
     kind: FindingKind,
     flow: Flow,
     endpoint: Endpoint,
-    time: number,
+    time: CaptureTime,
     source: number,
     frame: number,
     message: string,

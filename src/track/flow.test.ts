@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import type { CaptureTime } from './capture-time.js';
 import { TcpState } from '../tcp/tcp-state.js';
 import { EndpointEvidence, Flow } from './flow.js';
 
@@ -25,7 +26,7 @@ describe('Flow.reset', () => {
     for (const endpoint of [used.client, used.server]) {
       scribble(endpoint);
       endpoint.evidence = new EndpointEvidence();
-      endpoint.visits.start(TcpState.CLOSE_WAIT, 5, 0, 3);
+      endpoint.visits.start(TcpState.CLOSE_WAIT, 5 as CaptureTime, 0, 3);
     }
     scribble(used);
     used.closedFirstBy = 'server';

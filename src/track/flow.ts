@@ -1,14 +1,15 @@
 import type { EndpointFacts } from '../tcp/classify.js';
 import { type Seq, seq } from '../tcp/seq.js';
 import { ALL_STATES, STATE_INDEX, TcpState } from '../tcp/tcp-state.js';
+import { type CaptureTime, NO_TIME } from './capture-time.js';
 import { type CloseKind, Role } from './records.js';
 import { ZeekConnObserver } from './zeek-conn.js';
 
 /** A stay in a state, with the frame that began it; `until` is -1 while it lasts. */
 export interface StateVisit {
   state: TcpState;
-  since: number;
-  until: number;
+  since: CaptureTime;
+  until: CaptureTime;
   source: number;
   frame: number;
 }
@@ -34,7 +35,7 @@ export class VisitLog {
   }
 
   /** Starts a visit to `state` (the one before, if timed, is ended by `endLast`). */
-  start(state: TcpState, since: number, source: number, frame: number): void {
+  start(state: TcpState, since: CaptureTime, source: number, frame: number): void {
     const fields = this.#fields;
     const at = this.#length;
     if (at === fields.length) fields.push(0, 0, 0, 0, 0);
@@ -47,7 +48,7 @@ export class VisitLog {
   }
 
   /** Ends the last visit at `until`. */
-  endLast(until: number): void {
+  endLast(until: CaptureTime): void {
     if (this.#length > 0) this.#fields[this.#length - VISIT_FIELDS + 2] = until;
   }
 
@@ -55,8 +56,8 @@ export class VisitLog {
   read(at: number, into: StateVisit): StateVisit {
     const fields = this.#fields;
     into.state = ALL_STATES[fields[at]];
-    into.since = fields[at + 1];
-    into.until = fields[at + 2];
+    into.since = fields[at + 1] as CaptureTime;
+    into.until = fields[at + 2] as CaptureTime;
     into.source = fields[at + 3];
     into.frame = fields[at + 4];
     return into;
@@ -76,13 +77,16 @@ export const TIMED_STATES: ReadonlySet<TcpState> = new Set([
   TcpState.TIME_WAIT,
 ]);
 
-/** What changing a state needs of an endpoint: live and retired endpoints both have it. */
+/**
+ * What changing a state needs of an endpoint: the one handle the state door works
+ * through, whether the flow is live or retired.
+ */
 export interface StatefulEndpoint {
   readonly role: Role;
   readonly ip: string;
   readonly port: number;
   state: TcpState;
-  stateSince: number;
+  stateSince: CaptureTime;
   stateInferred: boolean;
   /** Null where nothing will judge the visits (a retired flow's were judged as it was handed on). */
   readonly visits: VisitLog | null;
@@ -91,7 +95,10 @@ export interface StatefulEndpoint {
 /** What changing a state needs of a flow: live and retired flows both have it. */
 export interface StatefulFlow {
   readonly id: number;
-  slot: number;
+  readonly instance: number;
+  readonly slot: number;
+  /** Where the flow's last segment was captured (a timer's transition names no frame of its own). */
+  readonly lastSource: number;
   closedFirstBy: Role | null;
   closeKind: CloseKind | null;
   endpoint(role: Role): StatefulEndpoint;
@@ -101,18 +108,18 @@ export interface StatefulFlow {
 export class EndpointEvidence {
   /** The first retransmission of the current unanswered run. */
   firstUnansweredFrame = 0;
-  firstUnansweredTime = 0;
+  firstUnansweredTime = NO_TIME;
   /** Keepalive probes sent, and how the peer answered (an ACK: alive; an RST: restarted; nothing: gone). */
   keepaliveProbes = 0;
   keepaliveAcked = 0;
   keepaliveReset = 0;
   keepaliveFirstFrame = 0;
-  keepaliveFirstTime = 0;
+  keepaliveFirstTime = NO_TIME;
   /** Zero-window episodes this endpoint advertised, and their time in all (closed ones). */
   zeroWindowNs = 0;
   zeroWindowEpisodes = 0;
   zeroWindowFirstFrame = 0;
-  zeroWindowFirstTime = 0;
+  zeroWindowFirstTime = NO_TIME;
   /** Probes the peer sent into this endpoint's zero window. */
   persistProbes = 0;
 }
@@ -127,8 +134,8 @@ export class Endpoint implements EndpointFacts, StatefulEndpoint {
   declare port: number;
   declare state: TcpState;
   declare stateInferred: boolean;
-  /** Tracker time (ns since the capture's base second) the current state began. */
-  declare stateSince: number;
+  /** When the current state began. */
+  declare stateSince: CaptureTime;
   declare synSent: boolean;
   declare iss: Seq;
   declare synAcked: boolean;
@@ -158,15 +165,15 @@ export class Endpoint implements EndpointFacts, StatefulEndpoint {
   declare unansweredRetransmissions: number;
   /** A keepalive probe is waiting for the peer's answer. */
   declare keepalivePending: boolean;
-  /** Since when this endpoint has advertised a zero window (tracker time), -1 while it is open. */
-  declare zeroWindowSince: number;
+  /** Since when this endpoint has advertised a zero window, NO_TIME while it is open. */
+  declare zeroWindowSince: CaptureTime;
   /** The rest of the evidence, made at the first retransmission, probe or zero window: most connections have none. */
   declare evidence: EndpointEvidence | null;
   /** Bytes in flight either way when this endpoint sent its RST, lost with the abort; -1 when it sent none. */
   declare rstLostBytes: number;
   /** A SYN or FIN from the peer not yet known to have arrived: its events (EventBit), when and where it was captured, and the ACK that confirms it. */
   declare pendingEvents: number;
-  declare pendingTime: number;
+  declare pendingTime: CaptureTime;
   declare pendingSource: number;
   declare pendingFrame: number;
   declare pendingAckPoint: Seq;
@@ -197,7 +204,7 @@ export class Endpoint implements EndpointFacts, StatefulEndpoint {
     this.port = port;
     this.state = initial;
     this.stateInferred = false;
-    this.stateSince = 0;
+    this.stateSince = NO_TIME;
     this.synSent = false;
     this.iss = seq(0);
     this.synAcked = false;
@@ -220,11 +227,11 @@ export class Endpoint implements EndpointFacts, StatefulEndpoint {
     this.missedBytes = 0;
     this.unansweredRetransmissions = 0;
     this.keepalivePending = false;
-    this.zeroWindowSince = -1;
+    this.zeroWindowSince = NO_TIME;
     this.evidence = null;
     this.rstLostBytes = -1;
     this.pendingEvents = 0;
-    this.pendingTime = 0;
+    this.pendingTime = NO_TIME;
     this.pendingSource = 0;
     this.pendingFrame = 0;
     this.pendingAckPoint = seq(0);
@@ -248,8 +255,8 @@ export class Flow implements StatefulFlow {
   declare windowScaling: boolean;
   /** Neither SYN seen, so scaling is unknown; RST checks stay lenient. */
   declare scalingUnknown: boolean;
-  declare firstTime: number;
-  declare lastTime: number;
+  declare firstTime: CaptureTime;
+  declare lastTime: CaptureTime;
   declare firstSource: number;
   declare firstFrame: number;
   declare lastSource: number;
@@ -257,16 +264,10 @@ export class Flow implements StatefulFlow {
   declare closedFirstBy: Role | null;
   declare closeKind: CloseKind | null;
   declare captureLossEvents: number;
+  /** Dropped from memory by the half-open bound before it ended: its state at capture end is unknown. */
   declare evicted: boolean;
-  /** Counted among the half-open flows (handshake not completed). */
-  declare opening: boolean;
-  /** Handed on to the output and dropped. */
-  declare done: boolean;
-  /** Waiting in the close queue to be handed on. */
-  declare closeQueued: boolean;
-
-  /** In the tracker's queue of handshakes (until the queue passes or drops it). */
-  declare inOpeningQueue: boolean;
+  /** When both ends closed, it waits in the close queue until this time to absorb late segments; NO_TIME when not waiting. */
+  declare handOnAt: CaptureTime;
   declare id: number;
   declare instance: number;
   declare ipVersion: 4 | 6;
@@ -296,8 +297,8 @@ export class Flow implements StatefulFlow {
     this.midstream = false;
     this.windowScaling = false;
     this.scalingUnknown = false;
-    this.firstTime = 0;
-    this.lastTime = 0;
+    this.firstTime = NO_TIME;
+    this.lastTime = NO_TIME;
     this.firstSource = 0;
     this.firstFrame = 0;
     this.lastSource = 0;
@@ -306,10 +307,7 @@ export class Flow implements StatefulFlow {
     this.closeKind = null;
     this.captureLossEvents = 0;
     this.evicted = false;
-    this.opening = false;
-    this.done = false;
-    this.closeQueued = false;
-    this.inOpeningQueue = false;
+    this.handOnAt = NO_TIME;
   }
 
   endpoint(role: Role): Endpoint {
@@ -322,18 +320,37 @@ export class RetiredEndpoint implements StatefulEndpoint {
   readonly visits = null;
   packetsAfter = 0;
   bytesAfter = 0;
+  port = 0;
+  stateSince = NO_TIME;
+  stateInferred = false;
+  #state: TcpState = TcpState.CLOSED;
+
   constructor(
     readonly role: Role,
-    /** Made only when a message names the endpoint: most retired flows are loaded just to end their TIME_WAIT. */
-    private readonly address: () => string,
-    readonly port: number,
-    public state: TcpState,
-    public stateSince: number,
-    public stateInferred: boolean,
+    private readonly flow: RetiredFlow,
   ) {}
 
+  get state(): TcpState {
+    return this.#state;
+  }
+
+  /** A state set after the flow's row was written makes the row stale. */
+  set state(state: TcpState) {
+    this.#state = state;
+    this.flow.changed = true;
+  }
+
+  /** Loads the state as stored, which changes nothing. */
+  load(state: TcpState, since: CaptureTime, inferred: boolean, port: number): void {
+    this.#state = state;
+    this.stateSince = since;
+    this.stateInferred = inferred;
+    this.port = port;
+  }
+
+  /** Made only when a message names the endpoint: most retired flows are loaded just to end their TIME_WAIT. */
   get ip(): string {
-    return this.address();
+    return this.flow.addressOf(this.role);
   }
 }
 
@@ -341,24 +358,28 @@ export class RetiredEndpoint implements StatefulEndpoint {
  * A connection whose ends are all in TIME_WAIT or CLOSED, already handed on:
  * kept small until its TIME_WAIT ends, as the kernel swaps in a timewait socket,
  * so that a busy server's 2×MSL of closed connections does not hold full flows.
- * Late segments are counted; a new SYN starts the next instance.
+ * Late segments are counted; a new SYN starts the next instance. One instance
+ * is a view that RetiredFlows loads a row into and reuses: nothing is allocated
+ * per timer or late segment.
  */
 export class RetiredFlow implements StatefulFlow {
   /** Something changed since the flow's row was written (a state, a late segment): it needs an update. */
   changed = false;
+  id = 0;
+  instance = 0;
+  clientIsFirst = true;
+  slot = -1;
+  closedFirstBy: Role | null = null;
+  closeKind: CloseKind | null = null;
+  lastTime = NO_TIME;
+  lastSource = 0;
+  lastFrame = 0;
+  readonly client = new RetiredEndpoint(Role.client, this);
+  readonly server = new RetiredEndpoint(Role.server, this);
 
   constructor(
-    readonly id: number,
-    readonly instance: number,
-    readonly clientIsFirst: boolean,
-    readonly client: RetiredEndpoint,
-    readonly server: RetiredEndpoint,
-    public slot: number,
-    public closedFirstBy: Role | null,
-    public closeKind: CloseKind | null,
-    public lastTime: number,
-    public lastSource: number,
-    public lastFrame: number,
+    /** The address of an endpoint of the flow loaded now. */
+    readonly addressOf: (role: Role) => string,
   ) {}
 
   endpoint(role: Role): RetiredEndpoint {

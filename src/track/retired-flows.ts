@@ -1,6 +1,7 @@
 import { formatIpv4, formatIpv6 } from '../decode/format-address.js';
 import { ALL_STATES, STATE_INDEX } from '../tcp/tcp-state.js';
-import { type Flow, RetiredEndpoint, RetiredFlow } from './flow.js';
+import type { CaptureTime } from './capture-time.js';
+import { type Flow, RetiredFlow } from './flow.js';
 import type { CloseKind, Role } from './records.js';
 
 const ROLES: ReadonlyArray<Role | null> = [null, 'client', 'server'];
@@ -19,10 +20,17 @@ function addressIn(keys: Uint32Array, keyAt: number, side: number): string {
 /**
  * Retired flows, one row per flow-table slot in typed arrays (about 80 bytes a
  * flow instead of objects, numbers and strings): a busy server keeps a quarter of
- * a million connections in TIME_WAIT. Rows are loaded as RetiredFlow views when
- * something happens to them (a late segment, 2×MSL ending) and stored back.
+ * a million connections in TIME_WAIT. A row is loaded into the one RetiredFlow
+ * view when something happens to it (a late segment, 2×MSL ending) and stored back.
  */
 export class RetiredFlows {
+  /** Addresses and ports come from the flow table's key pool, KEY_WORDS words a slot. */
+  private keys: Uint32Array = new Uint32Array(0);
+  private keyAt = 0;
+  private readonly view: RetiredFlow = new RetiredFlow((role) =>
+    addressIn(this.keys, this.keyAt, (role === 'client') === this.view.clientIsFirst ? 0 : 4),
+  );
+
   private capacity = 0;
   private flowIds = new Float64Array(0);
   private instances = new Uint32Array(0);
@@ -46,9 +54,19 @@ export class RetiredFlows {
     return slot < this.capacity ? this.flowIds[slot] : -1;
   }
 
-  /** Writes a retired flow's row; a live flow retires straight from its fields, with nothing after it yet and no view made. */
-  store(r: RetiredFlow | Flow): void {
-    const after = r instanceof RetiredFlow ? r : null;
+  /** Writes the row of a live flow as it retires into its slot, nothing sent after it yet. */
+  retire(flow: Flow): void {
+    this.write(flow, false);
+    this.writeAfter(flow.slot, 0, 0, 0, 0);
+  }
+
+  /** Writes the shared view back into its row. */
+  storeBack(view: RetiredFlow): void {
+    this.write(view, view.changed);
+    this.writeAfter(view.slot, view.client.packetsAfter, view.server.packetsAfter, view.client.bytesAfter, view.server.bytesAfter);
+  }
+
+  private write(r: Flow | RetiredFlow, changed: boolean): void {
     const slot = r.slot;
     if (slot >= this.capacity) this.grow(slot + 1);
     this.flowIds[slot] = r.id;
@@ -57,7 +75,7 @@ export class RetiredFlows {
       (r.clientIsFirst ? CLIENT_IS_FIRST : 0) |
       (r.client.stateInferred ? CLIENT_INFERRED : 0) |
       (r.server.stateInferred ? SERVER_INFERRED : 0) |
-      (after?.changed ? CHANGED : 0);
+      (changed ? CHANGED : 0);
     this.closedFirstBy[slot] = ROLES.indexOf(r.closedFirstBy);
     this.closeKind[slot] = CLOSE_KINDS.indexOf(r.closeKind);
     this.clientState[slot] = STATE_INDEX.get(r.client.state) as number;
@@ -67,54 +85,52 @@ export class RetiredFlows {
     this.lastTime[slot] = r.lastTime;
     this.lastSource[slot] = r.lastSource;
     this.lastFrame[slot] = r.lastFrame;
-    this.clientPacketsAfter[slot] = after?.client.packetsAfter ?? 0;
-    this.serverPacketsAfter[slot] = after?.server.packetsAfter ?? 0;
-    this.clientBytesAfter[slot] = after?.client.bytesAfter ?? 0;
-    this.serverBytesAfter[slot] = after?.server.bytesAfter ?? 0;
   }
 
-  /** A view of the row in `slot`; addresses and ports come from the flow-table key (KEY_WORDS words at `keyAt`). */
+  private writeAfter(slot: number, clientPackets: number, serverPackets: number, clientBytes: number, serverBytes: number): void {
+    this.clientPacketsAfter[slot] = clientPackets;
+    this.serverPacketsAfter[slot] = serverPackets;
+    this.clientBytesAfter[slot] = clientBytes;
+    this.serverBytesAfter[slot] = serverBytes;
+  }
+
+  /** The row in `slot`, loaded into the shared view (valid until the next load); the key is KEY_WORDS words at `keyAt`. */
   load(slot: number, keys: Uint32Array, keyAt: number): RetiredFlow {
+    const view = this.view;
+    this.keys = keys;
+    this.keyAt = keyAt;
     const bits = this.bits[slot];
     const clientIsFirst = (bits & CLIENT_IS_FIRST) !== 0;
     const ports = keys[keyAt + 8];
     const firstPort = ports >>> 16;
     const secondPort = ports & 0xffff;
-    const client = new RetiredEndpoint(
-      'client',
-      () => addressIn(keys, keyAt, clientIsFirst ? 0 : 4),
-      clientIsFirst ? firstPort : secondPort,
+    view.id = this.flowIds[slot];
+    view.instance = this.instances[slot];
+    view.clientIsFirst = clientIsFirst;
+    view.slot = slot;
+    view.closedFirstBy = ROLES[this.closedFirstBy[slot]];
+    view.closeKind = CLOSE_KINDS[this.closeKind[slot]];
+    view.lastTime = this.lastTime[slot] as CaptureTime;
+    view.lastSource = this.lastSource[slot];
+    view.lastFrame = this.lastFrame[slot];
+    view.client.load(
       ALL_STATES[this.clientState[slot]],
-      this.clientSince[slot],
+      this.clientSince[slot] as CaptureTime,
       (bits & CLIENT_INFERRED) !== 0,
+      clientIsFirst ? firstPort : secondPort,
     );
-    const server = new RetiredEndpoint(
-      'server',
-      () => addressIn(keys, keyAt, clientIsFirst ? 4 : 0),
-      clientIsFirst ? secondPort : firstPort,
+    view.server.load(
       ALL_STATES[this.serverState[slot]],
-      this.serverSince[slot],
+      this.serverSince[slot] as CaptureTime,
       (bits & SERVER_INFERRED) !== 0,
+      clientIsFirst ? secondPort : firstPort,
     );
-    client.packetsAfter = this.clientPacketsAfter[slot];
-    server.packetsAfter = this.serverPacketsAfter[slot];
-    client.bytesAfter = this.clientBytesAfter[slot];
-    server.bytesAfter = this.serverBytesAfter[slot];
-    const retired = new RetiredFlow(
-      this.flowIds[slot],
-      this.instances[slot],
-      clientIsFirst,
-      client,
-      server,
-      slot,
-      ROLES[this.closedFirstBy[slot]],
-      CLOSE_KINDS[this.closeKind[slot]],
-      this.lastTime[slot],
-      this.lastSource[slot],
-      this.lastFrame[slot],
-    );
-    retired.changed = (bits & CHANGED) !== 0;
-    return retired;
+    view.client.packetsAfter = this.clientPacketsAfter[slot];
+    view.server.packetsAfter = this.serverPacketsAfter[slot];
+    view.client.bytesAfter = this.clientBytesAfter[slot];
+    view.server.bytesAfter = this.serverBytesAfter[slot];
+    view.changed = (bits & CHANGED) !== 0;
+    return view;
   }
 
   /** Whether the flow in `slot` changed since its row was written (else nothing needs telling when it is dropped). */

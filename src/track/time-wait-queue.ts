@@ -1,3 +1,4 @@
+import type { CaptureTime } from './capture-time.js';
 import type { Role } from './records.js';
 
 /**
@@ -17,12 +18,12 @@ export class TimeWaitQueue {
   slot = 0;
   flowId = 0;
   role: Role = 'client';
-  since = 0;
-  expires = 0;
+  since = 0 as CaptureTime;
+  expires = 0 as CaptureTime;
 
   /** Expiry of the earliest entry, Infinity when empty. */
-  nextExpiry(): number {
-    return this.head < this.tail ? this.expiries[this.head] : Infinity;
+  nextExpiry(): CaptureTime {
+    return (this.head < this.tail ? this.expiries[this.head] : Infinity) as CaptureTime;
   }
 
   take(): void {
@@ -30,12 +31,12 @@ export class TimeWaitQueue {
     this.slot = this.slots[at];
     this.flowId = this.flowIds[at];
     this.role = this.roles[at] === 0 ? 'client' : 'server';
-    this.since = this.sinces[at];
-    this.expires = this.expiries[at];
+    this.since = this.sinces[at] as CaptureTime;
+    this.expires = this.expiries[at] as CaptureTime;
   }
 
   /** Adds an entry in expiry order (a deferred FIN can start a TIME_WAIT in the past). */
-  add(slot: number, flowId: number, role: Role, since: number, expires: number): void {
+  add(slot: number, flowId: number, role: Role, since: CaptureTime, expires: CaptureTime): void {
     if (this.tail === this.slots.length) this.makeRoom();
     let at = this.tail;
     if (at > this.head && this.expiries[at - 1] > expires) {

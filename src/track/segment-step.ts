@@ -1,0 +1,332 @@
+import type { CapturedFrame } from '../capture/captured-frame.js';
+import { TcpFlag, type TcpSegment } from '../decode/tcp-segment.js';
+import { classifyReceive, classifySend, finSeqOf, rstIgnored, segmentLength } from '../tcp/classify.js';
+import { EventBit } from '../tcp/endpoint-event.js';
+import { type Seq, seq, seqAdd, seqGe, seqGt } from '../tcp/seq.js';
+import { type CaptureTime, NO_TIME } from './capture-time.js';
+import { type Endpoint, EndpointEvidence, type Flow } from './flow.js';
+import { type RecordsOut, unacked } from './records-out.js';
+import type { StateDoor } from './state-door.js';
+
+/** The largest window scale (RFC 7323): assumed when the handshake was not seen. */
+const MAX_WINDOW_SHIFT = 14;
+
+/** Receive events that wait for the receiver's own next segment (see `deliverPending`). */
+const DEFERRED_EVENTS = EventBit.RECV_SYN | EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN;
+
+const PendingVerdict = { open: 0, confirmed: 1, contradicted: 2 } as const;
+type PendingVerdict = (typeof PendingVerdict)[keyof typeof PendingVerdict];
+
+/**
+ * One segment of a live flow, in the phases whose order matters (as Zeek's
+ * `init_endpoint` / `update_history` / `update_last_seq`): count it, gather the
+ * detectors' evidence, notice capture loss, settle what was pending, apply the
+ * sender's events, update the sender's sequence facts, apply (or defer) the
+ * receiver's events, then note the handshake's and the ACK's facts. Each phase
+ * reads the facts as the phases before it left them.
+ */
+export class SegmentStep {
+  constructor(
+    private readonly door: StateDoor,
+    private readonly records: RecordsOut,
+  ) {}
+
+  process(flow: Flow, segment: TcpSegment, fromClient: boolean, frame: CapturedFrame, time: CaptureTime): void {
+    const sender = fromClient ? flow.client : flow.server;
+    const receiver = fromClient ? flow.server : flow.client;
+    countSegment(flow, sender, segment, fromClient, frame, time);
+    const length = segmentLength(segment);
+    const start = seq(segment.seq);
+    const end = seqAdd(start, length);
+    const retransmission = gatherEvidence(sender, receiver, segment, frame, time, start, end, length);
+    this.noteCaptureLoss(flow, sender, receiver, segment, frame, time);
+    this.settlePendingOnSegment(flow, sender, receiver, segment, frame, time, retransmission);
+
+    const sendEvents = classifySend(sender, segment);
+    const receiveEvents = classifyReceive(receiver, sender, segment);
+    if (rstIgnored(receiver, sender, segment)) this.reportIgnoredRst(flow, sender, receiver, segment, frame, time);
+    const inferred = flow.midstream || flow.captureLossEvents > 0;
+    if (sendEvents & EventBit.SEND_RST) sender.rstLostBytes = unacked(sender, receiver) + unacked(receiver, sender);
+    if (sendEvents !== 0) this.door.applyMask(flow, sender, sendEvents, frame.source, frame.frame, time, inferred);
+
+    updateSenderSequence(flow, sender, segment, start, end);
+    this.applyReceive(flow, receiver, receiveEvents, segment, frame, time, start, inferred);
+    noteHandshakeAndAcks(flow, receiver, segment);
+  }
+
+  /** A SYN or FIN still pending as the flow is handed on: it arrived, unless the endpoint's own resends said otherwise. */
+  settlePending(flow: Flow, endpoint: Endpoint): void {
+    if (endpoint.pendingEvents === 0) return;
+    if (!endpoint.pendingRefuted) this.deliverPending(flow, endpoint, endpoint.pendingSource, endpoint.pendingFrame, endpoint.pendingTime);
+    else endpoint.stateInferred = true; // its own resends say the peer's SYN or FIN never arrived
+  }
+
+  /** The sender acknowledges sequence space the capture never showed. */
+  private noteCaptureLoss(
+    flow: Flow,
+    sender: Endpoint,
+    receiver: Endpoint,
+    segment: TcpSegment,
+    frame: CapturedFrame,
+    time: CaptureTime,
+  ): void {
+    const flags = segment.flags;
+    if (!(flags & TcpFlag.ACK) || flags & TcpFlag.RST || !receiver.sentAnything || !seqGt(seq(segment.ack), receiver.nextSeq)) return;
+    flow.captureLossEvents++;
+    receiver.missedBytes += (segment.ack - receiver.nextSeq) >>> 0;
+    receiver.nextSeq = seq(segment.ack);
+    if (flow.captureLossEvents === 1) {
+      this.records.finding(
+        'capture-loss',
+        flow,
+        null,
+        frame.source,
+        frame.frame,
+        time,
+        `${sender.ip}:${sender.port} acknowledges data from ${receiver.ip}:${receiver.port} that the capture does not contain; states after this are inferred`,
+        { frame: frame.frame },
+      );
+    }
+  }
+
+  private settlePendingOnSegment(
+    flow: Flow,
+    sender: Endpoint,
+    receiver: Endpoint,
+    segment: TcpSegment,
+    frame: CapturedFrame,
+    time: CaptureTime,
+    retransmission: boolean,
+  ): void {
+    // A later segment from the same sender reaches the receiver after the earlier one did.
+    if (receiver.pendingEvents !== 0)
+      this.deliverPending(flow, receiver, receiver.pendingSource, receiver.pendingFrame, receiver.pendingTime);
+    if (sender.pendingEvents === 0) return;
+    // The sender's own segment shows whether it had what its peer sent before.
+    const verdict = judgePending(sender, segment);
+    if (verdict === PendingVerdict.confirmed)
+      this.deliverPending(flow, sender, sender.pendingSource, sender.pendingFrame, sender.pendingTime);
+    else if (verdict === PendingVerdict.contradicted && !sender.pendingCrossed) {
+      // They crossed: its own SYN or FIN left first, the peer's arrives after it.
+      sender.pendingCrossed = true;
+      sender.pendingTime = time;
+      sender.pendingSource = frame.source;
+      sender.pendingFrame = frame.frame;
+    } else if (retransmission) {
+      // Resending without acknowledging it, after its timer fired: the peer's SYN or FIN never arrived.
+      sender.pendingRefuted = true;
+    }
+  }
+
+  private reportIgnoredRst(
+    flow: Flow,
+    sender: Endpoint,
+    receiver: Endpoint,
+    segment: TcpSegment,
+    frame: CapturedFrame,
+    time: CaptureTime,
+  ): void {
+    this.records.finding(
+      'rst-out-of-window',
+      flow,
+      receiver.role,
+      frame.source,
+      frame.frame,
+      time,
+      `RST from ${sender.ip}:${sender.port} is outside ${receiver.ip}:${receiver.port}'s receive window and was ignored (RFC 5961)`,
+      { seq: segment.seq },
+    );
+  }
+
+  /** The receiver's events: at once, except a SYN or FIN, which waits for the receiver to show it arrived. */
+  private applyReceive(
+    flow: Flow,
+    receiver: Endpoint,
+    receiveEvents: number,
+    segment: TcpSegment,
+    frame: CapturedFrame,
+    time: CaptureTime,
+    start: Seq,
+    inferred: boolean,
+  ): void {
+    const immediate = receiveEvents & ~DEFERRED_EVENTS;
+    if (immediate !== 0) this.door.applyMask(flow, receiver, immediate, frame.source, frame.frame, time, inferred);
+    const deferred = receiveEvents & DEFERRED_EVENTS;
+    if (deferred === 0) return;
+    receiver.pendingEvents = deferred;
+    receiver.pendingTime = time;
+    receiver.pendingSource = frame.source;
+    receiver.pendingFrame = frame.frame;
+    receiver.pendingCrossed = false;
+    receiver.pendingRefuted = false;
+    receiver.pendingAckPoint = segment.flags & TcpFlag.FIN ? seqAdd(finSeqOf(segment), 1) : seqAdd(start, 1);
+  }
+
+  /**
+   * A SYN or FIN takes effect at its receiver once the receiver shows it arrived
+   * (its ACK covers it) or shows it had not when it sent its own (crossing SYNs or
+   * FINs, RFC 9293 §3.5, §3.6); otherwise when the flow is handed on.
+   */
+  private deliverPending(flow: Flow, endpoint: Endpoint, source: number, frame: number, time: CaptureTime): void {
+    const events = endpoint.pendingEvents;
+    endpoint.pendingEvents = 0;
+    this.door.applyMask(flow, endpoint, events, source, frame, time, flow.midstream || flow.captureLossEvents > 0);
+    if (events & EventBit.RECV_SYN) endpoint.peerSynReceived = true;
+    if (events & (EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN)) endpoint.peerFinReceived = true;
+  }
+}
+
+/** The flow's last segment and the sender's counts; Zeek's view sees every segment. */
+function countSegment(
+  flow: Flow,
+  sender: Endpoint,
+  segment: TcpSegment,
+  fromClient: boolean,
+  frame: CapturedFrame,
+  time: CaptureTime,
+): void {
+  flow.lastTime = time;
+  flow.lastSource = frame.source;
+  flow.lastFrame = frame.frame;
+  sender.packets++;
+  sender.bytes += segment.payloadLength;
+  sender.ipBytes += segment.ipLength;
+  // As signed 32-bit integers: a number above 2^31 passed to a function is boxed, once per packet.
+  flow.zeek.observe(fromClient, segment.flags, segment.seq | 0, segment.ack | 0, segment.payloadLength, segment.window);
+}
+
+/**
+ * Retransmissions, keepalives and zero windows, for the detectors: judged before
+ * this segment updates the sender's facts. True when the segment resent
+ * sequence space already seen (a retransmission).
+ */
+function gatherEvidence(
+  sender: Endpoint,
+  receiver: Endpoint,
+  segment: TcpSegment,
+  frame: CapturedFrame,
+  time: CaptureTime,
+  start: Seq,
+  end: Seq,
+  length: number,
+): boolean {
+  const flags = segment.flags;
+  // The sender is alive: whatever the receiver retransmitted or probed has an answer.
+  receiver.unansweredRetransmissions = 0;
+  if (receiver.keepalivePending) {
+    receiver.keepalivePending = false;
+    const evidence = evidenceOf(receiver);
+    if (flags & TcpFlag.RST) evidence.keepaliveReset++;
+    else evidence.keepaliveAcked++;
+  }
+  // An ACK that advances shows the peer's data arriving: the peer is alive even if its segments were not captured.
+  if (flags & TcpFlag.ACK && sender.ackedAnything && seqGt(seq(segment.ack), sender.highestAck)) sender.unansweredRetransmissions = 0;
+  let retransmission = false;
+  if (flags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) {
+    retransmission =
+      (flags & TcpFlag.SYN && sender.synSent && start === sender.iss) ||
+      (flags & TcpFlag.FIN && sender.finSent && !seqGt(end, sender.nextSeq))
+        ? true
+        : false;
+  } else if (flags & TcpFlag.ACK && segment.payloadLength <= 1 && sender.sentAnything && start === seqAdd(sender.nextSeq, -1)) {
+    // One byte below the next sequence number: a probe. Into a zero window it is a persist probe, else a keepalive.
+    if (receiver.zeroWindowSince >= 0) evidenceOf(receiver).persistProbes++;
+    else {
+      const evidence = evidenceOf(sender);
+      if (evidence.keepaliveProbes++ === 0) {
+        evidence.keepaliveFirstFrame = frame.frame;
+        evidence.keepaliveFirstTime = time;
+      }
+      sender.keepalivePending = true;
+    }
+  } else if (length > 0 && sender.sentAnything && !seqGt(end, sender.nextSeq)) {
+    if (receiver.zeroWindowSince >= 0 && length <= 1) evidenceOf(receiver).persistProbes++;
+    else retransmission = true;
+  } else if (length > 0) {
+    sender.unansweredRetransmissions = 0; // new data ends a run of retransmissions
+  }
+  if (retransmission) {
+    sender.retransmissions++;
+    if (sender.unansweredRetransmissions++ === 0) {
+      const evidence = evidenceOf(sender);
+      evidence.firstUnansweredFrame = frame.frame;
+      evidence.firstUnansweredTime = time;
+    }
+  }
+  if (!(flags & (TcpFlag.RST | TcpFlag.SYN))) noteWindow(sender, segment.window, frame, time);
+  return retransmission;
+}
+
+/** Zero-window episodes: when one opens and how long it lasted once it closes. */
+function noteWindow(sender: Endpoint, window: number, frame: CapturedFrame, time: CaptureTime): void {
+  if (window === 0) {
+    if (sender.zeroWindowSince >= 0) return;
+    sender.zeroWindowSince = time;
+    const evidence = evidenceOf(sender);
+    if (evidence.zeroWindowEpisodes++ === 0) {
+      evidence.zeroWindowFirstFrame = frame.frame;
+      evidence.zeroWindowFirstTime = time;
+    }
+  } else if (sender.zeroWindowSince >= 0) {
+    evidenceOf(sender).zeroWindowNs += time - sender.zeroWindowSince;
+    sender.zeroWindowSince = NO_TIME;
+  }
+}
+
+/** The sender's own sequence space, after its events were judged against the old facts. */
+function updateSenderSequence(flow: Flow, sender: Endpoint, segment: TcpSegment, start: Seq, end: Seq): void {
+  const flags = segment.flags;
+  if (flags & TcpFlag.SYN && !sender.synSent) {
+    sender.synSent = true;
+    sender.iss = start;
+    if (segment.windowScale >= 0) sender.windowScale = segment.windowScale;
+  }
+  if (flags & TcpFlag.RST) return;
+  if (flags & TcpFlag.FIN && !sender.finSent) {
+    sender.finSent = true;
+    sender.finSeq = finSeqOf(segment);
+  }
+  if (!sender.sentAnything || seqGt(end, sender.nextSeq)) {
+    sender.nextSeq = end;
+    sender.sentAnything = true;
+  }
+  if (flags & TcpFlag.ACK && (!sender.ackedAnything || seqGt(seq(segment.ack), sender.highestAck))) {
+    sender.highestAck = seq(segment.ack);
+    sender.ackedAnything = true;
+  }
+  sender.rawWindow = segment.window;
+  // A SYN's window is never scaled; without the handshake the scale is unknown, so assume the largest.
+  sender.windowShift = flags & TcpFlag.SYN ? 0 : flow.scalingUnknown ? MAX_WINDOW_SHIFT : flow.windowScaling ? sender.windowScale : 0;
+}
+
+/** What a SYN says of window scaling and what an ACK says of the receiver's SYN and FIN. */
+function noteHandshakeAndAcks(flow: Flow, receiver: Endpoint, segment: TcpSegment): void {
+  const flags = segment.flags;
+  if (flags & TcpFlag.SYN) {
+    if (flags & TcpFlag.ACK) receiver.peerSynReceived = true;
+    flow.windowScaling = flow.client.windowScale >= 0 && flow.server.windowScale >= 0;
+  }
+  if (flags & TcpFlag.ACK && !(flags & TcpFlag.RST)) {
+    const ack = seq(segment.ack);
+    if (receiver.synSent && seqGt(ack, receiver.iss)) receiver.synAcked = true;
+    if (receiver.finSent && seqGe(ack, seqAdd(receiver.finSeq, 1))) receiver.finAcked = true;
+  }
+}
+
+/** What an endpoint's own segment says of the SYN or FIN it has pending from its peer. */
+function judgePending(endpoint: Endpoint, segment: TcpSegment): PendingVerdict {
+  const flags = segment.flags;
+  if (flags & TcpFlag.RST) return PendingVerdict.confirmed;
+  const acks = (flags & TcpFlag.ACK) !== 0 && seqGe(seq(segment.ack), endpoint.pendingAckPoint);
+  if (acks) return PendingVerdict.confirmed;
+  if (endpoint.pendingEvents & EventBit.RECV_SYN && (flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN)
+    return PendingVerdict.contradicted;
+  if (endpoint.pendingEvents & (EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN) && flags & TcpFlag.FIN)
+    return PendingVerdict.contradicted;
+  return PendingVerdict.open;
+}
+
+/** The endpoint's detector evidence, made on first use. */
+function evidenceOf(endpoint: Endpoint): EndpointEvidence {
+  return (endpoint.evidence ??= new EndpointEvidence());
+}
