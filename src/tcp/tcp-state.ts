@@ -20,16 +20,19 @@ export const ALL_STATES: readonly TcpState[] = Object.values(TcpState);
 /** Each state's position in ALL_STATES: states stored as small numbers (writer batches, retired flows). */
 export const STATE_INDEX: ReadonlyMap<TcpState, number> = new Map(ALL_STATES.map((state, index) => [state, index]));
 
-/** States in which both sequence spaces are synchronized (RFC 9293 §3.5.2). */
-export const SYNCHRONIZED: ReadonlySet<TcpState> = new Set([
-  TcpState.ESTABLISHED,
-  TcpState.FIN_WAIT1,
-  TcpState.FIN_WAIT2,
-  TcpState.CLOSE_WAIT,
-  TcpState.CLOSING,
-  TcpState.LAST_ACK,
-  TcpState.TIME_WAIT,
-]);
+/** Both sequence spaces are synchronized (RFC 9293 §3.5.2): compared, not looked up, as the tracker asks it of most segments. */
+export function isSynchronized(state: TcpState): boolean {
+  return (
+    state !== TcpState.CLOSED &&
+    state !== TcpState.UNKNOWN &&
+    state !== TcpState.LISTEN &&
+    state !== TcpState.SYN_SENT &&
+    state !== TcpState.SYN_RECV
+  );
+}
+
+/** States in which both sequence spaces are synchronized. */
+export const SYNCHRONIZED: ReadonlySet<TcpState> = new Set(ALL_STATES.filter(isSynchronized));
 
 /** States in which this endpoint has sent its FIN. */
 export const FIN_SENT_STATES: ReadonlySet<TcpState> = new Set([

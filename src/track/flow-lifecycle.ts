@@ -172,9 +172,12 @@ export class FlowLifecycle {
     return flow;
   }
 
+  isHalfOpen(flow: Flow): boolean {
+    return this.phases[flow.slot] === Phase.halfOpen;
+  }
+
   /** The handshake completed: the flow no longer counts against the half-open bound. */
   handshakeDone(flow: Flow): void {
-    if (this.phases[flow.slot] !== Phase.halfOpen) return;
     this.phases[flow.slot] = Phase.open;
     this.halfOpen--;
   }

@@ -18,7 +18,7 @@ export interface StateVisit {
 export const VISIT_FIELDS = 5;
 
 /**
- * An endpoint's visits to the TIMED_STATES, VISIT_FIELDS numbers each: the
+ * An endpoint's visits to the timed states (isTimed), VISIT_FIELDS numbers each: the
  * state's index in ALL_STATES, since, until (-1 while it lasts), source, frame.
  * Flat numbers are stored unboxed, where a StateVisit object and its two times
  * cost every connection memory for each visit. The numbers outlive `clear()`:
@@ -68,14 +68,16 @@ export class VisitLog {
   }
 }
 
-/** States whose duration findings depend on. */
-export const TIMED_STATES: ReadonlySet<TcpState> = new Set([
-  TcpState.CLOSE_WAIT,
-  TcpState.FIN_WAIT2,
-  TcpState.CLOSING,
-  TcpState.SYN_RECV,
-  TcpState.TIME_WAIT,
-]);
+/** A state whose stays findings depend on (CLOSE_WAIT, FIN_WAIT2, CLOSING, SYN_RECV, TIME_WAIT): its visits are logged. */
+export function isTimed(state: TcpState): boolean {
+  return (
+    state === TcpState.CLOSE_WAIT ||
+    state === TcpState.FIN_WAIT2 ||
+    state === TcpState.CLOSING ||
+    state === TcpState.SYN_RECV ||
+    state === TcpState.TIME_WAIT
+  );
+}
 
 /**
  * What changing a state needs of an endpoint: the one handle the state door works

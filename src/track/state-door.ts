@@ -2,7 +2,7 @@ import { EVENT_CAUSE, EVENT_INDEX, EVENT_ORDER, type EndpointEvent } from '../tc
 import { TcpState } from '../tcp/tcp-state.js';
 import { transitionAt } from '../tcp/transition-table.js';
 import { type CaptureTime, later } from './capture-time.js';
-import { type StatefulEndpoint, type StatefulFlow, TIMED_STATES } from './flow.js';
+import { type StatefulEndpoint, type StatefulFlow, isTimed } from './flow.js';
 import { CloseKind } from './records.js';
 import type { RecordsOut } from './records-out.js';
 import type { TimeWaitQueue } from './time-wait-queue.js';
@@ -81,8 +81,8 @@ export class StateDoor {
     if (to === from) return;
     const visits = endpoint.visits;
     if (visits !== null) {
-      if (TIMED_STATES.has(from)) visits.endLast(time);
-      if (TIMED_STATES.has(to)) visits.start(to, time, source, frame ?? 0);
+      if (isTimed(from)) visits.endLast(time);
+      if (isTimed(to)) visits.start(to, time, source, frame ?? 0);
     }
     endpoint.state = to;
     endpoint.stateSince = time;

@@ -25,7 +25,7 @@ import { AddressNames } from '../decode/format-address.js';
 import { TcpFlag, type TcpSegment } from '../decode/tcp-segment.js';
 import { EndpointEvent } from '../tcp/endpoint-event.js';
 import { seq, seqAdd } from '../tcp/seq.js';
-import { SYNCHRONIZED, TcpState } from '../tcp/tcp-state.js';
+import { isSynchronized, TcpState } from '../tcp/tcp-state.js';
 import { CaptureClock, type CaptureTime, later, NS_PER_SECOND } from './capture-time.js';
 import { Detectors } from './detectors.js';
 import type { DetectorThresholds } from './finding-catalogue.js';
@@ -287,10 +287,7 @@ export class Tracker {
     if (isFinished(flow.client.state) && isFinished(flow.server.state)) return true;
     // A new connect() from the same port after an attempt nobody answered.
     return (
-      fromClient &&
-      flow.client.state === TcpState.SYN_SENT &&
-      !SYNCHRONIZED.has(flow.server.state) &&
-      flow.server.state !== TcpState.SYN_RECV
+      fromClient && flow.client.state === TcpState.SYN_SENT && !isSynchronized(flow.server.state) && flow.server.state !== TcpState.SYN_RECV
     );
   }
 
@@ -323,7 +320,8 @@ export class Tracker {
   /** What the segment means to the flow's life: a listener seen, the handshake done, both ends closed. */
   private afterSegment(flow: Flow, segment: TcpSegment, time: CaptureTime): void {
     if ((segment.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK) && !flow.rolesGuessed) this.noteListener(flow, time);
-    if (SYNCHRONIZED.has(flow.client.state) || SYNCHRONIZED.has(flow.server.state)) this.lifecycle.handshakeDone(flow);
+    if (this.lifecycle.isHalfOpen(flow) && (isSynchronized(flow.client.state) || isSynchronized(flow.server.state)))
+      this.lifecycle.handshakeDone(flow);
     if (bothGone(flow)) this.lifecycle.queueHandOn(flow, later(time, this.lingerNs));
   }
 
