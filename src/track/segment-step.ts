@@ -170,7 +170,9 @@ export class SegmentStep {
   private deliverPending(flow: Flow, endpoint: Endpoint, source: number, frame: number, time: CaptureTime): void {
     const events = endpoint.pendingEvents;
     endpoint.pendingEvents = 0;
-    this.door.applyMask(flow, endpoint, events, source, frame, time, flow.midstream || flow.captureLossEvents > 0);
+    // It arrived when it was captured, unless the endpoint changed state since: then not before that change.
+    const at = time < endpoint.stateSince ? endpoint.stateSince : time;
+    this.door.applyMask(flow, endpoint, events, source, frame, at, flow.midstream || flow.captureLossEvents > 0);
     if (events & EventBit.RECV_SYN) endpoint.peerSynReceived = true;
     if (events & (EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN)) endpoint.peerFinReceived = true;
   }
