@@ -520,6 +520,7 @@ function itemsFor(capture) {
     if (peers.tcpdump) items.push(peer('tcpdump', 'pcapng', [['tcpdump', '-nn', '-r', capture.pcapng, '-w', '/dev/null']]));
   }
   items.push(driver('track', 'pcap', trackDriver));
+  items.push({ ...trackProfile(capture), once: true });
   if (peers.argus)
     items.push(
       peer('argus', 'pcap', [
@@ -535,6 +536,70 @@ function itemsFor(capture) {
       once: true,
     });
   return items;
+}
+
+/**
+ * Where decode + track spends its time, from one run of the track driver under
+ * V8's sampling profiler: self time summed by part of the code (a function
+ * inlined into another counts as the one it was inlined into).
+ */
+const PROFILE_PARTS = [
+  ['read + decode', (file, url) => url.includes('/capture/') || url.includes('/decode/') || file === 'analyze.js'],
+  ['flow lookup (hash table)', (file, url, fn) => file === 'flow-table.js' || (file === 'flow-lifecycle.js' && fn === 'find')],
+  [
+    'segment step: classify, evidence, sequence facts',
+    (file, url) => file === 'segment-step.js' || url.includes('/tcp/classify') || file === 'seq.js',
+  ],
+  ['state door: transitions, state visits', (file) => file === 'state-door.js' || file === 'transition-table.js' || file === 'flow.js'],
+  ["Zeek's view (history, conn_state)", (file) => file === 'zeek-conn.js'],
+  ['detectors (findings per flow and per host)', (file) => file === 'detectors.js'],
+  ['records built and handed on', (file) => file === 'records-out.js' || file === 'track-only.mjs'],
+  [
+    'dispatch and lifecycle (slots, retirement, timers)',
+    (file) =>
+      ['tracker.js', 'flow-lifecycle.js', 'retired-flows.js', 'time-wait-queue.js', 'listeners.js', 'capture-time.js'].includes(file),
+  ],
+  ['garbage collector', (file, url, fn) => fn === '(garbage collector)'],
+];
+const OTHER_PART = 'Node.js itself, idle, other';
+
+function profileSplit(profileFile) {
+  const profile = JSON.parse(readFileSync(profileFile, 'utf8'));
+  const selfUs = new Map();
+  for (let i = 0; i < profile.samples.length; i++)
+    selfUs.set(profile.samples[i], (selfUs.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  const split = Object.fromEntries([...PROFILE_PARTS.map(([name]) => [name, 0]), [OTHER_PART, 0]]);
+  for (const node of profile.nodes) {
+    const us = selfUs.get(node.id) ?? 0;
+    const { url, functionName } = node.callFrame;
+    const file = url.split('/').pop();
+    const part = PROFILE_PARTS.find(([, test]) => test(file, url, functionName))?.[0] ?? OTHER_PART;
+    split[part] += us / 1000;
+  }
+  return split;
+}
+
+function trackProfile(capture) {
+  const dir = join(work, `profile-${capture.label}`);
+  return {
+    stage: 'track-profile',
+    format: 'pcap',
+    tool: 'flowstate',
+    file: capture.pcap,
+    run: async () => {
+      rmSync(dir, { recursive: true, force: true });
+      const r = await measure([[process.execPath, '--cpu-prof', '--cpu-prof-dir', dir, trackDriver, capture.pcap]]);
+      if (r.ok) {
+        const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
+        if (file) r.detail = { split: profileSplit(join(dir, file)) };
+        else {
+          r.ok = false;
+          r.stderr += '\n[bench: no CPU profile was written]';
+        }
+      }
+      return r;
+    },
+  };
 }
 
 // ------------------------------------------------------------------ run
@@ -729,6 +794,8 @@ function growth(stage, tool = 'flowstate', format = 'pcap') {
 }
 
 const decodeBig = find(biggest, 'decode', 'flowstate');
+const trackBig = find(biggest, 'track', 'flowstate');
+const TRACK_TARGET_PPS = 2.5e6;
 const e2eBig = find(biggest, 'end-to-end', 'flowstate');
 const oneCoreBig = find(biggest, 'one-core', 'flowstate');
 /** The end-to-end target, 1.5 M packets/s, as a time budget per packet. */
@@ -754,6 +821,22 @@ const targets = [
         ? `${fmtRate(decodeBig.pps)} packets/s (${biggest} pcap; ${decodeBig.innerPps ? `${fmtRate(decodeBig.innerPps)} in-process; ` : ''}CPU ${fmtCpu(decodeBig.cpu)})`
         : 'failed',
     ok: decodeBig && !decodeBig.failed ? decodeBig.pps >= 3e6 : false,
+  },
+  ...labels
+    .filter((size) => !size.includes('×'))
+    .map((size) => {
+      const t = find(size, 'track', 'flowstate');
+      return {
+        target: `decode + track (records built, handed to a counting output) ≥ 2.5 M packets/s in-process on one core (${size})`,
+        measured:
+          t && !t.failed ? `${fmtRate(t.innerPps)} packets/s in-process (${size} pcap; ${fmtRate(t.pps)} as a whole process)` : 'failed',
+        ok: t && !t.failed ? t.innerPps >= TRACK_TARGET_PPS : false,
+      };
+    }),
+  {
+    target: 'decode + track peak RSS ≤ 250 MiB',
+    measured: trackBig && !trackBig.failed ? `${fmtMiB(trackBig.rssKiB)} (${biggest} pcap)` : 'failed',
+    ok: trackBig && !trackBig.failed ? trackBig.rssKiB <= 250 * 1024 : false,
   },
   {
     target: 'end-to-end (`analyze` → SQLite) ≥ 1.5 M packets/s',
@@ -954,6 +1037,39 @@ md.push(
     ['file', 'packets/s', 'in-process packets/s', 'MB/s', 'peak RSS', 'CPU', 'others', 'flows', 'most flows in memory at once', 'runs (s)'],
     rows,
   );
+}
+{
+  const profiled = labels
+    .map((size) => [size, find(size, 'track-profile', 'flowstate')])
+    .filter(([, f]) => f && !f.failed && f.detail?.split);
+  if (profiled.length) {
+    md.push(
+      '### Where decode + track spends its time',
+      '',
+      "One more run of the track driver under V8's sampling profiler (`node --cpu-prof`), its self time summed by part of",
+      'the code, in nanoseconds a packet. A function inlined into another counts as the one it was inlined into (the',
+      'flow lookup inlined into dispatch shows as dispatch), and the profiler slows the run by a few percent.',
+      '',
+    );
+    const parts = [...PROFILE_PARTS.map(([name]) => name), OTHER_PART];
+    const rows = parts.map((part) => [
+      part,
+      ...profiled.map(([size, f]) => {
+        const ms = f.detail.split[part];
+        const total = Object.values(f.detail.split).reduce((a, b) => a + b, 0);
+        const packets = packetsOf(captures.find((c) => c.label === size));
+        return `${((ms * 1e6) / packets).toFixed(0)} ns (${((100 * ms) / total).toFixed(0)} %)`;
+      }),
+    ]);
+    rows.push([
+      '**all**',
+      ...profiled.map(([size, f]) => {
+        const total = Object.values(f.detail.split).reduce((a, b) => a + b, 0);
+        return `**${((total * 1e6) / packetsOf(captures.find((c) => c.label === size))).toFixed(0)} ns**`;
+      }),
+    ]);
+    table(['part', ...profiled.map(([size]) => `${size} pcap`)], rows);
+  }
 }
 
 md.push(
