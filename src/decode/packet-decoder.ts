@@ -41,6 +41,18 @@ export interface PacketDecoderOptions {
   synOptionsOnly?: boolean;
 }
 
+/** TCP option kinds (IANA "TCP Option Kind Numbers"; RFC 9293, 7323, 2018, 7413). */
+const TcpOption = {
+  END: 0,
+  NOP: 1,
+  MSS: 2,
+  WINDOW_SCALE: 3,
+  SACK_PERMITTED: 4,
+  SACK: 5,
+  TIMESTAMPS: 8,
+  FAST_OPEN: 34,
+} as const;
+
 /**
  * Frame → TCP segment, for every link type flowstate reads. Never throws on packet
  * content: problems become counted issues. Decodes into one reused TcpSegment.
@@ -380,8 +392,8 @@ export class PacketDecoder {
     if (this.synOptionsOnly && (segment.flags & TcpFlag.SYN) === 0) return;
     while (at < end) {
       const kind = data[at];
-      if (kind === 0) return;
-      if (kind === 1) {
+      if (kind === TcpOption.END) return;
+      if (kind === TcpOption.NOP) {
         at++;
         continue;
       }
@@ -389,16 +401,16 @@ export class PacketDecoder {
       const length = data[at + 1];
       if (length < 2 || at + length > end) break;
       switch (kind) {
-        case 2:
+        case TcpOption.MSS:
           if (length === 4) segment.mss = (data[at + 2] << 8) | data[at + 3];
           break;
-        case 3:
+        case TcpOption.WINDOW_SCALE:
           if (length === 3) segment.windowScale = data[at + 2];
           break;
-        case 4:
+        case TcpOption.SACK_PERMITTED:
           segment.sackPermitted = true;
           break;
-        case 5: {
+        case TcpOption.SACK: {
           const blocks = Math.min(MAX_SACK_BLOCKS, (length - 2) >> 3);
           for (let i = 0; i < blocks; i++) {
             segment.sackBlocks[i * 2] = u32be(data, at + 2 + i * 8);
@@ -407,14 +419,14 @@ export class PacketDecoder {
           segment.sackBlockCount = blocks;
           break;
         }
-        case 8:
+        case TcpOption.TIMESTAMPS:
           if (length === 10) {
             segment.hasTimestamp = true;
             segment.tsVal = u32be(data, at + 2);
             segment.tsEcr = u32be(data, at + 6);
           }
           break;
-        case 34:
+        case TcpOption.FAST_OPEN:
           segment.fastOpenCookieLength = length - 2;
           break;
         default:

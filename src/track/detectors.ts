@@ -8,6 +8,10 @@ type Details = FindingRecord['details'];
 const NS = 1e9;
 /** Flow ids listed in an aggregate finding's details, at most. */
 const LISTED_FLOWS = 20;
+/** Distinct source addresses an aggregate counts, at most: a spoofed SYN flood must not grow the set without end. */
+const COUNTED_SOURCES = 100_000;
+/** Windows' default TIME_WAIT (TcpTimedWaitDelay): what the pressure finding projects a server's pile-up to. */
+const WINDOWS_TIME_WAIT_SECONDS = 240;
 
 interface Aggregate {
   host: string;
@@ -313,7 +317,7 @@ export class Detectors {
       a.lastFrame = visit.frame;
     }
     if (a.flows.length < LISTED_FLOWS) a.flows.push(flow.id);
-    if (a.sources.size < 100_000) a.sources.add(source);
+    if (a.sources.size < COUNTED_SOURCES) a.sources.add(source);
   }
 
   /** Aggregates, once every flow has been handed on. `span` is the capture's duration in ns. */
@@ -395,9 +399,9 @@ export class Detectors {
     const perSecond = span > 0 ? count / (span / NS) : 0;
     const serverSide = holder.side === Role.server;
     const mslNote = `TIME_WAIT lasts ${this.timeWaitNs / NS} s here`;
-    const projected = Math.round(perSecond * 240);
+    const projected = Math.round(perSecond * WINDOWS_TIME_WAIT_SECONDS);
     const message = serverSide
-      ? `${holder.host} closes first as a server: it went into TIME_WAIT ${count} time${count === 1 ? '' : 's'} (${perSecond.toFixed(1)}/s), up to ${peak} at once (${mslNote}); at this rate Windows' 240 s would hold ${projected}`
+      ? `${holder.host} closes first as a server: it went into TIME_WAIT ${count} time${count === 1 ? '' : 's'} (${perSecond.toFixed(1)}/s), up to ${peak} at once (${mslNote}); at this rate Windows' ${WINDOWS_TIME_WAIT_SECONDS} s would hold ${projected}`
       : `${holder.host} (client side) went into TIME_WAIT ${count} time${count === 1 ? '' : 's'} (${perSecond.toFixed(1)}/s), up to ${peak} at once (${mslNote})`;
     this.output.finding({
       kind: 'time-wait-pressure',
