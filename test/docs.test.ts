@@ -15,3 +15,10 @@ test('docs/transitions.md is what scripts/transitions-doc.mjs makes from the tra
   const { transitionsMarkdown } = (await import(join(ROOT, 'scripts/transitions-doc.mjs'))) as { transitionsMarkdown: () => string };
   expect(generated('transitions.md')).toBe(transitionsMarkdown());
 });
+
+test('docs/schema.md shows the flows columns as src/store/flow-columns.ts declares them, and the state codes as stored (npm run docs)', async () => {
+  const { schemaMarkdown } = (await import(join(ROOT, 'scripts/schema-doc.mjs'))) as { schemaMarkdown: (page?: string) => string };
+  const page = generated('schema.md');
+  expect(page).toContain('<!-- generated from code: flows-columns');
+  expect(page).toBe(schemaMarkdown(page));
+});

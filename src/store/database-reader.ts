@@ -4,6 +4,7 @@ import { FlowstateError } from '../errors.js';
 import type { TcpState } from '../tcp/tcp-state.js';
 import type { Role } from '../track/records.js';
 import { SCHEMA_VERSION, TABLE_NAMES } from './schema.js';
+import type { FlowRow } from './flow-columns.js';
 
 const SQLITE_MAGIC = 'SQLite format 3\u0000';
 
@@ -25,47 +26,7 @@ export class NotAFlowstateDatabaseError extends FlowstateError {
   override name = 'NotAFlowstateDatabaseError';
 }
 
-export interface FlowRow {
-  id: number;
-  client_ip: string;
-  client_port: number;
-  server_ip: string;
-  server_port: number;
-  ip_version: number;
-  instance: number;
-  first_ns: bigint;
-  last_ns: bigint;
-  client_packets: number;
-  server_packets: number;
-  client_bytes: number;
-  server_bytes: number;
-  client_ip_bytes: number;
-  server_ip_bytes: number;
-  client_state: TcpState;
-  server_state: TcpState;
-  client_state_inferred: number;
-  server_state_inferred: number;
-  roles_guessed: number;
-  midstream: number;
-  closed_first_by: Role | null;
-  close_kind: string | null;
-  client_unacked: number;
-  server_unacked: number;
-  client_retransmissions: number;
-  server_retransmissions: number;
-  capture_loss: number;
-  missed_bytes: number;
-  evicted: number;
-  first_capture: number;
-  first_frame: number;
-  last_capture: number;
-  last_frame: number;
-  conn_state: string | null;
-  history: string | null;
-  zeek_orig_bytes: number | null;
-  zeek_resp_bytes: number | null;
-  zeek_missed_bytes: number | null;
-}
+export type { FlowRow } from './flow-columns.js';
 
 export interface TransitionRow {
   /** In the order the transitions happened. */

@@ -8,7 +8,8 @@ import type { CaptureAnalysis } from '../track/capture-analysis.js';
 import type { FindingRecord, FlowRecord, FlowUpdate, TrackerOutput, TransitionEvent } from '../track/records.js';
 import { RowBatchBuilder, transferablesOf } from './row-batch.js';
 import { CODE_CAPTURE, CODE_CAUSE, CODE_FROM, CODE_INFERRED, CODE_TO } from './schema.js';
-import { FLOW_COLUMNS, FLOW_UPDATE_COLUMNS, type Row, SqliteSink, TRANSITION_COLUMNS } from './sqlite-sink.js';
+import { FLOW_ROW_KINDS, writeFlowRow } from './flow-columns.js';
+import { FLOW_UPDATE_COLUMNS, type Row, SqliteSink, TRANSITION_COLUMNS } from './sqlite-sink.js';
 import { type WriterMessage, type WriterReply, writeMessage } from './writer-messages.js';
 
 const TRANSITION_BATCH = 8192;
@@ -54,7 +55,7 @@ export class DatabaseWriter implements TrackerOutput {
   private transitionIds = 0;
   private readonly causeCodes = new Map<string, number>();
   private newCauses: string[] = [];
-  private readonly flowRows = new RowBatchBuilder(FLOW_COLUMNS, FLOW_BATCH);
+  private readonly flowRows = new RowBatchBuilder(FLOW_ROW_KINDS, FLOW_BATCH);
   private findingRows: Row[] = [];
   private readonly updateRows = new RowBatchBuilder(FLOW_UPDATE_COLUMNS, FLOW_BATCH);
   private outstanding = 0;
@@ -128,49 +129,7 @@ export class DatabaseWriter implements TrackerOutput {
 
   flow(f: FlowRecord): void {
     this.rows++;
-    const c = f.client;
-    const s = f.server;
-    const b = this.flowRows;
-    b.number(f.id);
-    b.string(c.ip);
-    b.number(c.port);
-    b.string(s.ip);
-    b.number(s.port);
-    b.number(f.ipVersion);
-    b.number(f.instance);
-    b.time(f.firstNs);
-    b.time(f.lastNs);
-    b.number(c.packets);
-    b.number(s.packets);
-    b.number(c.bytes);
-    b.number(s.bytes);
-    b.number(c.ipBytes);
-    b.number(s.ipBytes);
-    b.string(c.state);
-    b.string(s.state);
-    b.number(bool(c.stateInferred));
-    b.number(bool(s.stateInferred));
-    b.number(bool(f.rolesGuessed));
-    b.number(bool(f.midstream));
-    b.string(f.closedFirstBy);
-    b.string(f.closeKind);
-    b.number(c.unackedBytes);
-    b.number(s.unackedBytes);
-    b.number(c.retransmissions);
-    b.number(s.retransmissions);
-    b.number(f.captureLossEvents);
-    b.number(c.missedBytes + s.missedBytes);
-    b.number(bool(f.evicted));
-    b.number(f.firstSource + 1);
-    b.number(f.firstFrame);
-    b.number(f.lastSource + 1);
-    b.number(f.lastFrame);
-    b.string(f.zeek?.connState ?? null);
-    b.string(f.zeek?.history ?? null);
-    b.number(f.zeek?.originatorBytes ?? null);
-    b.number(f.zeek?.responderBytes ?? null);
-    b.number(f.zeek?.missedBytes ?? null);
-    if (b.endRow()) this.sendFlows();
+    if (writeFlowRow(this.flowRows, f)) this.sendFlows();
   }
 
   flowUpdate(u: FlowUpdate): void {

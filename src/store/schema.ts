@@ -1,4 +1,5 @@
 import { ALL_STATES } from '../tcp/tcp-state.js';
+import { CREATE_FLOWS } from './flow-columns.js';
 
 /**
  * The database flowstate writes (documented column by column in docs/schema.md).
@@ -40,47 +41,7 @@ CREATE TABLE captures (
   last_ns INTEGER,
   warnings TEXT
 );
-CREATE TABLE flows (
-  id INTEGER PRIMARY KEY,
-  client_ip TEXT NOT NULL,
-  client_port INTEGER NOT NULL,
-  server_ip TEXT NOT NULL,
-  server_port INTEGER NOT NULL,
-  ip_version INTEGER NOT NULL,
-  instance INTEGER NOT NULL,
-  first_ns INTEGER NOT NULL,
-  last_ns INTEGER NOT NULL,
-  client_packets INTEGER NOT NULL,
-  server_packets INTEGER NOT NULL,
-  client_bytes INTEGER NOT NULL,
-  server_bytes INTEGER NOT NULL,
-  client_ip_bytes INTEGER NOT NULL,
-  server_ip_bytes INTEGER NOT NULL,
-  client_state TEXT NOT NULL,
-  server_state TEXT NOT NULL,
-  client_state_inferred INTEGER NOT NULL,
-  server_state_inferred INTEGER NOT NULL,
-  roles_guessed INTEGER NOT NULL,
-  midstream INTEGER NOT NULL,
-  closed_first_by TEXT,
-  close_kind TEXT,
-  client_unacked INTEGER NOT NULL,
-  server_unacked INTEGER NOT NULL,
-  client_retransmissions INTEGER NOT NULL,
-  server_retransmissions INTEGER NOT NULL,
-  capture_loss INTEGER NOT NULL,
-  missed_bytes INTEGER NOT NULL,
-  evicted INTEGER NOT NULL,
-  first_capture INTEGER NOT NULL,
-  first_frame INTEGER NOT NULL,
-  last_capture INTEGER NOT NULL,
-  last_frame INTEGER NOT NULL,
-  conn_state TEXT,
-  history TEXT,
-  zeek_orig_bytes INTEGER,
-  zeek_resp_bytes INTEGER,
-  zeek_missed_bytes INTEGER
-);
+${CREATE_FLOWS}
 CREATE TABLE transition_rows (
   flow_id INTEGER NOT NULL,
   id INTEGER NOT NULL,

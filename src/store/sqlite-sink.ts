@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { type RowBatch, rowValues, rowsByFirstNumber, rowsByKey, valueGroups } from './row-batch.js';
+import { FLOW_ROW_KINDS } from './flow-columns.js';
 import { CREATE_INDEXES, CREATE_TABLES, SCHEMA_VERSION } from './schema.js';
 
 type Statement = Database.Statement<unknown[]>;
@@ -17,8 +18,6 @@ const TRANSITION_GROUP = 256;
 const TRANSITION_VALUES = '(?,?,CAST(? AS INTEGER)*1000000000+CAST(? AS INTEGER),NULLIF(?,-1),?)';
 const TRANSITION_INSERT = 'INSERT INTO transition_rows (flow_id, id, ts_ns, frame, code) VALUES';
 
-/** The flows table's columns, in order, as RowBatch spells them. */
-export const FLOW_COLUMNS = 'nsnsnnnttnnnnnnssnnnnssnnnnnnnnnnnssnnn';
 /** Flow rows per INSERT: wide rows, so fewer at a time than transitions, still cheaper than one by one. */
 const FLOW_GROUP = 16;
 /** The parameters of the statement that updates a flow already written. */
@@ -72,8 +71,8 @@ export class SqliteSink {
     this.insertFlows = new MultiRowInsert(
       this.db,
       'INSERT INTO flows VALUES',
-      `(${Array(FLOW_COLUMNS.length).fill('?').join(',')})`,
-      FLOW_COLUMNS.length,
+      `(${Array(FLOW_ROW_KINDS.length).fill('?').join(',')})`,
+      FLOW_ROW_KINDS.length,
     );
     this.insertCause = this.db.prepare('INSERT INTO causes VALUES (?, ?)');
     this.insertFinding = this.db.prepare(
