@@ -11,6 +11,8 @@ import { gzipSync } from 'node:zlib';
 import { CAPTURES } from './helpers/paths.js';
 import { spawnSync } from 'node:child_process';
 import { CLI, flowstate, spawnFlowstate, startFlowstate } from './helpers/run-cli.js';
+import Database from 'better-sqlite3';
+import { SCHEMA_VERSION } from '../src/store/schema.js';
 
 let dir = '';
 const capture = (name: string): string => join(CAPTURES, name);
@@ -254,6 +256,46 @@ describe('flowstate query', () => {
     const write = await flowstate(['query', 'DELETE FROM flows', '--db', db]);
     expect(write.status).toBe(1);
     expect((await flowstate(['query', 'SELECT COUNT(*) FROM flows', '--db', db, '--format', 'csv'])).stdout).toMatch(/\n20\n$/);
+  });
+});
+
+describe('a database of another schema version', () => {
+  test('query, report and netstat name its version and ask for analyze again, exit 1', async () => {
+    const db = join(dir, 'older.db');
+    expect((await flowstate(['analyze', capture('refused.pcap'), '--db', db, '--quiet'])).status).toBe(0);
+    const handle = new Database(db);
+    handle.pragma('user_version = 3');
+    handle.close();
+    for (const argv of [
+      ['query', 'SELECT 1', '--db', db],
+      ['report', '--db', db],
+      ['netstat', db, '--summary'],
+    ]) {
+      const run = await flowstate(argv);
+      expect(run.status, argv[0]).toBe(1);
+      expect(run.stderr, argv[0]).toMatch(
+        new RegExp(`older\\.db has schema version 3; this flowstate reads version ${SCHEMA_VERSION}: analyse the capture again`),
+      );
+    }
+  });
+});
+
+describe('the refused report', () => {
+  test('finds a refused connection by its event code, RECV_RST, in the transitions view', async () => {
+    const db = join(dir, 'refused-report.db');
+    await flowstate(['analyze', capture('refused.pcap'), '--db', db, '--quiet']);
+    const events = await flowstate([
+      'query',
+      "SELECT DISTINCT event, cause FROM transitions WHERE to_state = 'CLOSED' ORDER BY 1",
+      '--db',
+      db,
+      '--format',
+      'json',
+    ]);
+    expect(JSON.parse(events.stdout)).toContainEqual({ event: 'RECV_RST', cause: 'received RST' });
+    const run = await flowstate(['report', 'refused', '--db', db, '--format', 'json']);
+    expect(run.status).toBe(0);
+    expect((JSON.parse(run.stdout) as unknown[]).length).toBeGreaterThan(0);
   });
 });
 

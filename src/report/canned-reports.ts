@@ -108,7 +108,7 @@ ORDER BY f.first_ns`,
 FROM flows f
 WHERE EXISTS (SELECT 1 FROM transitions t
               WHERE t.flow_id = f.id AND t.endpoint = 'client'
-                AND t.from_state = 'SYN_SENT' AND t.to_state = 'CLOSED' AND t.cause = 'received RST')
+                AND t.from_state = 'SYN_SENT' AND t.to_state = 'CLOSED' AND t.event = 'RECV_RST')
 GROUP BY 1
 ORDER BY refused DESC`,
   },

@@ -3,14 +3,13 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { FlowstateError } from '../errors.js';
-import { STATE_INDEX } from '../tcp/tcp-state.js';
 import type { CaptureAnalysis } from '../track/capture-analysis.js';
 import type { FindingRecord, FlowRecord, FlowUpdate, TrackerOutput, TransitionEvent } from '../track/records.js';
 import { RowBatchBuilder, transferablesOf } from './row-batch.js';
-import { CODE_CAPTURE, CODE_CAUSE, CODE_FROM, CODE_INFERRED, CODE_TO } from './schema.js';
 import { FLOW_ROW_KINDS, writeFlowRow } from './flow-columns.js';
+import { transitionCode } from './transition-code.js';
 import { FLOW_UPDATE_COLUMNS, type Row, SqliteSink, TRANSITION_COLUMNS } from './sqlite-sink.js';
-import { type WriterMessage, type WriterReply, writeMessage } from './writer-messages.js';
+import { type CauseRow, type WriterMessage, type WriterReply, writeMessage } from './writer-messages.js';
 
 const TRANSITION_BATCH = 8192;
 const FLOW_BATCH = 2048;
@@ -54,7 +53,7 @@ export class DatabaseWriter implements TrackerOutput {
   /** Transition ids, 1-based in the order they happened. */
   private transitionIds = 0;
   private readonly causeCodes = new Map<string, number>();
-  private newCauses: string[] = [];
+  private newCauses: CauseRow[] = [];
   private readonly flowRows = new RowBatchBuilder(FLOW_ROW_KINDS, FLOW_BATCH);
   private findingRows: Row[] = [];
   private readonly updateRows = new RowBatchBuilder(FLOW_UPDATE_COLUMNS, FLOW_BATCH);
@@ -90,7 +89,7 @@ export class DatabaseWriter implements TrackerOutput {
     if (cause === undefined) {
       cause = this.causeCodes.size;
       this.causeCodes.set(t.cause, cause);
-      this.newCauses.push(t.cause);
+      this.newCauses.push({ text: t.cause, event: t.event });
     }
     const rows = this.transitionRows;
     const at = this.transitionCount * TRANSITION_COLUMNS;
@@ -99,13 +98,7 @@ export class DatabaseWriter implements TrackerOutput {
     rows[at + 2] = t.second;
     rows[at + 3] = t.nanos;
     rows[at + 4] = t.frame ?? -1;
-    rows[at + 5] =
-      (t.endpoint === 'client' ? 0 : 1) +
-      (t.inferred ? CODE_INFERRED : 0) +
-      (STATE_INDEX.get(t.fromState) as number) * CODE_FROM +
-      (STATE_INDEX.get(t.toState) as number) * CODE_TO +
-      cause * CODE_CAUSE +
-      (t.source + 1) * CODE_CAPTURE;
+    rows[at + 5] = transitionCode(t, cause);
     if (++this.transitionCount === TRANSITION_BATCH) this.sendTransitions();
   }
 

@@ -1,32 +1,15 @@
-import { ALL_STATES } from '../tcp/tcp-state.js';
 import { CREATE_FLOWS } from './flow-columns.js';
+import { TRANSITIONS_VIEW } from './transition-code.js';
 
 /**
  * The database flowstate writes (documented column by column in docs/schema.md).
  * Times are integer nanoseconds since the Unix epoch; frames are 1-based.
  * Transitions are stored as codes in transition_rows (half the size of text)
- * and read through the view `transitions`.
+ * and read through the view `transitions` (transition-code.ts).
  * Bump SCHEMA_VERSION (PRAGMA user_version) with any change to these tables.
+ * 4: causes.event, the stable code of a transition's cause (the view's `event`).
  */
-export const SCHEMA_VERSION = 3;
-
-/**
- * A transition's endpoint, states, cause and capture, packed into transition_rows.code:
- * bit 0 the endpoint (0 client, 1 server), bit 1 inferred, then 5 bits each for the
- * from and to states (index into ALL_STATES), 12 bits for the cause (causes.code),
- * and the capture id above them. Five columns a row instead of ten make a row
- * cheaper to write (docs/benchmarks.md, design choices).
- */
-export const CODE_INFERRED = 2;
-export const CODE_FROM = 4;
-export const CODE_TO = 128;
-export const CODE_CAUSE = 4096;
-export const CODE_CAPTURE = 16_777_216;
-
-/** A state's name from its code (its index in ALL_STATES), in SQL. */
-function stateName(code: string): string {
-  return `CASE ${code} ${ALL_STATES.map((state, i) => `WHEN ${i} THEN '${state}'`).join(' ')} END`;
-}
+export const SCHEMA_VERSION = 4;
 
 export const CREATE_TABLES = `
 CREATE TABLE captures (
@@ -52,16 +35,10 @@ CREATE TABLE transition_rows (
 ) WITHOUT ROWID;
 CREATE TABLE causes (
   code INTEGER PRIMARY KEY,
-  text TEXT NOT NULL
+  text TEXT NOT NULL,
+  event TEXT NOT NULL
 );
-CREATE VIEW transitions AS
-SELECT t.id, t.flow_id,
-  CASE t.code & 1 WHEN 0 THEN 'client' ELSE 'server' END AS endpoint,
-  t.ts_ns, t.code / ${CODE_CAPTURE} AS capture_id, t.frame,
-  ${stateName(`t.code / ${CODE_FROM} % ${CODE_TO / CODE_FROM}`)} AS from_state,
-  ${stateName(`t.code / ${CODE_TO} % ${CODE_CAUSE / CODE_TO}`)} AS to_state,
-  c.text AS cause, t.code / ${CODE_INFERRED} % 2 AS inferred
-FROM transition_rows t LEFT JOIN causes c ON c.code = t.code / ${CODE_CAUSE} % ${CODE_CAPTURE / CODE_CAUSE};
+${TRANSITIONS_VIEW}
 CREATE TABLE findings (
   id INTEGER PRIMARY KEY,
   kind TEXT NOT NULL,

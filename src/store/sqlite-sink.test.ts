@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, test } from 'vitest';
-import { CODE_CAPTURE } from './schema.js';
+import { CODE_CAPTURE } from './transition-code.js';
 import { SqliteSink, TRANSITION_COLUMNS } from './sqlite-sink.js';
 
 const dirs: string[] = [];
@@ -27,7 +27,7 @@ describe('SqliteSink.transitions', () => {
     dirs.push(dir);
     const path = join(dir, 'sink.db');
     const sink = new SqliteSink(path);
-    sink.transitions(transitionRows(1, 600), 600, ['test']);
+    sink.transitions(transitionRows(1, 600), 600, [{ text: 'test', event: 'SEND_SYN' }]);
     sink.transitions(transitionRows(601, 5), 5, []);
     sink.commit([], [], {});
     const db = new Database(path, { readonly: true });

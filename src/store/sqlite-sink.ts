@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { type RowBatch, rowValues, rowsByFirstNumber, rowsByKey, valueGroups } from './row-batch.js';
 import { FLOW_ROW_KINDS } from './flow-columns.js';
+import type { CauseRow } from './writer-messages.js';
 import { CREATE_INDEXES, CREATE_TABLES, SCHEMA_VERSION } from './schema.js';
 
 type Statement = Database.Statement<unknown[]>;
@@ -74,7 +75,7 @@ export class SqliteSink {
       `(${Array(FLOW_ROW_KINDS.length).fill('?').join(',')})`,
       FLOW_ROW_KINDS.length,
     );
-    this.insertCause = this.db.prepare('INSERT INTO causes VALUES (?, ?)');
+    this.insertCause = this.db.prepare('INSERT INTO causes VALUES (?, ?, ?)');
     this.insertFinding = this.db.prepare(
       'INSERT INTO findings (kind, severity, flow_id, endpoint, host, port, ts_ns, capture_id, frame, message, details) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
     );
@@ -92,8 +93,8 @@ export class SqliteSink {
    * time order; they go in by (flow, id), the table's key order, so that each batch
    * walks the table's pages once instead of jumping between flows.
    */
-  transitions(rows: Float64Array, count: number, newCauses: readonly string[]): void {
-    for (const cause of newCauses) this.insertCause.run(this.causeCount++, cause);
+  transitions(rows: Float64Array, count: number, newCauses: readonly CauseRow[]): void {
+    for (const cause of newCauses) this.insertCause.run(this.causeCount++, cause.text, cause.event);
     // Ids rise with the rows, so ties on the flow keep id order.
     const order = rowsByKey(count, (row) => rows[row * TRANSITION_COLUMNS]);
     const groups = valueGroups<number>(count, TRANSITION_GROUP, TRANSITION_COLUMNS, (values, at, taken) => {

@@ -1,9 +1,16 @@
 import type { RowBatch } from './row-batch.js';
 import type { Row, SqliteSink } from './sqlite-sink.js';
+import type { EndpointEvent } from '../tcp/endpoint-event.js';
+
+/** A cause first seen in a batch: its words and the stable code of its event. */
+export interface CauseRow {
+  text: string;
+  event: EndpointEvent;
+}
 
 /** What DatabaseWriter sends its writer thread. */
 export type WriterMessage =
-  | { kind: 'transitions'; rows: Float64Array; count: number; causes: string[] }
+  | { kind: 'transitions'; rows: Float64Array; count: number; causes: CauseRow[] }
   | { kind: 'flows'; rows: RowBatch }
   | { kind: 'flowUpdates'; rows: RowBatch }
   | { kind: 'findings'; rows: Row[] }

@@ -1,4 +1,5 @@
 import { seqGt } from '../tcp/seq.js';
+import type { EndpointEvent } from '../tcp/endpoint-event.js';
 import type { TcpState } from '../tcp/tcp-state.js';
 import type { CaptureClock, CaptureTime } from './capture-time.js';
 import { FINDINGS, type FindingKind } from './finding-catalogue.js';
@@ -21,6 +22,7 @@ export class RecordsOut {
     frame: null,
     fromState: 'CLOSED',
     toState: 'CLOSED',
+    event: 'SEND_SYN',
     cause: '',
     inferred: false,
   };
@@ -38,6 +40,7 @@ export class RecordsOut {
     source: number,
     frame: number | null,
     time: CaptureTime,
+    event: EndpointEvent,
     cause: string,
     inferred: boolean,
   ): void {
@@ -49,6 +52,7 @@ export class RecordsOut {
     out.frame = frame;
     out.fromState = from;
     out.toState = to;
+    out.event = event;
     out.cause = cause;
     out.inferred = inferred;
     this.output.transition(out);

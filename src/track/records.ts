@@ -1,3 +1,4 @@
+import type { EndpointEvent } from '../tcp/endpoint-event.js';
 import type { TcpState } from '../tcp/tcp-state.js';
 
 export const Role = { client: 'client', server: 'server' } as const;
@@ -16,6 +17,8 @@ export interface TransitionFacts {
   frame: number | null;
   fromState: TcpState;
   toState: TcpState;
+  /** The event that caused it: a stable code, where `cause` is words (which a rule may vary). */
+  event: EndpointEvent;
   cause: string;
   /** True when the wire did not show it directly (midstream start, timers, after capture loss, guessed roles). */
   inferred: boolean;
