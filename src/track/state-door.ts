@@ -91,7 +91,18 @@ export class StateDoor {
       flow.closedFirstBy = endpoint.role;
       flow.closeKind = event === 'SEND_FIN' ? CloseKind.FIN : CloseKind.RST;
     }
-    this.records.transition(flow.id, endpoint.role, from, to, source, frame, time, event, cause ?? rule.cause ?? EVENT_CAUSE[event], inferred);
+    this.records.transition(
+      flow.id,
+      endpoint.role,
+      from,
+      to,
+      source,
+      frame,
+      time,
+      event,
+      cause ?? rule.cause ?? EVENT_CAUSE[event],
+      inferred,
+    );
     if (to === TcpState.TIME_WAIT) this.timeWaits.add(flow.slot, flow.id, endpoint.role, time, later(time, this.timeWaitNs));
   }
 }
