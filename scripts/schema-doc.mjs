@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// Rewrites the generated parts of docs/schema.md: the flows table's columns (from
-// src/store/flow-columns.ts) and the state codes of transition_rows.code (from
+// Rewrites the generated parts of docs/schema.md: the columns of the tables declared
+// in src/store/tables.ts and the state codes of transition_rows.code (from
 // ALL_STATES), so the page cannot drift from what the writer writes. The prose
 // around them is written by hand. Needs `npm run build`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FLOW_COLUMN_GROUPS } from '../dist/store/flow-columns.js';
+import { DOCUMENTED_TABLES } from '../dist/store/tables.js';
 import { ALL_STATES } from '../dist/tcp/tcp-state.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -14,11 +14,16 @@ const PAGE = join(root, 'docs/schema.md');
 const cell = (text) => text.replaceAll('|', '\\|');
 
 const REGIONS = {
-  'flows-columns': () => [
-    '| column | meaning |',
-    '| --- | --- |',
-    ...FLOW_COLUMN_GROUPS.map((g) => `| ${g.columns.map((c) => `\`${c.name}\``).join(', ')} | ${cell(g.doc)} |`),
-  ],
+  ...Object.fromEntries(
+    DOCUMENTED_TABLES.map((table) => [
+      `${table.name}-columns`,
+      () => [
+        '| column | meaning |',
+        '| --- | --- |',
+        ...table.groups.map((g) => `| ${g.columns.map((c) => `\`${c.name}\``).join(', ')} | ${cell(g.doc)} |`),
+      ],
+    ]),
+  ),
   'state-codes': () => [`The states' codes, from 0: ${ALL_STATES.join(', ')}.`],
 };
 

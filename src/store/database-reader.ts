@@ -4,7 +4,7 @@ import { FlowstateError } from '../errors.js';
 import type { TcpState } from '../tcp/tcp-state.js';
 import type { Role } from '../track/records.js';
 import { SCHEMA_VERSION, TABLE_NAMES } from './schema.js';
-import type { FlowRow } from './flow-columns.js';
+import type { CaptureRow, FindingRow, FlowRow, ListenerRow } from './tables.js';
 
 const SQLITE_MAGIC = 'SQLite format 3\u0000';
 
@@ -26,7 +26,7 @@ export class NotAFlowstateDatabaseError extends FlowstateError {
   override name = 'NotAFlowstateDatabaseError';
 }
 
-export type { FlowRow } from './flow-columns.js';
+export type { CaptureRow, FindingRow, FlowRow, ListenerRow } from './tables.js';
 
 export interface TransitionRow {
   /** In the order the transitions happened. */
@@ -40,42 +40,6 @@ export interface TransitionRow {
   to_state: TcpState;
   cause: string;
   inferred: number;
-}
-
-export interface FindingRow {
-  id: number;
-  kind: string;
-  severity: string;
-  flow_id: number | null;
-  endpoint: Role | null;
-  host: string | null;
-  port: number | null;
-  ts_ns: bigint;
-  capture_id: number | null;
-  frame: number | null;
-  message: string;
-  details: string;
-}
-
-export interface CaptureRow {
-  id: number;
-  path: string;
-  format: string;
-  gzipped: number;
-  link_types: string;
-  packets: number;
-  tcp_packets: number;
-  first_ns: bigint | null;
-  last_ns: bigint | null;
-  warnings: string | null;
-}
-
-export interface ListenerRow {
-  ip: string;
-  port: number;
-  ip_version: number;
-  first_ns: bigint;
-  first_flow_id: number;
 }
 
 /** Converts 64-bit columns that fit in a double back to numbers, leaving `_ns` columns as bigint. */

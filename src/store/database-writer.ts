@@ -6,7 +6,7 @@ import { FlowstateError } from '../errors.js';
 import type { CaptureAnalysis } from '../track/capture-analysis.js';
 import type { FindingRecord, FlowRecord, FlowUpdate, TrackerOutput, TransitionEvent } from '../track/records.js';
 import { RowBatchBuilder, transferablesOf } from './row-batch.js';
-import { FLOW_ROW_KINDS, writeFlowRow } from './flow-columns.js';
+import { CAPTURES, FINDINGS, FLOW_ROW_KINDS, LISTENERS, writeFlowRow } from './tables.js';
 import { transitionCode } from './transition-code.js';
 import { FLOW_UPDATE_COLUMNS, type Row, SqliteSink, TRANSITION_COLUMNS } from './sqlite-sink.js';
 import { type CauseRow, type WriterMessage, type WriterReply, writeMessage } from './writer-messages.js';
@@ -104,19 +104,7 @@ export class DatabaseWriter implements TrackerOutput {
 
   finding(f: FindingRecord): void {
     this.rows++;
-    this.findingRows.push([
-      f.kind,
-      f.severity,
-      f.flowId,
-      f.endpoint,
-      f.host,
-      f.port,
-      f.tsNs,
-      f.source + 1,
-      f.frame,
-      f.message,
-      JSON.stringify(f.details),
-    ]);
+    this.findingRows.push(FINDINGS.values(f));
     if (this.findingRows.length === FINDING_BATCH) this.sendFindings();
   }
 
@@ -154,20 +142,11 @@ export class DatabaseWriter implements TrackerOutput {
     this.sendFlows();
     this.sendUpdates();
     this.sendFindings();
-    const captures: Row[] = analysis.captures.map((c, i) => [
-      // Absolute, so netstat --at and flow can read the capture again from anywhere.
-      i + 1,
-      c.path === '-' ? '-' : resolve(c.path),
-      c.format,
-      bool(c.gzipped),
-      c.linkTypes.join(','),
-      c.packets,
-      c.tcpPackets,
-      c.firstNs,
-      c.lastNs,
-      c.warnings.length > 0 ? c.warnings.join('\n') : null,
-    ]);
-    const listeners: Row[] = analysis.listeners.map((l) => [l.ip, l.port, l.ipVersion, l.firstNs, l.flowId]);
+    // Absolute, so netstat --at and flow can read the capture again from anywhere.
+    const captures: Row[] = analysis.captures.map((c, i) =>
+      CAPTURES.values({ id: i + 1, capture: { ...c, path: c.path === '-' ? '-' : resolve(c.path) } }),
+    );
+    const listeners: Row[] = analysis.listeners.map((l) => LISTENERS.values(l));
     const committed = new Promise<void>((resolve, reject) => {
       this.onCommitted = (error) => (error ? reject(error) : resolve());
     });

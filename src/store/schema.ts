@@ -1,4 +1,4 @@
-import { CREATE_FLOWS } from './flow-columns.js';
+import { CAPTURES, FINDINGS, FLOWS, LISTENERS } from './tables.js';
 import { TRANSITIONS_VIEW } from './transition-code.js';
 
 /**
@@ -12,19 +12,8 @@ import { TRANSITIONS_VIEW } from './transition-code.js';
 export const SCHEMA_VERSION = 4;
 
 export const CREATE_TABLES = `
-CREATE TABLE captures (
-  id INTEGER PRIMARY KEY,
-  path TEXT NOT NULL,
-  format TEXT NOT NULL,
-  gzipped INTEGER NOT NULL,
-  link_types TEXT NOT NULL,
-  packets INTEGER NOT NULL,
-  tcp_packets INTEGER NOT NULL,
-  first_ns INTEGER,
-  last_ns INTEGER,
-  warnings TEXT
-);
-${CREATE_FLOWS}
+${CAPTURES.ddl}
+${FLOWS.ddl}
 CREATE TABLE transition_rows (
   flow_id INTEGER NOT NULL,
   id INTEGER NOT NULL,
@@ -39,28 +28,8 @@ CREATE TABLE causes (
   event TEXT NOT NULL
 );
 ${TRANSITIONS_VIEW}
-CREATE TABLE findings (
-  id INTEGER PRIMARY KEY,
-  kind TEXT NOT NULL,
-  severity TEXT NOT NULL,
-  flow_id INTEGER,
-  endpoint TEXT,
-  host TEXT,
-  port INTEGER,
-  ts_ns INTEGER NOT NULL,
-  capture_id INTEGER,
-  frame INTEGER,
-  message TEXT NOT NULL,
-  details TEXT NOT NULL
-);
-CREATE TABLE listeners (
-  ip TEXT NOT NULL,
-  port INTEGER NOT NULL,
-  ip_version INTEGER NOT NULL,
-  first_ns INTEGER NOT NULL,
-  first_flow_id INTEGER NOT NULL,
-  PRIMARY KEY (ip, port)
-);
+${FINDINGS.ddl}
+${LISTENERS.ddl}
 CREATE TABLE meta (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL

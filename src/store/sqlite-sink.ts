@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { type RowBatch, rowValues, rowsByFirstNumber, rowsByKey, valueGroups } from './row-batch.js';
-import { FLOW_ROW_KINDS } from './flow-columns.js';
+import { CAPTURES, FINDINGS, FLOW_ROW_KINDS, LISTENERS } from './tables.js';
 import type { CauseRow } from './writer-messages.js';
 import { CREATE_INDEXES, CREATE_TABLES, SCHEMA_VERSION } from './schema.js';
 
@@ -76,9 +76,7 @@ export class SqliteSink {
       FLOW_ROW_KINDS.length,
     );
     this.insertCause = this.db.prepare('INSERT INTO causes VALUES (?, ?, ?)');
-    this.insertFinding = this.db.prepare(
-      'INSERT INTO findings (kind, severity, flow_id, endpoint, host, port, ts_ns, capture_id, frame, message, details) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
-    );
+    this.insertFinding = this.db.prepare(FINDINGS.insert());
     this.updateFlow = this.db.prepare(
       `UPDATE flows SET client_state = ?, server_state = ?, client_state_inferred = ?, server_state_inferred = ?,
          client_packets = client_packets + ?, server_packets = server_packets + ?,
@@ -122,9 +120,9 @@ export class SqliteSink {
   }
 
   commit(captures: readonly Row[], listeners: readonly Row[], meta: Readonly<Record<string, string>>): void {
-    const insertCapture = this.db.prepare('INSERT INTO captures VALUES (?,?,?,?,?,?,?,?,?,?)');
+    const insertCapture = this.db.prepare(CAPTURES.insert());
     for (const row of captures) insertCapture.run(...row);
-    const insertListener = this.db.prepare('INSERT OR IGNORE INTO listeners VALUES (?,?,?,?,?)');
+    const insertListener = this.db.prepare(LISTENERS.insert('INSERT OR IGNORE'));
     for (const row of listeners) insertListener.run(...row);
     const insertMeta = this.db.prepare('INSERT INTO meta VALUES (?, ?)');
     for (const [key, value] of Object.entries(meta)) insertMeta.run(key, value);

@@ -1,0 +1,266 @@
+import type { TcpState } from '../tcp/tcp-state.js';
+import type { CaptureSummary } from '../track/capture-analysis.js';
+import type { Listener } from '../track/listeners.js';
+import type { CloseKind, FindingRecord, FlowRecord, Role, Severity } from '../track/records.js';
+import type { RowBatchBuilder } from './row-batch.js';
+import { columnsOf, type RowOf } from './table-columns.js';
+
+/**
+ * The tables flowstate writes rows into, declared once: each column's name, SQL
+ * type, how it is read from the record a row is written from, and (per group of
+ * columns documented together) its sentence in docs/schema.md. The DDL, the
+ * INSERTs and rows the writer makes, the reader's row types and the column tables
+ * of docs/schema.md (scripts/schema-doc.mjs) all come from here, so a column
+ * cannot be written in one place and read as another. (transition_rows is packed
+ * by transition-code.ts; causes and meta are two-column lists, in schema.ts.)
+ */
+
+/** A capture's row: its summary and its 1-based id. */
+export interface CaptureEntry {
+  id: number;
+  capture: CaptureSummary;
+}
+
+const capture = columnsOf<CaptureEntry>();
+export const CAPTURES = capture.table('captures', [
+  capture.group(
+    '1-based, in the order the files were given',
+    capture.rowId('id', (c) => c.id),
+  ),
+  capture.group(
+    'absolute path of the file (`-` for standard input); `flow` and `netstat --at` read it again',
+    capture.text('path', (c) => c.capture.path),
+  ),
+  capture.group(
+    '`pcap`, `pcap-ns`, `pcap-modified` or `pcapng`',
+    capture.text('format', (c) => c.capture.format),
+  ),
+  capture.group(
+    'the file was gzip-compressed',
+    capture.flag('gzipped', (c) => c.capture.gzipped),
+  ),
+  capture.group(
+    'LINKTYPE numbers seen, comma-separated',
+    capture.text('link_types', (c) => c.capture.linkTypes.join(',')),
+  ),
+  capture.group(
+    'records read',
+    capture.integer('packets', (c) => c.capture.packets),
+  ),
+  capture.group(
+    'TCP segments decoded (retransmissions and duplicates included)',
+    capture.integer('tcp_packets', (c) => c.capture.tcpPackets),
+  ),
+  capture.group(
+    'first and last packet time',
+    capture.timeOrNull('first_ns', (c) => c.capture.firstNs),
+    capture.timeOrNull('last_ns', (c) => c.capture.lastNs),
+  ),
+  capture.group(
+    'e.g. a file cut short: the byte offset and frame where reading stopped',
+    capture.textOrNull('warnings', (c) => (c.capture.warnings.length > 0 ? c.capture.warnings.join('\n') : null)),
+  ),
+] as const);
+export type CaptureRow = RowOf<(typeof CAPTURES)['columns'][number]>;
+
+const { group, rowId, integer, integerOrNull, time, text, textOrNull, flag, table } = columnsOf<FlowRecord>();
+export const FLOWS = table('flows', [
+  group(
+    'flow id, in order of first packet',
+    rowId('id', (f) => f.id),
+  ),
+  group(
+    'the endpoints (IPv6 in its RFC 5952 text form)',
+    text('client_ip', (f) => f.client.ip),
+    integer('client_port', (f) => f.client.port),
+    text('server_ip', (f) => f.server.ip),
+    integer('server_port', (f) => f.server.port),
+  ),
+  group(
+    '4 or 6',
+    integer('ip_version', (f) => f.ipVersion),
+  ),
+  group(
+    '1, 2, … on the same 4-tuple while the previous one is still remembered (until its TIME_WAIT expires or 5 s after it closed)',
+    integer('instance', (f) => f.instance),
+  ),
+  group(
+    'first and last segment',
+    time('first_ns', (f) => f.firstNs),
+    time('last_ns', (f) => f.lastNs),
+  ),
+  group(
+    'segments sent by each side',
+    integer('client_packets', (f) => f.client.packets),
+    integer('server_packets', (f) => f.server.packets),
+  ),
+  group(
+    'TCP payload bytes those segments carried (retransmissions included; snaplen cuts do not shrink them)',
+    integer('client_bytes', (f) => f.client.bytes),
+    integer('server_bytes', (f) => f.server.bytes),
+  ),
+  group(
+    "IP bytes (headers included), as Zeek's `orig_ip_bytes`",
+    integer('client_ip_bytes', (f) => f.client.ipBytes),
+    integer('server_ip_bytes', (f) => f.server.ipBytes),
+  ),
+  group(
+    "each endpoint's state at capture end",
+    text('client_state', (f): TcpState => f.client.state),
+    text('server_state', (f): TcpState => f.server.state),
+  ),
+  group(
+    'that state was inferred (midstream start, after capture loss, evicted), not observed',
+    flag('client_state_inferred', (f) => f.client.stateInferred),
+    flag('server_state_inferred', (f) => f.server.stateInferred),
+  ),
+  group(
+    'no SYN seen: client and server come from the port heuristic',
+    flag('roles_guessed', (f) => f.rolesGuessed),
+  ),
+  group(
+    'the capture started after the handshake',
+    flag('midstream', (f) => f.midstream),
+  ),
+  group(
+    '`client` or `server`: who ended the connection first; NULL if nobody did',
+    textOrNull('closed_first_by', (f): Role | null => f.closedFirstBy),
+  ),
+  group(
+    'how: `FIN` or `RST`',
+    textOrNull('close_kind', (f): CloseKind | null => f.closeKind),
+  ),
+  group(
+    "sequence space sent and not acknowledged at capture end (netstat's Send-Q)",
+    integer('client_unacked', (f) => f.client.unackedBytes),
+    integer('server_unacked', (f) => f.server.unackedBytes),
+  ),
+  group(
+    'segments that resent sequence space already seen',
+    integer('client_retransmissions', (f) => f.client.retransmissions),
+    integer('server_retransmissions', (f) => f.server.retransmissions),
+  ),
+  group(
+    'times one side acknowledged data the capture never showed',
+    integer('capture_loss', (f) => f.captureLossEvents),
+  ),
+  group(
+    'how much such data there was',
+    integer('missed_bytes', (f) => f.client.missedBytes + f.server.missedBytes),
+  ),
+  group(
+    'dropped from memory by the half-open bound before it ended (SYN flood); its end state is the one it had then',
+    flag('evicted', (f) => f.evicted),
+  ),
+  group(
+    'where its first and last segments are',
+    integer('first_capture', (f) => f.firstSource + 1),
+    integer('first_frame', (f) => f.firstFrame),
+    integer('last_capture', (f) => f.lastSource + 1),
+    integer('last_frame', (f) => f.lastFrame),
+  ),
+  group(
+    "Zeek's view of the connection (docs/zeek.md)",
+    textOrNull('conn_state', (f) => f.zeek?.connState ?? null),
+    textOrNull('history', (f) => f.zeek?.history ?? null),
+  ),
+  group(
+    "Zeek's byte counts, from sequence numbers",
+    integerOrNull('zeek_orig_bytes', (f) => f.zeek?.originatorBytes ?? null),
+    integerOrNull('zeek_resp_bytes', (f) => f.zeek?.responderBytes ?? null),
+    integerOrNull('zeek_missed_bytes', (f) => f.zeek?.missedBytes ?? null),
+  ),
+] as const);
+/** A row of `flows` as the reader returns it: one property per column, typed as written. */
+export type FlowRow = RowOf<(typeof FLOWS)['columns'][number]>;
+
+const finding = columnsOf<FindingRecord>();
+export const FINDINGS = finding.table('findings', [
+  finding.group('1-based', finding.rowId('id')),
+  finding.group(
+    'stable code, e.g. `close-wait-leak`, `time-wait-pressure`, `half-open-flood`',
+    finding.text('kind', (f) => f.kind),
+  ),
+  finding.group(
+    '`error`, `warning` or `info`',
+    finding.text('severity', (f): Severity => f.severity),
+  ),
+  finding.group(
+    'the flow, for per-flow findings (and aggregates of one flow); NULL for aggregates',
+    finding.integerOrNull('flow_id', (f) => f.flowId),
+  ),
+  finding.group(
+    '`client`/`server` the finding is about, when it is about one',
+    finding.textOrNull('endpoint', (f): Role | null => f.endpoint),
+  ),
+  finding.group(
+    'the host and port concerned (aggregates: the listener or the host; `port` NULL for a client-side aggregate, whose `details.remote` names the server)',
+    finding.textOrNull('host', (f) => f.host),
+    finding.integerOrNull('port', (f) => f.port),
+  ),
+  finding.group(
+    'when it starts (aggregates: the first occurrence; time-wait-pressure: the peak)',
+    finding.time('ts_ns', (f) => f.tsNs),
+  ),
+  finding.group(
+    'evidence: the first segment that shows it',
+    finding.integerOrNull('capture_id', (f) => f.source + 1),
+    finding.integerOrNull('frame', (f) => f.frame),
+  ),
+  finding.group(
+    'one plain sentence',
+    finding.text('message', (f) => f.message),
+  ),
+  finding.group(
+    'JSON: counts, durations (`*_ns`), `first_frame`, `last_frame`, up to 20 `flows`, and `remedy`',
+    finding.text('details', (f) => JSON.stringify(f.details)),
+  ),
+] as const);
+export type FindingRow = RowOf<(typeof FINDINGS)['columns'][number]>;
+
+const listener = columnsOf<Listener>();
+export const LISTENERS = listener.table(
+  'listeners',
+  [
+    listener.group(
+      'the address and port seen answering a SYN with SYN-ACK',
+      listener.text('ip', (l) => l.ip),
+      listener.integer('port', (l) => l.port),
+    ),
+    listener.group(
+      '4 or 6',
+      listener.integer('ip_version', (l) => l.ipVersion),
+    ),
+    listener.group(
+      'when it first answered',
+      listener.time('first_ns', (l) => l.firstNs),
+    ),
+    listener.group(
+      'the flow of that first answer',
+      listener.integer('first_flow_id', (l) => l.flowId),
+    ),
+  ] as const,
+  ['PRIMARY KEY (ip, port)'],
+);
+export type ListenerRow = RowOf<(typeof LISTENERS)['columns'][number]>;
+
+/** The tables whose columns docs/schema.md shows from their declarations. */
+export const DOCUMENTED_TABLES = [CAPTURES, FLOWS, FINDINGS, LISTENERS] as const;
+
+/** The kinds of the flows row, in order, as RowBatch spells them. */
+export const FLOW_ROW_KINDS = FLOWS.columns.map((c) => c.kind).join('');
+
+// A batch keeps numbers, strings and times in three arrays, each in column order: a row is written
+// kind by kind, one loop each: two thirds of the time of one loop asking each column its kind.
+const readersOf = <V>(kind: string) => FLOWS.columns.filter((c) => c.kind === kind).map((c) => c.read as (flow: FlowRecord) => V);
+const numberReaders = readersOf<number | null>('n');
+const stringReaders = readersOf<string | null>('s');
+const timeReaders = readersOf<bigint>('t');
+
+/** Writes a flow's row into the batch; true when the batch is full. */
+export function writeFlowRow(batch: RowBatchBuilder, flow: FlowRecord): boolean {
+  for (let i = 0; i < numberReaders.length; i++) batch.number(numberReaders[i](flow));
+  for (let i = 0; i < stringReaders.length; i++) batch.string(stringReaders[i](flow));
+  for (let i = 0; i < timeReaders.length; i++) batch.time(timeReaders[i](flow));
+  return batch.endRow();
+}
