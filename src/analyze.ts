@@ -4,7 +4,7 @@
  * command line call these; no stage imports this file.
  */
 import { CaptureFormatError } from './capture/capture-format-error.js';
-import { frameTimeNs } from './capture/captured-frame.js';
+import { CapturedFrame, frameTimeNs } from './capture/captured-frame.js';
 import type { FrameReader } from './capture/frame-reader.js';
 import { forEachFrame } from './capture/frame-stream.js';
 import { openCapture } from './capture/open-capture.js';
@@ -35,6 +35,8 @@ export interface AnalyzeCaptureOptions extends TrackerOptions {
 const PROGRESS_EVERY = 1 << 16;
 /** The last second whose nanoseconds fit a signed 64-bit integer (2262-04-11). */
 const LAST_NANOSECOND_SECOND = 9_223_372_035;
+/** Frames timed out of range before the first in range, held back at most (the rest are counted, not tracked). */
+const MAX_HELD_FRAMES = 65_536;
 const NS_PER_SECOND = 1_000_000_000n;
 
 /**
@@ -68,35 +70,67 @@ export async function analyzeCapture(
   const untilNanos = options.untilNs === undefined ? 0 : Number(options.untilNs % NS_PER_SECOND);
   let packets = 0;
   let error: CaptureFormatError | undefined;
+  /** The latest in-range frame time: a frame timed outside 1970–2262 is tracked at it. */
+  let lastSecondSeen = -1;
+  let lastNanosSeen = 0;
+  /** Frames timed out of range before any in range: held until one gives them a time. */
+  let held: CapturedFrame[] = [];
+  /** Tracks one frame; true to stop reading (past `untilNs`). `timed`: its time is its own, not borrowed. */
+  const handle = (frame: CapturedFrame, timed: boolean): boolean => {
+    if (frame.tsSec > untilSecond || (frame.tsSec === untilSecond && frame.tsNsec > untilNanos)) return true;
+    const source = frame.source;
+    if (timed) {
+      if (
+        firstSecond[source] < 0 ||
+        frame.tsSec < firstSecond[source] ||
+        (frame.tsSec === firstSecond[source] && frame.tsNsec < firstNanos[source])
+      ) {
+        firstSecond[source] = frame.tsSec;
+        firstNanos[source] = frame.tsNsec;
+      }
+      if (frame.tsSec > lastSecond[source] || (frame.tsSec === lastSecond[source] && frame.tsNsec > lastNanos[source])) {
+        lastSecond[source] = frame.tsSec;
+        lastNanos[source] = frame.tsNsec;
+      }
+    }
+    if (decoder.decode(frame)) {
+      tcpPackets[source]++;
+      tracker.track(frame, segment);
+    }
+    if (onProgress !== undefined && ++packets % PROGRESS_EVERY === 0) onProgress(progressOf(readers, packets));
+    return false;
+  };
+  /** Tracks the held frames at the given time; true to stop reading. */
+  const release = (second: number, nanos: number): boolean => {
+    const frames = held;
+    held = [];
+    for (const frame of frames) {
+      frame.tsSec = second;
+      frame.tsNsec = nanos;
+      if (handle(frame, false)) return true;
+    }
+    return false;
+  };
   try {
     await forEachFrame(
       readers,
       (frame) => {
-        if (frame.tsSec > untilSecond || (frame.tsSec === untilSecond && frame.tsNsec > untilNanos)) return true;
-        const source = frame.source;
-        if (frame.tsSec > LAST_NANOSECOND_SECOND) {
-          decoder.stats.packets++;
-          decoder.stats.addIssue(DecodeIssue.timestampOutOfRange, source, frame.frame);
+        if (frame.tsSec < 0 || frame.tsSec > LAST_NANOSECOND_SECOND) {
+          // A bad clock loses no data: the frame is tracked in capture order, at the time of the frame before it.
+          decoder.stats.addIssue(DecodeIssue.timestampOutOfRange, frame.source, frame.frame);
+          if (lastSecondSeen >= 0) {
+            frame.tsSec = lastSecondSeen;
+            frame.tsNsec = lastNanosSeen;
+            return handle(frame, false);
+          }
+          if (held.length < MAX_HELD_FRAMES) held.push(copyOf(frame));
+          else decoder.stats.packets++; // beyond the bound: counted, not tracked
           return false;
         }
-        if (
-          firstSecond[source] < 0 ||
-          frame.tsSec < firstSecond[source] ||
-          (frame.tsSec === firstSecond[source] && frame.tsNsec < firstNanos[source])
-        ) {
-          firstSecond[source] = frame.tsSec;
-          firstNanos[source] = frame.tsNsec;
-        }
-        if (frame.tsSec > lastSecond[source] || (frame.tsSec === lastSecond[source] && frame.tsNsec > lastNanos[source])) {
-          lastSecond[source] = frame.tsSec;
-          lastNanos[source] = frame.tsNsec;
-        }
-        if (decoder.decode(frame)) {
-          tcpPackets[source]++;
-          tracker.track(frame, segment);
-        }
-        if (onProgress !== undefined && ++packets % PROGRESS_EVERY === 0) onProgress(progressOf(readers, packets));
-        return false;
+        if (held.length > 0 && release(frame.tsSec, frame.tsNsec)) return true;
+        lastSecondSeen = frame.tsSec;
+        lastNanosSeen = frame.tsNsec;
+        return handle(frame, true);
       },
       options.beforeRead,
     );
@@ -106,6 +140,8 @@ export async function analyzeCapture(
   } finally {
     await Promise.all(readers.map((r) => r.close()));
   }
+  // No frame in range at all: the held ones are tracked together at the epoch.
+  release(0, 0);
   if (options.untilNs !== undefined) tracker.advanceTo(options.untilNs);
   if (options.onEnd) options.onEnd(tracker);
   else tracker.finish();
@@ -249,4 +285,12 @@ export async function analyze(capture: string | readonly string[], options: Anal
       ? await analyzeCapture(paths, collected, settings)
       : await analyzeToDatabase(paths, options.db, { ...settings, alsoTo: collected });
   return { ...analysis, flows: collected.flows, transitions: collected.transitions, findings: collected.findings };
+}
+
+/** A frame and its bytes, kept past the reader's next record (the reader reuses its frame and buffer). */
+function copyOf(frame: CapturedFrame): CapturedFrame {
+  const copy = Object.assign(new CapturedFrame(), frame);
+  copy.data = Buffer.from(frame.data.subarray(frame.dataOffset, frame.dataOffset + frame.capturedLength));
+  copy.dataOffset = 0;
+  return copy;
 }

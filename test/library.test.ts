@@ -1,6 +1,6 @@
 // The README's library example, verbatim but for the import path, so it cannot rot;
 // and the package's self-reference resolving to the built library.
-import { expect, test } from 'vitest';
+import { expect, onTestFinished, test } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,24 +66,54 @@ test("import { analyze } from 'flowstate' resolves to the built library", async 
   expect(library.TcpState.CLOSE_WAIT).toBe('CLOSE_WAIT');
 });
 
-test('a record time beyond 64-bit nanoseconds is counted and skipped, the rest analysed', async () => {
-  const syn = ethernet(
-    ETHERTYPE.IPV4,
-    ipv4({ src: '192.0.2.1', dst: '192.0.2.2', payload: tcp({ srcPort: 40000, dstPort: 80, flags: TCP_FLAG.SYN }) }),
-  );
-  const microseconds = (seconds: bigint): bigint => seconds * 1_000_000n;
-  const capture = new PcapngBuilder()
-    .sectionHeader()
-    .interface({ linkType: 1 })
-    .enhancedPacket(0, microseconds(1_700_000_000n), syn)
-    .enhancedPacket(0, microseconds(18_000_000_000_000n), syn)
-    .bytes();
+const syn = ethernet(
+  ETHERTYPE.IPV4,
+  ipv4({ src: '192.0.2.1', dst: '192.0.2.2', payload: tcp({ srcPort: 40000, dstPort: 80, seq: 1000, flags: TCP_FLAG.SYN }) }),
+);
+const synAck = ethernet(
+  ETHERTYPE.IPV4,
+  ipv4({
+    src: '192.0.2.2',
+    dst: '192.0.2.1',
+    payload: tcp({ srcPort: 80, dstPort: 40000, seq: 5000, ack: 1001, flags: TCP_FLAG.SYN | TCP_FLAG.ACK }),
+  }),
+);
+
+/** A pcapng file of the packets at the given epoch seconds (microsecond resolution), in a new folder. */
+async function pcapng(name: string, packets: Array<[bigint, Buffer]>): Promise<string> {
+  let builder = new PcapngBuilder().sectionHeader().interface({ linkType: 1 });
+  for (const [seconds, packet] of packets) builder = builder.enhancedPacket(0, seconds * 1_000_000n, packet);
   const dir = mkdtempSync(join(tmpdir(), 'flowstate-time-'));
-  const path = join(dir, 'far-future.pcapng');
-  writeFileSync(path, capture);
+  const path = join(dir, name);
+  writeFileSync(path, builder.bytes());
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return Promise.resolve(path);
+}
+
+test('a frame timed past 2262 is counted and tracked in capture order at the time of the frame before it (issue 16)', async () => {
+  const path = await pcapng('far-future.pcapng', [
+    [1_700_000_000n, syn],
+    [18_000_000_000_000n, synAck],
+  ]);
   const result = await analyze(path);
-  rmSync(dir, { recursive: true, force: true });
   expect(result.decode.issues.get('timestamp-out-of-range')?.count).toBe(1);
   expect(result.flows).toHaveLength(1);
+  // The SYN-ACK was tracked: the server answered, at the SYN's time.
+  expect(result.flows[0].server.state).toBe('SYN_RECV');
+  const answered = result.transitions.find((t) => t.endpoint === 'server');
+  expect(answered).toMatchObject({ toState: 'SYN_RECV', frame: 2, tsNs: 1_700_000_000_000_000_000n });
   expect(result.captures[0].lastNs).toBe(1_700_000_000_000_000_000n);
+});
+
+test('frames timed out of range before any in range are tracked at the first in-range time', async () => {
+  const path = await pcapng('bad-clock-first.pcapng', [
+    [18_000_000_000_000n, syn],
+    [1_700_000_005n, synAck],
+  ]);
+  const result = await analyze(path);
+  expect(result.decode.issues.get('timestamp-out-of-range')?.count).toBe(1);
+  expect(result.flows).toHaveLength(1);
+  expect(result.flows[0]).toMatchObject({ rolesGuessed: false, client: { state: 'ESTABLISHED', port: 40000 }, firstFrame: 1 });
+  expect(result.transitions[0]).toMatchObject({ endpoint: 'client', toState: 'SYN_SENT', frame: 1, tsNs: 1_700_000_005_000_000_000n });
+  expect(result.captures[0].firstNs).toBe(1_700_000_005_000_000_000n);
 });

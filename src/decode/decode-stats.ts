@@ -11,7 +11,10 @@ export const DecodeIssue = {
   tcpHeaderTruncated: 'tcp-header-truncated',
   tcpDataOffset: 'tcp-data-offset-invalid',
   tcpHeaderOverrunsIp: 'tcp-header-overruns-ip-packet',
-  /** A record time past 2262, beyond 64-bit nanoseconds: a corrupt record header. */
+  /**
+   * A record time before 1970 or past 2262 (beyond 64-bit nanoseconds): a bad clock or a corrupt
+   * record header. Not skipped: the frame is tracked in capture order at the time of the frame before it.
+   */
   timestampOutOfRange: 'timestamp-out-of-range',
 } as const;
 export type DecodeIssue = (typeof DecodeIssue)[keyof typeof DecodeIssue];

@@ -1,4 +1,8 @@
+import { DecodeIssue } from '../decode/decode-stats.js';
 import { formatCount, formatDuration } from './format-time.js';
+
+/** The decode issue that skips nothing: its frames are tracked at a borrowed time. */
+const RETIMED = DecodeIssue.timestampOutOfRange;
 
 /** What `flowstate analyze` reports; also its `--json` output (docs/cli.md). */
 export interface AnalysisSummary {
@@ -60,8 +64,16 @@ export function formatAnalysisSummary(s: AnalysisSummary, paint: (severity: stri
   );
   lines.push(`  end states   client: ${states(s.end_states.client)}`);
   lines.push(`               server: ${states(s.end_states.server)}`);
-  const issues = Object.entries(s.decode_issues);
+  const issues = Object.entries(s.decode_issues).filter(([k]) => k !== RETIMED);
   if (issues.length > 0) lines.push(`  skipped      ${issues.map(([k, v]) => `${formatCount(v)} ${k}`).join(', ')}`);
+  const retimed = s.decode_issues[RETIMED];
+  if (retimed > 0)
+    lines.push(
+      paint(
+        'warning',
+        `  warning      ${formatCount(retimed)} frames timed before 1970 or after 2262 were tracked at the time of the frame before them`,
+      ),
+    );
   const unsupported = Object.entries(s.unsupported_link_types);
   if (unsupported.length > 0) lines.push(`  not read     ${unsupported.map(([k, v]) => `${formatCount(v)} packets of ${k}`).join(', ')}`);
   for (const c of s.captures) for (const w of c.warnings) lines.push(paint('warning', `  warning      ${w}`));
