@@ -27,15 +27,18 @@ const FIELDS = [
   'tcp.flags',
   'tcp.len',
   'tcp.window_size_value',
+  'tcp.checksum.status',
 ];
+/** tshark's checksum status (0 bad, 1 good, 2 unverified) in our words. */
+const CHECKSUM = { 0: 'bad', 1: 'good', 2: 'unverified' };
 // Every segment as it is on the wire: no reassembly, no defragmentation, no heuristics
-// that re-dissect TCP payloads; checksums are not checked (loopback offload).
+// that re-dissect TCP payloads. Checksums are checked, and reported beside the fields.
 const PREFERENCES = [
   'ip.defragment:FALSE',
   'ipv6.defragment:FALSE',
   'tcp.desegment_tcp_streams:FALSE',
   'tcp.analyze_sequence_numbers:FALSE',
-  'tcp.check_checksum:FALSE',
+  'tcp.check_checksum:TRUE',
   'tcp.try_heuristic_first:FALSE',
 ];
 
@@ -58,7 +61,7 @@ function rows(stdout) {
   const out = [];
   for (const line of stdout.split('\n')) {
     if (!line) continue;
-    const [frame, protocols, ip4src, ip6src, ip4dst, ip6dst, sport, dport, seq, ack, flags, len, win] = line.split('\t');
+    const [frame, protocols, ip4src, ip6src, ip4dst, ip6dst, sport, dport, seq, ack, flags, len, win, checksum] = line.split('\t');
     // IPv6 extension headers are their own layers to tshark; to us they belong to the IP header.
     const layers = protocols.split(':').filter((l) => !l.startsWith('ipv6.') && l !== 'ah');
     const firstTcp = layers.indexOf('tcp');
@@ -82,6 +85,7 @@ function rows(stdout) {
         first(flags),
         first(len),
         first(win),
+        CHECKSUM[first(checksum)] ?? '',
       ].join('\t'),
     );
   }
@@ -113,7 +117,7 @@ for (const file of files) {
   const { stdout, error } = tshark(file);
   const out = outputPath(file);
   mkdirSync(dirname(out), { recursive: true });
-  const header = [`# ${version}; ${basename(file)}`, `# columns: kind frame src dst sport dport seq ack flags len window`];
+  const header = [`# ${version}; ${basename(file)}`, `# columns: kind frame src dst sport dport seq ack flags len window checksum`];
   if (error) header.push(`# tshark error: ${error}`);
   writeFileSync(out, gzipSync([...header, ...rows(stdout)].join('\n') + '\n', { level: 9 }));
   console.log(`${relative(root, out)}${error ? '  (tshark: ' + error.slice(0, 80) + ')' : ''}`);

@@ -2,7 +2,7 @@ import type { CapturedFrame } from '../capture/captured-frame.js';
 import { u32be } from '../capture/bytes.js';
 import { DecodeIssue, DecodeStats } from './decode-stats.js';
 import { LinkType } from './link-types.js';
-import { MAX_SACK_BLOCKS, MAX_UNKNOWN_OPTIONS, TcpFlag, TcpSegment } from './tcp-segment.js';
+import { ChecksumStatus, MAX_SACK_BLOCKS, MAX_UNKNOWN_OPTIONS, TcpFlag, TcpSegment } from './tcp-segment.js';
 
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
@@ -375,6 +375,12 @@ export class PacketDecoder {
     segment.payloadOffset = at + headerLength;
     segment.capturedPayloadLength = Math.max(0, Math.min(end, at + length) - segment.payloadOffset);
     this.options(data, at + TCP_MINIMUM_HEADER, Math.min(at + headerLength, end), at + headerLength > end);
+    segment.checksumStatus =
+      at + length > end
+        ? ChecksumStatus.unverified
+        : checksumVerifies(data, at, length, segment)
+          ? ChecksumStatus.good
+          : ChecksumStatus.bad;
     this.stats.tcpSegments++;
     return true;
   }
@@ -452,4 +458,24 @@ function findJumboLength(data: Buffer, at: number, end: number): number {
     at += 2 + length;
   }
   return 0;
+}
+
+/** The one's-complement sum of two 16-bit halves of an address word. */
+function wordSum(word: number): number {
+  return (word >>> 16) + (word & 0xffff);
+}
+
+/**
+ * Whether the TCP checksum of the `length` bytes at `at` (header and payload, all
+ * captured) verifies over the pseudo-header of RFC 9293 §3.1 (IPv4) or RFC 8200 §8.1 (IPv6).
+ */
+function checksumVerifies(data: Buffer, at: number, length: number, s: TcpSegment): boolean {
+  let sum = PROTOCOL_TCP + wordSum(length) + wordSum(s.src0) + wordSum(s.dst0);
+  if (s.ipVersion === 6) sum += wordSum(s.src1) + wordSum(s.src2) + wordSum(s.src3) + wordSum(s.dst1) + wordSum(s.dst2) + wordSum(s.dst3);
+  const last = at + length - 1;
+  let i = at;
+  for (; i < last; i += 2) sum += (data[i] << 8) | data[i + 1];
+  if (i === last) sum += data[i] << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum === 0xffff;
 }

@@ -13,6 +13,16 @@ export const TcpFlag = {
 } as const;
 export type TcpFlag = (typeof TcpFlag)[keyof typeof TcpFlag];
 
+/** Whether the TCP checksum (pseudo-header included) was checked and what it said. */
+export const ChecksumStatus = {
+  /** Not all of the segment was captured (snap length): nothing to check it against. */
+  unverified: 0,
+  good: 1,
+  /** Wrong, or left for the network card to fill in (checksum offload on the capturing host). */
+  bad: 2,
+} as const;
+export type ChecksumStatus = (typeof ChecksumStatus)[keyof typeof ChecksumStatus];
+
 export const MAX_SACK_BLOCKS = 4;
 /** A 60-byte header has room for at most 20 two-byte options. */
 export const MAX_UNKNOWN_OPTIONS = 20;
@@ -48,6 +58,7 @@ export class TcpSegment {
   window = 0;
   urgentPointer = 0;
   checksum = 0;
+  checksumStatus: ChecksumStatus = ChecksumStatus.unverified;
   /** TCP header length in bytes (data offset × 4). */
   headerLength = 0;
   /** Payload length on the wire, from the IP lengths (snaplen cuts do not shrink it). */

@@ -6,6 +6,8 @@ import { formatDestination, formatSource } from '../../src/decode/format-address
 import type { DecodeStats } from '../../src/decode/decode-stats.js';
 import type { FrameReader } from '../../src/capture/frame-reader.js';
 
+const CHECKSUM_WORDS = ['unverified', 'good', 'bad'] as const;
+
 /** One TCP segment as our decoder reads it, for tests that reason from the packets. */
 export interface DecodedPacket {
   frame: number;
@@ -19,11 +21,12 @@ export interface DecodedPacket {
   flags: number;
   len: number;
   win: number;
+  checksum: 'unverified' | 'good' | 'bad';
 }
 
 export interface DecodedFile {
   packets: DecodedPacket[];
-  /** "frame src dst sport dport seq ack flags len window", tab-separated, as tshark-expected.mjs writes. */
+  /** "frame src dst sport dport seq ack flags len window checksum", tab-separated, as tshark-expected.mjs writes. */
   rows: string[];
   stats: DecodeStats;
   reader: FrameReader | undefined;
@@ -56,6 +59,7 @@ export async function decodeFile(paths: string | string[]): Promise<DecodedFile>
         flags: s.flags,
         len: s.payloadLength,
         win: s.window,
+        checksum: CHECKSUM_WORDS[s.checksumStatus],
       });
     });
   } catch (caught) {
@@ -65,7 +69,9 @@ export async function decodeFile(paths: string | string[]): Promise<DecodedFile>
     await Promise.all(readers.map((r) => r.close()));
   }
   const rows = packets.map((p) =>
-    [p.frame, p.src, p.dst, p.sport, p.dport, p.seq, p.ack, `0x${p.flags.toString(16).padStart(4, '0')}`, p.len, p.win].join('\t'),
+    [p.frame, p.src, p.dst, p.sport, p.dport, p.seq, p.ack, `0x${p.flags.toString(16).padStart(4, '0')}`, p.len, p.win, p.checksum].join(
+      '\t',
+    ),
   );
   return { packets, rows, stats: decoder.stats, reader, error };
 }
