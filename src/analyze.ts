@@ -15,7 +15,7 @@ import type { AnalysisProgress, CaptureAnalysis } from './track/capture-analysis
 import { CollectedOutput } from './track/collect-output.js';
 import type { DetectorThresholds } from './track/finding-catalogue.js';
 import type { FindingRecord, FlowRecord, TrackerOutput, TransitionRecord } from './track/records.js';
-import { DEFAULT_HALF_OPEN_LIMIT, DEFAULT_TIME_WAIT_SECONDS, Tracker, type TrackerOptions } from './track/tracker.js';
+import { type ChecksumPolicy, DEFAULT_HALF_OPEN_LIMIT, DEFAULT_TIME_WAIT_SECONDS, Tracker, type TrackerOptions } from './track/tracker.js';
 import { VERSION } from './version.js';
 
 export type { AnalysisProgress, CaptureAnalysis, CaptureSummary } from './track/capture-analysis.js';
@@ -225,6 +225,7 @@ export async function analyzeToDatabase(
       flowstate_version: VERSION,
       time_wait_seconds: String(options.timeWaitSeconds ?? DEFAULT_TIME_WAIT_SECONDS),
       half_open_limit: String(options.halfOpenLimit ?? DEFAULT_HALF_OPEN_LIMIT),
+      checksums: options.checksums ?? 'keep',
       decode: JSON.stringify({
         packets: analysis.decode.packets,
         tcp_segments: analysis.decode.tcpSegments,
@@ -256,6 +257,8 @@ export interface AnalyzeOptions {
   halfOpenLimit?: number;
   /** Detector thresholds (docs/findings.md). */
   thresholds?: Partial<DetectorThresholds>;
+  /** Segments with a bad TCP checksum: tracked (`keep`, the default) or left out (`drop`). */
+  checksums?: ChecksumPolicy;
 }
 
 export interface Analysis extends CaptureAnalysis {
@@ -279,7 +282,12 @@ export interface Analysis extends CaptureAnalysis {
 export async function analyze(capture: string | readonly string[], options: AnalyzeOptions = {}): Promise<Analysis> {
   const paths = typeof capture === 'string' ? [capture] : capture;
   const collected = new CollectedOutput();
-  const settings = { timeWaitSeconds: options.timeWaitSeconds, halfOpenLimit: options.halfOpenLimit, thresholds: options.thresholds };
+  const settings = {
+    timeWaitSeconds: options.timeWaitSeconds,
+    halfOpenLimit: options.halfOpenLimit,
+    thresholds: options.thresholds,
+    checksums: options.checksums,
+  };
   const analysis =
     options.db === undefined
       ? await analyzeCapture(paths, collected, settings)

@@ -79,6 +79,33 @@ describe('netstat filters', () => {
 });
 
 describe('analyze options', () => {
+  test('--checksums drop leaves out the loopback capture’s segments, all sent before the NIC filled the checksum in', async () => {
+    const kept = await flowstate(['analyze', capture('close-wait-leak.pcap'), '--db', join(dir, 'kept.db'), '--json']);
+    const dropped = await flowstate([
+      'analyze',
+      capture('close-wait-leak.pcap'),
+      '--db',
+      join(dir, 'dropped.db'),
+      '--json',
+      '--checksums',
+      'drop',
+    ]);
+    const summary = (run: { stdout: string }): { flows: number; checksums: Record<string, number> } =>
+      JSON.parse(run.stdout) as { flows: number; checksums: Record<string, number> };
+    // tshark -o tcp.check_checksum:TRUE says the same: all 180 bad.
+    expect(summary(kept)).toMatchObject({ flows: 20, checksums: { verified: 180, bad: 180, dropped: 0 } });
+    expect(summary(dropped)).toMatchObject({ flows: 0, checksums: { verified: 180, bad: 180, dropped: 180 } });
+    const meta = await flowstate([
+      'query',
+      "SELECT value FROM meta WHERE key = 'checksums'",
+      '--db',
+      join(dir, 'dropped.db'),
+      '--format',
+      'csv',
+    ]);
+    expect(meta.stdout).toBe('value\ndrop\n');
+  });
+
   test('malformed thresholds and counts are usage errors naming the option', async () => {
     for (const [option, value] of [
       ['--close-wait-threshold', 'soon'],
@@ -88,6 +115,7 @@ describe('analyze options', () => {
       ['--half-open-threshold', '0'],
       ['--dead-peer-retransmissions', '2.5'],
       ['--half-open-limit', 'many'],
+      ['--checksums', 'ignore'],
     ]) {
       const run = await flowstate(['analyze', capture('refused.pcap'), '--db', join(dir, 'x.db'), option, value]);
       expect(run.status, option).toBe(2);

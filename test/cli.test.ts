@@ -42,6 +42,7 @@ describe('flowstate analyze', () => {
     expect(Object.keys(summary).sort()).toEqual(
       [
         'captures',
+        'checksums',
         'database',
         'decode_issues',
         'elapsed_seconds',

@@ -21,6 +21,8 @@ export interface AnalysisSummary {
   flows: number;
   midstream_flows: number;
   evicted_half_open: number;
+  /** TCP checksums checked (segments captured whole), how many were bad, and how many of those were dropped (`--checksums drop`). */
+  checksums: { verified: number; bad: number; dropped: number };
   decode_issues: Record<string, number>;
   unsupported_link_types: Record<string, number>;
   end_states: { client: Record<string, number>; server: Record<string, number> };
@@ -74,6 +76,14 @@ export function formatAnalysisSummary(s: AnalysisSummary, paint: (severity: stri
         `  warning      ${formatCount(retimed)} frames timed before 1970 or after 2262 were tracked at the time of the frame before them`,
       ),
     );
+  if (s.checksums.bad > 0) {
+    const { bad, verified, dropped } = s.checksums;
+    const fate =
+      dropped > 0
+        ? 'dropped (--checksums drop)'
+        : 'kept (a sending host captures its own segments before the NIC fills the checksum in); --checksums drop drops them';
+    lines.push(`  checksums    ${formatCount(bad)} of ${formatCount(verified)} bad, ${fate}`);
+  }
   const unsupported = Object.entries(s.unsupported_link_types);
   if (unsupported.length > 0) lines.push(`  not read     ${unsupported.map(([k, v]) => `${formatCount(v)} packets of ${k}`).join(', ')}`);
   for (const c of s.captures) for (const w of c.warnings) lines.push(paint('warning', `  warning      ${w}`));

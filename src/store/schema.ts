@@ -7,7 +7,7 @@ import { TRANSITIONS_VIEW } from './transition-code.js';
  * Transitions are stored as codes in transition_rows (half the size of text)
  * and read through the view `transitions` (transition-code.ts).
  * Bump SCHEMA_VERSION (PRAGMA user_version) with any change to these tables.
- * 4: causes.event, the stable code of a transition's cause (the view's `event`).
+ * 4: causes.event, the stable code of a transition's cause (the view's `event`); flows.*_bad_checksums.
  */
 export const SCHEMA_VERSION = 4;
 

@@ -141,6 +141,11 @@ export const FLOWS = table('flows', [
     integer('server_retransmissions', (f) => f.server.retransmissions),
   ),
   group(
+    'segments each side sent with a bad TCP checksum (of those captured whole); kept unless `analyze --checksums drop`',
+    integer('client_bad_checksums', (f) => f.client.badChecksums),
+    integer('server_bad_checksums', (f) => f.server.badChecksums),
+  ),
+  group(
     'times one side acknowledged data the capture never showed',
     integer('capture_loss', (f) => f.captureLossEvents),
   ),

@@ -124,6 +124,9 @@ export class EndpointEvidence {
   zeroWindowFirstTime = NO_TIME;
   /** Probes the peer sent into this endpoint's zero window. */
   persistProbes = 0;
+  /** The first segment this endpoint sent with a bad TCP checksum. */
+  firstBadChecksumFrame = 0;
+  firstBadChecksumTime = NO_TIME;
 }
 
 /**
@@ -161,6 +164,9 @@ export class Endpoint implements EndpointFacts, StatefulEndpoint {
   declare retransmissions: number;
   /** Sequence space of this endpoint that the peer acknowledged but the capture never showed. */
   declare missedBytes: number;
+  /** Segments sent whose TCP checksum could be checked (captured whole), and those of them that were bad. */
+  declare verifiedChecksums: number;
+  declare badChecksums: number;
 
   // Evidence for the detectors (findings-catalogue.ts).
   /** Retransmissions since the peer last sent anything: a dead peer shows as a long run. */
@@ -227,6 +233,8 @@ export class Endpoint implements EndpointFacts, StatefulEndpoint {
     this.ipBytes = 0;
     this.retransmissions = 0;
     this.missedBytes = 0;
+    this.verifiedChecksums = 0;
+    this.badChecksums = 0;
     this.unansweredRetransmissions = 0;
     this.keepalivePending = false;
     this.zeroWindowSince = NO_TIME;

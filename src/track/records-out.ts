@@ -121,6 +121,7 @@ export class RecordsOut {
       retransmissions: e.retransmissions,
       missedBytes: e.missedBytes,
       windowScale: e.windowScale,
+      badChecksums: e.badChecksums,
     });
     return {
       id: flow.id,

@@ -60,6 +60,8 @@ export interface EndpointSummary {
   missedBytes: number;
   /** Highest window scale the endpoint announced, -1 for none. */
   windowScale: number;
+  /** Segments sent with a bad TCP checksum (of those captured whole). */
+  badChecksums: number;
 }
 
 /** One connection instance, as handed on when it ends (or when the capture ends). */

@@ -1,5 +1,5 @@
 import type { CapturedFrame } from '../capture/captured-frame.js';
-import { TcpFlag, type TcpSegment } from '../decode/tcp-segment.js';
+import { ChecksumStatus, TcpFlag, type TcpSegment } from '../decode/tcp-segment.js';
 import { classifyReceive, classifySend, finSeqOf, rstIgnored, segmentLength } from '../tcp/classify.js';
 import { EventBit } from '../tcp/endpoint-event.js';
 import { type Seq, seq, seqAdd, seqGe, seqGt } from '../tcp/seq.js';
@@ -193,8 +193,19 @@ function countSegment(
   sender.packets++;
   sender.bytes += segment.payloadLength;
   sender.ipBytes += segment.ipLength;
+  countChecksum(sender, segment.checksumStatus, frame, time);
   // As signed 32-bit integers: a number above 2^31 passed to a function is boxed, once per packet.
   flow.zeek.observe(fromClient, segment.flags, segment.seq | 0, segment.ack | 0, segment.payloadLength, segment.window);
+}
+
+/** A checksum checked (the segment was captured whole), and whether it was bad. */
+export function countChecksum(sender: Endpoint, status: ChecksumStatus, frame: CapturedFrame, time: CaptureTime): void {
+  if (status === ChecksumStatus.unverified) return;
+  sender.verifiedChecksums++;
+  if (status !== ChecksumStatus.bad || sender.badChecksums++ > 0) return;
+  const evidence = evidenceOf(sender);
+  evidence.firstBadChecksumFrame = frame.frame;
+  evidence.firstBadChecksumTime = time;
 }
 
 /**

@@ -367,6 +367,37 @@ describe('from CLOSED', () => {
   });
 });
 
+describe('TCP checksums', () => {
+  test('bad ones are kept by default and counted on their sender; all bad from one host is offload, no finding', () => {
+    const { c } = flowIn('ESTABLISHED');
+    for (let i = 0; i < 4; i++) c.client('ACK', { len: 10, checksum: 'bad' }).server('ACK', { checksum: 'good' });
+    expect(c.state('client')).toBe('ESTABLISHED');
+    const output = c.finish();
+    expect(output.flows[0]).toMatchObject({ client: { badChecksums: 4, bytes: 40 }, server: { badChecksums: 0 } });
+    expect(c.tracker.stats).toMatchObject({ verifiedChecksums: 8, badChecksums: 4, droppedBadChecksums: 0 });
+    expect(output.findings.filter((f) => f.kind === 'bad-checksums')).toEqual([]);
+  });
+
+  test('some bad among good from one endpoint is corruption: a finding at the first bad one', () => {
+    const { c } = flowIn('ESTABLISHED');
+    c.client('ACK', { len: 10, checksum: 'good' }).client('ACK', { len: 10, checksum: 'bad' }).client('ACK', { len: 10, checksum: 'good' });
+    const [finding] = c.finish().findings.filter((f) => f.kind === 'bad-checksums');
+    expect(finding).toMatchObject({ endpoint: 'client', severity: 'warning', frame: 5, details: { bad: 1, verified: 3 } });
+  });
+
+  test('with checksums: drop, a bad segment moves no state and shows in Zeek history as C', () => {
+    const { c } = flowIn('ESTABLISHED', { checksums: 'drop' });
+    c.client('FIN ACK', { checksum: 'bad' });
+    expect(c.stateNow('client')).toBe('ESTABLISHED');
+    c.client('FIN ACK', { seq: c.nextSeq('client') - 1, checksum: 'good' }).server('ACK');
+    expect(c.state('client')).toBe('FIN_WAIT2');
+    const [flow] = c.finish().flows;
+    expect(flow.client.badChecksums).toBe(1);
+    expect(flow.zeek?.history).toContain('C');
+    expect(c.tracker.stats.droppedBadChecksums).toBe(1);
+  });
+});
+
 describe('memory', () => {
   test('beyond the half-open bound the oldest handshakes are evicted, ending as evicted', () => {
     const c = new Connection({ halfOpenLimit: 3 });

@@ -22,7 +22,7 @@
  */
 import type { CapturedFrame } from '../capture/captured-frame.js';
 import { AddressNames } from '../decode/format-address.js';
-import { TcpFlag, type TcpSegment } from '../decode/tcp-segment.js';
+import { ChecksumStatus, TcpFlag, type TcpSegment } from '../decode/tcp-segment.js';
 import { EndpointEvent } from '../tcp/endpoint-event.js';
 import { seq, seqAdd } from '../tcp/seq.js';
 import { isSynchronized, TcpState } from '../tcp/tcp-state.js';
@@ -34,7 +34,7 @@ import { DEFAULT_QUEUE_COMPACTION, FlowLifecycle, Phase, type QueueCompaction } 
 import { Listeners } from './listeners.js';
 import { type Role, type TrackerOutput } from './records.js';
 import { RecordsOut, unacked } from './records-out.js';
-import { SegmentStep } from './segment-step.js';
+import { countChecksum, SegmentStep } from './segment-step.js';
 import { StateDoor } from './state-door.js';
 import { TimeWaitQueue } from './time-wait-queue.js';
 
@@ -51,7 +51,14 @@ export interface TrackerOptions {
   thresholds?: Partial<DetectorThresholds>;
   /** When the internal queues drop passed entries (tests make it small). */
   queueCompaction?: QueueCompaction;
+  /**
+   * Segments with a bad TCP checksum: `keep` (the default) tracks them, as a capture taken on a
+   * sending host shows every outgoing segment "bad" (checksum offload); `drop` ignores them, as Zeek does.
+   */
+  checksums?: ChecksumPolicy;
 }
+
+export type ChecksumPolicy = 'keep' | 'drop';
 
 export type SegmentObserver = (
   flowId: number,
@@ -73,10 +80,23 @@ export interface TrackerStats {
   evictedHalfOpen: number;
   /** Most flows held in memory at once. */
   peakFlowsInMemory: number;
+  /** Segments whose checksum could be checked (captured whole), and those of them that were bad. */
+  verifiedChecksums: number;
+  badChecksums: number;
+  /** Bad ones left out of tracking (`checksums: 'drop'`). */
+  droppedBadChecksums: number;
 }
 
 export class Tracker {
-  readonly stats: TrackerStats = { segments: 0, flows: 0, evictedHalfOpen: 0, peakFlowsInMemory: 0 };
+  readonly stats: TrackerStats = {
+    segments: 0,
+    flows: 0,
+    evictedHalfOpen: 0,
+    peakFlowsInMemory: 0,
+    verifiedChecksums: 0,
+    badChecksums: 0,
+    droppedBadChecksums: 0,
+  };
   /** Ports that answered a SYN with SYN-ACK. */
   readonly listeners = new Listeners();
   private readonly clock = new CaptureClock();
@@ -91,6 +111,7 @@ export class Tracker {
   private readonly lingerNs: number;
   private readonly halfOpenLimit: number;
   private readonly onSegment: SegmentObserver | undefined;
+  private readonly dropBadChecksums: boolean;
   private nextFlowId = 1;
   /** Latest capture time seen: timers fire against it. */
   private now = 0 as CaptureTime;
@@ -101,6 +122,7 @@ export class Tracker {
     this.lingerNs = (options.closedLingerSeconds ?? DEFAULT_CLOSED_LINGER_SECONDS) * NS_PER_SECOND;
     this.halfOpenLimit = options.halfOpenLimit ?? DEFAULT_HALF_OPEN_LIMIT;
     this.onSegment = options.onSegment;
+    this.dropBadChecksums = options.checksums === 'drop';
     this.lifecycle = new FlowLifecycle(options.queueCompaction ?? DEFAULT_QUEUE_COMPACTION);
     this.records = new RecordsOut(output, this.clock);
     this.door = new StateDoor(this.records, this.timeWaits, this.timeWaitNs);
@@ -126,6 +148,12 @@ export class Tracker {
     const slot = lifecycle.find(segment);
     const forward = lifecycle.table.forward;
     const phase = slot < 0 ? Phase.free : lifecycle.phaseOf(slot);
+    if (segment.checksumStatus !== ChecksumStatus.unverified) this.countChecksum(segment.checksumStatus);
+    if (this.dropBadChecksums && segment.checksumStatus === ChecksumStatus.bad) {
+      this.stats.droppedBadChecksums++;
+      if (phase === Phase.halfOpen || phase === Phase.open) this.noteDropped(lifecycle.liveFlow(slot), segment, forward, frame, time);
+      return;
+    }
     let flow: Flow | undefined;
     let instance = 1;
     if (phase === Phase.retired) {
@@ -150,6 +178,18 @@ export class Tracker {
     this.afterSegment(flow, segment, time);
     this.onSegment?.(flow.id, fromClient, segment, frame, flow.client.state, flow.server.state);
     if (this.retirable(flow)) this.retire(flow);
+  }
+
+  private countChecksum(status: ChecksumStatus): void {
+    this.stats.verifiedChecksums++;
+    if (status === ChecksumStatus.bad) this.stats.badChecksums++;
+  }
+
+  /** A bad-checksum segment left out of tracking: counted on its sender, and Zeek's history notes it ('C'). */
+  private noteDropped(flow: Flow, segment: TcpSegment, forward: boolean, frame: CapturedFrame, time: CaptureTime): void {
+    const fromClient = forward === flow.clientIsFirst;
+    countChecksum(fromClient ? flow.client : flow.server, segment.checksumStatus, frame, time);
+    flow.zeek.observe(fromClient, segment.flags, segment.seq | 0, segment.ack | 0, segment.payloadLength, segment.window, true);
   }
 
   /** Lets capture time run on to `epochNs` (timers fire) without a packet. */

@@ -4,7 +4,7 @@
 // acknowledges what it has received, as TCP does; any field can be overridden
 // for a segment a real stack would not send.
 import { CapturedFrame } from '../../src/capture/captured-frame.js';
-import { TcpFlag, TcpSegment } from '../../src/decode/tcp-segment.js';
+import { ChecksumStatus, TcpFlag, TcpSegment } from '../../src/decode/tcp-segment.js';
 import type { TcpState } from '../../src/tcp/tcp-state.js';
 import { CollectedOutput } from '../../src/track/collect-output.js';
 import type { Role, TransitionRecord } from '../../src/track/records.js';
@@ -28,6 +28,8 @@ export interface SegmentFields {
   after?: number;
   /** Another client port: another connection from the same host (its sequence numbers are the caller's). */
   clientPort?: number;
+  /** What the decoder found of its TCP checksum (default: not checked, as for a segment cut by the snap length). */
+  checksum?: keyof typeof ChecksumStatus;
 }
 
 const CLIENT = { ip: '10.0.0.1', port: 40000, iss: 1000 };
@@ -102,6 +104,7 @@ export class Connection {
     s.payloadLength = s.capturedPayloadLength = len;
     s.headerLength = 20;
     s.ipLength = 40 + len;
+    s.checksumStatus = ChecksumStatus[fields.checksum ?? 'unverified'];
     const used = len + (bits & TcpFlag.SYN ? 1 : 0) + (bits & TcpFlag.FIN ? 1 : 0);
     // A given sequence number resends (the side's next stays), except a SYN's, which starts a new ISN.
     const newIsn = (bits & TcpFlag.SYN) !== 0 && fields.seq !== undefined;

@@ -28,6 +28,7 @@ export interface AnalyzeOptions {
   zeroWindowThreshold?: string;
   halfOpenThreshold?: string;
   deadPeerRetransmissions?: string;
+  checksums?: string;
 }
 
 export function registerAnalyze(program: Command, context: CommandContext): void {
@@ -41,6 +42,11 @@ export function registerAnalyze(program: Command, context: CommandContext): void
     .option('--time-wait <seconds>', 'how long TIME_WAIT lasts (2×MSL): 60 Linux, 240 Windows, 30 macOS/BSD', '60')
     .option('--half-open-limit <n>', 'most unfinished handshakes kept in memory at once', '100000')
     .option('--fail-on <codes>', 'exit 3 when a finding of these kinds exists (comma-separated finding codes)')
+    .option(
+      '--checksums <keep|drop>',
+      'segments with a bad TCP checksum: keep (a capture taken on a sending host shows its own as bad: offload) or drop, as Zeek does',
+      'keep',
+    )
     .option(
       '--close-wait-threshold <duration>',
       'CLOSE_WAIT this long (or at capture end) is a leak',
@@ -77,6 +83,8 @@ async function runAnalyze(captures: string[], options: AnalyzeOptions, { io, ter
   const halfOpenLimit = parseCount(options.halfOpenLimit ?? '100000', '--half-open-limit');
   const thresholds = parseThresholds(options);
   const failOn = parseFailOn(options.failOn);
+  const checksums = options.checksums ?? 'keep';
+  if (checksums !== 'keep' && checksums !== 'drop') throw new UsageError(`--checksums: "${checksums}" is neither keep nor drop`);
   if (captures.filter((c) => c === '-').length > 1) throw new UsageError('standard input ("-") can be given only once');
   const progress = terminal.stderrIsTty && !options.quiet && !options.json ? new ProgressBar(io.stderr) : undefined;
   const controller = new AbortController();
@@ -88,6 +96,7 @@ async function runAnalyze(captures: string[], options: AnalyzeOptions, { io, ter
       timeWaitSeconds,
       halfOpenLimit,
       thresholds,
+      checksums,
       signal: controller.signal,
       stdin: io.stdin,
       onProgress: progress ? (p) => progress.update(p) : undefined,
@@ -147,6 +156,11 @@ function summarize(reader: DatabaseReader, analysis: DatabaseAnalysis, elapsedSe
     flows: analysis.tracker.flows,
     midstream_flows: midstream,
     evicted_half_open: analysis.tracker.evictedHalfOpen,
+    checksums: {
+      verified: analysis.tracker.verifiedChecksums,
+      bad: analysis.tracker.badChecksums,
+      dropped: analysis.tracker.droppedBadChecksums,
+    },
     decode_issues: Object.fromEntries([...analysis.decode.issues].map(([k, v]) => [k, v.count])),
     unsupported_link_types: Object.fromEntries([...analysis.decode.unsupportedLinkTypes].map(([k, v]) => [linkTypeName(k), v])),
     end_states: endStates,
