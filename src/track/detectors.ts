@@ -79,7 +79,6 @@ export class Detectors {
     this.keepalive(flow, endpoint, peer);
     this.zeroWindow(flow, endpoint, peer, end);
     this.deadPeer(flow, endpoint, peer);
-    this.badChecksums(flow, endpoint);
   }
 
   private visit(flow: Flow, endpoint: Endpoint, visit: StateVisit, end: CaptureTime): void {
@@ -257,22 +256,6 @@ export class Detectors {
       e.firstUnansweredFrame,
       `${endpoint.ip}:${endpoint.port} retransmitted ${endpoint.unansweredRetransmissions} times with no answer from ${peer.ip}:${peer.port}, ${ending}`,
       { retransmissions: endpoint.unansweredRetransmissions, reset: endpoint.rstLostBytes >= 0 },
-    );
-  }
-
-  /** Only some segments bad: corruption. All bad is checksum offload on the capturing host, and not a finding. */
-  private badChecksums(flow: Flow, endpoint: Endpoint): void {
-    const { badChecksums: bad, verifiedChecksums: verified, evidence } = endpoint;
-    if (bad === 0 || bad === verified || evidence === null) return;
-    this.emit(
-      'bad-checksums',
-      flow,
-      endpoint,
-      evidence.firstBadChecksumTime,
-      flow.firstSource,
-      evidence.firstBadChecksumFrame,
-      `${bad} of the ${verified} segments ${endpoint.ip}:${endpoint.port} sent had a bad TCP checksum, the rest a good one: corruption, not checksum offload`,
-      { bad, verified },
     );
   }
 

@@ -81,13 +81,6 @@ export const FINDINGS = {
     meaning: 'an endpoint retransmitted repeatedly without any answer, then reset or fell silent: the peer is gone or unreachable',
     remedy: 'the peer crashed, rebooted or lost its route; keepalive or application timeouts detect it sooner',
   },
-  'bad-checksums': {
-    severity: Severity.warning,
-    meaning:
-      'some, not all, of the segments one endpoint sent carried a bad TCP checksum: corruption on the path or at a network card, not checksum offload (which makes every segment a host sends look bad in a capture taken on it)',
-    remedy:
-      'look for the faulty link, cable, NIC or middlebox on the path (interface error counters, `ethtool -S`); a receiver drops such segments, so they cost retransmissions',
-  },
   keepalive: {
     severity: Severity.info,
     meaning:

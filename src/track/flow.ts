@@ -124,9 +124,6 @@ export class EndpointEvidence {
   zeroWindowFirstTime = NO_TIME;
   /** Probes the peer sent into this endpoint's zero window. */
   persistProbes = 0;
-  /** The first segment this endpoint sent with a bad TCP checksum. */
-  firstBadChecksumFrame = 0;
-  firstBadChecksumTime = NO_TIME;
 }
 
 /**

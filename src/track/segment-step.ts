@@ -193,19 +193,16 @@ function countSegment(
   sender.packets++;
   sender.bytes += segment.payloadLength;
   sender.ipBytes += segment.ipLength;
-  countChecksum(sender, segment.checksumStatus, frame, time);
+  countChecksum(sender, segment.checksumStatus);
   // As signed 32-bit integers: a number above 2^31 passed to a function is boxed, once per packet.
   flow.zeek.observe(fromClient, segment.flags, segment.seq | 0, segment.ack | 0, segment.payloadLength, segment.window);
 }
 
 /** A checksum checked (the segment was captured whole), and whether it was bad. */
-export function countChecksum(sender: Endpoint, status: ChecksumStatus, frame: CapturedFrame, time: CaptureTime): void {
+export function countChecksum(sender: Endpoint, status: ChecksumStatus): void {
   if (status === ChecksumStatus.unverified) return;
   sender.verifiedChecksums++;
-  if (status !== ChecksumStatus.bad || sender.badChecksums++ > 0) return;
-  const evidence = evidenceOf(sender);
-  evidence.firstBadChecksumFrame = frame.frame;
-  evidence.firstBadChecksumTime = time;
+  if (status === ChecksumStatus.bad) sender.badChecksums++;
 }
 
 /**

@@ -148,10 +148,10 @@ export class Tracker {
     const slot = lifecycle.find(segment);
     const forward = lifecycle.table.forward;
     const phase = slot < 0 ? Phase.free : lifecycle.phaseOf(slot);
-    if (segment.checksumStatus !== ChecksumStatus.unverified) this.countChecksum(segment.checksumStatus);
+    if (segment.checksumStatus !== ChecksumStatus.unverified) this.noteChecksum(segment.checksumStatus);
     if (this.dropBadChecksums && segment.checksumStatus === ChecksumStatus.bad) {
       this.stats.droppedBadChecksums++;
-      if (phase === Phase.halfOpen || phase === Phase.open) this.noteDropped(lifecycle.liveFlow(slot), segment, forward, frame, time);
+      if (phase === Phase.halfOpen || phase === Phase.open) this.noteDropped(lifecycle.liveFlow(slot), segment, forward);
       return;
     }
     let flow: Flow | undefined;
@@ -180,15 +180,16 @@ export class Tracker {
     if (this.retirable(flow)) this.retire(flow);
   }
 
-  private countChecksum(status: ChecksumStatus): void {
+  /** The capture's count of checked and bad checksums. */
+  private noteChecksum(status: ChecksumStatus): void {
     this.stats.verifiedChecksums++;
     if (status === ChecksumStatus.bad) this.stats.badChecksums++;
   }
 
   /** A bad-checksum segment left out of tracking: counted on its sender, and Zeek's history notes it ('C'). */
-  private noteDropped(flow: Flow, segment: TcpSegment, forward: boolean, frame: CapturedFrame, time: CaptureTime): void {
+  private noteDropped(flow: Flow, segment: TcpSegment, forward: boolean): void {
     const fromClient = forward === flow.clientIsFirst;
-    countChecksum(fromClient ? flow.client : flow.server, segment.checksumStatus, frame, time);
+    countChecksum(fromClient ? flow.client : flow.server, segment.checksumStatus);
     flow.zeek.observe(fromClient, segment.flags, segment.seq | 0, segment.ack | 0, segment.payloadLength, segment.window, true);
   }
 
