@@ -1,4 +1,4 @@
-import type { CapturedFrame } from '../capture/captured-frame.js';
+import { type CapturedFrame, frameTimeNs } from '../capture/captured-frame.js';
 
 /**
  * The tracker's two kinds of time, never mixed:
@@ -38,7 +38,7 @@ export class CaptureClock {
   /** Takes the base second from the first frame; returns that frame's time. */
   start(frame: Pick<CapturedFrame, 'tsSec' | 'tsNsec'>): CaptureTime {
     this.baseSecond = frame.tsSec;
-    this.baseNs = BigInt(frame.tsSec) * 1_000_000_000n;
+    this.baseNs = frameTimeNs({ tsSec: frame.tsSec, tsNsec: 0 });
     return frame.tsNsec as CaptureTime;
   }
 

@@ -1,11 +1,10 @@
 import { TcpState } from '../tcp/tcp-state.js';
-import { type CaptureTime, later, NO_TIME } from './capture-time.js';
+import { type CaptureTime, later, NO_TIME, NS_PER_SECOND as NS } from './capture-time.js';
 import { type Endpoint, type Flow, type StateVisit, VISIT_FIELDS } from './flow.js';
 import { DEFAULT_THRESHOLDS, type DetectorThresholds, FINDINGS, type FindingKind } from './finding-catalogue.js';
 import { type FindingRecord, Role, Severity, type TrackerOutput } from './records.js';
 
 type Details = FindingRecord['details'];
-const NS = 1e9;
 /** Flow ids listed in an aggregate finding's details, at most. */
 const LISTED_FLOWS = 20;
 /** Distinct source addresses an aggregate counts, at most: a spoofed SYN flood must not grow the set without end. */

@@ -112,11 +112,6 @@ export class FlowLifecycle {
     this.handOnQueue = new FlowQueue(compaction);
   }
 
-  /** Live flows with an unfinished handshake. */
-  get halfOpenCount(): number {
-    return this.halfOpen;
-  }
-
   /** Slots ever used (an upper bound for `phaseOf`). */
   get slotCount(): number {
     return this.flows.length;
@@ -172,6 +167,11 @@ export class FlowLifecycle {
     return flow;
   }
 
+  /** Whether the connection queued under `id` is still live and still half-open. */
+  private stillHalfOpen(flow: Flow, id = flow.id): boolean {
+    return this.isLive(flow, id) && this.phases[flow.slot] === Phase.halfOpen;
+  }
+
   isHalfOpen(flow: Flow): boolean {
     return this.phases[flow.slot] === Phase.halfOpen;
   }
@@ -186,11 +186,11 @@ export class FlowLifecycle {
   oldestHalfOpenBeyond(limit: number): Flow | undefined {
     while (this.halfOpen > limit && this.halfOpenQueue.length > 0) {
       const flow = this.halfOpenQueue.take();
-      if (flow !== undefined && this.phases[flow.slot] === Phase.halfOpen && this.isLive(flow)) return flow;
+      if (flow !== undefined && this.stillHalfOpen(flow)) return flow;
     }
     // Most handshakes complete: drop them from the queue before it holds every flow ever opened.
     if (this.halfOpenQueue.length > 2 * this.halfOpen + this.compaction.passedEntries) {
-      this.halfOpenQueue.filter((flow, id) => this.isLive(flow, id) && this.phases[flow.slot] === Phase.halfOpen);
+      this.halfOpenQueue.filter((flow, id) => this.stillHalfOpen(flow, id));
     }
     return undefined;
   }

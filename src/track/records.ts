@@ -1,3 +1,4 @@
+import { frameTimeNs } from '../capture/captured-frame.js';
 import type { EndpointEvent } from '../tcp/endpoint-event.js';
 import type { TcpState } from '../tcp/tcp-state.js';
 
@@ -142,5 +143,5 @@ export interface TrackerOutput {
 /** A lasting copy of the tracker's reused transition event. */
 export function toTransitionRecord(event: TransitionEvent): TransitionRecord {
   const { second, nanos, ...facts } = event;
-  return { ...facts, tsNs: BigInt(second) * 1_000_000_000n + BigInt(nanos) };
+  return { ...facts, tsNs: frameTimeNs({ tsSec: second, tsNsec: nanos }) };
 }

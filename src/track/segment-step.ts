@@ -194,8 +194,13 @@ function countSegment(
   sender.bytes += segment.payloadLength;
   sender.ipBytes += segment.ipLength;
   countChecksum(sender, segment.checksumStatus);
+  observeZeek(flow, fromClient, segment, false);
+}
+
+/** Zeek's view sees every segment, one with a bad checksum (dropped by the tracker) too. */
+export function observeZeek(flow: Flow, fromClient: boolean, segment: TcpSegment, badChecksum: boolean): void {
   // As signed 32-bit integers: a number above 2^31 passed to a function is boxed, once per packet.
-  flow.zeek.observe(fromClient, segment.flags, segment.seq | 0, segment.ack | 0, segment.payloadLength, segment.window);
+  flow.zeek.observe(fromClient, segment.flags, segment.seq | 0, segment.ack | 0, segment.payloadLength, segment.window, badChecksum);
 }
 
 /** A checksum checked (the segment was captured whole), and whether it was bad. */

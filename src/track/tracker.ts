@@ -34,7 +34,7 @@ import { DEFAULT_QUEUE_COMPACTION, FlowLifecycle, Phase, type QueueCompaction } 
 import { Listeners } from './listeners.js';
 import { type Role, type TrackerOutput } from './records.js';
 import { RecordsOut, unacked } from './records-out.js';
-import { countChecksum, SegmentStep } from './segment-step.js';
+import { countChecksum, observeZeek, SegmentStep } from './segment-step.js';
 import { StateDoor } from './state-door.js';
 import { TimeWaitQueue } from './time-wait-queue.js';
 
@@ -190,7 +190,7 @@ export class Tracker {
   private noteDropped(flow: Flow, segment: TcpSegment, forward: boolean): void {
     const fromClient = forward === flow.clientIsFirst;
     countChecksum(fromClient ? flow.client : flow.server, segment.checksumStatus);
-    flow.zeek.observe(fromClient, segment.flags, segment.seq | 0, segment.ack | 0, segment.payloadLength, segment.window, true);
+    observeZeek(flow, fromClient, segment, true);
   }
 
   /** Lets capture time run on to `epochNs` (timers fire) without a packet. */
@@ -434,7 +434,7 @@ export class Tracker {
 
   /** A retired flow whose ends are both gone is dropped; otherwise its row is written back. */
   private storeOrForget(retired: RetiredFlow): void {
-    if (isGone(retired.client.state) && isGone(retired.server.state)) this.forgetRetired(retired);
+    if (bothGone(retired)) this.forgetRetired(retired);
     else this.lifecycle.retired.storeBack(retired);
   }
 
@@ -507,7 +507,7 @@ function isGone(state: TcpState): boolean {
   return state === TcpState.CLOSED || state === TcpState.UNKNOWN;
 }
 
-function bothGone(flow: Flow): boolean {
+function bothGone(flow: { readonly client: { readonly state: TcpState }; readonly server: { readonly state: TcpState } }): boolean {
   return isGone(flow.client.state) && isGone(flow.server.state);
 }
 
