@@ -8,6 +8,7 @@ import { registerFlow } from './commands/flow.js';
 import { registerNetstat } from './commands/netstat.js';
 import { registerQuery } from './commands/query.js';
 import { registerReport } from './commands/report.js';
+import { registerTimeline } from './commands/timeline.js';
 import { detectTerminal } from './terminal.js';
 
 /** Node's errors about a path the user gave: the user's to fix, not a bug. */
@@ -29,7 +30,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode>
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeErr: (text) => io.stderr.write(text), writeOut: (text) => io.stdout.write(text) });
-  for (const register of [registerAnalyze, registerQuery, registerNetstat, registerFlow, registerReport, registerExport])
+  for (const register of [registerAnalyze, registerQuery, registerNetstat, registerTimeline, registerFlow, registerReport, registerExport])
     register(program, context);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,4 +1,4 @@
-import { ALL_STATES, STATE_INDEX } from '../tcp/tcp-state.js';
+import { ALL_STATES, STATE_INDEX, type TcpState } from '../tcp/tcp-state.js';
 import type { TransitionEvent } from '../track/records.js';
 
 /**
@@ -8,7 +8,7 @@ import type { TransitionEvent } from '../track/records.js';
  * the cause (causes.code), and the capture id above them. Five columns a row
  * instead of ten make a row cheaper to write (docs/benchmarks.md, design choices).
  * This module is the only one that knows the packing: the writer encodes with
- * `transitionCode`, the `transitions` view decodes with `TRANSITIONS_VIEW`.
+ * `transitionCode`, the `transitions` view decodes with `TRANSITIONS_VIEW` in SQL and `decodeTransitionCode` in JS.
  */
 const INFERRED = 2;
 const FROM = 4;
@@ -26,6 +26,15 @@ export function transitionCode(t: TransitionEvent, cause: number): number {
     cause * CAUSE +
     (t.source + 1) * CODE_CAPTURE
   );
+}
+
+/** The parts of a code a reader replaying states needs, decoded in JS (state-intervals.ts). */
+export function decodeTransitionCode(code: number): { server: boolean; inferred: boolean; toState: TcpState } {
+  return {
+    server: (code & 1) === 1,
+    inferred: Math.floor(code / INFERRED) % 2 === 1,
+    toState: ALL_STATES[Math.floor(code / TO) % (CAUSE / TO)],
+  };
 }
 
 /** A state's name from its code (its index in ALL_STATES), in SQL. */

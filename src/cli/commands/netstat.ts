@@ -35,6 +35,14 @@ export function parseState(text: string): TcpState {
   return state;
 }
 
+/** `--port`: a number from 0 to 65535. */
+export function parsePort(text: string): number {
+  const port = Number(text);
+  if (text.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port takes a port number, not "${text}"`);
+  return port;
+}
+
 export function registerNetstat(program: Command, { io, terminal, setExit }: CommandContext): void {
   program
     .command('netstat')
@@ -52,9 +60,7 @@ export function registerNetstat(program: Command, { io, terminal, setExit }: Com
       '\nExamples:\n  flowstate netstat leak.db --summary\n  flowstate netstat capture.pcap --at +12.5s --host 10.0.0.5 --state CLOSE_WAIT --json',
     )
     .action(async (input: string, options: NetstatOptions) => {
-      const port = options.port === undefined ? undefined : Number(options.port);
-      if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
-        throw new UsageError(`--port takes a port number, not "${options.port}"`);
+      const port = options.port === undefined ? undefined : parsePort(options.port);
       const state = options.state === undefined ? undefined : parseState(options.state);
       const results = await openResults(input, io);
       try {

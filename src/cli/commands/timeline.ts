@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { formatTimestamp } from '../../report/format-time.js';
+import { stateTimeline, statesPresent, type TimelineGroup } from '../../report/state-timeline.js';
+import { STATE_INDEX } from '../../tcp/tcp-state.js';
+import { ExitCode } from '../../errors.js';
+import { openResults } from '../open-results.js';
+import { parseDuration } from '../parse-time.js';
+import type { CommandContext } from '../cli-io.js';
+import { parsePort } from './netstat.js';
+import { parseFormat, renderRows } from './query.js';
+
+interface TimelineOptions {
+  every?: string;
+  host?: string;
+  port?: string;
+  format?: string;
+}
+
+export function registerTimeline(program: Command, { io, terminal, setExit }: CommandContext): void {
+  program
+    .command('timeline')
+    .description('endpoints per TCP state over the capture: one row per instant, one column per state, as `netstat --summary` at each')
+    .argument('[input]', 'database or capture', 'flowstate.db')
+    .option('--every <duration>', 'time between rows (10s, 500ms, 1m); default: a round step giving about 100 rows')
+    .option('--host <ip>', "one host's view: endpoints whose local address is this IP")
+    .option('--port <n>', 'only endpoints whose local port is this')
+    .option('--format <format>', 'table, csv or json', 'table')
+    .addHelpText(
+      'after',
+      '\nRows are instants: the first packet, every --every after it, and the last packet; each counts what\n' +
+        '`netstat --at` lists at that instant (CLOSED left out, LISTEN included).\n\n' +
+        'Examples:\n  flowstate timeline leak.db --every 1s --format csv > states.csv\n  flowstate timeline capture.pcap --host 10.0.0.5 --port 8080',
+    )
+    .action(async (input: string, options: TimelineOptions) => {
+      const format = parseFormat(options.format);
+      const everyNs = options.every === undefined ? undefined : parseDuration(options.every, '--every');
+      const group: TimelineGroup = {
+        label: 'all',
+        host: options.host?.replace(/^\[|\]$/g, ''),
+        port: options.port === undefined ? undefined : parsePort(options.port),
+      };
+      const results = await openResults(input, io);
+      try {
+        const timeline = stateTimeline(results.reader, [group], everyNs);
+        if (timeline === undefined) {
+          io.stdout.write(format === 'json' ? '[]\n' : 'no packets, so no timeline\n');
+        } else {
+          const states = statesPresent(timeline);
+          const firstNs = timeline.instantsNs[0];
+          const header = ['time', 'offset_s', ...states];
+          const rows = timeline.instantsNs.map((t, i) => [
+            formatTimestamp(t),
+            Number(t - firstNs) / 1e9,
+            ...states.map((s) => timeline.groups[0].counts[i][STATE_INDEX.get(s) as number]),
+          ]);
+          io.stdout.write(`${renderRows(format, header, rows, terminal)}\n`);
+        }
+        setExit(ExitCode.ok);
+      } finally {
+        results.close();
+      }
+    });
+}
