@@ -35,4 +35,9 @@ export default tseslint.config(
     files: ['**/*.mjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // The HTML report's page script runs in the browser, beside Observable Plot.
+    files: ['assets/**/*.js'],
+    languageOptions: { globals: { ...globals.browser, Plot: 'readonly' } },
+  },
 );

@@ -4,10 +4,12 @@
  * the composition root beside analyze.ts.
  */
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { frameTimeNs } from './capture/captured-frame.js';
 import { analyzeCapture, type AnalyzeCaptureOptions } from './analyze.js';
 import type { SegmentSeen } from './report/flow-ladder.js';
-import type { DatabaseReader } from './store/database-reader.js';
+import { DatabaseReader } from './store/database-reader.js';
 import type { TrackerOutput } from './track/records.js';
 import { DEFAULT_HALF_OPEN_LIMIT, DEFAULT_TIME_WAIT_SECONDS } from './track/tracker.js';
 
@@ -40,11 +42,20 @@ export async function replayCapture(
 
 /** Every segment of flow `flowId` (which ended at `lastNs`) as the tracker saw it, or why the captures cannot be read. */
 export async function segmentsOfFlow(reader: DatabaseReader, flowId: number, lastNs: bigint): Promise<SegmentSeen[] | string> {
-  const seen: SegmentSeen[] = [];
+  const seen = await segmentsOfFlows(reader, [flowId], lastNs);
+  return typeof seen === 'string' ? seen : (seen.get(flowId) ?? []);
+}
+
+/** Every segment of each of `flowIds` (the last of which ended at `lastNs`), in one reading of the captures. */
+export async function segmentsOfFlows(
+  reader: DatabaseReader,
+  flowIds: readonly number[],
+  lastNs: bigint,
+): Promise<Map<number, SegmentSeen[]> | string> {
+  const seen = new Map<number, SegmentSeen[]>(flowIds.map((id) => [id, []]));
   const unreadable = await replayCapture(reader, lastNs, {
     onSegment: (id, fromClient, segment, frame, clientState, serverState) => {
-      if (id !== flowId) return;
-      seen.push({
+      seen.get(id)?.push({
         tsNs: frameTimeNs(frame),
         captureId: frame.source + 1,
         frame: frame.frame,
@@ -60,6 +71,28 @@ export async function segmentsOfFlow(reader: DatabaseReader, flowId: number, las
     },
   });
   return unreadable ?? seen;
+}
+
+const REPLAY_WORKER = new URL('./replay-worker.js', import.meta.url);
+
+/**
+ * segmentsOfFlows on a worker thread, so that the caller's own work runs beside
+ * it on the other core; in this thread where the worker is not built (tests
+ * that run the sources). Reads the database at `path` on its own connection.
+ */
+export function segmentsBeside(path: string, flowIds: readonly number[], lastNs: bigint): Promise<Map<number, SegmentSeen[]> | string> {
+  if (!existsSync(fileURLToPath(REPLAY_WORKER))) {
+    const reader = new DatabaseReader(path);
+    return segmentsOfFlows(reader, flowIds, lastNs).finally(() => reader.close());
+  }
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(REPLAY_WORKER, { workerData: { path, flowIds, lastNs } });
+    worker.once('message', (result: Map<number, SegmentSeen[]> | string) => {
+      resolve(result);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+  });
 }
 
 /**

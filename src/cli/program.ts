@@ -5,6 +5,7 @@ import type { CliIo, CommandContext } from './cli-io.js';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerExport } from './commands/export.js';
 import { registerFlow } from './commands/flow.js';
+import { registerHtml } from './commands/html.js';
 import { registerNetstat } from './commands/netstat.js';
 import { registerQuery } from './commands/query.js';
 import { registerReport } from './commands/report.js';
@@ -30,7 +31,16 @@ export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode>
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeErr: (text) => io.stderr.write(text), writeOut: (text) => io.stdout.write(text) });
-  for (const register of [registerAnalyze, registerQuery, registerNetstat, registerTimeline, registerFlow, registerReport, registerExport])
+  for (const register of [
+    registerAnalyze,
+    registerQuery,
+    registerNetstat,
+    registerTimeline,
+    registerFlow,
+    registerReport,
+    registerHtml,
+    registerExport,
+  ])
     register(program, context);
   try {
     await program.parseAsync(argv, { from: 'user' });

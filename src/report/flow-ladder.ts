@@ -19,6 +19,11 @@ export interface LadderStep {
   window: number;
   clientState: TcpState;
   serverState: TcpState;
+  /** The state was inferred (the stored transition into it says so), not seen. */
+  clientInferred: boolean;
+  serverInferred: boolean;
+  /** Sends nothing new: its sequence space (data, SYN, FIN) was all sent before. */
+  retransmission: boolean;
 }
 
 /** One segment of a flow as the tracker saw it during a replay, with both endpoints' states after it. */
@@ -47,34 +52,48 @@ export interface SegmentSeen {
 export function ladderSteps(segments: readonly SegmentSeen[], transitions: readonly TransitionRow[]): LadderStep[] {
   let clientBase: number | undefined;
   let serverBase: number | undefined;
+  // How far each side's sequence space has been sent, relative to its first.
+  const sentTo = { client: -1, server: -1 };
   const steps = segments.map((s): LadderStep => {
     if (s.fromClient) clientBase ??= s.seq;
     else serverBase ??= s.seq;
     const ownBase = (s.fromClient ? clientBase : serverBase) as number;
     const peerBase = s.fromClient ? serverBase : clientBase;
+    const relativeSeq = (s.seq - ownBase) >>> 0;
+    const occupies = s.length + (s.flags & TcpFlag.SYN ? 1 : 0) + (s.flags & TcpFlag.FIN ? 1 : 0);
+    const side = s.fromClient ? 'client' : 'server';
+    const retransmission = occupies > 0 && relativeSeq + occupies <= sentTo[side];
+    sentTo[side] = Math.max(sentTo[side], relativeSeq + occupies);
     return {
       tsNs: s.tsNs,
       captureId: s.captureId,
       frame: s.frame,
       fromClient: s.fromClient,
       flags: flagNames(s.flags),
-      relativeSeq: (s.seq - ownBase) >>> 0,
+      relativeSeq,
       relativeAck: s.flags & TcpFlag.ACK && peerBase !== undefined ? (s.ack - peerBase) >>> 0 : null,
       length: s.length,
       window: s.window,
       clientState: s.clientState,
       serverState: s.serverState,
+      clientInferred: false,
+      serverInferred: false,
+      retransmission,
     };
   });
   for (const role of ['client', 'server'] as const) {
     const own = transitions.filter((t) => t.endpoint === role);
     let next = 0;
     let state = own[0]?.from_state;
+    let inferred = false;
     if (state === undefined) continue;
     for (const step of steps) {
-      while (next < own.length && notAfter(own[next], step)) state = own[next++].to_state;
-      if (role === 'client') step.clientState = state;
-      else step.serverState = state;
+      while (next < own.length && notAfter(own[next], step)) {
+        state = own[next].to_state;
+        inferred = own[next++].inferred === 1;
+      }
+      if (role === 'client') [step.clientState, step.clientInferred] = [state, inferred];
+      else [step.serverState, step.serverInferred] = [state, inferred];
     }
   }
   return steps;

@@ -23,6 +23,11 @@ export interface StoredFlows {
   evicted: boolean[];
 }
 
+/** The two reads of a walk (`:origin` the first packet's time, `:until` the last moment walked), shown beside what they draw. */
+export const FLOWS_SQL = `SELECT id, first_ns - :origin, ip_version, client_ip, client_port, server_ip, server_port, client_unacked, server_unacked, evicted
+FROM flows WHERE first_ns <= :until ORDER BY id`;
+export const TRANSITIONS_SQL = `SELECT flow_id, ts_ns - :origin, code FROM transition_rows WHERE ts_ns <= :until ORDER BY flow_id, id`;
+
 /** The flows that began by `untilNs`, for walkStateIntervals. */
 export function loadFlows(reader: DatabaseReader, untilNs: bigint): StoredFlows {
   const origin = originOf(reader);
@@ -40,13 +45,9 @@ export function loadFlows(reader: DatabaseReader, untilNs: bigint): StoredFlows 
     evicted: [],
   };
   const params = { origin, until: untilNs };
-  const flowRows = reader.db
-    .prepare(
-      `SELECT id, first_ns - :origin, ip_version, client_ip, client_port, server_ip, server_port, client_unacked, server_unacked, evicted
-       FROM flows WHERE first_ns <= :until ORDER BY id`,
-    )
-    .raw(true)
-    .iterate(params) as IterableIterator<[number, number, number, string, number, string, number, number, number, number]>;
+  const flowRows = reader.db.prepare(FLOWS_SQL).raw(true).iterate(params) as IterableIterator<
+    [number, number, number, string, number, string, number, number, number, number]
+  >;
   for (const row of flowRows) {
     flows.id.push(row[0]);
     flows.first.push(row[1]);
@@ -124,10 +125,7 @@ export function walkStateIntervals(reader: DatabaseReader, flows: StoredFlows, u
     state[0] = state[1] = TcpState.UNKNOWN;
     inferred[0] = inferred[1] = true;
   };
-  const transitionRows = reader.db
-    .prepare('SELECT flow_id, ts_ns - :origin, code FROM transition_rows WHERE ts_ns <= :until ORDER BY flow_id, id')
-    .raw(true)
-    .iterate(params) as IterableIterator<[number, number, number]>;
+  const transitionRows = reader.db.prepare(TRANSITIONS_SQL).raw(true).iterate(params) as IterableIterator<[number, number, number]>;
   let next = 0;
   for (const [flowId, ts, code] of transitionRows) {
     if (flow < 0 || flows.id[flow] !== flowId) {

@@ -1,0 +1,66 @@
+import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { segmentsBeside } from '../../replay.js';
+import type { SegmentSeen } from '../../report/flow-ladder.js';
+import { ladderFlowsOf, renderReport, reportData } from '../../report/html-report.js';
+import { formatCount } from '../../report/format-time.js';
+import { ExitCode, FlowstateError, UsageError } from '../../errors.js';
+import { openResults } from '../open-results.js';
+import type { CommandContext } from '../cli-io.js';
+
+interface HtmlOptions {
+  out: string;
+  flow: string[];
+}
+
+export function registerHtml(program: Command, { io, setExit }: CommandContext): void {
+  program
+    .command('html')
+    .description(
+      'one self-contained HTML page: states over time, TIME_WAIT/CLOSE_WAIT pile-ups, findings, and ladders of the flows they name',
+    )
+    .argument('[input]', 'database or capture', 'flowstate.db')
+    .option('--out <file>', 'the page to write', 'flowstate-report.html')
+    .option('--flow <id>', 'also draw this flow as a ladder (repeatable)', (value: string, all: string[]) => [...all, value], [])
+    .addHelpText(
+      'after',
+      '\nThe page needs no network: the charting library, its script and the data are inside the file.\n\n' +
+        'Examples:\n  flowstate html leak.db\n  flowstate html capture.pcap --out incident.html --flow 12 --flow 40',
+    )
+    .action(async (input: string, options: HtmlOptions) => {
+      const asked = options.flow.map((text) => {
+        if (!/^\d+$/.test(text)) throw new UsageError(`--flow takes a flow id, not "${text}"`);
+        return Number(text);
+      });
+      const results = await openResults(input, io);
+      try {
+        const reader = results.reader;
+        for (const id of asked) if (reader.flow(id) === undefined) throw new FlowstateError(`there is no flow ${id} to draw (--flow)`);
+        const ladders = ladderFlowsOf(reader, asked);
+        const lastNs = ladders.reduce((last, id) => {
+          const flowLast = reader.flow(id)?.last_ns ?? 0n;
+          return flowLast > last ? flowLast : last;
+        }, 0n);
+        const segments =
+          ladders.length === 0 ? Promise.resolve(new Map<number, SegmentSeen[]>()) : segmentsBeside(reader.path, ladders, lastNs);
+        const data = await reportData(reader, input, ladders, segments);
+        // Written beside the target and renamed: an interrupted run leaves no half page.
+        const partial = `${options.out}.partial`;
+        try {
+          writeFileSync(partial, renderReport(data));
+          renameSync(partial, options.out);
+        } catch (error) {
+          rmSync(partial, { force: true });
+          throw error;
+        }
+        const bytes = statSync(options.out).size;
+        io.stdout.write(
+          `wrote ${options.out} (${formatCount(Math.ceil(bytes / 1024))} KiB): ${data.timeline.offsets.length} instants, ` +
+            `${data.pileUps.length} pile-ups, ${data.findings.length} kinds of finding, ${data.ladders.length} ladders\n`,
+        );
+        setExit(ExitCode.ok);
+      } finally {
+        results.close();
+      }
+    });
+}

@@ -1,0 +1,137 @@
+// `flowstate html`: the page written from lab captures, then opened from its file
+// in headless Chromium and read as a person would (hover, links, labels).
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { lab } from './helpers/paths.js';
+import { flowstate } from './helpers/run-cli.js';
+import { CHROMIUM, NO_CHROMIUM_MESSAGE, launch, openReport, screenshot } from './helpers/browser.js';
+
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'flowstate-html-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The report of a lab scenario, written from its database. */
+async function report(scenario: string, extra: string[] = []): Promise<string> {
+  const db = join(dir, `${scenario}.db`);
+  if (!existsSync(db)) expect((await flowstate(['analyze', lab(scenario), '--db', db, '--quiet'])).status).toBe(0);
+  const out = join(dir, `${scenario}${extra.join('')}.html`);
+  const run = await flowstate(['html', db, '--out', out, ...extra]);
+  expect(run.status, run.stderr).toBe(0);
+  expect(run.stdout).toContain(`wrote ${out}`);
+  return out;
+}
+
+/** The JSON the page was written with. */
+function pageData(file: string): { timeline: { states: string[] }; ladders: Array<{ id: number }> } {
+  const html = readFileSync(file, 'utf8');
+  const json = /<script id="report-data" type="application\/json">(.*?)<\/script>/s.exec(html)?.[1] ?? 'null';
+  return JSON.parse(json) as { timeline: { states: string[] }; ladders: Array<{ id: number }> };
+}
+
+describe('flowstate html writes one self-contained file', () => {
+  test('scripts and styles inline, no URL to fetch, the charting library inside', async () => {
+    const file = await report('close-wait-leak');
+    const html = readFileSync(file, 'utf8');
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|@import|url\(http/i);
+    expect(html).toContain('@observablehq/plot v0.6.17');
+    expect(html).toContain("default-src 'none'");
+    expect(statSync(file).size).toBeLessThan(8 * 1024 * 1024);
+    expect(existsSync(`${file}.partial`)).toBe(false);
+  });
+
+  test('a capture is analysed on the fly; --flow adds a ladder; a missing flow is an error', async () => {
+    const out = join(dir, 'from-capture.html');
+    const run = await flowstate(['html', lab('refused'), '--out', out, '--flow', '1']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(pageData(out).ladders.map((l) => l.id)).toEqual([1]);
+    const missing = await flowstate(['html', lab('refused'), '--out', out, '--flow', '999']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('there is no flow 999');
+    expect((await flowstate(['html', lab('refused'), '--out', out, '--flow', 'x'])).status).toBe(2);
+  });
+});
+
+const browserTest = CHROMIUM === undefined ? describe.skip : describe;
+if (CHROMIUM === undefined) test.skip(NO_CHROMIUM_MESSAGE, () => undefined);
+
+browserTest('the report in Chromium', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  test('close-wait leak: 20 CLOSE_WAIT at the end, hover shows the counts, each client reaches CLOSE_WAIT at the server’s FIN', async () => {
+    const file = await report('close-wait-leak');
+    const { page, errors, requests } = await openReport(browser, file);
+    await screenshot(page, 'close-wait-leak');
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([]);
+
+    // One area per state drawn; LISTEN only on request.
+    const states = pageData(file).timeline.states.filter((s) => s !== 'LISTEN');
+    expect(await page.locator('#timeline-svg g[aria-label="area"] path').count()).toBe(states.length);
+    await page.check('#timeline-listen');
+    expect(await page.locator('#timeline-svg g[aria-label="area"] path').count()).toBe(states.length + 1);
+
+    expect(await page.textContent('#timeline-end')).toMatch(/CLOSE_WAIT 20\b/);
+    const box = await page.locator('#timeline-svg').boundingBox();
+    if (box === null) throw new Error('the timeline is not drawn');
+    await page.mouse.move(box.x + box.width - 25, box.y + box.height / 2);
+    const tip = page.locator('#timeline-svg g[aria-label="tip"]');
+    await tip.waitFor();
+    // Near the end of the 47 ms capture: the counts of that instant.
+    const tipText = (await tip.textContent()) ?? '';
+    expect(Number(/\+(\d+\.\d+) s/.exec(tipText)?.[1])).toBeGreaterThan(0.045);
+    expect(tipText).toMatch(/CLOSE_WAIT 20/);
+    expect(tipText).toMatch(/total 4[01]/);
+    await screenshot(page, 'close-wait-leak-hover');
+
+    const ladders = page.locator('article.ladder');
+    expect(await ladders.count()).toBe(20);
+    for (let i = 0; i < 20; i++) {
+      const titles = await ladders.nth(i).locator('svg title').allTextContents();
+      const serverFin = titles.find((t) => /^frame \d+: server → client .*FIN/.test(t));
+      const closeWait = titles.find((t) => /^frame \d+: client enters CLOSE_WAIT$/.test(t));
+      expect(serverFin, titles.join('\n')).toBeDefined();
+      expect(closeWait?.split(':')[0]).toBe(serverFin?.split(':')[0]);
+    }
+
+    // The finding links to the ladders it names.
+    const link = page.locator('article.finding[data-kind="close-wait-leak"] a').first();
+    const target = await link.getAttribute('href');
+    expect(target).toMatch(/^#flow-\d+$/);
+    expect(await page.locator(target as string).count()).toBe(1);
+    expect(await page.locator('#pile-up-table tr[data-state="CLOSE_WAIT"]').first().textContent()).toContain('20');
+  });
+
+  test.each(['many-short', 'syn-flood', 'port-reuse', 'simultaneous-close-time-wait', 'midstream'])(
+    '%s: drawn without an error or a request, one series per state',
+    async (scenario) => {
+      const file = await report(scenario);
+      const { page, errors, requests } = await openReport(browser, file);
+      await screenshot(page, scenario);
+      expect(errors).toEqual([]);
+      expect(requests).toEqual([]);
+      const states = pageData(file).timeline.states.filter((s) => s !== 'LISTEN');
+      expect(await page.locator('#timeline-svg g[aria-label="area"] path').count()).toBe(states.length);
+      expect(await page.locator('article.ladder').count()).toBe(pageData(file).ladders.length);
+    },
+  );
+
+  test('the selector shows one host’s endpoints', async () => {
+    const file = await report('close-wait-leak');
+    const { page } = await openReport(browser, file);
+    const option = page.locator('#timeline-group option', { hasText: 'host 127.42.3.2' });
+    await page.selectOption('#timeline-group', (await option.getAttribute('value')) as string);
+    expect(await page.textContent('#timeline-end')).toMatch(/: CLOSE_WAIT 20\.$/);
+    await screenshot(page, 'close-wait-leak-client-host');
+  });
+});
