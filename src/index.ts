@@ -23,6 +23,7 @@ export {
   type CaptureRow,
 } from './store/database-reader.js';
 export { netstatAt, type NetstatEntry, type NetstatQuery } from './store/netstat-query.js';
+export { stateTimeline, statesPresent, type StateTimeline, type GroupTimeline, type TimelineGroup } from './report/state-timeline.js';
 export { SCHEMA_VERSION } from './store/schema.js';
 export { Tracker, type TrackerOptions, type TrackerStats, DEFAULT_TIME_WAIT_SECONDS, DEFAULT_HALF_OPEN_LIMIT } from './track/tracker.js';
 export { CollectedOutput } from './track/collect-output.js';

@@ -1,7 +1,7 @@
 // `flowstate html`: the page written from lab captures, then opened from its file
 // in headless Chromium and read as a person would (hover, links, labels).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -53,6 +53,37 @@ describe('flowstate html writes one self-contained file', () => {
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('there is no flow 999');
     expect((await flowstate(['html', lab('refused'), '--out', out, '--flow', 'x'])).status).toBe(2);
+  });
+});
+
+describe('what the page is written with', () => {
+  test('pile-ups are exact: many-short’s server holds all 70 TIME_WAIT at the end, as netstat counts them', async () => {
+    const file = await report('many-short');
+    const { pileUps } = pageData(file) as unknown as {
+      pileUps: Array<{ state: string; role: string; label: string; peak: number; total: number; atEnd: number; counts: number[] }>;
+    };
+    const server = pileUps.find((p) => p.state === 'TIME_WAIT' && p.role === 'server');
+    const netstat = JSON.parse(
+      (await flowstate(['netstat', join(dir, 'many-short.db'), '--summary', '--json', '--host', '127.42.20.1'])).stdout,
+    ) as Record<string, number>;
+    expect(server).toMatchObject({ label: '127.42.20.1:8080', peak: netstat.TIME_WAIT, total: 70, atEnd: netstat.TIME_WAIT });
+    expect(server?.counts.at(-1)).toBe(netstat.TIME_WAIT);
+    // A CLOSE_WAIT that lasts one round trip peaks at 1 though 70 endpoints passed through it.
+    expect(pileUps.find((p) => p.state === 'CLOSE_WAIT' && p.role === 'server')).toMatchObject({ peak: 1, total: 70, atEnd: 0 });
+  });
+
+  test('a capture that moved: the ladders list the stored transitions, and the page says why', async () => {
+    const moved = join(dir, 'moved.pcap');
+    const db = join(dir, 'moved.db');
+    copyFileSync(lab('close-wait-leak'), moved);
+    expect((await flowstate(['analyze', moved, '--db', db, '--quiet'])).status).toBe(0);
+    rmSync(moved);
+    const out = join(dir, 'moved.html');
+    expect((await flowstate(['html', db, '--out', out])).status).toBe(0);
+    const data = pageData(out) as unknown as { notes: string[]; ladders: Array<{ rows: unknown[]; after: string[] }> };
+    expect(data.notes.join(' ')).toContain(`${moved} is no longer there`);
+    expect(data.ladders[0].rows).toEqual([]);
+    expect(data.ladders[0].after.join('\n')).toMatch(/client ESTABLISHED → CLOSE_WAIT/);
   });
 });
 

@@ -13,6 +13,8 @@ interface HtmlOptions {
   flow: string[];
 }
 
+const counted = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 export function registerHtml(program: Command, { io, setExit }: CommandContext): void {
   program
     .command('html')
@@ -55,8 +57,8 @@ export function registerHtml(program: Command, { io, setExit }: CommandContext):
         }
         const bytes = statSync(options.out).size;
         io.stdout.write(
-          `wrote ${options.out} (${formatCount(Math.ceil(bytes / 1024))} KiB): ${data.timeline.offsets.length} instants, ` +
-            `${data.pileUps.length} pile-ups, ${data.findings.length} kinds of finding, ${data.ladders.length} ladders\n`,
+          `wrote ${options.out} (${formatCount(Math.ceil(bytes / 1024))} KiB): ${counted(data.timeline.offsets.length, 'instant')}, ` +
+            `${counted(data.pileUps.length, 'pile-up')}, ${counted(data.findings.length, 'kind')} of finding, ${counted(data.ladders.length, 'ladder')}\n`,
         );
         setExit(ExitCode.ok);
       } finally {
