@@ -272,7 +272,7 @@
     const lane = (fromClient) => (fromClient ? 0 : 1);
     return Plot.plot({
       width: Math.min(width(), 900),
-      height: 70 + rows.length * 30,
+      height: 70 + rows.length * 38,
       marginLeft: 150,
       marginTop: 30,
       x: { domain: [-0.55, 1.55], axis: null },

@@ -36,12 +36,12 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test('the README shows the worked example’s commands', () => {
-  expect(readmeExamples().map((e) => e.args[0])).toEqual(['analyze', 'netstat', 'report', 'flow']);
+  expect(readmeExamples().map((e) => e.args[0])).toEqual(['analyze', 'netstat', 'report', 'flow', 'timeline', 'html']);
 });
 
 test('each command of the worked example prints what the README shows', async () => {
   // In order: the first writes the database the others read. Files are named as in the README, inside `dir`.
-  const inDir = (arg: string): string => (/\.(pcap|db)$/.test(arg) ? join(dir, arg) : arg);
+  const inDir = (arg: string): string => (/\.(pcap|db|html)$/.test(arg) ? join(dir, arg) : arg);
   for (const { args, output } of readmeExamples()) {
     const run = await flowstate(args.map(inDir));
     expect(run.stderr, args.join(' ')).toBe('');
