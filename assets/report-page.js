@@ -69,6 +69,7 @@
     ...timeline.groups.map((g, i) => el('option', { value: i, text: g.label })),
   );
   const listenBox = el('input', { type: 'checkbox', id: 'timeline-listen' });
+  const closedBox = el('input', { type: 'checkbox', id: 'timeline-closed' });
   const timelineChart = el('div', { id: 'timeline-chart' });
   const timelineEnd = el('p', { id: 'timeline-end', class: 'end-counts' });
 
@@ -78,11 +79,13 @@
 
   function drawTimeline() {
     const group = timeline.groups[Number(groupSelect.value)];
-    const shown = timeline.states.filter((s) => group.counts[s] && (s !== 'LISTEN' || listenBox.checked));
+    const hidden = { LISTEN: !listenBox.checked, CLOSED: !closedBox.checked };
+    const shown = timeline.states.filter((s) => group.counts[s] && !hidden[s]);
     const last = timeline.offsets.length - 1;
+    // The end in words is netstat's summary: CLOSED is not in it.
     const atEnd = countsAt(
       group,
-      timeline.states.filter((s) => group.counts[s]),
+      timeline.states.filter((s) => group.counts[s] && s !== 'CLOSED'),
       last,
     );
     timelineEnd.textContent = `At the last packet (${timeline.iso[last]}): ${
@@ -128,6 +131,7 @@
   }
   groupSelect.addEventListener('change', drawTimeline);
   listenBox.addEventListener('change', drawTimeline);
+  closedBox.addEventListener('change', drawTimeline);
 
   const timelineSection = section(
     'timeline',
@@ -135,9 +139,15 @@
     el(
       'p',
       { class: 'muted' },
-      'What `netstat -n | awk` would have counted at each moment, on every host the capture saw (CLOSED is not counted; LISTEN on request). Hover for the counts.',
+      'What `netstat -n | awk` would have counted at each moment, on every host the capture saw (LISTEN and CLOSED on request). Hover for the counts.',
     ),
-    el('div', { class: 'controls' }, groupSelect, el('label', {}, listenBox, ' include LISTEN')),
+    el(
+      'div',
+      { class: 'controls' },
+      groupSelect,
+      el('label', {}, listenBox, ' include LISTEN'),
+      el('label', {}, closedBox, ' include CLOSED'),
+    ),
     el('div', { class: 'panel' }, timelineChart, timelineEnd),
     sqlDetails(data.sql.timeline),
   );

@@ -107,7 +107,7 @@ browserTest('the report in Chromium', () => {
     expect(requests).toEqual([]);
 
     // One area per state drawn; LISTEN only on request.
-    const states = pageData(file).timeline.states.filter((s) => s !== 'LISTEN');
+    const states = pageData(file).timeline.states.filter((s) => s !== 'LISTEN' && s !== 'CLOSED');
     expect(await page.locator('#timeline-svg g[aria-label="area"] path').count()).toBe(states.length);
     await page.check('#timeline-listen');
     expect(await page.locator('#timeline-svg g[aria-label="area"] path').count()).toBe(states.length + 1);
@@ -151,9 +151,13 @@ browserTest('the report in Chromium', () => {
       await screenshot(page, scenario);
       expect(errors).toEqual([]);
       expect(requests).toEqual([]);
-      const states = pageData(file).timeline.states.filter((s) => s !== 'LISTEN');
+      const states = pageData(file).timeline.states.filter((s) => s !== 'LISTEN' && s !== 'CLOSED');
       expect(await page.locator('#timeline-svg g[aria-label="area"] path').count()).toBe(states.length);
       expect(await page.locator('article.ladder').count()).toBe(pageData(file).ladders.length);
+      if (pageData(file).timeline.states.includes('CLOSED')) {
+        await page.check('#timeline-closed');
+        expect(await page.locator('#timeline-svg g[aria-label="area"] path').count()).toBe(states.length + 1);
+      }
     },
   );
 

@@ -44,6 +44,10 @@ describe('timeline against netstat on every lab scenario', () => {
     }
     const end = JSON.parse(await run(['netstat', db, '--summary', '--json'])) as Record<string, number>;
     expect(counts(rows[rows.length - 1])).toEqual(end);
+    // With --all, CLOSED as well, as netstat --all lists it.
+    const all = JSON.parse(await run(['timeline', db, '--all', '--format', 'json'])) as Row[];
+    const endAll = JSON.parse(await run(['netstat', db, '--all', '--summary', '--json'])) as Record<string, number>;
+    expect(counts(all[all.length - 1])).toEqual(endAll);
   });
 });
 

@@ -136,7 +136,7 @@ export async function reportData(
   };
   walkStateIntervals(reader, flows, last, both);
   const counted = timeline.result(stepNs);
-  const states = statesPresent(counted);
+  const states = statesPresent(counted, true);
   const offsets = instantsNs.map((t) => Number(t - first) / 1e9);
 
   // The segments are read meanwhile (on another thread where it is built): awaited only now.

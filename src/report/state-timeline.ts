@@ -23,7 +23,6 @@ export interface StateTimeline {
 }
 
 const STATE_COUNT = ALL_STATES.length;
-const CLOSED = STATE_INDEX.get(TcpState.CLOSED) as number;
 const LISTEN = STATE_INDEX.get(TcpState.LISTEN) as number;
 
 /** 1, 2 or 5 times a power of ten nanoseconds: the smallest such step giving at most `rows` rows over `spanNs`. */
@@ -46,8 +45,8 @@ export function timelineInstants(firstNs: bigint, lastNs: bigint, everyNs: bigin
  * Counts endpoints per state at each instant while the stored intervals are
  * walked (store/state-intervals.ts, the same walk as `netstat --at`): each
  * interval adds one at the first instant it holds and takes it back at the
- * first it no longer holds, and a running sum gives the counts. CLOSED is not
- * counted, as netstat does not list it.
+ * first it no longer holds, and a running sum gives the counts. CLOSED is
+ * counted too (`netstat --all` lists it); statesPresent leaves it out unless asked.
  */
 export class TimelineCounter implements StateIntervalVisitor {
   private readonly instants: Float64Array;
@@ -82,7 +81,6 @@ export class TimelineCounter implements StateIntervalVisitor {
 
   endpoint(flow: number, server: boolean, from: number, until: number, state: TcpState): void {
     const s = STATE_INDEX.get(state) as number;
-    if (s === CLOSED) return;
     if (this.matchesFlow !== flow) this.match(flow);
     this.add(this.matches[server ? 1 : 0], from, until, s);
   }
@@ -147,9 +145,11 @@ function firstAtOrAfter(instants: Float64Array, t: number): number {
   return lo;
 }
 
-/** The states that any instant of any group counts, in ALL_STATES order. */
-export function statesPresent(timeline: StateTimeline): TcpState[] {
-  return ALL_STATES.filter((_, s) => timeline.groups.some((g) => g.counts.some((row) => row[s] > 0)));
+/** The states that any instant of any group counts, in ALL_STATES order; CLOSED only with `all`, as netstat lists it. */
+export function statesPresent(timeline: StateTimeline, all = false): TcpState[] {
+  return ALL_STATES.filter(
+    (state, s) => (all || state !== TcpState.CLOSED) && timeline.groups.some((g) => g.counts.some((row) => row[s] > 0)),
+  );
 }
 
 /**

@@ -14,6 +14,7 @@ interface TimelineOptions {
   host?: string;
   port?: string;
   format?: string;
+  all?: boolean;
 }
 
 export function registerTimeline(program: Command, { io, terminal, setExit }: CommandContext): void {
@@ -24,11 +25,12 @@ export function registerTimeline(program: Command, { io, terminal, setExit }: Co
     .option('--every <duration>', 'time between rows (10s, 500ms, 1m); default: a round step giving about 100 rows')
     .option('--host <ip>', "one host's view: endpoints whose local address is this IP")
     .option('--port <n>', 'only endpoints whose local port is this')
+    .option('--all', 'count CLOSED endpoints too, as netstat --all lists them')
     .option('--format <format>', 'table, csv or json', 'table')
     .addHelpText(
       'after',
       '\nRows are instants: the first packet, every --every after it, and the last packet; each counts what\n' +
-        '`netstat --at` lists at that instant (CLOSED left out, LISTEN included).\n\n' +
+        '`netstat --at` lists at that instant (LISTEN included; CLOSED with --all).\n\n' +
         'Examples:\n  flowstate timeline leak.db --every 1s --format csv > states.csv\n  flowstate timeline capture.pcap --host 10.0.0.5 --port 8080',
     )
     .action(async (input: string, options: TimelineOptions) => {
@@ -45,7 +47,7 @@ export function registerTimeline(program: Command, { io, terminal, setExit }: Co
         if (timeline === undefined) {
           io.stdout.write(format === 'json' ? '[]\n' : 'no packets, so no timeline\n');
         } else {
-          const states = statesPresent(timeline);
+          const states = statesPresent(timeline, options.all);
           const firstNs = timeline.instantsNs[0];
           const header = ['time', 'offset_s', ...states];
           const rows = timeline.instantsNs.map((t, i) => [
