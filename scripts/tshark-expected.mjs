@@ -31,11 +31,12 @@ const FIELDS = [
 ];
 /** tshark's checksum status (0 bad, 1 good, 2 unverified) in our words. */
 const CHECKSUM = { 0: 'bad', 1: 'good', 2: 'unverified' };
-// Every segment as it is on the wire: no reassembly, no defragmentation, no heuristics
-// that re-dissect TCP payloads. Checksums are checked, and reported beside the fields.
+// Every segment as it is on the wire, IP fragments put back together (as flowstate does:
+// the segment at its last fragment's frame), no TCP reassembly, no heuristics that
+// re-dissect TCP payloads. Checksums are checked, and reported beside the fields.
 const PREFERENCES = [
-  'ip.defragment:FALSE',
-  'ipv6.defragment:FALSE',
+  'ip.defragment:TRUE',
+  'ipv6.defragment:TRUE',
   'tcp.desegment_tcp_streams:FALSE',
   'tcp.analyze_sequence_numbers:FALSE',
   'tcp.check_checksum:TRUE',

@@ -142,6 +142,7 @@ export async function analyzeCapture(
   }
   // No frame in range at all: the held ones are tracked together at the epoch.
   release(0, 0);
+  decoder.finish();
   if (options.untilNs !== undefined) tracker.advanceTo(options.untilNs);
   if (options.onEnd) options.onEnd(tracker);
   else tracker.finish();
@@ -231,7 +232,7 @@ export async function analyzeToDatabase(
         tcp_segments: analysis.decode.tcpSegments,
         not_ip: analysis.decode.notIp,
         not_tcp: analysis.decode.notTcp,
-        later_fragments: analysis.decode.laterFragments,
+        fragments: analysis.decode.fragments,
         ip_length_beyond_frame: analysis.decode.ipLengthBeyondFrame,
         unsupported_link_types: Object.fromEntries(analysis.decode.unsupportedLinkTypes),
         issues: Object.fromEntries([...analysis.decode.issues].map(([k, v]) => [k, v.count])),

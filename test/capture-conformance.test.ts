@@ -71,8 +71,7 @@ async function checkAgainstTshark(capture: string): Promise<void> {
     }
     expect(mine, `frame ${frame} is TCP to tshark`).toBeDefined();
     if (theirs[8] === '') {
-      // tshark leaves tcp.len empty for a first IP fragment (the rest is in later fragments) and for
-      // FabricPath-encapsulated frames; we report the payload bytes this packet carries.
+      // tshark leaves tcp.len empty for FabricPath-encapsulated frames; we report the payload bytes this packet carries.
       expect(mine?.slice(0, 8)).toEqual(theirs.slice(0, 8));
       expect(mine?.[9]).toEqual(theirs[9]);
     } else if (theirs[10] === '') {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { CAPTURES } from './helpers/paths.js';
+import { CAPTURES, HAS_WILD, NO_WILD_MESSAGE, WILD } from './helpers/paths.js';
 import { spawnSync } from 'node:child_process';
 import { CLI, flowstate, spawnFlowstate, startFlowstate } from './helpers/run-cli.js';
 import Database from 'better-sqlite3';
@@ -51,6 +51,7 @@ describe('flowstate analyze', () => {
         'findings',
         'flows',
         'incomplete',
+        'ip_fragments',
         'midstream_flows',
         'packets',
         'packets_per_second',
@@ -413,3 +414,21 @@ async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<vo
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+describe.skipIf(!HAS_WILD)('IP fragments on real captures', () => {
+  test('an HTTP request in 11 IPv4 fragments is one segment, tracked at the last fragment’s frame', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowstate-frag-'));
+    try {
+      const run = await flowstate(['analyze', join(WILD, 'formats/ppp-frag_http_req.pcap'), '--db', join(dir, 'f.db'), '--json']);
+      expect(run.status, run.stderr).toBe(0);
+      const summary = JSON.parse(run.stdout) as { tcp_segments: number; flows: number; ip_fragments: Record<string, number> };
+      expect(summary.ip_fragments).toMatchObject({ fragments: 11, reassembled: 1, overlapping: 0, incomplete: 0 });
+      expect([summary.tcp_segments, summary.flows]).toEqual([1, 1]);
+      const frames = await flowstate(['query', 'SELECT first_frame, last_frame FROM flows', '--db', join(dir, 'f.db'), '--format', 'csv']);
+      expect(frames.stdout.trim().split('\n')[1]).toBe('11,11');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+if (!HAS_WILD) test.skip(NO_WILD_MESSAGE, () => undefined);

@@ -1,3 +1,5 @@
+import { FragmentStats } from './ip-reassembly.js';
+
 /** Why a packet was not decoded as TCP although it tried to be: stable codes, counted. */
 export const DecodeIssue = {
   linkHeaderTruncated: 'link-header-truncated',
@@ -43,8 +45,8 @@ export class DecodeStats {
   notIp = 0;
   /** IP packets that carry something other than TCP (UDP, ICMP, tunnels, …). */
   notTcp = 0;
-  /** IP fragments after the first: they cannot carry a TCP header. */
-  laterFragments = 0;
+  /** IP fragments of datagrams carrying TCP, and what became of them (ip-reassembly.ts). */
+  readonly fragments = new FragmentStats();
   /** IP headers that claim more bytes than the frame had on the wire (decoded with the frame's length). */
   ipLengthBeyondFrame = 0;
   /** Packets on link types the decoder does not read, by link type. */

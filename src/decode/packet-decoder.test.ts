@@ -52,7 +52,9 @@ function outcomes(stats: DecodeStats): number {
   for (const n of stats.unsupportedLinkTypes.values()) unsupported += n;
   let issueCount = 0;
   for (const { count } of stats.issues.values()) issueCount += count;
-  return stats.tcpSegments + stats.notIp + stats.notTcp + stats.laterFragments + unsupported + issueCount;
+  return (
+    stats.tcpSegments + stats.notIp + stats.notTcp + stats.fragments.fragments - stats.fragments.reassembled + unsupported + issueCount
+  );
 }
 
 const SEGMENT = tcp({
@@ -368,22 +370,87 @@ describe('IP lengths against the frame', () => {
 });
 
 describe('IPv4 fragments', () => {
-  test('counts a non-first fragment as a later fragment: it cannot carry a TCP header', () => {
-    const packet = ipv4({ fragmentOffset: 185, payload: SEGMENT });
-    const { ok, decoder } = decodeOne(LinkType.ETHERNET, ethernet(ETHERTYPE.IPV4, packet));
-    expect(ok).toBe(false);
-    expect(decoder.stats.laterFragments).toBe(1);
-    expect(issues(decoder.stats)).toEqual({});
+  /** SEGMENT (25 bytes: a 20-byte header and 5 of payload) cut at `cuts` (multiples of 8), as IPv4 fragments of one datagram. */
+  function fragmentsOf(cuts: number[], fields: { id?: number } = {}): Buffer[] {
+    const bounds = [0, ...cuts, SEGMENT.length];
+    return bounds
+      .slice(0, -1)
+      .map((from, i) =>
+        ipv4({ ...fields, fragmentOffset: from / 8, moreFragments: i < bounds.length - 2, payload: SEGMENT.subarray(from, bounds[i + 1]) }),
+      );
+  }
+
+  /** Decodes `packets` in order with one decoder: which of them gave a segment. */
+  function decodeAll(packets: Buffer[], seconds: number[] = []): { decoded: boolean[]; decoder: PacketDecoder } {
+    const decoder = new PacketDecoder();
+    const decoded = packets.map((p, i) => {
+      const frame = frameOf(LinkType.RAW, p, { frame: i + 1 });
+      frame.tsSec = seconds[i] ?? 0;
+      return decoder.decode(frame);
+    });
+    return { decoded, decoder };
+  }
+
+  test('puts a TCP segment back together at the frame of its last fragment, in any order', () => {
+    const [a, b, c] = fragmentsOf([8, 16]);
+    for (const order of [
+      [a, b, c],
+      [c, a, b],
+      [b, c, a],
+    ]) {
+      const { decoded, decoder } = decodeAll(order);
+      expect(decoded).toEqual([false, false, true]);
+      const s = decoder.segment;
+      expect([s.srcPort, s.dstPort, s.seq, s.ack, s.payloadLength]).toEqual([40000, 80, 0x11223344, 0xaabbccdd, 5]);
+      expect(s.ipLength).toBe(20 + SEGMENT.length);
+      expect(decoder.stats.fragments).toMatchObject({ fragments: 3, reassembled: 1, overlapping: 0 });
+    }
   });
 
-  test('counts the last fragment (offset set, MF clear) as a later fragment too', () => {
-    const { decoder } = decodeOne(LinkType.RAW, ipv4({ fragmentOffset: 1, moreFragments: false, payload: SEGMENT }));
-    expect(decoder.stats.laterFragments).toBe(1);
+  test('an exact duplicate is ignored; an overlap with other bytes discards the datagram, as Linux does', () => {
+    const [a, b] = fragmentsOf([8]);
+    const duplicate = decodeAll([a, a, b]);
+    expect(duplicate.decoded).toEqual([false, false, true]);
+    expect(duplicate.decoder.stats.fragments).toMatchObject({ duplicates: 1, reassembled: 1 });
+    const other = Buffer.from(SEGMENT.subarray(0, 16));
+    other[9] ^= 0xff;
+    const overlapping = ipv4({ fragmentOffset: 0, moreFragments: true, payload: other });
+    const overlap = decodeAll([a, overlapping, b]);
+    expect(overlap.decoded).toEqual([false, false, false]);
+    expect(overlap.decoder.stats.fragments).toMatchObject({ overlapping: 1, reassembled: 0 });
   });
 
-  test('decodes the TCP header of a first fragment (offset 0, more fragments)', () => {
-    const s = expectSegment(decodeOne(LinkType.RAW, ipv4({ moreFragments: true, payload: SEGMENT })));
-    expect(s.payloadLength).toBe(5);
+  test('a datagram missing a fragment is dropped after 30 s, or counted incomplete at the end', () => {
+    const [a, , c] = fragmentsOf([8, 16]);
+    const [, b] = fragmentsOf([8, 16]);
+    const late = decodeAll([a, c, b], [0, 1, 31]);
+    expect(late.decoded).toEqual([false, false, false]);
+    expect(late.decoder.stats.fragments.incomplete).toBe(1);
+    const cut = decodeAll([a, c]);
+    cut.decoder.finish();
+    expect(cut.decoder.stats.fragments).toMatchObject({ incomplete: 1, reassembled: 0 });
+  });
+
+  test('fragments of different datagrams (another id) are not mixed', () => {
+    const [a, b] = fragmentsOf([8]);
+    const [, otherB] = fragmentsOf([8], { id: 7 });
+    expect(decodeAll([a, otherB, b]).decoded).toEqual([false, false, true]);
+  });
+
+  test('memory is bounded: past 4 MiB held, new fragments are dropped and counted', () => {
+    // 600 datagrams of 64 KiB first fragments: far past the bound, never complete.
+    const big = Buffer.alloc(65_000 - 8);
+    const packets = Array.from({ length: 70 }, (_, i) => ipv4({ id: i, moreFragments: true, payload: big }));
+    const { decoder } = decodeAll(packets);
+    expect(decoder.stats.fragments.overMemory).toBeGreaterThan(0);
+    expect(decoder.stats.fragments.fragments).toBe(70);
+  });
+
+  test('a fragment the snap length cut cannot be put back: counted, not decoded', () => {
+    const [a] = fragmentsOf([8]);
+    const decoder = new PacketDecoder();
+    expect(decoder.decode(frameOf(LinkType.RAW, a, { capturedLength: a.length - 2 }))).toBe(false);
+    expect(decoder.stats.fragments.cut).toBe(1);
   });
 
   test('decodes a packet with Don’t Fragment set', () => {
@@ -404,9 +471,9 @@ describe('IPv4 fragments', () => {
 });
 
 describe('IPv6 extension headers', () => {
-  test('walks hop-by-hop, routing, destination options and a first fragment to TCP', () => {
+  test('walks hop-by-hop, routing, destination options and an atomic fragment header to TCP', () => {
     const packet = ipv6({
-      extensions: [ipv6Extension.hopByHop(), ipv6Extension.routing(), ipv6Extension.destinationOptions(), ipv6Extension.fragment(0, true)],
+      extensions: [ipv6Extension.hopByHop(), ipv6Extension.routing(), ipv6Extension.destinationOptions(), ipv6Extension.fragment(0, false)],
       payload: SEGMENT,
     });
     const result = decodeOne(LinkType.ETHERNET, ethernet(ETHERTYPE.IPV6, packet));
@@ -417,11 +484,15 @@ describe('IPv6 extension headers', () => {
     expect(s.ttl).toBe(64);
   });
 
-  test('counts a non-first IPv6 fragment of TCP as a later fragment', () => {
-    const packet = ipv6({ extensions: [ipv6Extension.hopByHop(), ipv6Extension.fragment(100)], payload: Buffer.alloc(64) });
-    const { ok, decoder } = decodeOne(LinkType.RAW, packet);
-    expect(ok).toBe(false);
-    expect(decoder.stats.laterFragments).toBe(1);
+  test('puts IPv6 fragments of TCP back together behind a hop-by-hop header', () => {
+    const decoder = new PacketDecoder();
+    const first = ipv6({ extensions: [ipv6Extension.hopByHop(), ipv6Extension.fragment(0, true, 9)], payload: SEGMENT.subarray(0, 16) });
+    const last = ipv6({ extensions: [ipv6Extension.hopByHop(), ipv6Extension.fragment(2, false, 9)], payload: SEGMENT.subarray(16) });
+    expect(decoder.decode(frameOf(LinkType.RAW, last))).toBe(false);
+    expect(decoder.decode(frameOf(LinkType.RAW, first))).toBe(true);
+    expect(decoder.segment.ipVersion).toBe(6);
+    expect([decoder.segment.srcPort, decoder.segment.seq, decoder.segment.payloadLength]).toEqual([40000, 0x11223344, 5]);
+    expect(decoder.stats.fragments).toMatchObject({ fragments: 2, reassembled: 1 });
   });
 
   test('walks an Authentication Header (length in 4-byte units) to TCP', () => {
@@ -756,7 +827,7 @@ const SEEDS: Array<[number, Buffer]> = [
     ethernet(
       ETHERTYPE.IPV6,
       ipv6({
-        extensions: [ipv6Extension.hopByHop(), ipv6Extension.routing(), ipv6Extension.fragment(0, true), ipv6Extension.authentication()],
+        extensions: [ipv6Extension.hopByHop(), ipv6Extension.routing(), ipv6Extension.fragment(0, false), ipv6Extension.authentication()],
         payload: SEGMENT,
       }),
     ),

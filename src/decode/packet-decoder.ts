@@ -1,6 +1,7 @@
 import type { CapturedFrame } from '../capture/captured-frame.js';
 import { u32be } from '../capture/bytes.js';
 import { DecodeIssue, DecodeStats } from './decode-stats.js';
+import { IpReassembler } from './ip-reassembly.js';
 import { LinkType } from './link-types.js';
 import { ChecksumStatus, MAX_SACK_BLOCKS, MAX_UNKNOWN_OPTIONS, TcpFlag, TcpSegment } from './tcp-segment.js';
 
@@ -61,6 +62,7 @@ export class PacketDecoder {
   readonly segment = new TcpSegment();
   readonly stats = new DecodeStats();
   private readonly synOptionsOnly: boolean;
+  private readonly reassembler = new IpReassembler(this.stats.fragments);
   private frame: CapturedFrame | null = null;
   /** One past the last captured byte of the current frame. */
   private end = 0;
@@ -267,13 +269,8 @@ export class PacketDecoder {
       totalLength = wireLength;
     }
     if (totalLength < headerLength) return this.issue(DecodeIssue.ipv4TotalLength);
-    const fragment = ((data[at + 6] & 0x1f) << 8) | data[at + 7];
     if (data[at + 9] !== PROTOCOL_TCP) {
       this.stats.notTcp++;
-      return NOT_TCP;
-    }
-    if (fragment !== 0) {
-      this.stats.laterFragments++;
       return NOT_TCP;
     }
     const segment = this.segment;
@@ -284,7 +281,37 @@ export class PacketDecoder {
     segment.dst1 = segment.dst2 = segment.dst3 = 0;
     segment.ttl = data[at + 8];
     segment.ipLength = totalLength;
+    // More-fragments, or an offset: one piece of a datagram (the flags' other bits are DF and reserved).
+    if ((data[at + 6] & 0x3f) !== 0 || data[at + 7] !== 0) {
+      const offset = (((data[at + 6] & 0x1f) << 8) | data[at + 7]) * 8;
+      const key = `4 ${segment.src0} ${segment.dst0} ${(data[at + 4] << 8) | data[at + 5]}`;
+      return this.fragment(data, key, offset, (data[at + 6] & 0x20) !== 0, at + headerLength, at + totalLength, headerLength);
+    }
     return this.tcp(data, at + headerLength, totalLength - headerLength);
+  }
+
+  /**
+   * One fragment of a datagram carrying TCP, its payload at [from, to): held, or,
+   * when it completes the datagram, the TCP segment decoded from the whole payload
+   * at this (the last) fragment's frame. `headerBytes`: the IP headers before the payload.
+   */
+  private fragment(data: Buffer, key: string, offset: number, more: boolean, from: number, to: number, headerBytes: number): boolean {
+    const frame = this.frame as CapturedFrame;
+    if (to > this.end) {
+      this.stats.fragments.fragments++;
+      this.stats.fragments.cut++;
+      return NOT_TCP;
+    }
+    const whole = this.reassembler.add(key, offset, data.subarray(from, to), more, frame.tsSec);
+    if (whole === undefined) return NOT_TCP;
+    this.segment.ipLength = headerBytes + whole.length;
+    this.end = this.wireEnd = whole.length;
+    return this.tcp(whole, 0, whole.length);
+  }
+
+  /** The end of the capture: fragments still waiting for the rest are counted as incomplete. */
+  finish(): void {
+    this.reassembler.finish();
   }
 
   private ipv6(data: Buffer, at: number): boolean {
@@ -295,6 +322,7 @@ export class PacketDecoder {
     let next = data[at + 6];
     let header = at + 40;
     let payloadEnd = payloadLength === 0 ? -1 : header + payloadLength;
+    let fragment: { offset: number; more: boolean; id: number } | undefined;
     for (let depth = 0; depth < MAX_ENCAPSULATIONS; depth++) {
       if (next === PROTOCOL_TCP) break;
       if (next === IPV6_HOP_BY_HOP || next === IPV6_ROUTING || next === IPV6_DESTINATION) {
@@ -311,14 +339,18 @@ export class PacketDecoder {
         header += length;
       } else if (next === IPV6_FRAGMENT) {
         if (header + 8 > end) return this.issue(DecodeIssue.ipv6ExtensionTruncated);
-        const offset = ((data[header + 2] << 8) | data[header + 3]) >> 3;
+        const offset = ((data[header + 2] << 8) | data[header + 3]) & 0xfff8;
+        const more = (data[header + 3] & 1) === 1;
         next = data[header];
-        header += 8;
-        if (offset !== 0) {
-          if (next === PROTOCOL_TCP) this.stats.laterFragments++;
-          else this.stats.notTcp++;
-          return NOT_TCP;
+        // An atomic fragment (offset 0, no more) is a whole datagram: read on.
+        if (offset !== 0 || more) {
+          if (next !== PROTOCOL_TCP) {
+            this.stats.notTcp++;
+            return NOT_TCP;
+          }
+          fragment = { offset, more, id: u32be(data, header + 4) };
         }
+        header += 8;
       } else if (next === IPV6_AUTHENTICATION) {
         if (header + 8 > end) return this.issue(DecodeIssue.ipv6ExtensionTruncated);
         const length = (data[header + 1] + 2) * 4;
@@ -351,6 +383,10 @@ export class PacketDecoder {
     segment.dst3 = u32be(data, at + 36);
     segment.ttl = data[at + 7];
     segment.ipLength = payloadEnd - at;
+    if (fragment !== undefined) {
+      const key = `6 ${segment.src0} ${segment.src1} ${segment.src2} ${segment.src3} ${segment.dst0} ${segment.dst1} ${segment.dst2} ${segment.dst3} ${fragment.id}`;
+      return this.fragment(data, key, fragment.offset, fragment.more, header, payloadEnd, header - at);
+    }
     return this.tcp(data, header, payloadEnd - header);
   }
 

@@ -23,6 +23,17 @@ export interface AnalysisSummary {
   evicted_half_open: number;
   /** TCP checksums checked (segments captured whole), how many were bad, and how many of those were dropped (`--checksums drop`). */
   checksums: { verified: number; bad: number; dropped: number };
+  /** IP fragments of TCP datagrams and what became of them: put back together, or lost and why (Linux's rules). */
+  ip_fragments: {
+    fragments: number;
+    reassembled: number;
+    duplicates: number;
+    overlapping: number;
+    incomplete: number;
+    over_memory: number;
+    too_long: number;
+    cut: number;
+  };
   decode_issues: Record<string, number>;
   unsupported_link_types: Record<string, number>;
   end_states: { client: Record<string, number>; server: Record<string, number> };
@@ -83,6 +94,21 @@ export function formatAnalysisSummary(s: AnalysisSummary, paint: (severity: stri
         ? 'dropped (--checksums drop)'
         : 'kept (a sending host captures its own segments before the NIC fills the checksum in); --checksums drop drops them';
     lines.push(`  checksums    ${formatCount(bad)} of ${formatCount(verified)} bad, ${fate}`);
+  }
+  const f = s.ip_fragments;
+  if (f.fragments > 0) {
+    const lost = (
+      [
+        [f.incomplete, 'incomplete'],
+        [f.overlapping, 'discarded for overlapping'],
+        [f.over_memory + f.too_long, 'over the 4 MiB or 64 KiB bound'],
+        [f.cut, 'cut by the snap length'],
+      ] as const
+    ).filter(([n]) => n > 0);
+    lines.push(
+      `  fragments    ${formatCount(f.fragments)} IP fragments → ${formatCount(f.reassembled)} TCP segments put back together` +
+        (lost.length > 0 ? `; lost: ${lost.map(([n, why]) => `${formatCount(n)} ${why}`).join(', ')}` : ''),
+    );
   }
   const unsupported = Object.entries(s.unsupported_link_types);
   if (unsupported.length > 0) lines.push(`  not read     ${unsupported.map(([k, v]) => `${formatCount(v)} packets of ${k}`).join(', ')}`);
