@@ -41,6 +41,8 @@ const PREFERENCES = [
   'tcp.analyze_sequence_numbers:FALSE',
   'tcp.check_checksum:TRUE',
   'tcp.try_heuristic_first:FALSE',
+  // Teredo relays answer from any port: Wireshark finds them by a heuristic, off by default.
+  'teredo.heuristic_teredo:TRUE',
 ];
 
 function tshark(file) {
@@ -57,7 +59,11 @@ function tshark(file) {
   return { stdout: run.stdout, error };
 }
 
-/** One row per frame that tshark decodes TCP in: `tcp` when the outermost IP carries it, `tunnel` otherwise. */
+/**
+ * One row per frame that tshark decodes TCP in: `tcp` when the outermost IP carries it,
+ * `tunnel` when a tunnel does (GRE, UDP to VXLAN/Geneve/GTP-U/Teredo, IP in IP: the row
+ * holds the innermost IP's addresses), `quoted` when an ICMP error quotes it.
+ */
 function rows(stdout) {
   const out = [];
   for (const line of stdout.split('\n')) {
@@ -66,16 +72,21 @@ function rows(stdout) {
     // IPv6 extension headers are their own layers to tshark; to us they belong to the IP header.
     const layers = protocols.split(':').filter((l) => !l.startsWith('ipv6.') && l !== 'ah');
     const firstTcp = layers.indexOf('tcp');
-    const ipLayers = layers.slice(0, firstTcp).filter((l) => l === 'ip' || l === 'ipv6');
+    const before = layers.slice(0, firstTcp);
+    const ipLayers = before.filter((l) => l === 'ip' || l === 'ipv6');
     const firstIp = layers.findIndex((l) => l === 'ip' || l === 'ipv6');
-    // TCP is ours when the first IP header's next layer is TCP; anything between (GRE, UDP, ICMP…) is a tunnel.
     const direct = ipLayers.length === 1 && firstTcp === firstIp + 1;
+    const kind = direct ? 'tcp' : before.some((l) => l === 'icmp' || l === 'icmpv6') ? 'quoted' : 'tunnel';
+    // The IP header just before TCP: its place among the IPv4 (or IPv6) headers of the frame.
+    const inner = ipLayers[ipLayers.length - 1];
+    const nth = ipLayers.filter((l) => l === inner).length - 1;
+    const pick = (v) => (v ?? '').split(',')[nth] ?? '';
     const first = (v) => (v ?? '').split(',')[0];
-    const src = layers[firstIp] === 'ip' ? first(ip4src) : first(ip6src);
-    const dst = layers[firstIp] === 'ip' ? first(ip4dst) : first(ip6dst);
+    const src = inner === 'ip' ? pick(ip4src) : pick(ip6src);
+    const dst = inner === 'ip' ? pick(ip4dst) : pick(ip6dst);
     out.push(
       [
-        direct ? 'tcp' : 'tunnel',
+        kind,
         frame,
         src,
         dst,

@@ -13,6 +13,8 @@ export const DecodeIssue = {
   tcpHeaderTruncated: 'tcp-header-truncated',
   tcpDataOffset: 'tcp-data-offset-invalid',
   tcpHeaderOverrunsIp: 'tcp-header-overruns-ip-packet',
+  /** A tunnel's own header (GRE, UDP, VXLAN, GTP-U, …) cut short or inconsistent. */
+  tunnelHeaderTruncated: 'tunnel-header-truncated',
   /**
    * A record time before 1970 or past 2262 (beyond 64-bit nanoseconds): a bad clock or a corrupt
    * record header. Not skipped: the frame is tracked in capture order at the time of the frame before it.
@@ -28,6 +30,7 @@ export const TRUNCATION_ISSUES: ReadonlySet<DecodeIssue> = new Set([
   DecodeIssue.ipv6HeaderTruncated,
   DecodeIssue.ipv6ExtensionTruncated,
   DecodeIssue.tcpHeaderTruncated,
+  DecodeIssue.tunnelHeaderTruncated,
 ]);
 
 export interface IssueCount {

@@ -14,6 +14,9 @@ import {
   ethernet,
   frameOf,
   type FrameOptions,
+  geneve,
+  gre,
+  gtpU,
   ipv4,
   ipv4Word,
   ipv6,
@@ -27,6 +30,8 @@ import {
   tcp,
   tcpOption,
   tcpOptions,
+  udp,
+  vxlan,
 } from '../../test/helpers/build-packets.js';
 import { DecodeIssue, type DecodeStats } from './decode-stats.js';
 import { LinkType } from './link-types.js';
@@ -470,6 +475,113 @@ describe('IPv4 fragments', () => {
   });
 });
 
+describe('tunnels: the TCP inside, its tunnel named', () => {
+  const inner4 = ipv4({ src: '10.1.0.1', dst: '10.1.0.2', payload: SEGMENT });
+  const inner6 = ipv6({ src: '2001:db8:1::1', dst: '2001:db8:1::2', payload: SEGMENT });
+  const outer = (protocol: number, payload: Bytes, src = '192.0.2.10', dst = '192.0.2.20'): Buffer =>
+    ethernet(ETHERTYPE.IPV4, ipv4({ src, dst, protocol, payload }));
+
+  function inside(packet: Buffer, version: 4 | 6 = 4): { kind: string; endpoints: string; id: number | null; index: number } {
+    const result = decodeOne(LinkType.ETHERNET, packet);
+    const s = expectSegment(result, version);
+    if (version === 4) expect([s.src0, s.dst0]).toEqual([ipv4Word('10.1.0.1'), ipv4Word('10.1.0.2')]);
+    else expect([s.src0, s.src1, s.src2, s.src3]).toEqual(ipv6Words('2001:db8:1::1'));
+    if (s.tunnel === null) throw new Error('no tunnel');
+    return s.tunnel;
+  }
+
+  test.each([
+    ['IP in IP', outer(IP_PROTOCOL.IPIP, inner4), 4, 'ipip', null],
+    ['6in4', outer(IP_PROTOCOL.IPV6, inner6), 6, '6in4', null],
+    ['GRE with a key', outer(IP_PROTOCOL.GRE, gre(ETHERTYPE.IPV4, inner4, { key: 77, checksum: true, sequence: 5 })), 4, 'gre', 77],
+    ['GRE bridging Ethernet', outer(IP_PROTOCOL.GRE, gre(0x6558, ethernet(ETHERTYPE.IPV6, inner6))), 6, 'gre', null],
+    [
+      'ERSPAN II (session 42)',
+      outer(IP_PROTOCOL.GRE, gre(0x88be, concat([0x10, 0x01, 0x00, 0x2a, 0, 0, 0, 0], ethernet(ETHERTYPE.IPV4, inner4)), { sequence: 1 })),
+      4,
+      'erspan',
+      42,
+    ],
+    ['VXLAN', outer(IP_PROTOCOL.UDP, udp(50000, 4789, vxlan(4242, ethernet(ETHERTYPE.IPV4, inner4)))), 4, 'vxlan', 4242],
+    ['Geneve with options', outer(IP_PROTOCOL.UDP, udp(50000, 6081, geneve(99, ETHERTYPE.IPV4, inner4, 2))), 4, 'geneve', 99],
+    ['GTP-U', outer(IP_PROTOCOL.UDP, udp(2152, 2152, gtpU(0xdeadbeef, inner4))), 4, 'gtp-u', 0xdeadbeef],
+    ['GTP-U with an extension header', outer(IP_PROTOCOL.UDP, udp(2152, 2152, gtpU(7, inner6, true))), 6, 'gtp-u', 7],
+    ['Teredo', outer(IP_PROTOCOL.UDP, udp(3544, 40000, concat([0, 0, 1, 2, 3, 4, 5, 6], inner6))), 6, 'teredo', null],
+  ] as const)('%s', (_name, packet, version, kind, id) => {
+    expect(inside(packet, version)).toMatchObject({ kind, endpoints: '192.0.2.10-192.0.2.20', id });
+  });
+
+  test('4in6 names the outer IPv6 endpoints', () => {
+    const packet = ethernet(
+      ETHERTYPE.IPV6,
+      ipv6({ src: '2001:db8::20', dst: '2001:db8::10', protocol: IP_PROTOCOL.IPIP, payload: inner4 }),
+    );
+    expect(inside(packet)).toMatchObject({ kind: '4in6', endpoints: '2001:db8::10-2001:db8::20' });
+  });
+
+  test('both directions are one tunnel; another VNI is another tunnel; nested tunnels name the stack', () => {
+    const decoder = new PacketDecoder();
+    const tunnelOf = (packet: Buffer) => (decoder.decode(frameOf(LinkType.ETHERNET, packet)) ? decoder.segment.tunnel : undefined);
+    const forth = tunnelOf(outer(IP_PROTOCOL.UDP, udp(1, 4789, vxlan(1, ethernet(ETHERTYPE.IPV4, inner4)))));
+    const back = tunnelOf(outer(IP_PROTOCOL.UDP, udp(1, 4789, vxlan(1, ethernet(ETHERTYPE.IPV4, inner4))), '192.0.2.20', '192.0.2.10'));
+    const otherVni = tunnelOf(outer(IP_PROTOCOL.UDP, udp(1, 4789, vxlan(2, ethernet(ETHERTYPE.IPV4, inner4)))));
+    expect(back).toBe(forth);
+    expect(otherVni?.index).not.toBe(forth?.index);
+    const vxlanInGre = ipv4({
+      src: '172.16.0.1',
+      dst: '172.16.0.2',
+      protocol: IP_PROTOCOL.UDP,
+      payload: udp(1, 4789, vxlan(9, ethernet(ETHERTYPE.IPV4, inner4))),
+    });
+    expect(tunnelOf(outer(IP_PROTOCOL.GRE, gre(ETHERTYPE.IPV4, vxlanInGre)))).toMatchObject({
+      kind: 'gre>vxlan',
+      endpoints: '172.16.0.1-172.16.0.2',
+      id: 9,
+    });
+  });
+
+  test('nesting is bounded: five IP-in-IP layers are not followed', () => {
+    let packet: Buffer = inner4;
+    for (let i = 0; i < 5; i++) packet = ipv4({ protocol: IP_PROTOCOL.IPIP, payload: packet });
+    const { ok, decoder } = decodeOne(LinkType.RAW, packet);
+    expect(ok).toBe(false);
+    expect(decoder.stats.notTcp).toBe(1);
+    let four: Buffer = inner4;
+    for (let i = 0; i < 4; i++) four = ipv4({ protocol: IP_PROTOCOL.IPIP, payload: four });
+    expect(decodeOne(LinkType.RAW, four).decoder.segment.tunnel?.kind).toBe('ipip>ipip>ipip>ipip');
+  });
+
+  test('a truncated tunnel header is counted; UDP to other ports and TCP quoted by ICMP stay not TCP', () => {
+    const cut = decodeOne(LinkType.ETHERNET, outer(IP_PROTOCOL.GRE, [0x20, 0, 0x08, 0x00, 0, 0]));
+    expect(issues(cut.decoder.stats)).toEqual({ [DecodeIssue.tunnelHeaderTruncated]: 1 });
+    expect(decodeOne(LinkType.ETHERNET, outer(IP_PROTOCOL.UDP, udp(53, 53, Buffer.alloc(30)))).ok).toBe(false);
+    const quoted = outer(IP_PROTOCOL.ICMP, concat([3, 3, 0, 0, 0, 0, 0, 0], inner4));
+    expect(decodeOne(LinkType.ETHERNET, quoted).ok).toBe(false);
+  });
+
+  test('a tunnel in fragmented outer packets is put back together first', () => {
+    const payload = udp(50000, 4789, vxlan(5, ethernet(ETHERTYPE.IPV4, inner4)));
+    const first = ipv4({
+      src: '192.0.2.10',
+      dst: '192.0.2.20',
+      protocol: IP_PROTOCOL.UDP,
+      moreFragments: true,
+      payload: payload.subarray(0, 32),
+    });
+    const rest = ipv4({
+      src: '192.0.2.10',
+      dst: '192.0.2.20',
+      protocol: IP_PROTOCOL.UDP,
+      fragmentOffset: 4,
+      payload: payload.subarray(32),
+    });
+    const decoder = new PacketDecoder();
+    expect(decoder.decode(frameOf(LinkType.RAW, first))).toBe(false);
+    expect(decoder.decode(frameOf(LinkType.RAW, rest))).toBe(true);
+    expect(decoder.segment.tunnel).toMatchObject({ kind: 'vxlan', id: 5 });
+  });
+});
+
 describe('IPv6 extension headers', () => {
   test('walks hop-by-hop, routing, destination options and an atomic fragment header to TCP', () => {
     const packet = ipv6({
@@ -822,6 +934,21 @@ const LINK_TYPES = [
 /** Valid packets of every shape above, to mutate: random bytes rarely get past the first header. */
 const SEEDS: Array<[number, Buffer]> = [
   [LinkType.ETHERNET, ethernet(ETHERTYPE.IPV4, IPV4_TCP)],
+  [
+    LinkType.ETHERNET,
+    ethernet(
+      ETHERTYPE.IPV4,
+      ipv4({
+        protocol: IP_PROTOCOL.GRE,
+        payload: gre(
+          ETHERTYPE.IPV4,
+          ipv4({ protocol: IP_PROTOCOL.UDP, payload: udp(1, 4789, vxlan(3, ethernet(ETHERTYPE.IPV4, IPV4_TCP))) }),
+          { key: 1 },
+        ),
+      }),
+    ),
+  ],
+  [LinkType.ETHERNET, ethernet(ETHERTYPE.IPV4, ipv4({ protocol: IP_PROTOCOL.UDP, payload: udp(2152, 2152, gtpU(7, IPV4_TCP, true)) }))],
   [
     LinkType.ETHERNET,
     ethernet(

@@ -3,7 +3,8 @@ import { u32be } from '../capture/bytes.js';
 import { DecodeIssue, DecodeStats } from './decode-stats.js';
 import { IpReassembler } from './ip-reassembly.js';
 import { LinkType } from './link-types.js';
-import { ChecksumStatus, MAX_SACK_BLOCKS, MAX_UNKNOWN_OPTIONS, TcpFlag, TcpSegment } from './tcp-segment.js';
+import { ChecksumStatus, MAX_SACK_BLOCKS, MAX_UNKNOWN_OPTIONS, TcpFlag, TcpSegment, type Tunnel } from './tcp-segment.js';
+import { formatIpv4, formatIpv6 } from './format-address.js';
 
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
@@ -20,6 +21,21 @@ const ETHERTYPE_MAX_LENGTH = 0x05ff;
 const PPP_IPV4 = 0x0021;
 const PPP_IPV6 = 0x0057;
 const PROTOCOL_TCP = 6;
+const PROTOCOL_IPIP = 4;
+const PROTOCOL_IPV6 = 41;
+const PROTOCOL_GRE = 47;
+const PROTOCOL_UDP = 17;
+const UDP_VXLAN = 4789;
+const UDP_GENEVE = 6081;
+const UDP_GTP_U = 2152;
+const UDP_TEREDO = 3544;
+const GRE_TRANSPARENT_ETHERNET = 0x6558;
+const GRE_ERSPAN_2 = 0x88be;
+const GRE_ERSPAN_3 = 0x22eb;
+const GRE_PPP = 0x880b;
+const GRE_ARUBA_WLAN = 0x8200;
+/** Tunnels inside tunnels followed at most. */
+const MAX_TUNNEL_DEPTH = 4;
 const IPV6_HOP_BY_HOP = 0;
 const IPV6_ROUTING = 43;
 const IPV6_FRAGMENT = 44;
@@ -63,6 +79,8 @@ export class PacketDecoder {
   readonly stats = new DecodeStats();
   private readonly synOptionsOnly: boolean;
   private readonly reassembler = new IpReassembler(this.stats.fragments);
+  private readonly tunnels = new Map<string, Tunnel>();
+  private tunnelDepth = 0;
   private frame: CapturedFrame | null = null;
   /** One past the last captured byte of the current frame. */
   private end = 0;
@@ -80,6 +98,8 @@ export class PacketDecoder {
   decode(frame: CapturedFrame): boolean {
     this.stats.packets++;
     this.frame = frame;
+    this.segment.tunnel = null;
+    this.tunnelDepth = 0;
     const data = frame.data;
     const start = frame.dataOffset;
     const end = start + frame.capturedLength;
@@ -269,7 +289,8 @@ export class PacketDecoder {
       totalLength = wireLength;
     }
     if (totalLength < headerLength) return this.issue(DecodeIssue.ipv4TotalLength);
-    if (data[at + 9] !== PROTOCOL_TCP) {
+    const protocol = data[at + 9];
+    if (protocol !== PROTOCOL_TCP && !carriesTunnel(protocol)) {
       this.stats.notTcp++;
       return NOT_TCP;
     }
@@ -284,9 +305,10 @@ export class PacketDecoder {
     // More-fragments, or an offset: one piece of a datagram (the flags' other bits are DF and reserved).
     if ((data[at + 6] & 0x3f) !== 0 || data[at + 7] !== 0) {
       const offset = (((data[at + 6] & 0x1f) << 8) | data[at + 7]) * 8;
-      const key = `4 ${segment.src0} ${segment.dst0} ${(data[at + 4] << 8) | data[at + 5]}`;
-      return this.fragment(data, key, offset, (data[at + 6] & 0x20) !== 0, at + headerLength, at + totalLength, headerLength);
+      const key = `4 ${segment.src0} ${segment.dst0} ${(data[at + 4] << 8) | data[at + 5]} ${protocol}`;
+      return this.fragment(data, key, offset, (data[at + 6] & 0x20) !== 0, at + headerLength, at + totalLength, headerLength, protocol);
     }
+    if (protocol !== PROTOCOL_TCP) return this.tunnel(data, at + headerLength, at + totalLength, protocol);
     return this.tcp(data, at + headerLength, totalLength - headerLength);
   }
 
@@ -295,7 +317,16 @@ export class PacketDecoder {
    * when it completes the datagram, the TCP segment decoded from the whole payload
    * at this (the last) fragment's frame. `headerBytes`: the IP headers before the payload.
    */
-  private fragment(data: Buffer, key: string, offset: number, more: boolean, from: number, to: number, headerBytes: number): boolean {
+  private fragment(
+    data: Buffer,
+    key: string,
+    offset: number,
+    more: boolean,
+    from: number,
+    to: number,
+    headerBytes: number,
+    protocol: number,
+  ): boolean {
     const frame = this.frame as CapturedFrame;
     if (to > this.end) {
       this.stats.fragments.fragments++;
@@ -306,6 +337,7 @@ export class PacketDecoder {
     if (whole === undefined) return NOT_TCP;
     this.segment.ipLength = headerBytes + whole.length;
     this.end = this.wireEnd = whole.length;
+    if (protocol !== PROTOCOL_TCP) return this.tunnel(whole, 0, whole.length, protocol);
     return this.tcp(whole, 0, whole.length);
   }
 
@@ -344,7 +376,7 @@ export class PacketDecoder {
         next = data[header];
         // An atomic fragment (offset 0, no more) is a whole datagram: read on.
         if (offset !== 0 || more) {
-          if (next !== PROTOCOL_TCP) {
+          if (next !== PROTOCOL_TCP && !carriesTunnel(next)) {
             this.stats.notTcp++;
             return NOT_TCP;
           }
@@ -356,12 +388,14 @@ export class PacketDecoder {
         const length = (data[header + 1] + 2) * 4;
         next = data[header];
         header += length;
+      } else if (carriesTunnel(next)) {
+        break;
       } else {
         this.stats.notTcp++;
         return NOT_TCP;
       }
     }
-    if (next !== PROTOCOL_TCP) {
+    if (next !== PROTOCOL_TCP && !carriesTunnel(next)) {
       this.stats.notTcp++;
       return NOT_TCP;
     }
@@ -385,9 +419,204 @@ export class PacketDecoder {
     segment.ipLength = payloadEnd - at;
     if (fragment !== undefined) {
       const key = `6 ${segment.src0} ${segment.src1} ${segment.src2} ${segment.src3} ${segment.dst0} ${segment.dst1} ${segment.dst2} ${segment.dst3} ${fragment.id}`;
-      return this.fragment(data, key, fragment.offset, fragment.more, header, payloadEnd, header - at);
+      return this.fragment(data, key, fragment.offset, fragment.more, header, payloadEnd, header - at, next);
     }
+    if (next !== PROTOCOL_TCP) return this.tunnel(data, header, payloadEnd, next);
     return this.tcp(data, header, payloadEnd - header);
+  }
+
+  // ------------------------------------------------------------ tunnels
+
+  /**
+   * The payload [at, end) of an IP packet whose protocol carries another packet
+   * (IP in IP, GRE, UDP to a tunnel port): the tunnel is named, interned, and the
+   * packet inside decoded, at most MAX_TUNNEL_DEPTH deep. The outer addresses are
+   * still in the segment: the inner IP header overwrites them.
+   */
+  private tunnel(data: Buffer, at: number, end: number, protocol: number): boolean {
+    if (this.tunnelDepth >= MAX_TUNNEL_DEPTH) return this.notTcpHere();
+    this.tunnelDepth++;
+    this.wireEnd = Math.min(this.wireEnd, end);
+    this.end = Math.min(this.end, end);
+    const outerV6 = this.segment.ipVersion === 6;
+    switch (protocol) {
+      case PROTOCOL_IPIP:
+        this.enter(outerV6 ? '4in6' : 'ipip', null);
+        return this.ipv4(data, at);
+      case PROTOCOL_IPV6:
+        this.enter(outerV6 ? '6in6' : '6in4', null);
+        return this.ipv6(data, at);
+      case PROTOCOL_GRE:
+        return this.gre(data, at);
+      default:
+        return this.udp(data, at);
+    }
+  }
+
+  /** RFC 2784/2890 GRE, PPTP's enhanced GRE (RFC 2637), ERSPAN II/III and Aruba's 802.11-in-GRE. */
+  private gre(data: Buffer, at: number): boolean {
+    const end = this.end;
+    if (at + 4 > end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
+    const flags = data[at];
+    const version = data[at + 1] & 7;
+    const type = (data[at + 2] << 8) | data[at + 3];
+    let header = at + 4;
+    if (flags & 0x40 && version === 0) return this.notTcpHere(); // source routing: obsolete
+    if (flags & 0x80) header += 4; // checksum and reserved
+    let key: number | null = null;
+    if (flags & 0x20) {
+      if (header + 4 > end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
+      // PPTP's key field is the payload length and the call id.
+      key = version === 1 ? (data[header + 2] << 8) | data[header + 3] : u32be(data, header);
+      header += 4;
+    }
+    const sequenced = (flags & 0x10) !== 0;
+    if (sequenced) header += 4;
+    if (version === 1 && data[at + 1] & 0x80) header += 4; // acknowledgment number
+    if (header > end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
+    switch (type) {
+      case ETHERTYPE_IPV4:
+      case ETHERTYPE_IPV6:
+        this.enter('gre', key);
+        return this.ethertype(data, header, type);
+      case GRE_TRANSPARENT_ETHERNET:
+        this.enter('gre', key);
+        return this.innerEthernet(data, header);
+      case GRE_PPP:
+        this.enter('pptp', key);
+        return this.ppp(data, header);
+      case GRE_ERSPAN_2: {
+        // Type I has no sequence number and no header of its own.
+        if (!sequenced) {
+          this.enter('erspan', null);
+          return this.innerEthernet(data, header);
+        }
+        if (header + 8 > end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
+        this.enter('erspan', ((data[header + 2] & 0x03) << 8) | data[header + 3]);
+        return this.innerEthernet(data, header + 8);
+      }
+      case GRE_ERSPAN_3: {
+        if (header + 12 > end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
+        this.enter('erspan', ((data[header + 2] & 0x03) << 8) | data[header + 3]);
+        // The O flag: an 8-byte platform-specific subheader follows.
+        return this.innerEthernet(data, header + 12 + (data[header + 11] & 1 ? 8 : 0));
+      }
+      case GRE_ARUBA_WLAN:
+        this.enter('gre', key);
+        return this.ieee80211(data, header);
+      default:
+        return this.notTcpHere();
+    }
+  }
+
+  /** UDP to a tunnel port: VXLAN, Geneve, GTP-U, Teredo (by port, or by an IPv6 header that fills the datagram exactly). */
+  private udp(data: Buffer, at: number): boolean {
+    const end = this.end;
+    if (at + 8 > end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
+    const source = (data[at] << 8) | data[at + 1];
+    const destination = (data[at + 2] << 8) | data[at + 3];
+    const payload = at + 8;
+    const is = (port: number): boolean => source === port || destination === port;
+    if (destination === UDP_VXLAN) {
+      if (payload + 8 > end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
+      this.enter('vxlan', data[payload] & 0x08 ? (data[payload + 4] << 16) | (data[payload + 5] << 8) | data[payload + 6] : null);
+      return this.innerEthernet(data, payload + 8);
+    }
+    if (destination === UDP_GENEVE) {
+      if (payload + 8 > end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
+      const inner = payload + 8 + (data[payload] & 0x3f) * 4;
+      const type = (data[payload + 2] << 8) | data[payload + 3];
+      this.enter('geneve', (data[payload + 4] << 16) | (data[payload + 5] << 8) | data[payload + 6]);
+      if (type === GRE_TRANSPARENT_ETHERNET) return this.innerEthernet(data, inner);
+      if (type === ETHERTYPE_IPV4 || type === ETHERTYPE_IPV6) return this.ethertype(data, inner, type);
+      return this.notTcpHere();
+    }
+    if (is(UDP_GTP_U)) return this.gtpU(data, payload);
+    if (is(UDP_TEREDO) || looksLikeTeredo(data, payload, end)) return this.teredo(data, payload);
+    return this.notTcpHere();
+  }
+
+  /** GTPv1-U (3GPP TS 29.281): a G-PDU carries a user's IP packet after the header and its extension headers. */
+  private gtpU(data: Buffer, at: number): boolean {
+    const end = this.end;
+    if (at + 8 > end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
+    const flags = data[at];
+    if (flags >> 5 !== 1 || (flags & 0x10) === 0 || data[at + 1] !== 0xff) return this.notTcpHere();
+    const teid = u32be(data, at + 4);
+    let header = at + 8;
+    if (flags & 0x07) {
+      if (header + 4 > end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
+      let next = flags & 0x04 ? data[header + 3] : 0;
+      header += 4;
+      while (next !== 0) {
+        if (header + 1 > end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
+        const length = data[header] * 4;
+        if (length === 0 || header + length > end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
+        next = data[header + length - 1];
+        header += length;
+      }
+    }
+    this.enter('gtp-u', teid);
+    return this.ipByVersion(data, header);
+  }
+
+  /** Teredo (RFC 4380): IPv6 in UDP, after an optional authentication and origin indication. */
+  private teredo(data: Buffer, at: number): boolean {
+    const end = this.end;
+    if (at + 2 <= end && data[at] === 0 && data[at + 1] === 1) {
+      if (at + 4 > end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
+      at += 4 + data[at + 2] + data[at + 3] + 9;
+    }
+    if (at + 2 <= end && data[at] === 0 && data[at + 1] === 0) at += 8;
+    if (at >= end || data[at] >> 4 !== 6) return this.notTcpHere();
+    this.enter('teredo', null);
+    return this.ipv6(data, at);
+  }
+
+  /** An Ethernet frame inside a tunnel (VXLAN, Geneve, GRE bridging, ERSPAN). */
+  private innerEthernet(data: Buffer, at: number): boolean {
+    if (at + 14 > this.end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
+    return this.ethertype(data, at + 14, (data[at + 12] << 8) | data[at + 13]);
+  }
+
+  /** An 802.11 data frame (Aruba's GRE): its header, then LLC/SNAP naming the ethertype. */
+  private ieee80211(data: Buffer, at: number): boolean {
+    const end = this.end;
+    if (at + 24 > end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
+    const control = data[at];
+    const flags = data[at + 1];
+    // Data frames only, unencrypted, and not the null-data subtypes (no payload).
+    if (((control >> 2) & 3) !== 2 || flags & 0x40 || (control >> 4) & 4) return this.notTcpHere();
+    const qos = ((control >> 4) & 8) !== 0;
+    const header = at + 24 + ((flags & 3) === 3 ? 6 : 0) + (qos ? 2 : 0) + (qos && flags & 0x80 ? 4 : 0);
+    if (header + 8 > end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
+    if (data[header] !== 0xaa || data[header + 1] !== 0xaa || data[header + 2] !== 0x03) return this.notTcpHere();
+    return this.ethertype(data, header + 8, (data[header + 6] << 8) | data[header + 7]);
+  }
+
+  /** The segment now travels inside a tunnel of this kind and id, from the outer addresses still in the segment. */
+  private enter(kind: string, id: number | null): void {
+    const s = this.segment;
+    const [a, b] =
+      s.ipVersion === 4
+        ? [formatIpv4(s.src0), formatIpv4(s.dst0)]
+        : [formatIpv6(s.src0, s.src1, s.src2, s.src3), formatIpv6(s.dst0, s.dst1, s.dst2, s.dst3)];
+    const endpoints = a < b ? `${a}-${b}` : `${b}-${a}`;
+    const outer = s.tunnel;
+    const fullKind = outer === null ? kind : `${outer.kind}>${kind}`;
+    // GTP-U's TEID differs per direction: the tunnel is its endpoints, the TEID only shown.
+    const key = `${outer?.index ?? 0} ${fullKind} ${endpoints} ${kind === 'gtp-u' ? '' : id}`;
+    let tunnel = this.tunnels.get(key);
+    if (tunnel === undefined) {
+      tunnel = { index: this.tunnels.size + 1, kind: fullKind, endpoints, id };
+      this.tunnels.set(key, tunnel);
+    }
+    s.tunnel = tunnel;
+  }
+
+  private notTcpHere(): boolean {
+    this.stats.notTcp++;
+    return NOT_TCP;
   }
 
   /** `length` is the TCP header plus payload as the IP layer states it. */
@@ -514,4 +743,18 @@ function checksumVerifies(data: Buffer, at: number, length: number, s: TcpSegmen
   if (i === last) sum += data[i] << 8;
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   return sum === 0xffff;
+}
+
+/** IP protocols whose payload is another packet flowstate follows. */
+function carriesTunnel(protocol: number): boolean {
+  return protocol === PROTOCOL_GRE || protocol === PROTOCOL_UDP || protocol === PROTOCOL_IPIP || protocol === PROTOCOL_IPV6;
+}
+
+/**
+ * Teredo relays use any UDP port: a payload that is exactly one IPv6 packet (after
+ * an optional origin indication) is taken as Teredo, as Wireshark's heuristic does.
+ */
+function looksLikeTeredo(data: Buffer, at: number, end: number): boolean {
+  if (at + 8 <= end && data[at] === 0 && data[at + 1] === 0) at += 8;
+  return at + 40 <= end && data[at] >> 4 === 6 && at + 40 + ((data[at + 4] << 8) | data[at + 5]) === end;
 }

@@ -28,12 +28,29 @@ export const MAX_SACK_BLOCKS = 4;
 export const MAX_UNKNOWN_OPTIONS = 20;
 
 /**
+ * A tunnel TCP was found inside (GRE, VXLAN, …): one object per tunnel, the same for
+ * every packet through it, so that the inner connection's key can include it.
+ */
+export interface Tunnel {
+  /** 1, 2, …: in the flow key. */
+  readonly index: number;
+  /** The kind, outermost first when tunnels nest: "gre", "vxlan", "gre>vxlan". */
+  readonly kind: string;
+  /** The innermost tunnel's outer IP endpoints, the lower address first: "192.0.2.1-192.0.2.2". */
+  readonly endpoints: string;
+  /** VXLAN or Geneve VNI, GTP-U TEID (of the first packet), GRE key, ERSPAN session, PPTP call id; null when none. */
+  readonly id: number | null;
+}
+
+/**
  * One decoded TCP segment. The decoder reuses a single instance (no allocation per
  * packet): copy what you keep. Addresses are 32-bit words in network order; IPv4
  * uses only word 0.
  */
 export class TcpSegment {
   ipVersion: 4 | 6 = 4;
+  /** The tunnel the segment came through, or null on the outermost IP. */
+  tunnel: Tunnel | null = null;
   src0 = 0;
   src1 = 0;
   src2 = 0;

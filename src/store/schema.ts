@@ -8,8 +8,9 @@ import { TRANSITIONS_VIEW } from './transition-code.js';
  * and read through the view `transitions` (transition-code.ts).
  * Bump SCHEMA_VERSION (PRAGMA user_version) with any change to these tables.
  * 4: causes.event, the stable code of a transition's cause (the view's `event`); flows.*_bad_checksums.
+ * 5: flows.tunnel, tunnel_endpoints, tunnel_id.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 export const CREATE_TABLES = `
 ${CAPTURES.ddl}

@@ -165,6 +165,12 @@ export const FLOWS = table('flows', [
     integer('last_frame', (f) => f.lastFrame),
   ),
   group(
+    "the tunnel it ran inside, NULL on the outermost IP: kind (`gre`, `erspan`, `pptp`, `vxlan`, `geneve`, `gtp-u`, `teredo`, `ipip`, `6in4`, `4in6`, `6in6`; nested ones outermost first, `gre>vxlan`), the innermost tunnel's outer addresses (lower first, `a-b`), and its VNI, TEID (of the first packet), GRE key, ERSPAN session or PPTP call id",
+    textOrNull('tunnel', (f) => f.tunnel?.kind ?? null),
+    textOrNull('tunnel_endpoints', (f) => f.tunnel?.endpoints ?? null),
+    integerOrNull('tunnel_id', (f) => f.tunnel?.id ?? null),
+  ),
+  group(
     "Zeek's view of the connection (docs/zeek.md)",
     textOrNull('conn_state', (f) => f.zeek?.connState ?? null),
     textOrNull('history', (f) => f.zeek?.history ?? null),

@@ -155,9 +155,23 @@ describe('FlowTable', () => {
     table.lookup(segmentBetween(SERVER, CLIENT));
     table.insertLast(3);
     const key = Array.from(table.keys.subarray(3 * KEY_WORDS, 4 * KEY_WORDS));
-    expect(key).toEqual([CLIENT.words[0], 0, 0, 0, SERVER.words[0], 0, 0, 0, ((CLIENT.port << 16) | SERVER.port) >>> 0, 4]);
+    expect(key).toEqual([CLIENT.words[0], 0, 0, 0, SERVER.words[0], 0, 0, 0, ((CLIENT.port << 16) | SERVER.port) >>> 0, 4, 0]);
     table.lookup(segmentBetween(v4(1, 2), v4(3, 4)));
     expect(Array.from(table.keys.subarray(3 * KEY_WORDS, 4 * KEY_WORDS))).toEqual(key);
+  });
+
+  test('the same 4-tuple through another tunnel is another key; through the same tunnel, the same', () => {
+    const table = new FlowTable(16);
+    const through = (index: number | null): TcpSegment => {
+      const s = segmentBetween(CLIENT, SERVER);
+      s.tunnel = index === null ? null : { index, kind: 'vxlan', endpoints: '192.0.2.1-192.0.2.2', id: index };
+      return s;
+    };
+    expect(findOrInsert(table, through(null), 1)).toBe(1);
+    expect(findOrInsert(table, through(1), 2)).toBe(2);
+    expect(findOrInsert(table, through(2), 3)).toBe(3);
+    expect(table.lookup(through(1))).toBe(2);
+    expect(table.lookup(segmentBetween(SERVER, CLIENT))).toBe(1);
   });
 
   test('ignores the removal of a handle that is not there', () => {

@@ -1,7 +1,7 @@
 import type { TcpSegment } from '../decode/tcp-segment.js';
 
-/** Words per key: 4 address words per side, the two ports, the IP version. */
-export const KEY_WORDS = 10;
+/** Words per key: 4 address words per side, the two ports, the IP version, the tunnel (0: none). */
+export const KEY_WORDS = 11;
 const EMPTY = -1;
 const MAX_LOAD = 0.5;
 
@@ -147,6 +147,8 @@ export class FlowTable {
       p[8] = ((s.dstPort << 16) | s.srcPort) >>> 0;
     }
     p[9] = s.ipVersion;
+    // The same inner 4-tuple in two tunnels is two connections.
+    p[10] = s.tunnel === null ? 0 : s.tunnel.index;
   }
 
   private grow(): void {
@@ -160,7 +162,7 @@ export class FlowTable {
   }
 }
 
-/** FNV-1a-style mixing of the ten key words, with a final avalanche; signed, as the buckets store it. */
+/** FNV-1a-style mixing of the key words, with a final avalanche; signed, as the buckets store it. */
 function hashWords(words: Uint32Array, base: number): number {
   let h = 0x811c9dc5;
   for (let i = base; i < base + KEY_WORDS; i++) h = Math.imul(h ^ words[i], 0x01000193);

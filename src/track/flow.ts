@@ -1,3 +1,4 @@
+import type { Tunnel } from '../decode/tcp-segment.js';
 import type { EndpointFacts } from '../tcp/classify.js';
 import { type Seq, seq } from '../tcp/seq.js';
 import { ALL_STATES, STATE_INDEX, TcpState } from '../tcp/tcp-state.js';
@@ -278,6 +279,8 @@ export class Flow implements StatefulFlow {
   declare id: number;
   declare instance: number;
   declare ipVersion: 4 | 6;
+  /** The tunnel its segments came through (part of its key), or null. */
+  declare tunnel: Tunnel | null;
   /** Whether the client is the key's first endpoint (the table's `forward` direction). */
   declare clientIsFirst: boolean;
   readonly client = new Endpoint(Role.client, '', 0, TcpState.UNKNOWN);
@@ -296,6 +299,7 @@ export class Flow implements StatefulFlow {
     this.id = id;
     this.instance = instance;
     this.ipVersion = ipVersion;
+    this.tunnel = null;
     this.clientIsFirst = clientIsFirst;
     this.zeek.reset();
     this.slot = -1;

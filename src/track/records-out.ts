@@ -141,6 +141,7 @@ export class RecordsOut {
       closeKind: flow.closeKind,
       captureLossEvents: flow.captureLossEvents,
       evicted: flow.evicted,
+      tunnel: flow.tunnel,
       zeek: {
         connState: flow.zeek.connState(),
         history: flow.zeek.history(!flow.firstFromClient),

@@ -1,3 +1,4 @@
+import type { Tunnel } from '../decode/tcp-segment.js';
 import { frameTimeNs } from '../capture/captured-frame.js';
 import type { EndpointEvent } from '../tcp/endpoint-event.js';
 import type { TcpState } from '../tcp/tcp-state.js';
@@ -89,6 +90,8 @@ export interface FlowRecord {
   captureLossEvents: number;
   /** Dropped from memory before it ended (half-open bound): its state at capture end is unknown. */
   evicted: boolean;
+  /** The tunnel the connection ran inside (GRE, VXLAN, …), or null on the outermost IP. */
+  tunnel: Tunnel | null;
   /** Zeek's view of the same connection (docs/zeek.md). */
   zeek?: { connState: string; history: string; originatorBytes: number; responderBytes: number; missedBytes: number };
 }

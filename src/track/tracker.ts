@@ -257,6 +257,7 @@ export class Tracker {
       : [dst, segment.dstPort, src, segment.srcPort];
     const id = this.nextFlowId++;
     const flow = this.lifecycle.admit(id, instance, segment.ipVersion, forward === senderIsClient, syn, time);
+    flow.tunnel = segment.tunnel;
     const { client, server } = flow;
     client.reset(clientIp, clientPort, syn ? TcpState.CLOSED : TcpState.UNKNOWN);
     server.reset(serverIp, serverPort, TcpState.UNKNOWN);

@@ -129,7 +129,7 @@ export function tcp(f: TcpFields = {}): Buffer {
 
 // --------------------------------------------------------------------- IPv4
 
-export const IP_PROTOCOL = { ICMP: 1, TCP: 6, UDP: 17, GRE: 47, ESP: 50, AH: 51, ICMPV6: 58, NONE: 59 } as const;
+export const IP_PROTOCOL = { ICMP: 1, IPIP: 4, TCP: 6, UDP: 17, IPV6: 41, GRE: 47, ESP: 50, AH: 51, ICMPV6: 58, NONE: 59 } as const;
 
 export interface Ipv4Fields {
   src?: string;
@@ -244,6 +244,49 @@ export function ipv6(f: Ipv6Fields = {}): Buffer {
   ipv6Bytes(f.src ?? '2001:db8::1').copy(header, 8);
   ipv6Bytes(f.dst ?? '2001:db8::2').copy(header, 24);
   return concat(header, body);
+}
+
+// ------------------------------------------------------------------ tunnels
+
+/** A UDP header (checksum 0: none) and its payload. */
+export function udp(srcPort: number, dstPort: number, payload: Bytes): Buffer {
+  const body = toBuffer(payload);
+  return concat(u16(srcPort), u16(dstPort), u16(8 + body.length), u16(0), body);
+}
+
+/** GRE (RFC 2784/2890): optional checksum, key and sequence number, then the payload. */
+export function gre(
+  protocolType: number,
+  payload: Bytes,
+  f: { key?: number; sequence?: number; checksum?: boolean; version?: number } = {},
+): Buffer {
+  const flags = (f.checksum ? 0x80 : 0) | (f.key !== undefined ? 0x20 : 0) | (f.sequence !== undefined ? 0x10 : 0);
+  return concat(
+    [flags, f.version ?? 0],
+    u16(protocolType),
+    f.checksum ? u32(0) : [],
+    f.key !== undefined ? u32(f.key) : [],
+    f.sequence !== undefined ? u32(f.sequence) : [],
+    payload,
+  );
+}
+
+/** VXLAN (RFC 7348): flags with I set, the 24-bit VNI, then an Ethernet frame. */
+export function vxlan(vni: number, frame: Bytes): Buffer {
+  return concat([0x08, 0, 0, 0], u32((vni << 8) >>> 0), frame);
+}
+
+/** Geneve (RFC 8926): `optionWords` 4-byte words of options, the protocol type, the VNI. */
+export function geneve(vni: number, protocolType: number, payload: Bytes, optionWords = 0): Buffer {
+  return concat([optionWords & 0x3f, 0], u16(protocolType), u32((vni << 8) >>> 0), Buffer.alloc(optionWords * 4), payload);
+}
+
+/** GTPv1-U G-PDU (3GPP TS 29.281), with a sequence number and one extension header when asked. */
+export function gtpU(teid: number, payload: Bytes, withExtension = false): Buffer {
+  const body = toBuffer(payload);
+  const optional = withExtension ? concat(u16(1), [0, 0x85], [1, 0x09, 0, 0]) : [];
+  const length = toBuffer(optional).length + body.length;
+  return concat([withExtension ? 0x36 : 0x30, 0xff], u16(length), u32(teid), optional, body);
 }
 
 // ---------------------------------------------------------------- link layers
