@@ -576,8 +576,12 @@ function reportItems(capture) {
     }),
     item('netstat', ['netstat', db, '--summary']),
     item('timeline', ['timeline', db, '--format', 'csv']),
+    ...CANNED_TIMED.map((name) => item(`report ${name}`, ['report', name, '--db', db, '--format', 'csv'])),
   ];
 }
+
+/** The canned reports timed on the database: docs/schema.md's queries, as `report` runs them. */
+const CANNED_TIMED = ['summary', 'close-wait', 'time-wait', 'half-open', 'resets', 'refused'];
 
 /**
  * Where decode + track spends its time, from one run of the track driver under
@@ -1242,13 +1246,14 @@ md.push(
   'The commands that read a database written by `analyze` of the same capture: `flowstate html DB` (the page: timeline, pile-ups,',
   'findings, ladders of the flows findings name, whose segments are read again from the capture on a second thread), then',
   'Chromium drawing it from the file; `flowstate netstat DB --summary` (the end of the capture); `flowstate timeline DB --format csv`',
-  '(about 100 instants). The last two read every stored transition once, through the same walk.',
+  '(about 100 instants); the last two read every stored transition once, through the same walk. Then each canned report',
+  '(`flowstate report NAME --db DB --format csv`), the queries of docs/schema.md.',
   '',
 );
 {
   const rows = [];
   for (const size of labels) {
-    for (const stage of ['html', 'netstat', 'timeline']) {
+    for (const stage of ['html', 'netstat', 'timeline', ...CANNED_TIMED.map((name) => `report ${name}`)]) {
       const f = find(size, stage, 'flowstate');
       if (!f) continue;
       const notes =

@@ -117,6 +117,15 @@ describe.skipIf(!HAS_WILD)('tunnelled connections against Zeek’s rows', () => 
     expect(inside[0].tunnel).toBe(tunnel);
   });
 
+  test('flow names the tunnel a connection ran in, and its ladder is read through it', async () => {
+    const run = await flowstate(['flow', '1', '--db', join(WILD, 'zeek/gre-sample.pcap')]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('inside gre 172.27.1.66-66.59.109.137');
+    // Every segment of the inner connection, as Zeek counts them: 12 from the client, 10 from the server.
+    expect(run.stdout.match(/client → server/g)?.length).toBe(12);
+    expect(run.stdout.match(/client ← server/g)?.length).toBe(10);
+  });
+
   test('GTP-U over fragmented outer IPv4: the packets and bytes are Zeek’s; four outer datagrams lack their second fragment', async () => {
     // Zeek: 10.131.47.185 1923 79.101.110.141 80 SF ShADadfF 2100 56702 27 3204 41 52594, missed_bytes 0.
     // The capture holds only the first fragment of four outer datagrams (tshark cannot put them back

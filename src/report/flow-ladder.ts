@@ -135,6 +135,8 @@ function header(flow: FlowRow): string[] {
       `server ${flow.server_packets} packets ${flow.server_bytes} bytes, ends ${flow.server_state}${flow.server_state_inferred ? ' (inferred)' : ''}`,
   ];
   const notes: string[] = [];
+  if (flow.tunnel !== null)
+    notes.push(`inside ${flow.tunnel} ${flow.tunnel_endpoints}${flow.tunnel_id !== null ? ` (id ${flow.tunnel_id})` : ''}`);
   if (flow.roles_guessed) notes.push('roles guessed from the ports (no SYN seen)');
   if (flow.closed_first_by) notes.push(`${flow.closed_first_by} closed first with ${flow.close_kind}`);
   if (flow.conn_state) notes.push(`Zeek conn_state ${flow.conn_state}, history ${flow.history}`);

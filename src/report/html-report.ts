@@ -287,6 +287,9 @@ function ladderOf(reader: DatabaseReader, flow: FlowRow, segments: readonly Segm
       `${formatTimestamp(flow.first_ns)} … ${formatTimestamp(flow.last_ns)} (${formatDuration(flow.last_ns - flow.first_ns)})`,
       `client ends ${flow.client_state}${flow.client_state_inferred ? ' (inferred)' : ''}, server ends ${flow.server_state}${flow.server_state_inferred ? ' (inferred)' : ''}` +
         (flow.conn_state ? `; Zeek conn_state ${flow.conn_state}, history ${flow.history}` : ''),
+      ...(flow.tunnel === null
+        ? []
+        : [`inside a ${flow.tunnel} tunnel between ${flow.tunnel_endpoints}${flow.tunnel_id !== null ? `, id ${flow.tunnel_id}` : ''}`]),
     ],
     rows: ladderRows(steps, transitions, flow.first_ns),
     after: segments === undefined ? transitionsInWords(transitions, flow.first_ns) : after,
