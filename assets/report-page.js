@@ -277,9 +277,23 @@
           ...r,
           state: r[`${role}Enters`],
           y: (role === 'client') === r.fromClient ? r.i : receiverY(r),
+          inferred: r[`${role}Inferred`],
           label: r[`${role}Enters`] + (r[`${role}Inferred`] ? ' (inferred)' : ''),
         }));
     const lane = (fromClient) => (fromClient ? 0 : 1);
+    /** The states one side enters, written beside its line: left of the client's, right of the server's. */
+    const stateLabels = (role) =>
+      Plot.text(entered(role), {
+        x: role === 'client' ? 0 : 1,
+        y: 'y',
+        dx: role === 'client' ? -8 : 8,
+        textAnchor: role === 'client' ? 'end' : 'start',
+        text: 'label',
+        fill: (r) => COLOURS[r.state],
+        fontWeight: 'bold',
+        stroke: 'white',
+        title: (r) => `frame ${r.frame}: ${role} enters ${r.state}${r.inferred ? ' (inferred)' : ''}`,
+      });
     return Plot.plot({
       width: Math.min(width(), 900),
       height: 70 + rows.length * 38,
@@ -320,28 +334,8 @@
           fill: (r) => (r.retransmission ? '#d62728' : '#111'),
           title: (r) => `frame ${r.frame}: ${r.fromClient ? 'client → server' : 'server → client'} ${r.flags}`,
         }),
-        Plot.text(entered('client'), {
-          x: 0,
-          y: 'y',
-          dx: -8,
-          textAnchor: 'end',
-          text: 'label',
-          fill: (r) => COLOURS[r.state],
-          fontWeight: 'bold',
-          stroke: 'white',
-          title: (r) => `frame ${r.frame}: client enters ${r.state}${r.clientInferred ? ' (inferred)' : ''}`,
-        }),
-        Plot.text(entered('server'), {
-          x: 1,
-          y: 'y',
-          dx: 8,
-          textAnchor: 'start',
-          text: 'label',
-          fill: (r) => COLOURS[r.state],
-          fontWeight: 'bold',
-          stroke: 'white',
-          title: (r) => `frame ${r.frame}: server enters ${r.state}${r.serverInferred ? ' (inferred)' : ''}`,
-        }),
+        stateLabels('client'),
+        stateLabels('server'),
         Plot.text(gaps, { x: 0.5, y: 'i', text: (g) => `… ${g.gap} segments with no state change …`, fill: '#888', fontStyle: 'italic' }),
       ],
     });
