@@ -41,6 +41,8 @@ describe('flowstate html writes one self-contained file', () => {
     expect(html).toContain('@observablehq/plot v0.6.17');
     expect(html).toContain("default-src 'none'");
     expect(statSync(file).size).toBeLessThan(8 * 1024 * 1024);
+    // The capture's facts, link types by name.
+    expect((pageData(file) as unknown as { captures: Array<Record<string, string>> }).captures[0]['link types']).toBe('1 Ethernet');
     expect(existsSync(`${file}.partial`)).toBe(false);
   });
 

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { formatEndpoint } from '../decode/format-address.js';
+import { linkTypeName } from '../decode/link-types.js';
 import type { DatabaseReader, FindingRow, FlowRow, TransitionRow } from '../store/database-reader.js';
 import { SEVERITY_ORDER } from '../store/database-reader.js';
 import { FLOWS_SQL, loadFlows, TRANSITIONS_SQL, walkStateIntervals, type StateIntervalVisitor } from '../store/state-intervals.js';
@@ -170,7 +171,11 @@ export async function reportData(
     captures: captures.map((c) => ({
       file: c.path,
       format: c.format,
-      'link types': c.link_types,
+      'link types': c.link_types
+        .split(',')
+        .filter((t) => t !== '')
+        .map((t) => `${t} ${linkTypeName(Number(t))}`)
+        .join(', '),
       packets: c.packets,
       'TCP segments': c.tcp_packets,
       first: c.first_ns === null ? '' : formatTimestamp(c.first_ns),
