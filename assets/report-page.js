@@ -88,9 +88,9 @@
       timeline.states.filter((s) => group.counts[s] && s !== 'CLOSED'),
       last,
     );
-    timelineEnd.textContent = `At the last packet (${timeline.iso[last]}): ${
-      atEnd.length === 0 ? 'no endpoints' : atEnd.map(([s, n]) => `${s} ${n}`).join(', ')
-    }.`;
+    timelineEnd.textContent = timeline.empty
+      ? 'The capture holds no packets.'
+      : `At the last packet (${timeline.iso[last]}): ${atEnd.length === 0 ? 'no endpoints' : atEnd.map(([s, n]) => `${s} ${n}`).join(', ')}.`;
     timelineChart.replaceChildren();
     if (shown.length === 0) {
       timelineChart.append(el('p', { class: 'empty', text: 'No endpoints in the states shown.' }));

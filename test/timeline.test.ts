@@ -87,5 +87,9 @@ describe('timeline', () => {
       expect(result.status, `${option} ${value}`).toBe(2);
       expect(result.stderr).toContain(option);
     }
+    // 47 ms of capture in steps of 1 ns would be 47 million rows.
+    const tooMany = await flowstate(['timeline', await labDatabase('close-wait-leak'), '--every', '1ns']);
+    expect(tooMany.status).toBe(2);
+    expect(tooMany.stderr).toMatch(/--every 1 ns over 47 ms of capture would be 46,595,002 rows; at most 1,000,000/);
   });
 });

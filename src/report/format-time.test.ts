@@ -5,6 +5,7 @@ const S = 1_000_000_000;
 
 describe('formatDuration', () => {
   test.each([
+    [500, '500 ns'],
     [133_400, '133 µs'],
     [0.85 * S, '850 ms'],
     [12.5 * S, '12.5 s'],

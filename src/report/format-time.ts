@@ -15,9 +15,10 @@ export function formatOffset(ns: bigint): string {
   return `${sign}${abs / 1_000_000_000n}.${((abs % 1_000_000_000n) / 1000n).toString().padStart(6, '0')}s`;
 }
 
-/** A short duration for people: "133 µs", "850 ms", "12.5 s", "3 min 4 s", "2 h 5 min", "3 d 4 h". */
+/** A short duration for people: "500 ns", "133 µs", "850 ms", "12.5 s", "3 min 4 s", "2 h 5 min", "3 d 4 h". */
 export function formatDuration(ns: bigint | number): string {
   const seconds = Number(ns) / 1e9;
+  if (seconds < 1e-6) return `${Math.round(seconds * 1e9)} ns`;
   if (seconds < 0.001) return `${Math.round(seconds * 1e6)} µs`;
   if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
   if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 2 : 1)} s`;

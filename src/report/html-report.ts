@@ -37,6 +37,8 @@ export interface ReportData {
   facts: Fact[];
   captures: Array<Record<string, string | number>>;
   timeline: {
+    /** The capture holds no packets: nothing to draw. */
+    empty: boolean;
     firstIso: string;
     offsets: number[];
     iso: string[];
@@ -183,6 +185,7 @@ export async function reportData(
       warnings: c.warnings ?? '',
     })),
     timeline: {
+      empty: firstNs === null,
       firstIso: formatTimestamp(first),
       offsets,
       iso: instantsNs.map(formatTimestamp),

@@ -1,6 +1,8 @@
 import { loadFlows, walkStateIntervals, type StateIntervalVisitor, type StoredFlows } from '../store/state-intervals.js';
 import type { DatabaseReader, ListenerRow } from '../store/database-reader.js';
 import { ALL_STATES, STATE_INDEX, TcpState } from '../tcp/tcp-state.js';
+import { UsageError } from '../errors.js';
+import { formatCount, formatDuration } from './format-time.js';
 
 /** Whose endpoints a timeline counts: those whose local address is `host` and/or whose local port is `port` (both absent: all). */
 export interface TimelineGroup {
@@ -161,6 +163,11 @@ export function stateTimeline(reader: DatabaseReader, groups: readonly TimelineG
   const { first_ns: firstNs, last_ns: lastNs } = reader.span();
   if (firstNs === null || lastNs === null) return undefined;
   const step = everyNs ?? niceStep(lastNs - firstNs, DEFAULT_ROWS);
+  const rows = (lastNs - firstNs) / step + 2n;
+  if (rows > BigInt(MAX_ROWS))
+    throw new UsageError(
+      `--every ${formatDuration(step)} over ${formatDuration(lastNs - firstNs)} of capture would be ${formatCount(Number(rows))} rows; at most ${formatCount(MAX_ROWS)}: take a longer step`,
+    );
   const flows = loadFlows(reader, lastNs);
   const counter = new TimelineCounter(flows, timelineInstants(firstNs, lastNs, step), groups);
   walkStateIntervals(reader, flows, lastNs, counter);
@@ -168,3 +175,5 @@ export function stateTimeline(reader: DatabaseReader, groups: readonly TimelineG
 }
 
 const DEFAULT_ROWS = 100;
+/** Rows a timeline may have: each is a row of counts in memory and on the screen. */
+const MAX_ROWS = 1_000_000;
