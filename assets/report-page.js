@@ -105,6 +105,9 @@
       }
       return { t, i, total };
     });
+    // A step curve gives the last instant no width: its counts are drawn on for 1 % of the span more.
+    const span = timeline.offsets[last] || 1e-6;
+    for (const s of shown) long.push({ t: timeline.offsets[last] + span / 100, state: s, count: group.counts[s][last] });
     const tipText = (d) =>
       [
         `+${d.t.toFixed(6)} s  ${timeline.iso[d.i]}`,
