@@ -4,7 +4,7 @@ import { DecodeIssue, DecodeStats } from './decode-stats.js';
 import { IpReassembler } from './ip-reassembly.js';
 import { LinkType } from './link-types.js';
 import { ChecksumStatus, MAX_SACK_BLOCKS, MAX_UNKNOWN_OPTIONS, TcpFlag, TcpSegment, type Tunnel } from './tcp-segment.js';
-import { formatIpv4, formatIpv6 } from './format-address.js';
+import { formatDestination, formatSource } from './format-address.js';
 
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
@@ -290,10 +290,7 @@ export class PacketDecoder {
     }
     if (totalLength < headerLength) return this.issue(DecodeIssue.ipv4TotalLength);
     const protocol = data[at + 9];
-    if (protocol !== PROTOCOL_TCP && !carriesTunnel(protocol)) {
-      this.stats.notTcp++;
-      return NOT_TCP;
-    }
+    if (protocol !== PROTOCOL_TCP && !carriesTunnel(protocol)) return this.notTcp();
     const segment = this.segment;
     segment.ipVersion = 4;
     segment.src0 = u32be(data, at + 12);
@@ -376,10 +373,7 @@ export class PacketDecoder {
         next = data[header];
         // An atomic fragment (offset 0, no more) is a whole datagram: read on.
         if (offset !== 0 || more) {
-          if (next !== PROTOCOL_TCP && !carriesTunnel(next)) {
-            this.stats.notTcp++;
-            return NOT_TCP;
-          }
+          if (next !== PROTOCOL_TCP && !carriesTunnel(next)) return this.notTcp();
           fragment = { offset, more, id: u32be(data, header + 4) };
         }
         header += 8;
@@ -390,15 +384,9 @@ export class PacketDecoder {
         header += length;
       } else if (carriesTunnel(next)) {
         break;
-      } else {
-        this.stats.notTcp++;
-        return NOT_TCP;
-      }
+      } else return this.notTcp();
     }
-    if (next !== PROTOCOL_TCP && !carriesTunnel(next)) {
-      this.stats.notTcp++;
-      return NOT_TCP;
-    }
+    if (next !== PROTOCOL_TCP && !carriesTunnel(next)) return this.notTcp();
     if (payloadEnd < 0) payloadEnd = this.wireEnd;
     else if (payloadEnd > this.wireEnd) {
       this.stats.ipLengthBeyondFrame++;
@@ -434,7 +422,7 @@ export class PacketDecoder {
    * still in the segment: the inner IP header overwrites them.
    */
   private tunnel(data: Buffer, at: number, end: number, protocol: number): boolean {
-    if (this.tunnelDepth >= MAX_TUNNEL_DEPTH) return this.notTcpHere();
+    if (this.tunnelDepth >= MAX_TUNNEL_DEPTH) return this.notTcp();
     this.tunnelDepth++;
     this.wireEnd = Math.min(this.wireEnd, end);
     this.end = Math.min(this.end, end);
@@ -461,7 +449,7 @@ export class PacketDecoder {
     const version = data[at + 1] & 7;
     const type = (data[at + 2] << 8) | data[at + 3];
     let header = at + 4;
-    if (flags & 0x40 && version === 0) return this.notTcpHere(); // source routing: obsolete
+    if (flags & 0x40 && version === 0) return this.notTcp(); // source routing: obsolete
     if (flags & 0x80) header += 4; // checksum and reserved
     let key: number | null = null;
     if (flags & 0x20) {
@@ -505,7 +493,7 @@ export class PacketDecoder {
         this.enter('gre', key);
         return this.ieee80211(data, header);
       default:
-        return this.notTcpHere();
+        return this.notTcp();
     }
   }
 
@@ -529,11 +517,11 @@ export class PacketDecoder {
       this.enter('geneve', (data[payload + 4] << 16) | (data[payload + 5] << 8) | data[payload + 6]);
       if (type === GRE_TRANSPARENT_ETHERNET) return this.innerEthernet(data, inner);
       if (type === ETHERTYPE_IPV4 || type === ETHERTYPE_IPV6) return this.ethertype(data, inner, type);
-      return this.notTcpHere();
+      return this.notTcp();
     }
     if (is(UDP_GTP_U)) return this.gtpU(data, payload);
     if (is(UDP_TEREDO) || looksLikeTeredo(data, payload, end)) return this.teredo(data, payload);
-    return this.notTcpHere();
+    return this.notTcp();
   }
 
   /** GTPv1-U (3GPP TS 29.281): a G-PDU carries a user's IP packet after the header and its extension headers. */
@@ -541,7 +529,7 @@ export class PacketDecoder {
     const end = this.end;
     if (at + 8 > end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
     const flags = data[at];
-    if (flags >> 5 !== 1 || (flags & 0x10) === 0 || data[at + 1] !== 0xff) return this.notTcpHere();
+    if (flags >> 5 !== 1 || (flags & 0x10) === 0 || data[at + 1] !== 0xff) return this.notTcp();
     const teid = u32be(data, at + 4);
     let header = at + 8;
     if (flags & 0x07) {
@@ -568,7 +556,7 @@ export class PacketDecoder {
       at += 4 + data[at + 2] + data[at + 3] + 9;
     }
     if (at + 2 <= end && data[at] === 0 && data[at + 1] === 0) at += 8;
-    if (at >= end || data[at] >> 4 !== 6) return this.notTcpHere();
+    if (at >= end || data[at] >> 4 !== 6) return this.notTcp();
     this.enter('teredo', null);
     return this.ipv6(data, at);
   }
@@ -586,35 +574,41 @@ export class PacketDecoder {
     const control = data[at];
     const flags = data[at + 1];
     // Data frames only, unencrypted, and not the null-data subtypes (no payload).
-    if (((control >> 2) & 3) !== 2 || flags & 0x40 || (control >> 4) & 4) return this.notTcpHere();
+    if (((control >> 2) & 3) !== 2 || flags & 0x40 || (control >> 4) & 4) return this.notTcp();
     const qos = ((control >> 4) & 8) !== 0;
     const header = at + 24 + ((flags & 3) === 3 ? 6 : 0) + (qos ? 2 : 0) + (qos && flags & 0x80 ? 4 : 0);
     if (header + 8 > end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
-    if (data[header] !== 0xaa || data[header + 1] !== 0xaa || data[header + 2] !== 0x03) return this.notTcpHere();
+    if (data[header] !== 0xaa || data[header + 1] !== 0xaa || data[header + 2] !== 0x03) return this.notTcp();
     return this.ethertype(data, header + 8, (data[header + 6] << 8) | data[header + 7]);
   }
 
   /** The segment now travels inside a tunnel of this kind and id, from the outer addresses still in the segment. */
   private enter(kind: string, id: number | null): void {
     const s = this.segment;
-    const [a, b] =
-      s.ipVersion === 4
-        ? [formatIpv4(s.src0), formatIpv4(s.dst0)]
-        : [formatIpv6(s.src0, s.src1, s.src2, s.src3), formatIpv6(s.dst0, s.dst1, s.dst2, s.dst3)];
-    const endpoints = a < b ? `${a}-${b}` : `${b}-${a}`;
+    const v4 = s.ipVersion === 4;
+    // Keyed on the address words, either direction: text is made once, for a new tunnel.
+    const src = v4 ? `${s.src0}` : `${s.src0} ${s.src1} ${s.src2} ${s.src3}`;
+    const dst = v4 ? `${s.dst0}` : `${s.dst0} ${s.dst1} ${s.dst2} ${s.dst3}`;
     const outer = s.tunnel;
-    const fullKind = outer === null ? kind : `${outer.kind}>${kind}`;
     // GTP-U's TEID differs per direction: the tunnel is its endpoints, the TEID only shown.
-    const key = `${outer?.index ?? 0} ${fullKind} ${endpoints} ${kind === 'gtp-u' ? '' : id}`;
+    const key = `${outer?.index ?? 0} ${kind} ${src < dst ? `${src} ${dst}` : `${dst} ${src}`} ${kind === 'gtp-u' ? '' : id}`;
     let tunnel = this.tunnels.get(key);
     if (tunnel === undefined) {
-      tunnel = { index: this.tunnels.size + 1, kind: fullKind, endpoints, id };
+      const a = formatSource(s);
+      const b = formatDestination(s);
+      tunnel = {
+        index: this.tunnels.size + 1,
+        kind: outer === null ? kind : `${outer.kind}>${kind}`,
+        endpoints: a < b ? `${a}-${b}` : `${b}-${a}`,
+        id,
+      };
       this.tunnels.set(key, tunnel);
     }
     s.tunnel = tunnel;
   }
 
-  private notTcpHere(): boolean {
+  /** IP that carries something other than TCP or a tunnel flowstate follows. */
+  private notTcp(): boolean {
     this.stats.notTcp++;
     return NOT_TCP;
   }
