@@ -57,7 +57,7 @@ export class SegmentStep {
   /** A SYN or FIN still pending as the flow is handed on: it arrived, unless the endpoint's own resends said otherwise. */
   settlePending(flow: Flow, endpoint: Endpoint): void {
     if (endpoint.pendingEvents === 0) return;
-    if (!endpoint.pendingRefuted) this.deliverPending(flow, endpoint, endpoint.pendingSource, endpoint.pendingFrame, endpoint.pendingTime);
+    if (!endpoint.pendingRefuted) this.deliverPending(flow, endpoint);
     else endpoint.stateInferred = true; // its own resends say the peer's SYN or FIN never arrived
   }
 
@@ -99,13 +99,11 @@ export class SegmentStep {
     retransmission: boolean,
   ): void {
     // A later segment from the same sender reaches the receiver after the earlier one did.
-    if (receiver.pendingEvents !== 0)
-      this.deliverPending(flow, receiver, receiver.pendingSource, receiver.pendingFrame, receiver.pendingTime);
+    if (receiver.pendingEvents !== 0) this.deliverPending(flow, receiver);
     if (sender.pendingEvents === 0) return;
     // The sender's own segment shows whether it had what its peer sent before.
     const verdict = judgePending(sender, segment);
-    if (verdict === PendingVerdict.confirmed)
-      this.deliverPending(flow, sender, sender.pendingSource, sender.pendingFrame, sender.pendingTime);
+    if (verdict === PendingVerdict.confirmed) this.deliverPending(flow, sender);
     else if (verdict === PendingVerdict.contradicted && !sender.pendingCrossed) {
       // They crossed: its own SYN or FIN left first, the peer's arrives after it.
       sender.pendingCrossed = true;
@@ -167,12 +165,22 @@ export class SegmentStep {
    * (its ACK covers it) or shows it had not when it sent its own (crossing SYNs or
    * FINs, RFC 9293 §3.5, §3.6); otherwise when the flow is handed on.
    */
-  private deliverPending(flow: Flow, endpoint: Endpoint, source: number, frame: number, time: CaptureTime): void {
+  private deliverPending(flow: Flow, endpoint: Endpoint): void {
     const events = endpoint.pendingEvents;
     endpoint.pendingEvents = 0;
-    // It arrived when it was captured, unless the endpoint changed state since: then not before that change.
+    // It arrived when it was captured (or, had they crossed, when the endpoint's own segment left),
+    // unless the endpoint changed state since: then not before that change.
+    const time = endpoint.pendingTime;
     const at = time < endpoint.stateSince ? endpoint.stateSince : time;
-    this.door.applyMask(flow, endpoint, events, source, frame, at, flow.midstream || flow.captureLossEvents > 0);
+    this.door.applyMask(
+      flow,
+      endpoint,
+      events,
+      endpoint.pendingSource,
+      endpoint.pendingFrame,
+      at,
+      flow.midstream || flow.captureLossEvents > 0,
+    );
     if (events & EventBit.RECV_SYN) endpoint.peerSynReceived = true;
     if (events & (EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN)) endpoint.peerFinReceived = true;
   }
