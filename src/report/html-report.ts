@@ -282,12 +282,9 @@ function ladderOf(reader: DatabaseReader, flow: FlowRow, segments: readonly Segm
   const client = formatEndpoint(flow.client_ip, flow.client_port);
   const server = formatEndpoint(flow.server_ip, flow.server_port);
   const lastStep = steps[steps.length - 1];
-  const after = transitions
-    .filter((t) => lastStep === undefined || t.ts_ns > lastStep.tsNs || (t.ts_ns === lastStep.tsNs && t.frame === null))
-    .map(
-      (t) =>
-        `${formatOffset(t.ts_ns - flow.first_ns)} ${t.endpoint} ${t.from_state} → ${t.to_state} (${t.cause}${t.inferred ? ', inferred' : ''})`,
-    );
+  const afterLastStep = transitions.filter(
+    (t) => lastStep === undefined || t.ts_ns > lastStep.tsNs || (t.ts_ns === lastStep.tsNs && t.frame === null),
+  );
   return {
     id: flow.id,
     title: `flow ${flow.id}: ${client} → ${server}`,
@@ -300,7 +297,8 @@ function ladderOf(reader: DatabaseReader, flow: FlowRow, segments: readonly Segm
         : [`inside a ${flow.tunnel} tunnel between ${flow.tunnel_endpoints}${flow.tunnel_id !== null ? `, id ${flow.tunnel_id}` : ''}`]),
     ],
     rows: ladderRows(steps, transitions, flow.first_ns),
-    after: segments === undefined ? transitionsInWords(transitions, flow.first_ns) : after,
+    // Without the capture there are no segments: every transition is "after" them.
+    after: transitionsInWords(segments === undefined ? transitions : afterLastStep, flow.first_ns),
     findings: findings.map((f) => `${f.severity} ${f.kind}${f.frame !== null ? ` (frame ${f.frame})` : ''}: ${f.message}`),
   };
 }
