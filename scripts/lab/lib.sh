@@ -28,6 +28,18 @@ wait_capturing() {  # wait_capturing NETNS PID SECONDS
     done
     return 1
 }
+wait_idle() {  # wait_idle PID SECONDS: until the process sleeps in two samples running
+    # A capturer that the kernel has woken for packets still in its ring is
+    # runnable (R) until it has written them; libpcap drops what is left in the
+    # ring when SIGINT breaks its loop, so stop it only once it sleeps again.
+    local i n=$(( $2 * 50 )) state asleep=0
+    for ((i = 0; i < n; i++)); do
+        state=$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null) || return 2
+        if [ "$state" = S ]; then asleep=$((asleep + 1)); [ $asleep -ge 2 ] && return 0; else asleep=0; fi
+        sleep 0.02
+    done
+    return 1
+}
 stop_pid() {  # stop_pid PID SIGNAL SECONDS: signal, wait (bounded), then SIGKILL
     local i
     kill -"$2" "$1" 2>/dev/null
@@ -42,6 +54,10 @@ stop_pid() {  # stop_pid PID SIGNAL SECONDS: signal, wait (bounded), then SIGKIL
     PIDS=("${keep[@]}")
 }
 
+packets_captured() {  # packets_captured STDERR-FILE: what tcpdump or dumpcap said it captured, or "?"
+    awk '/^[0-9]+ packets? captured/ { print $1; seen = 1 } /^Packets captured: [0-9]+/ { print $3; seen = 1 }
+         END { if (!seen) print "?" }' "$1"
+}
 tcpdump_dropped() {  # tcpdump_dropped STDERR-FILE: sum of "dropped by kernel/interface", or "?" if none printed
     awk '/packets? dropped by (kernel|interface)/ { n += $1; seen = 1 } END { if (seen) print n; else print "?" }' "$1"
 }
