@@ -18,7 +18,7 @@ export function findingsMarkdown() {
     'about what happened, the evidence frames, and the remedy that actually helps. Aggregated findings',
     '(`close-wait-leak`, `refused`, `half-open-flood`, `syn-unanswered`, `time-wait-pressure`) have one row per',
     'host:port (or per client host and server it talks to) with the count, the longest duration and the first',
-    'and last frame in `details`.',
+    'and last frame in `details`, and `flows`: the ids of its first 20 connections (the lowest), ascending.',
     '',
     '| code | default severity | meaning | remedy |',
     '| --- | --- | --- | --- |',

@@ -11,11 +11,13 @@ import { openCapture } from './capture/open-capture.js';
 import { DecodeIssue } from './decode/decode-stats.js';
 import { PacketDecoder } from './decode/packet-decoder.js';
 import { DatabaseWriter } from './store/database-writer.js';
+import { shardMeta } from './store/shard-meta.js';
 import type { AnalysisProgress, CaptureAnalysis } from './track/capture-analysis.js';
 import { CollectedOutput } from './track/collect-output.js';
 import type { DetectorThresholds } from './track/finding-catalogue.js';
 import type { FindingRecord, FlowRecord, TrackerOutput, TransitionRecord } from './track/records.js';
 import { type ChecksumPolicy, DEFAULT_HALF_OPEN_LIMIT, DEFAULT_TIME_WAIT_SECONDS, Tracker, type TrackerOptions } from './track/tracker.js';
+import { type Shard, shardOf } from './track/shard.js';
 import { VERSION } from './version.js';
 
 export type { AnalysisProgress, CaptureAnalysis, CaptureSummary } from './track/capture-analysis.js';
@@ -30,6 +32,8 @@ export interface AnalyzeCaptureOptions extends TrackerOptions {
   beforeRead?: () => Promise<void>;
   /** Called instead of handing on the flows still open at the end: what a snapshot needs. */
   onEnd?: (tracker: Tracker) => void;
+  /** Track only the connections of this shard (shard.ts); the per-host findings wait for `merge`. */
+  shard?: Shard;
 }
 
 const PROGRESS_EVERY = 1 << 16;
@@ -58,7 +62,8 @@ export async function analyzeCapture(
     throw error;
   }
   const decoder = new PacketDecoder({ synOptionsOnly: true });
-  const tracker = new Tracker(output, options);
+  const shard = options.shard;
+  const tracker = new Tracker(output, { ...options, keepAggregates: shard !== undefined });
   const tcpPackets = new Array<number>(paths.length).fill(0);
   const firstSecond = new Array<number>(paths.length).fill(-1);
   const firstNanos = new Array<number>(paths.length).fill(0);
@@ -95,7 +100,8 @@ export async function analyzeCapture(
     }
     if (decoder.decode(frame)) {
       tcpPackets[source]++;
-      tracker.track(frame, segment);
+      if (shard === undefined || shardOf(segment, shard.count) === shard.index) tracker.track(frame, segment);
+      else tracker.elapse(frame);
     }
     if (onProgress !== undefined && ++packets % PROGRESS_EVERY === 0) onProgress(progressOf(readers, packets));
     return false;
@@ -165,6 +171,7 @@ export async function analyzeCapture(
     tracker: tracker.stats,
     listeners: tracker.listeners.inOrder,
     error,
+    ...(shard === undefined ? {} : { shard: { ...shard, ...tracker.shardResult() } }),
   };
 }
 
@@ -238,6 +245,7 @@ export async function analyzeToDatabase(
         issues: Object.fromEntries([...analysis.decode.issues].map(([k, v]) => [k, v.count])),
       }),
       tracker: JSON.stringify(analysis.tracker),
+      ...(analysis.shard ? { shard: shardMeta(analysis.shard) } : {}),
       ...(analysis.error ? { incomplete: analysis.error.message } : {}),
     });
     return { ...analysis, database: databasePath, rowsWritten: writer.rows };

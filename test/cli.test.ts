@@ -55,6 +55,7 @@ describe('flowstate analyze', () => {
         'midstream_flows',
         'packets',
         'packets_per_second',
+        'shard',
         'tcp_segments',
         'unsupported_link_types',
       ].sort(),

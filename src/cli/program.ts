@@ -6,6 +6,7 @@ import { registerAnalyze } from './commands/analyze.js';
 import { registerExport } from './commands/export.js';
 import { registerFlow } from './commands/flow.js';
 import { registerHtml } from './commands/html.js';
+import { registerMerge } from './commands/merge.js';
 import { registerNetstat } from './commands/netstat.js';
 import { registerQuery } from './commands/query.js';
 import { registerReport } from './commands/report.js';
@@ -40,6 +41,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode>
     registerReport,
     registerHtml,
     registerExport,
+    registerMerge,
   ])
     register(program, context);
   try {

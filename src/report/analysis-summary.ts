@@ -46,6 +46,8 @@ export interface AnalysisSummary {
   packets_per_second: number;
   /** Set when a capture could not be read to its end: what, where. */
   incomplete: string | null;
+  /** `K/N` for a run of `analyze --shard K/N`; null for a whole run. */
+  shard: string | null;
 }
 
 const states = (counts: Record<string, number>): string =>
@@ -126,6 +128,8 @@ export function formatAnalysisSummary(s: AnalysisSummary, paint: (severity: stri
     lines.push('  findings     none');
   }
   if (s.incomplete) lines.push(paint('error', `  incomplete   ${s.incomplete}`));
+  if (s.shard !== null)
+    lines.push(`  shard        ${s.shard}: this shard's connections only; the per-host findings are made by flowstate merge`);
   lines.push(`  took         ${s.elapsed_seconds.toFixed(2)} s (${formatCount(Math.round(s.packets_per_second))} packets/s)`);
   return lines.join('\n');
 }

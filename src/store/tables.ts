@@ -223,7 +223,7 @@ export const FINDINGS = finding.table('findings', [
     finding.text('message', (f) => f.message),
   ),
   finding.group(
-    'JSON: counts, durations (`*_ns`), `first_frame`, `last_frame`, up to 20 `flows`, and `remedy`',
+    'JSON: counts, durations (`*_ns`), `first_frame`, `last_frame`, up to 20 `flows` (aggregates: the lowest ids, the first connections, ascending), and `remedy`',
     finding.text('details', (f) => JSON.stringify(f.details)),
   ),
 ] as const);

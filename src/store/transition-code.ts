@@ -50,4 +50,14 @@ SELECT t.id, t.flow_id,
   ${stateName(`t.code / ${FROM} % ${TO / FROM}`)} AS from_state,
   ${stateName(`t.code / ${TO} % ${CAUSE / TO}`)} AS to_state,
   c.text AS cause, c.event AS event, t.code / ${INFERRED} % 2 AS inferred
-FROM transition_rows t LEFT JOIN causes c ON c.code = t.code / ${CAUSE} % ${CODE_CAPTURE / CAUSE};`;
+FROM transition_rows t LEFT JOIN causes c ON c.code = ${causeOfSql('t.code')};`;
+
+/** SQL: `code` with its cause code `from` replaced by `to` (merge renumbers the causes of each shard). */
+export function recodedCauseSql(code: string, from: string, to: string): string {
+  return `${code} + (${to} - ${from}) * ${CAUSE}`;
+}
+
+/** SQL: the cause code (causes.code) inside `code`. */
+export function causeOfSql(code: string): string {
+  return `${code} / ${CAUSE} % ${CODE_CAPTURE / CAUSE}`;
+}

@@ -1,7 +1,8 @@
 import type { CaptureFormatError } from '../capture/capture-format-error.js';
 import type { DecodeStats } from '../decode/decode-stats.js';
 import type { Listener } from './listeners.js';
-import type { TrackerStats } from './tracker.js';
+import type { Shard } from './shard.js';
+import type { ShardTracking, TrackerStats } from './tracker.js';
 
 /** What one input file held, as the analysis read it. */
 export interface CaptureSummary {
@@ -36,4 +37,6 @@ export interface CaptureAnalysis {
   listeners: Listener[];
   /** A capture that could not be read to its end; everything before it was analysed. */
   error: CaptureFormatError | undefined;
+  /** With `shard`: which shard this is, and what merging it with the others needs. */
+  shard?: Shard & ShardTracking;
 }

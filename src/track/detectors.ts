@@ -15,7 +15,7 @@ const seconds = (ns: number): string => `${(ns / NS).toFixed(ns < 10 * NS ? 2 : 
  * matters: it only reads flows and writes findings.
  */
 export class Detectors {
-  private readonly thresholds: DetectorThresholds;
+  readonly thresholds: DetectorThresholds;
   /** The per-host findings' inputs (aggregates.ts). */
   readonly aggregates = new Aggregates();
   /** The visit being judged, refilled for each (nothing keeps it). */

@@ -27,6 +27,7 @@ import { EndpointEvent } from '../tcp/endpoint-event.js';
 import { seq, seqAdd } from '../tcp/seq.js';
 import { isSynchronized, TcpState } from '../tcp/tcp-state.js';
 import { CaptureClock, type CaptureTime, later, NS_PER_SECOND } from './capture-time.js';
+import type { AggregateParts } from './aggregates.js';
 import { Detectors } from './detectors.js';
 import type { DetectorThresholds } from './finding-catalogue.js';
 import type { Flow, RetiredFlow, StatefulFlow } from './flow.js';
@@ -56,6 +57,23 @@ export interface TrackerOptions {
    * sending host shows every outgoing segment "bad" (checksum offload); `drop` ignores them, as Zeek does.
    */
   checksums?: ChecksumPolicy;
+  /**
+   * Keep the per-host findings' parts instead of making the findings at the end
+   * (`shardResult()`): a shard holds only some of each host's connections, and the
+   * findings are made once the shards are merged.
+   */
+  keepAggregates?: boolean;
+}
+
+/** What a shard's merge needs of its tracker: the per-host findings' parts, and the times they are counted in. */
+export interface ShardTracking {
+  /** Epoch ns of capture time 0 (the first TCP segment's whole second). */
+  baseNs: bigint;
+  /** From the first TCP segment to the last, ns. */
+  spanNs: number;
+  thresholds: DetectorThresholds;
+  timeWaitNs: number;
+  parts: AggregateParts;
 }
 
 export type ChecksumPolicy = 'keep' | 'drop';
@@ -112,6 +130,7 @@ export class Tracker {
   private readonly halfOpenLimit: number;
   private readonly onSegment: SegmentObserver | undefined;
   private readonly dropBadChecksums: boolean;
+  private readonly keepAggregates: boolean;
   private nextFlowId = 1;
   /** Latest capture time seen: timers fire against it. */
   private now = 0 as CaptureTime;
@@ -123,6 +142,7 @@ export class Tracker {
     this.halfOpenLimit = options.halfOpenLimit ?? DEFAULT_HALF_OPEN_LIMIT;
     this.onSegment = options.onSegment;
     this.dropBadChecksums = options.checksums === 'drop';
+    this.keepAggregates = options.keepAggregates ?? false;
     this.lifecycle = new FlowLifecycle(options.queueCompaction ?? DEFAULT_QUEUE_COMPACTION);
     this.records = new RecordsOut(output, this.clock);
     this.door = new StateDoor(this.records, this.timeWaits, this.timeWaitNs);
@@ -138,12 +158,7 @@ export class Tracker {
   /** Feeds one decoded segment of `frame`. */
   track(frame: CapturedFrame, segment: TcpSegment): void {
     this.stats.segments++;
-    if (!this.clock.started) this.firstTime = this.now = this.clock.start(frame);
-    const time = this.clock.timeOf(frame);
-    if (time > this.now) {
-      this.now = time;
-      this.fireTimers(time);
-    }
+    const time = this.elapse(frame);
     const lifecycle = this.lifecycle;
     const slot = lifecycle.find(segment);
     const forward = lifecycle.table.forward;
@@ -193,6 +208,21 @@ export class Tracker {
     observeZeek(flow, fromClient, segment, true);
   }
 
+  /**
+   * Lets capture time run on to `frame`'s (timers fire), for a segment of a
+   * connection tracked elsewhere (another shard): the capture's span and every
+   * timer are then what one run over all connections has. Returns its time.
+   */
+  elapse(frame: CapturedFrame): CaptureTime {
+    if (!this.clock.started) this.firstTime = this.now = this.clock.start(frame);
+    const time = this.clock.timeOf(frame);
+    if (time > this.now) {
+      this.now = time;
+      this.fireTimers(time);
+    }
+    return time;
+  }
+
   /** Lets capture time run on to `epochNs` (timers fire) without a packet. */
   advanceTo(epochNs: bigint): void {
     if (!this.clock.started) return;
@@ -238,7 +268,18 @@ export class Tracker {
         if (lifecycle.retired.changed(slot)) this.forgetRetired(lifecycle.retiredFlow(slot));
       } else if (phase !== Phase.free) this.handOn(lifecycle.liveFlow(slot));
     }
-    this.detectors.finish(this.now - this.firstTime);
+    if (!this.keepAggregates) this.detectors.finish(this.now - this.firstTime);
+  }
+
+  /** After `finish`, with `keepAggregates`: what merging this shard with the others needs. */
+  shardResult(): ShardTracking {
+    return {
+      baseNs: this.clock.epochNs(0 as CaptureTime),
+      spanNs: this.now - this.firstTime,
+      thresholds: this.detectors.thresholds,
+      timeWaitNs: this.timeWaitNs,
+      parts: this.detectors.aggregates.parts(),
+    };
   }
 
   // ---------------------------------------------------------------- how a flow starts

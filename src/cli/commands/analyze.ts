@@ -8,6 +8,7 @@ import { DatabaseReader } from '../../store/database-reader.js';
 import { ExitCode, FlowstateError, UsageError } from '../../errors.js';
 import { parseCount, parseSeconds } from '../parse-options.js';
 import { DEFAULT_THRESHOLDS, type DetectorThresholds } from '../../track/finding-catalogue.js';
+import { MAX_SHARDS, parseShard } from '../../track/shard.js';
 import { ProgressBar } from '../progress-bar.js';
 import type { CommandContext } from '../cli-io.js';
 import { Colour, paint } from '../terminal.js';
@@ -29,6 +30,7 @@ export interface AnalyzeOptions {
   halfOpenThreshold?: string;
   deadPeerRetransmissions?: string;
   checksums?: string;
+  shard?: string;
 }
 
 export function registerAnalyze(program: Command, context: CommandContext): void {
@@ -41,6 +43,10 @@ export function registerAnalyze(program: Command, context: CommandContext): void
     .option('-q, --quiet', 'print nothing but errors')
     .option('--time-wait <seconds>', 'how long TIME_WAIT lasts (2×MSL): 60 Linux, 240 Windows, 30 macOS/BSD', '60')
     .option('--half-open-limit <n>', 'most unfinished handshakes kept in memory at once', '100000')
+    .option(
+      '--shard <K/N>',
+      'track only the connections of shard K of N (0-based, by a hash of the 4-tuple); join the N databases with merge',
+    )
     .option('--fail-on <codes>', 'exit 3 when a finding of these kinds exists (comma-separated finding codes)')
     .option(
       '--checksums <keep|drop>',
@@ -85,6 +91,9 @@ async function runAnalyze(captures: string[], options: AnalyzeOptions, { io, ter
   const failOn = parseFailOn(options.failOn);
   const checksums = options.checksums ?? 'keep';
   if (checksums !== 'keep' && checksums !== 'drop') throw new UsageError(`--checksums: "${checksums}" is neither keep nor drop`);
+  const shard = options.shard === undefined ? undefined : parseShard(options.shard);
+  if (options.shard !== undefined && shard === undefined)
+    throw new UsageError(`--shard takes K/N with 0 ≤ K < N ≤ ${MAX_SHARDS}, not "${options.shard}"`);
   if (captures.filter((c) => c === '-').length > 1) throw new UsageError('standard input ("-") can be given only once');
   const progress = terminal.stderrIsTty && !options.quiet && !options.json ? new ProgressBar(io.stderr) : undefined;
   const controller = new AbortController();
@@ -97,6 +106,7 @@ async function runAnalyze(captures: string[], options: AnalyzeOptions, { io, ter
       halfOpenLimit,
       thresholds,
       checksums,
+      shard,
       signal: controller.signal,
       stdin: io.stdin,
       onProgress: progress ? (p) => progress.update(p) : undefined,
@@ -178,6 +188,7 @@ function summarize(reader: DatabaseReader, analysis: DatabaseAnalysis, elapsedSe
     elapsed_seconds: elapsedSeconds,
     packets_per_second: analysis.decode.packets / Math.max(elapsedSeconds, 1e-9),
     incomplete: analysis.error?.message ?? null,
+    shard: analysis.shard ? `${analysis.shard.index}/${analysis.shard.count}` : null,
   };
 }
 
