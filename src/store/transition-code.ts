@@ -42,15 +42,25 @@ function stateName(code: string): string {
   return `CASE ${code} ${ALL_STATES.map((state, i) => `WHEN ${i} THEN '${state}'`).join(' ')} END`;
 }
 
-/** The view that reads transition_rows as one column a fact, the causes joined in. */
-export const TRANSITIONS_VIEW = `CREATE VIEW transitions AS
-SELECT t.id, t.flow_id,
+/** How an SQL dialect divides integers: SQLite's `/` on integers, DuckDB's `//`. */
+export type IntegerDivision = '/' | '//';
+
+/**
+ * The SELECT that reads transition_rows as one column a fact, the causes joined in:
+ * the `transitions` view in SQLite, and the Parquet export's table in DuckDB.
+ */
+export function transitionsSelect(div: IntegerDivision = '/'): string {
+  return `SELECT t.id, t.flow_id,
   CASE t.code & 1 WHEN 0 THEN 'client' ELSE 'server' END AS endpoint,
-  t.ts_ns, t.code / ${CODE_CAPTURE} AS capture_id, t.frame,
-  ${stateName(`t.code / ${FROM} % ${TO / FROM}`)} AS from_state,
-  ${stateName(`t.code / ${TO} % ${CAUSE / TO}`)} AS to_state,
-  c.text AS cause, c.event AS event, t.code / ${INFERRED} % 2 AS inferred
-FROM transition_rows t LEFT JOIN causes c ON c.code = ${causeOfSql('t.code')};`;
+  t.ts_ns, t.code ${div} ${CODE_CAPTURE} AS capture_id, t.frame,
+  ${stateName(`t.code ${div} ${FROM} % ${TO / FROM}`)} AS from_state,
+  ${stateName(`t.code ${div} ${TO} % ${CAUSE / TO}`)} AS to_state,
+  c.text AS cause, c.event AS event, t.code ${div} ${INFERRED} % 2 AS inferred
+FROM transition_rows t LEFT JOIN causes c ON c.code = ${causeOfSql('t.code', div)}`;
+}
+
+/** The view that reads transition_rows as one column a fact. */
+export const TRANSITIONS_VIEW = `CREATE VIEW transitions AS\n${transitionsSelect()};`;
 
 /** SQL: `code` with its cause code `from` replaced by `to` (merge renumbers the causes of each shard). */
 export function recodedCauseSql(code: string, from: string, to: string): string {
@@ -58,6 +68,6 @@ export function recodedCauseSql(code: string, from: string, to: string): string 
 }
 
 /** SQL: the cause code (causes.code) inside `code`. */
-export function causeOfSql(code: string): string {
-  return `${code} / ${CAUSE} % ${CODE_CAPTURE / CAUSE}`;
+export function causeOfSql(code: string, div: IntegerDivision = '/'): string {
+  return `${code} ${div} ${CAUSE} % ${CODE_CAPTURE / CAUSE}`;
 }

@@ -3,11 +3,13 @@ import { writeFileSync } from 'node:fs';
 import { type Cell, formatCsv } from '../../report/format-table.js';
 import { type ZeekConnLogRecord, zeekConnLogJsonLines, zeekConnLogTsv, zeekUid } from '../../report/zeek-conn-log.js';
 import type { FlowRow } from '../../store/database-reader.js';
+import { formatCount } from '../../report/format-time.js';
+import { exportParquet } from '../../store/parquet-export.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { openResults } from '../open-results.js';
 import type { CommandContext } from '../cli-io.js';
 
-const FORMATS = ['zeek-conn', 'json', 'csv'] as const;
+const FORMATS = ['zeek-conn', 'json', 'csv', 'parquet'] as const;
 type ExportFormat = (typeof FORMATS)[number];
 
 /** A flow as a conn.log record: our client is Zeek's originator (history carries '^' when Zeek would have flipped). */
@@ -41,21 +43,35 @@ export function registerExport(program: Command, { io, setExit }: CommandContext
   program
     .command('export')
     .description(
-      "flows in formats other tools read: Zeek's conn.log (zeek-conn), Zeek's JSON log (json), or every column of the flows table (csv)",
+      "results in formats other tools read: flows as Zeek's conn.log (zeek-conn), Zeek's JSON log (json) or CSV (csv); every table as Parquet (parquet)",
     )
     .requiredOption('--format <format>', FORMATS.join(', '))
     .option('--db <file>', 'database (or a capture, analysed on the fly)', 'flowstate.db')
     .option('-o, --output <file>', 'write here instead of standard output')
+    .option('--out <dir>', 'parquet: the directory to write, one dataset a table (replaced only when complete)')
     .addHelpText(
       'after',
-      '\nExamples:\n  flowstate export --format zeek-conn --db capture.db > conn.log\n  flowstate export --format json --db capture.pcap | jq .conn_state',
+      '\nExamples:\n  flowstate export --format zeek-conn --db capture.db > conn.log\n  flowstate export --format json --db capture.pcap | jq .conn_state\n' +
+        '  flowstate export --format parquet --db capture.db --out capture-parquet\n  duckdb -c "SELECT to_state, count(*) FROM \'capture-parquet/transitions/**/*.parquet\' GROUP BY ALL"',
     )
-    .action(async (options: { format: string; db: string; output?: string }) => {
+    .action(async (options: { format: string; db: string; output?: string; out?: string }) => {
       if (!(FORMATS as readonly string[]).includes(options.format))
         throw new UsageError(`--format takes ${FORMATS.join(', ')}, not "${options.format}"`);
       const format = options.format as ExportFormat;
+      const directory = options.out ?? options.output;
+      if (format === 'parquet' && directory === undefined)
+        throw new UsageError('--format parquet writes a directory: give it with --out DIR');
       const results = await openResults(options.db, io);
       try {
+        if (format === 'parquet') {
+          const written = await exportParquet(results.reader, directory as string);
+          const rows = Object.entries(written.rows).map(([table, n]) => `${table} ${formatCount(n)}`);
+          io.stdout.write(
+            `wrote ${written.directory} (${formatCount(Math.ceil(written.bytes / 1024))} KiB of Parquet): ${rows.join(', ')}\n`,
+          );
+          setExit(ExitCode.ok);
+          return;
+        }
         let text: string;
         if (format === 'csv') {
           const statement = results.reader.db.prepare('SELECT * FROM flows ORDER BY first_ns, id');

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { type Cell, formatCsv, formatTable, rowsToObjects, toJson } from '../../report/format-table.js';
 import { ExitCode, FlowstateError, UsageError } from '../../errors.js';
+import { queryParquet } from '../../store/parquet-query.js';
 import { openResults } from '../open-results.js';
 import type { CommandContext } from '../cli-io.js';
 import type { Terminal } from '../terminal.js';
@@ -35,12 +36,20 @@ export function registerQuery(program: Command, { io, terminal, setExit }: Comma
     .argument('<sql>', 'one SQL statement')
     .option('--db <file>', 'database (or a capture, analysed on the fly)', 'flowstate.db')
     .option('--format <format>', 'table, json or csv', 'table')
+    .option('--parquet <dir>', 'run the SQL in DuckDB over a Parquet export (export --format parquet) instead')
     .addHelpText(
       'after',
-      `\nExample:\n  flowstate query "SELECT server_ip, server_port, COUNT(*) FROM flows WHERE client_state = 'CLOSE_WAIT' GROUP BY 1, 2"`,
+      `\nExamples:\n  flowstate query "SELECT server_ip, server_port, COUNT(*) FROM flows WHERE client_state = 'CLOSE_WAIT' GROUP BY 1, 2"\n` +
+        `  flowstate query --parquet week-parquet "SELECT day, to_state, COUNT(*) FROM transitions GROUP BY ALL ORDER BY ALL"`,
     )
-    .action(async (sql: string, options: { db: string; format?: string }) => {
+    .action(async (sql: string, options: { db: string; format?: string; parquet?: string }) => {
       const format = parseFormat(options.format);
+      if (options.parquet !== undefined) {
+        const { header, rows } = await queryParquet(options.parquet, sql);
+        io.stdout.write(`${renderRows(format, header, rows, terminal)}\n`);
+        setExit(ExitCode.ok);
+        return;
+      }
       const results = await openResults(options.db, io);
       try {
         let statement;

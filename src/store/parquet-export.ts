@@ -1,0 +1,139 @@
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import {
+  BIGINT,
+  DOUBLE,
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBDataChunk,
+  DuckDBInstance,
+  type DuckDBType,
+  VARCHAR,
+} from '@duckdb/node-api';
+import { FlowstateError } from '../errors.js';
+import type { DatabaseReader } from './database-reader.js';
+import { SCHEMA_VERSION } from './schema.js';
+import { transitionsSelect } from './transition-code.js';
+
+/** The file that marks a directory as a flowstate Parquet export (readers skip names starting with `_`). */
+export const EXPORT_MANIFEST = '_flowstate_export.json';
+
+/** Rows handed to DuckDB at a time (its vector size). */
+const CHUNK_ROWS = 2048;
+
+/**
+ * The datasets of an export: every table of the contract, `transitions` decoded as
+ * the view reads it. Those with a time are split by UTC day (`day=YYYY-MM-DD`
+ * directories, Hive style), so a week of captures is read a day at a time.
+ */
+export const EXPORT_DATASETS: ReadonlyArray<{ name: string; day: string | null }> = [
+  { name: 'captures', day: null },
+  { name: 'flows', day: 'first_ns' },
+  { name: 'transitions', day: 'ts_ns' },
+  { name: 'findings', day: 'ts_ns' },
+  { name: 'listeners', day: null },
+  { name: 'meta', day: null },
+];
+
+export interface ParquetExport {
+  directory: string;
+  /** Rows per dataset. */
+  rows: Record<string, number>;
+  bytes: number;
+}
+
+/** The DuckDB type of an SQLite declared type (its affinity). */
+function duckType(declared: string): DuckDBType {
+  const type = declared.toUpperCase();
+  if (type.includes('INT')) return BIGINT;
+  if (type.includes('REAL') || type.includes('FLOA') || type.includes('DOUB')) return DOUBLE;
+  return VARCHAR;
+}
+
+/** Copies an SQLite table into a DuckDB table of the same columns, a chunk of rows at a time. */
+async function copyTable(reader: DatabaseReader, duck: DuckDBConnection, table: string): Promise<number> {
+  const columns = reader.db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string; type: string }>;
+  const types = columns.map((c) => duckType(c.type));
+  await duck.run(`CREATE TABLE ${table} (${columns.map((c, i) => `"${c.name}" ${types[i].toString()}`).join(', ')})`);
+  const appender: DuckDBAppender = await duck.createAppender(table);
+  let chunk: unknown[][] = columns.map(() => []);
+  let rows = 0;
+  const flush = (): void => {
+    const data = DuckDBDataChunk.create(types, chunk[0].length);
+    data.setColumns(chunk as Parameters<DuckDBDataChunk['setColumns']>[0]);
+    appender.appendDataChunk(data);
+    chunk = columns.map(() => []);
+  };
+  const statement = reader.db.prepare(`SELECT * FROM ${table}`).raw(true).safeIntegers(true);
+  for (const row of statement.iterate() as IterableIterator<unknown[]>) {
+    for (let c = 0; c < row.length; c++) {
+      const value = row[c];
+      // A REAL column holds numbers; safeIntegers gives a whole one as a bigint.
+      chunk[c].push(types[c] === DOUBLE && typeof value === 'bigint' ? Number(value) : value);
+    }
+    if (++rows % CHUNK_ROWS === 0) flush();
+  }
+  if (chunk[0].length > 0) flush();
+  appender.closeSync();
+  return rows;
+}
+
+function directorySize(path: string): number {
+  let bytes = 0;
+  for (const entry of readdirSync(path, { withFileTypes: true, recursive: true }))
+    if (entry.isFile()) bytes += statSync(join(entry.parentPath, entry.name)).size;
+  return bytes;
+}
+
+/**
+ * Writes the database as Parquet: one directory a table under `out`, readable as
+ * they are by DuckDB, Spark, Trino and ClickHouse (zstd, Hive-style day
+ * partitions). Written beside `out` and renamed when complete; an `out` that is
+ * a previous export is replaced, anything else there is refused.
+ */
+export async function exportParquet(reader: DatabaseReader, out: string): Promise<ParquetExport> {
+  const target = resolve(out);
+  if (existsSync(target) && !existsSync(join(target, EXPORT_MANIFEST)) && readdirSync(target).length > 0)
+    throw new FlowstateError(`${out} exists and is not a flowstate Parquet export: choose another --out or empty it`);
+  const partial = join(dirname(target), `.${basename(target)}.${process.pid}.partial`);
+  rmSync(partial, { recursive: true, force: true });
+  // A file of its own and a memory bound: DuckDB otherwise keeps the tables in up to 80 % of RAM.
+  const instance = await DuckDBInstance.create(`${partial}.duckdb`, { memory_limit: '256MB', threads: '2' });
+  const duck = await instance.connect();
+  try {
+    const rows: Record<string, number> = {};
+    for (const table of ['captures', 'flows', 'findings', 'listeners', 'meta']) rows[table] = await copyTable(reader, duck, table);
+    await copyTable(reader, duck, 'transition_rows');
+    await copyTable(reader, duck, 'causes');
+    await duck.run(`CREATE TABLE transitions AS ${transitionsSelect('//')} ORDER BY t.flow_id, t.id`);
+    await duck.run('DROP TABLE transition_rows');
+    rows.transitions = Number((await duck.runAndReadAll('SELECT COUNT(*) FROM transitions')).getRows()[0][0]);
+    for (const { name, day } of EXPORT_DATASETS) {
+      const directory = join(partial, name);
+      if (day === null) {
+        mkdirSync(directory, { recursive: true });
+        await duck.run(`COPY ${name} TO '${join(directory, `${name}.parquet`).replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`);
+      } else {
+        await duck.run(
+          `COPY (SELECT *, CAST(to_timestamp(${day} // 1000000000) AS DATE) AS day FROM ${name}) TO '${directory.replaceAll("'", "''")}' ` +
+            '(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))',
+        );
+      }
+    }
+    writeFileSync(
+      join(partial, EXPORT_MANIFEST),
+      `${JSON.stringify({ from: resolve(reader.path), schema_version: SCHEMA_VERSION, rows, partitioned_by_day: EXPORT_DATASETS.filter((d) => d.day !== null).map((d) => d.name) }, null, 2)}\n`,
+    );
+    rmSync(target, { recursive: true, force: true });
+    renameSync(partial, target);
+    return { directory: target, rows, bytes: directorySize(target) };
+  } catch (error) {
+    rmSync(partial, { recursive: true, force: true });
+    throw error;
+  } finally {
+    duck.closeSync();
+    instance.closeSync();
+    for (const scratch of [`${partial}.duckdb`, `${partial}.duckdb.wal`, `${partial}.duckdb.tmp`])
+      rmSync(scratch, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,133 @@
+// `export --format parquet`, read back by a real engine (DuckDB): the same rows,
+// counts per state and per finding kind as the SQLite database; `query --parquet`.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { lab } from './helpers/paths.js';
+import { flowstate } from './helpers/run-cli.js';
+
+let dir = '';
+let db = '';
+let parquet = '';
+const SET = ['many-short', 'close-wait-leak', 'syn-flood', 'refused', 'ipv6'].map(lab);
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'flowstate-parquet-'));
+  db = join(dir, 'set.db');
+  parquet = join(dir, 'set-parquet');
+  for (const args of [
+    ['analyze', ...SET, '--db', db, '--quiet'],
+    ['export', '--format', 'parquet', '--db', db, '--out', parquet],
+  ]) {
+    const run = await flowstate(args);
+    expect(run.status, run.stderr).toBe(0);
+  }
+}, 60_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function sqlite(sql: string): unknown[][] {
+  const handle = new Database(db, { readonly: true });
+  try {
+    return handle.prepare(sql).raw(true).safeIntegers(true).all() as unknown[][];
+  } finally {
+    handle.close();
+  }
+}
+
+async function duckdb(sql: string): Promise<unknown[][]> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    return (await connection.runAndReadAll(sql)).getRows();
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** What a DuckDB, Spark or Trino user writes: the dataset's directory, day partitions read as Hive's. */
+const dataset = (name: string): string => `read_parquet('${join(parquet, name)}/**/*.parquet', hive_partitioning = true)`;
+/** SQLite's integers as DuckDB's BIGINT reads them; SQLite has no boolean or date. */
+const same = (rows: unknown[][]): unknown[][] => rows.map((row) => row.map((v) => (typeof v === 'number' ? BigInt(v) : v)));
+
+describe('a Parquet export read by DuckDB', () => {
+  test('one dataset a table, the day-split ones in day=YYYY-MM-DD directories', () => {
+    expect(readdirSync(parquet).sort()).toEqual([
+      '_flowstate_export.json',
+      'captures',
+      'findings',
+      'flows',
+      'listeners',
+      'meta',
+      'transitions',
+    ]);
+    for (const name of ['flows', 'transitions', 'findings'])
+      for (const part of readdirSync(join(parquet, name))) expect(part).toMatch(/^day=\d{4}-\d\d-\d\d$/);
+  });
+
+  test('endpoints per end state and transitions per state, as in SQLite', async () => {
+    for (const [sqliteSql, duckSql] of [
+      [
+        'SELECT client_state, server_state, COUNT(*) FROM flows GROUP BY 1, 2 ORDER BY 1, 2',
+        `SELECT client_state, server_state, COUNT(*) FROM ${dataset('flows')} GROUP BY 1, 2 ORDER BY 1, 2`,
+      ],
+      [
+        'SELECT endpoint, from_state, to_state, cause, COUNT(*) FROM transitions GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4',
+        `SELECT endpoint, from_state, to_state, cause, COUNT(*) FROM ${dataset('transitions')} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+      ],
+      [
+        'SELECT kind, severity, COUNT(*) FROM findings GROUP BY 1, 2 ORDER BY 1, 2',
+        `SELECT kind, severity, COUNT(*) FROM ${dataset('findings')} GROUP BY 1, 2 ORDER BY 1, 2`,
+      ],
+    ]) {
+      const expected = sqlite(sqliteSql);
+      expect(expected.length).toBeGreaterThan(2);
+      expect(await duckdb(duckSql)).toEqual(same(expected));
+    }
+  });
+
+  test('every row and column of every table', async () => {
+    for (const [table, order] of [
+      ['captures', 'id'],
+      ['flows', 'id'],
+      ['transitions', 'flow_id, id'],
+      ['findings', 'id'],
+      ['listeners', 'ip, port'],
+      ['meta', 'key'],
+    ]) {
+      const columns = (sqlite(`SELECT name FROM pragma_table_info('${table}')`) as string[][]).map((r) => r[0]).join(', ');
+      expect(await duckdb(`SELECT ${columns} FROM ${dataset(table)} ORDER BY ${order}`), table).toEqual(
+        same(sqlite(`SELECT ${columns} FROM ${table} ORDER BY ${order}`)),
+      );
+    }
+  });
+
+  test('query --parquet answers as query --db does', async () => {
+    const sql = "SELECT server_ip, server_port, COUNT(*) AS n FROM flows WHERE client_state = 'CLOSE_WAIT' GROUP BY 1, 2 ORDER BY 1, 2";
+    const fromDb = await flowstate(['query', sql, '--db', db, '--format', 'csv']);
+    const fromParquet = await flowstate(['query', sql, '--parquet', parquet, '--format', 'csv']);
+    expect(fromParquet.status, fromParquet.stderr).toBe(0);
+    expect(fromParquet.stdout).toBe(fromDb.stdout);
+    expect(fromDb.stdout.split('\n').length).toBeGreaterThan(2);
+  });
+
+  test('an export replaces a previous one, refuses a directory that is something else, and says so', async () => {
+    const again = await flowstate(['export', '--format', 'parquet', '--db', db, '--out', parquet]);
+    expect(again.status, again.stderr).toBe(0);
+    const other = join(dir, 'someone-elses');
+    mkdirSync(other);
+    writeFileSync(join(other, 'notes.txt'), 'keep me');
+    const refused = await flowstate(['export', '--format', 'parquet', '--db', db, '--out', other]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/exists and is not a flowstate Parquet export/);
+    expect(readdirSync(other)).toEqual(['notes.txt']);
+    const noOut = await flowstate(['export', '--format', 'parquet', '--db', db]);
+    expect(noOut.status).toBe(2);
+    const notExport = await flowstate(['query', 'SELECT 1', '--parquet', other]);
+    expect(notExport.status).toBe(1);
+    expect(notExport.stderr).toMatch(/not a flowstate Parquet export/);
+  });
+});
