@@ -532,6 +532,7 @@ function itemsFor(capture) {
   items.push(e2e('pcap'));
   items.push(driver('one-core', 'pcap', oneCoreDriver, [e2eDb()]));
   items.push(...reportItems(capture));
+  items.push(...scaleItems(capture));
   if (peers.tshark)
     items.push({
       ...peer('tshark', 'pcap', [['tshark', '-r', capture.pcap, '-q', '-z', 'conv,tcp']], join(work, 'tshark-out.txt')),
@@ -578,6 +579,76 @@ function reportItems(capture) {
     item('timeline', ['timeline', db, '--format', 'csv']),
     ...CANNED_TIMED.map((name) => item(`report ${name}`, ['report', name, '--db', db, '--format', 'csv'])),
   ];
+}
+
+/** Shard counts the scale stages split the capture into. */
+const SHARD_COUNTS = [2, 4];
+
+/**
+ * Beyond one process (docs/scale.md): one shard of N alone (what each of N machines
+ * takes), all N at once on this machine, merging them, and the Parquet export of
+ * the whole database with its size beside SQLite's.
+ */
+function scaleItems(capture) {
+  const main = join(DIST, 'cli', 'main.js');
+  const shardDb = (k, n) => join(work, `shard-${capture.label}-${k}-of-${n}.db`);
+  const analyzeShard = (k, n) => [
+    process.execPath,
+    main,
+    'analyze',
+    capture.pcap,
+    '--db',
+    shardDb(k, n),
+    '--shard',
+    `${k}/${n}`,
+    '--quiet',
+  ];
+  const item = (stage, run) => ({ stage, format: 'pcap', tool: 'flowstate', file: capture.pcap, run });
+  const items = [];
+  for (const n of SHARD_COUNTS) {
+    items.push(item(`one shard of ${n}`, () => measure([analyzeShard(0, n)])));
+    items.push(
+      item(`${n} shards at once`, () =>
+        measure([['bash', '-c', `${[...Array(n).keys()].map((k) => analyzeShard(k, n).map(q).join(' ')).join(' & ')} & wait`]]),
+      ),
+    );
+    items.push(
+      item(`merge ${n} shards`, async () => {
+        for (let k = 0; k < n; k++) {
+          if (existsSync(shardDb(k, n))) continue;
+          const [node, ...rest] = analyzeShard(k, n);
+          const made = spawnSync(node, rest, { encoding: 'utf8' });
+          if (made.status !== 0) return { ok: false, seconds: 0, stderr: `[bench: analyze --shard for merge failed] ${made.stderr}` };
+        }
+        const merged = join(work, `merged-${capture.label}.db`);
+        removeDb(merged);
+        const r = await measure([[process.execPath, main, 'merge', merged, ...[...Array(n).keys()].map((k) => shardDb(k, n))]]);
+        removeDb(merged);
+        return r;
+      }),
+    );
+  }
+  const db = join(work, `reports-${capture.label}.db`);
+  const parquet = join(work, `parquet-${capture.label}`);
+  items.push(
+    item('export parquet', async () => {
+      if (!existsSync(db)) {
+        const made = spawnSync(process.execPath, [main, 'analyze', capture.pcap, '--db', db, '--quiet'], { encoding: 'utf8' });
+        if (made.status !== 0) return { ok: false, seconds: 0, stderr: `[bench: analyze for the export failed] ${made.stderr}` };
+      }
+      rmSync(parquet, { recursive: true, force: true });
+      const r = await measure([[process.execPath, main, 'export', '--format', 'parquet', '--db', db, '--out', parquet]]);
+      if (r.ok) {
+        const bytes = readdirSync(parquet, { recursive: true, withFileTypes: true })
+          .filter((e) => e.isFile())
+          .reduce((sum, e) => sum + statSync(join(e.parentPath, e.name)).size, 0);
+        r.detail = { bytes, sqliteBytes: statSync(db).size };
+      }
+      rmSync(parquet, { recursive: true, force: true });
+      return r;
+    }),
+  );
+  return items;
 }
 
 /** The canned reports timed on the database: docs/schema.md's queries, as `report` runs them. */
@@ -1271,6 +1342,49 @@ md.push(
     }
   }
   table(['database of, command', 'time (median)', 'peak RSS', 'CPU', '', 'runs (s)'], rows);
+}
+
+md.push(
+  '## Shards, merge and Parquet',
+  '',
+  'Beyond one process (docs/scale.md). `analyze FILE --shard K/N` tracks the connections of shard K only, each shard reading',
+  'and decoding the whole file: "one shard of N" is one of them alone, what each of N machines would take; "N shards at once"',
+  'runs all N on this 2-core machine together (peak RSS: the largest). `merge OUT SHARD...` joins them into the database one',
+  'run writes. `export --format parquet` writes the whole database as Parquet (zstd, split by day).',
+  '',
+);
+{
+  const rows = [];
+  const stages = [...SHARD_COUNTS.flatMap((n) => [`one shard of ${n}`, `${n} shards at once`, `merge ${n} shards`]), 'export parquet'];
+  for (const size of sized.map((c) => c.label)) {
+    const whole = find(size, 'end-to-end', 'flowstate');
+    if (whole)
+      rows.push([
+        `${size}, \`analyze\` (one run, for comparison)`,
+        cell(whole, (x) => `${x.seconds.toFixed(2)} s`),
+        cell(whole, (x) => fmtMiB(x.rssKiB)),
+        cell(whole, (x) => fmtCpu(x.cpu)),
+        '',
+        cell(whole, fmtTimes),
+      ]);
+    for (const stage of stages) {
+      const f = find(size, stage, 'flowstate');
+      if (!f) continue;
+      const notes =
+        stage === 'export parquet' && !f.failed
+          ? `${fmtBytes(f.detail.bytes)} of Parquet, ${fmtBytes(f.detail.sqliteBytes)} of SQLite (${(f.detail.sqliteBytes / f.detail.bytes).toFixed(1)}× smaller)`
+          : '';
+      rows.push([
+        `${size}, ${stage}`,
+        cell(f, (x) => `${x.seconds.toFixed(2)} s`),
+        cell(f, (x) => fmtMiB(x.rssKiB)),
+        cell(f, (x) => fmtCpu(x.cpu)),
+        notes,
+        cell(f, fmtTimes),
+      ]);
+    }
+  }
+  table(['capture, job', 'time (median)', 'peak RSS', 'CPU', '', 'runs (s)'], rows);
 }
 
 md.push('## Yardsticks', '');
