@@ -164,7 +164,7 @@ describe('export', () => {
 
   test('an unknown format is a usage error', async () => {
     const run = await flowstate(['export', '--format', 'xml', '--db', leakDb]);
-    expect([run.status, run.stderr]).toEqual([2, 'flowstate: --format takes zeek-conn, json, csv, not "xml"\n']);
+    expect([run.status, run.stderr]).toEqual([2, 'flowstate: --format takes zeek-conn, json, csv, parquet, not "xml"\n']);
   });
 });
 

@@ -131,3 +131,52 @@ describe('a Parquet export read by DuckDB', () => {
     expect(notExport.stderr).toMatch(/not a flowstate Parquet export/);
   });
 });
+
+describe('several databases or exports at once', () => {
+  test('query --db a --db b: each table gains a first column db; the answers are each database’s own', async () => {
+    const other = join(dir, 'leak.db');
+    const made = await flowstate(['analyze', lab('close-wait-leak'), '--db', other, '--quiet']);
+    expect(made.status, made.stderr).toBe(0);
+    const sql = "SELECT db, COUNT(*) AS n FROM transitions WHERE to_state = 'CLOSE_WAIT' GROUP BY db ORDER BY db";
+    const both = await flowstate(['query', sql, '--db', db, '--db', other, '--format', 'json']);
+    expect(both.status, both.stderr).toBe(0);
+    const each = [db, other].map((path) => sqliteCount(path, "SELECT COUNT(*) FROM transitions WHERE to_state = 'CLOSE_WAIT'"));
+    expect(JSON.parse(both.stdout)).toEqual([
+      { db: 1, n: each[0] },
+      { db: 2, n: each[1] },
+    ]);
+    const written = await flowstate(['query', 'DELETE FROM db1.flows RETURNING id', '--db', db, '--db', other]);
+    expect(written.status).toBe(1);
+    expect(sqliteCount(db, 'SELECT COUNT(*) FROM flows')).toBeGreaterThan(0);
+    const tooMany = await flowstate(['query', 'SELECT 1', ...Array.from({ length: 11 }, () => ['--db', db]).flat()]);
+    expect(tooMany.status).toBe(1);
+    expect(tooMany.stderr).toMatch(/at most 10 databases .* --parquet/);
+  });
+
+  test('query --parquet a --parquet b answers as query --db a --db b', async () => {
+    const otherDb = join(dir, 'refused.db');
+    const otherParquet = join(dir, 'refused-parquet');
+    for (const args of [
+      ['analyze', lab('refused'), '--db', otherDb, '--quiet'],
+      ['export', '--format', 'parquet', '--db', otherDb, '--out', otherParquet],
+    ]) {
+      const run = await flowstate(args);
+      expect(run.status, run.stderr).toBe(0);
+    }
+    const sql = 'SELECT db, kind, COUNT(*) AS n FROM findings GROUP BY db, kind ORDER BY db, kind';
+    const fromDb = await flowstate(['query', sql, '--db', db, '--db', otherDb, '--format', 'csv']);
+    const fromParquet = await flowstate(['query', sql, '--parquet', parquet, '--parquet', otherParquet, '--format', 'csv']);
+    expect(fromParquet.status, fromParquet.stderr).toBe(0);
+    expect(fromParquet.stdout).toBe(fromDb.stdout);
+    expect(fromDb.stdout).toMatch(/\n2,refused,1/);
+  });
+});
+
+function sqliteCount(path: string, sql: string): number {
+  const handle = new Database(path, { readonly: true });
+  try {
+    return handle.prepare(sql).pluck().get() as number;
+  } finally {
+    handle.close();
+  }
+}

@@ -178,10 +178,4 @@ export class DatabaseReader {
   }
 
   /** Tables and their columns, for help after a SQL error. */
-  describe(): Array<{ table: string; columns: string[] }> {
-    return TABLE_NAMES.map((table) => ({
-      table,
-      columns: (this.db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name),
-    }));
-  }
 }

@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import { type Cell, formatCsv, formatTable, rowsToObjects, toJson } from '../../report/format-table.js';
 import { ExitCode, FlowstateError, UsageError } from '../../errors.js';
+import type Database from 'better-sqlite3';
 import { queryParquet } from '../../store/parquet-query.js';
+import { TABLE_NAMES } from '../../store/schema.js';
+import { openSeveral } from '../../store/several-databases.js';
 import { openResults } from '../open-results.js';
 import type { CommandContext } from '../cli-io.js';
 import type { Terminal } from '../terminal.js';
@@ -34,45 +37,70 @@ export function registerQuery(program: Command, { io, terminal, setExit }: Comma
       'run read-only SQL against the database (tables: captures, flows, transitions, findings, listeners, meta; see docs/schema.md)',
     )
     .argument('<sql>', 'one SQL statement')
-    .option('--db <file>', 'database (or a capture, analysed on the fly)', 'flowstate.db')
+    .option(
+      '--db <file>',
+      'database (or a capture, analysed on the fly; default flowstate.db); repeat it to query several at once (each table then has a first column db)',
+      collect,
+      [],
+    )
     .option('--format <format>', 'table, json or csv', 'table')
-    .option('--parquet <dir>', 'run the SQL in DuckDB over a Parquet export (export --format parquet) instead')
+    .option('--parquet <dir>', 'run the SQL in DuckDB over a Parquet export (export --format parquet); repeatable like --db', collect, [])
     .addHelpText(
       'after',
       `\nExamples:\n  flowstate query "SELECT server_ip, server_port, COUNT(*) FROM flows WHERE client_state = 'CLOSE_WAIT' GROUP BY 1, 2"\n` +
+        `  flowstate query --db mon.db --db tue.db "SELECT db, COUNT(*) FROM flows WHERE server_state = 'CLOSE_WAIT' GROUP BY db"\n` +
         `  flowstate query --parquet week-parquet "SELECT day, to_state, COUNT(*) FROM transitions GROUP BY ALL ORDER BY ALL"`,
     )
-    .action(async (sql: string, options: { db: string; format?: string; parquet?: string }) => {
+    .action(async (sql: string, options: { db: string[]; format?: string; parquet: string[] }) => {
       const format = parseFormat(options.format);
-      if (options.parquet !== undefined) {
-        const { header, rows } = await queryParquet(options.parquet, sql);
-        io.stdout.write(`${renderRows(format, header, rows, terminal)}\n`);
-        setExit(ExitCode.ok);
-        return;
-      }
-      const results = await openResults(options.db, io);
-      try {
-        let statement;
+      if (options.parquet.length > 0 && options.db.length > 0) throw new UsageError('give --db or --parquet, not both');
+      let result: { header: string[]; rows: Cell[][] };
+      if (options.parquet.length > 0) result = await queryParquet(options.parquet, sql);
+      else if (options.db.length > 1) {
+        const db = openSeveral(options.db);
         try {
-          statement = results.reader.db.prepare(sql);
-        } catch (error) {
-          throw new FlowstateError(`${(error as Error).message}\n${schemaHelp(results.reader.describe())}`);
+          result = rowsOf(db, sql, TABLE_NAMES);
+        } finally {
+          db.close();
         }
-        if (!statement.reader)
-          throw new FlowstateError('query runs statements that return rows (SELECT, WITH, PRAGMA); the database is opened read-only');
-        const header = statement.columns().map((c) => c.name);
-        let rows: Cell[][];
+      } else {
+        const results = await openResults(options.db[0] ?? 'flowstate.db', io);
         try {
-          rows = statement.safeIntegers(true).raw(true).all() as Cell[][];
-        } catch (error) {
-          throw new FlowstateError(`${(error as Error).message}\n${schemaHelp(results.reader.describe())}`);
+          result = rowsOf(results.reader.db, sql, TABLE_NAMES);
+        } finally {
+          results.close();
         }
-        io.stdout.write(`${renderRows(format, header, rows, terminal)}\n`);
-        setExit(ExitCode.ok);
-      } finally {
-        results.close();
       }
+      io.stdout.write(`${renderRows(format, result.header, result.rows, terminal)}\n`);
+      setExit(ExitCode.ok);
     });
+}
+
+const collect = (value: string, all: string[]): string[] => [...all, value];
+
+/** One read-only statement's rows; an error lists the tables and their columns. */
+function rowsOf(db: Database.Database, sql: string, tables: readonly string[]): { header: string[]; rows: Cell[][] } {
+  const help = (): string =>
+    schemaHelp(
+      tables.map((table) => ({
+        table,
+        columns: (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name),
+      })),
+    );
+  let statement;
+  try {
+    statement = db.prepare(sql);
+  } catch (error) {
+    throw new FlowstateError(`${(error as Error).message}\n${help()}`);
+  }
+  if (!statement.reader)
+    throw new FlowstateError('query runs statements that return rows (SELECT, WITH, PRAGMA); the database is opened read-only');
+  const header = statement.columns().map((c) => c.name);
+  try {
+    return { header, rows: statement.safeIntegers(true).raw(true).all() as Cell[][] };
+  } catch (error) {
+    throw new FlowstateError(`${(error as Error).message}\n${help()}`);
+  }
 }
 
 function schemaHelp(tables: Array<{ table: string; columns: string[] }>): string {
