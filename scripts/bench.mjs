@@ -1121,6 +1121,15 @@ table(
 md.push(`Connections and span are from each file's \`.summary.txt\`, written by make-bench-pcap.sh.`, '');
 
 const cell = (f, fn) => (!f ? '—' : f.failed ? '**failed**' : fn(f));
+/** A row of a table of timed commands: label, median time, peak RSS, CPU, a note, every run. */
+const timedRow = (label, f, notes) => [
+  label,
+  cell(f, (x) => `${x.seconds.toFixed(2)} s`),
+  cell(f, (x) => fmtMiB(x.rssKiB)),
+  cell(f, (x) => fmtCpu(x.cpu)),
+  notes,
+  cell(f, fmtTimes),
+];
 md.push(
   '## Decode',
   '',
@@ -1331,14 +1340,7 @@ md.push(
         stage === 'html' && !f.failed
           ? `${(f.detail.bytes / 1e6).toFixed(2)} MB; drawn in Chromium in ${f.detail.readyMs === undefined ? '(no Chromium)' : `${(f.detail.readyMs / 1000).toFixed(2)} s`}`
           : '';
-      rows.push([
-        `${size}, \`${stage}\``,
-        cell(f, (x) => `${x.seconds.toFixed(2)} s`),
-        cell(f, (x) => fmtMiB(x.rssKiB)),
-        cell(f, (x) => fmtCpu(x.cpu)),
-        notes,
-        cell(f, fmtTimes),
-      ]);
+      rows.push(timedRow(`${size}, \`${stage}\``, f, notes));
     }
   }
   table(['database of, command', 'time (median)', 'peak RSS', 'CPU', '', 'runs (s)'], rows);
@@ -1358,15 +1360,7 @@ md.push(
   const stages = [...SHARD_COUNTS.flatMap((n) => [`one shard of ${n}`, `${n} shards at once`, `merge ${n} shards`]), 'export parquet'];
   for (const size of sized.map((c) => c.label)) {
     const whole = find(size, 'end-to-end', 'flowstate');
-    if (whole)
-      rows.push([
-        `${size}, \`analyze\` (one run, for comparison)`,
-        cell(whole, (x) => `${x.seconds.toFixed(2)} s`),
-        cell(whole, (x) => fmtMiB(x.rssKiB)),
-        cell(whole, (x) => fmtCpu(x.cpu)),
-        '',
-        cell(whole, fmtTimes),
-      ]);
+    if (whole) rows.push(timedRow(`${size}, \`analyze\` (one run, for comparison)`, whole, ''));
     for (const stage of stages) {
       const f = find(size, stage, 'flowstate');
       if (!f) continue;
@@ -1374,14 +1368,7 @@ md.push(
         stage === 'export parquet' && !f.failed
           ? `${fmtBytes(f.detail.bytes)} of Parquet, ${fmtBytes(f.detail.sqliteBytes)} of SQLite (${(f.detail.sqliteBytes / f.detail.bytes).toFixed(1)}× smaller)`
           : '';
-      rows.push([
-        `${size}, ${stage}`,
-        cell(f, (x) => `${x.seconds.toFixed(2)} s`),
-        cell(f, (x) => fmtMiB(x.rssKiB)),
-        cell(f, (x) => fmtCpu(x.cpu)),
-        notes,
-        cell(f, fmtTimes),
-      ]);
+      rows.push(timedRow(`${size}, ${stage}`, f, notes));
     }
   }
   table(['capture, job', 'time (median)', 'peak RSS', 'CPU', '', 'runs (s)'], rows);

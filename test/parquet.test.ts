@@ -7,12 +7,24 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { lab } from './helpers/paths.js';
+import { CANNED_REPORTS } from '../src/report/canned-reports.js';
 import { flowstate } from './helpers/run-cli.js';
 
 let dir = '';
 let db = '';
 let parquet = '';
-const SET = ['many-short', 'close-wait-leak', 'syn-flood', 'refused', 'ipv6'].map(lab);
+// Together they give every canned report rows to show.
+const SET = [
+  'many-short',
+  'close-wait-leak',
+  'syn-flood',
+  'refused',
+  'ipv6',
+  'keepalive',
+  'zero-window',
+  'simultaneous-close-closing',
+  'rst-abort-linger',
+].map(lab);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'flowstate-parquet-'));
@@ -180,3 +192,36 @@ function sqliteCount(path: string, sql: string): number {
     handle.close();
   }
 }
+
+describe('the canned reports over Parquet and over several databases', () => {
+  test.each(CANNED_REPORTS.map((r) => r.name))('report %s --parquet prints what report %s --db prints', async (name) => {
+    const fromDb = await flowstate(['report', name, '--db', db, '--format', 'csv']);
+    const fromParquet = await flowstate(['report', name, '--parquet', parquet, '--format', 'csv']);
+    expect(fromDb.status, fromDb.stderr).toBe(0);
+    expect(fromParquet.status, fromParquet.stderr).toBe(0);
+    expect(fromParquet.stdout).toBe(fromDb.stdout);
+    expect(fromDb.stdout.trim().split('\n').length, 'the report has rows').toBeGreaterThan(1);
+  });
+
+  test('report --db a --db b: each database’s report in turn, its rows headed by db; --fail-on counts both', async () => {
+    const other = join(dir, 'leak-only.db');
+    expect((await flowstate(['analyze', lab('close-wait-leak'), '--db', other, '--quiet'])).status).toBe(0);
+    const lines = async (args: string[]): Promise<string[]> => {
+      const run = await flowstate([...args, '--format', 'csv']);
+      expect(run.status, run.stderr).toBe(0);
+      return run.stdout.trim().split('\n');
+    };
+    const [headA, ...a] = await lines(['report', 'close-wait', '--db', db]);
+    const [, ...b] = await lines(['report', 'close-wait', '--db', other]);
+    expect(await lines(['report', 'close-wait', '--db', db, '--db', other])).toEqual([
+      `db,${headA}`,
+      ...a.map((row) => `1,${row}`),
+      ...b.map((row) => `2,${row}`),
+    ]);
+    const failing = await flowstate(['report', 'summary', '--db', other, '--db', db, '--fail-on', 'refused']);
+    expect(failing.status).toBe(3);
+    const failingParquet = await flowstate(['report', 'summary', '--parquet', parquet, '--fail-on', 'refused']);
+    expect(failingParquet.status).toBe(3);
+    expect(failingParquet.stdout).toMatch(/What helps:\n {2}[a-z-]+: /);
+  });
+});

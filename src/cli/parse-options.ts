@@ -15,3 +15,8 @@ export function parseCount(text: string, option: string): number {
   if (!Number.isInteger(value) || value < 1) throw new UsageError(`${option} takes a positive whole number, not "${text}"`);
   return value;
 }
+
+/** Commander's collector for an option that may be given again and again: every value, in order. */
+export function repeatable(value: string, all: string[]): string[] {
+  return [...all, value];
+}

@@ -10,6 +10,13 @@ export interface CannedReport {
   sql: string;
 }
 
+/**
+ * A number from a finding's details. The SQL of every report is read by SQLite and,
+ * over Parquet exports, by DuckDB: json_extract gives SQLite a number and DuckDB JSON,
+ * which the CAST makes a number in both.
+ */
+const detail = (key: string, details = 'details'): string => `CAST(json_extract(${details}, '$.${key}') AS BIGINT)`;
+
 const ENDPOINT_ADDRESS = `CASE t.endpoint WHEN 'server' THEN f.server_ip || ':' || f.server_port ELSE f.client_ip || ':' || f.client_port END`;
 
 export const CANNED_REPORTS: readonly CannedReport[] = [
@@ -18,11 +25,11 @@ export const CANNED_REPORTS: readonly CannedReport[] = [
     title: 'Findings by kind, worst first',
     sql: `SELECT kind, severity,
        COUNT(*) AS findings,
-       SUM(COALESCE(json_extract(details, '$.count'), 1)) AS connections,
+       SUM(COALESCE(${detail('count')}, 1)) AS connections,
        MIN(message) AS example
 FROM findings
 GROUP BY kind, severity
-ORDER BY ${SEVERITY_ORDER}, connections DESC`,
+ORDER BY ${SEVERITY_ORDER}, connections DESC, kind`,
   },
   {
     name: 'close-wait',
@@ -40,24 +47,24 @@ CROSS JOIN (SELECT MAX(last_ns) AS last_ns FROM captures) c
 LEFT JOIN transitions e ON e.flow_id = t.flow_id AND e.endpoint = t.endpoint AND e.from_state = 'CLOSE_WAIT'
 WHERE t.to_state = 'CLOSE_WAIT'
 GROUP BY 1, 2
-ORDER BY connections DESC, longest_s DESC`,
+ORDER BY connections DESC, longest_s DESC, 1, 2`,
   },
   {
     name: 'time-wait',
     title: 'Who accumulates TIME_WAIT: per host and side, with the peak held at once',
-    sql: `SELECT CASE t.endpoint WHEN 'server' THEN f.server_ip ELSE f.client_ip END AS host,
-       t.endpoint AS side,
-       COUNT(*) AS time_waits,
-       SUM(f.closed_first_by = t.endpoint) AS closed_first,
-       ROUND(COUNT(*) / MAX((SELECT (MAX(last_ns) - MIN(first_ns)) / 1e9 FROM captures), 1e-9), 2) AS per_second,
-       (SELECT json_extract(x.details, '$.peak') FROM findings x
-         WHERE x.kind = 'time-wait-pressure' AND x.host = CASE t.endpoint WHEN 'server' THEN f.server_ip ELSE f.client_ip END
-           AND x.endpoint = t.endpoint) AS peak_at_once
-FROM transitions t
-JOIN flows f ON f.id = t.flow_id
-WHERE t.to_state = 'TIME_WAIT'
-GROUP BY 1, 2
-ORDER BY time_waits DESC`,
+    sql: `SELECT w.host, w.side, w.time_waits, w.closed_first, w.per_second,
+       (SELECT ${detail('peak', 'x.details')} FROM findings x
+         WHERE x.kind = 'time-wait-pressure' AND x.host = w.host AND x.endpoint = w.side) AS peak_at_once
+FROM (SELECT CASE t.endpoint WHEN 'server' THEN f.server_ip ELSE f.client_ip END AS host,
+             t.endpoint AS side,
+             COUNT(*) AS time_waits,
+             SUM(f.closed_first_by = t.endpoint) AS closed_first,
+             ROUND(COUNT(*) / (SELECT CASE WHEN MAX(last_ns) > MIN(first_ns) THEN (MAX(last_ns) - MIN(first_ns)) / 1e9 ELSE 1e-9 END FROM captures), 2) AS per_second
+      FROM transitions t
+      JOIN flows f ON f.id = t.flow_id
+      WHERE t.to_state = 'TIME_WAIT'
+      GROUP BY 1, 2) w
+ORDER BY w.time_waits DESC, w.host, w.side`,
   },
   {
     name: 'half-open',
@@ -70,7 +77,7 @@ ORDER BY time_waits DESC`,
 FROM flows
 WHERE server_state = 'SYN_RECV' OR client_state = 'SYN_SENT'
 GROUP BY 1
-ORDER BY syn_recv + unanswered_syns DESC`,
+ORDER BY syn_recv + unanswered_syns DESC, 1`,
   },
   {
     name: 'closing',
@@ -80,7 +87,7 @@ ORDER BY syn_recv + unanswered_syns DESC`,
 FROM transitions t
 JOIN flows f ON f.id = t.flow_id
 WHERE t.to_state = 'CLOSING'
-ORDER BY t.ts_ns`,
+ORDER BY t.ts_ns, t.flow_id, t.endpoint`,
   },
   {
     name: 'resets',
@@ -89,14 +96,14 @@ ORDER BY t.ts_ns`,
        f.client_ip || ':' || f.client_port AS client,
        f.server_ip || ':' || f.server_port AS server,
        COALESCE(f.closed_first_by, 'before the handshake') AS reset_by,
-       json_extract(a.details, '$.lost_bytes') AS lost_bytes,
+       ${detail('lost_bytes', 'a.details')} AS lost_bytes,
        (SELECT COUNT(*) FROM findings o WHERE o.flow_id = f.id AND o.kind = 'rst-out-of-window') AS ignored_rsts,
        f.last_frame
 FROM flows f
 LEFT JOIN findings a ON a.flow_id = f.id AND a.kind = 'abortive-close'
 WHERE f.close_kind = 'RST'
    OR EXISTS (SELECT 1 FROM findings o WHERE o.flow_id = f.id AND o.kind = 'rst-out-of-window')
-ORDER BY f.first_ns`,
+ORDER BY f.first_ns, f.id`,
   },
   {
     name: 'refused',
@@ -110,33 +117,33 @@ WHERE EXISTS (SELECT 1 FROM transitions t
               WHERE t.flow_id = f.id AND t.endpoint = 'client'
                 AND t.from_state = 'SYN_SENT' AND t.to_state = 'CLOSED' AND t.event = 'RECV_RST')
 GROUP BY 1
-ORDER BY refused DESC`,
+ORDER BY refused DESC, 1`,
   },
   {
     name: 'keepalive',
     title: 'Keepalive probes and how the peer answered (ACK alive, RST restarted, nothing gone)',
     sql: `SELECT flow_id AS flow, endpoint, host || ':' || port AS prober,
-       json_extract(details, '$.probes') AS probes,
-       json_extract(details, '$.acked') AS acked,
-       json_extract(details, '$.reset') AS reset,
-       json_extract(details, '$.unanswered') AS unanswered,
+       ${detail('probes')} AS probes,
+       ${detail('acked')} AS acked,
+       ${detail('reset')} AS reset,
+       ${detail('unanswered')} AS unanswered,
        frame AS first_probe_frame, severity
 FROM findings
 WHERE kind = 'keepalive'
-ORDER BY ${SEVERITY_ORDER}, ts_ns`,
+ORDER BY ${SEVERITY_ORDER}, ts_ns, flow_id, endpoint`,
   },
   {
     name: 'zero-window',
     title: 'Who advertised a zero window, for how long, and the persist probes',
     sql: `SELECT flow_id AS flow, endpoint, host || ':' || port AS receiver,
-       json_extract(details, '$.episodes') AS episodes,
-       ROUND(json_extract(details, '$.duration_ns') / 1e9, 3) AS zero_window_s,
-       json_extract(details, '$.persist_probes') AS persist_probes,
-       json_extract(details, '$.open_at_end') AS still_zero_at_end,
+       ${detail('episodes')} AS episodes,
+       ROUND(${detail('duration_ns')} / 1e9, 3) AS zero_window_s,
+       ${detail('persist_probes')} AS persist_probes,
+       ${detail('open_at_end')} AS still_zero_at_end,
        frame AS first_frame
 FROM findings
 WHERE kind = 'zero-window'
-ORDER BY json_extract(details, '$.duration_ns') DESC`,
+ORDER BY ${detail('duration_ns')} DESC, flow_id, endpoint`,
   },
 ];
 

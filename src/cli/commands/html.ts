@@ -6,6 +6,7 @@ import { ladderFlowsOf, renderReport, reportData } from '../../report/html-repor
 import { formatCount } from '../../report/format-time.js';
 import { ExitCode, FlowstateError, UsageError } from '../../errors.js';
 import { openResults } from '../open-results.js';
+import { repeatable } from '../parse-options.js';
 import type { CommandContext } from '../cli-io.js';
 
 interface HtmlOptions {
@@ -23,7 +24,7 @@ export function registerHtml(program: Command, { io, setExit }: CommandContext):
     )
     .argument('[input]', 'database or capture', 'flowstate.db')
     .option('--out <file>', 'the page to write', 'flowstate-report.html')
-    .option('--flow <id>', 'also draw this flow as a ladder (repeatable)', (value: string, all: string[]) => [...all, value], [])
+    .option('--flow <id>', 'also draw this flow as a ladder (repeatable)', repeatable, [])
     .addHelpText(
       'after',
       '\nThe page needs no network: the charting library, its script and the data are inside the file.\n\n' +

@@ -6,6 +6,7 @@ import { queryParquet } from '../../store/parquet-query.js';
 import { TABLE_NAMES } from '../../store/schema.js';
 import { openSeveral } from '../../store/several-databases.js';
 import { openResults } from '../open-results.js';
+import { repeatable } from '../parse-options.js';
 import type { CommandContext } from '../cli-io.js';
 import type { Terminal } from '../terminal.js';
 
@@ -40,11 +41,16 @@ export function registerQuery(program: Command, { io, terminal, setExit }: Comma
     .option(
       '--db <file>',
       'database (or a capture, analysed on the fly; default flowstate.db); repeat it to query several at once (each table then has a first column db)',
-      collect,
+      repeatable,
       [],
     )
     .option('--format <format>', 'table, json or csv', 'table')
-    .option('--parquet <dir>', 'run the SQL in DuckDB over a Parquet export (export --format parquet); repeatable like --db', collect, [])
+    .option(
+      '--parquet <dir>',
+      'run the SQL in DuckDB over a Parquet export (export --format parquet); repeatable like --db',
+      repeatable,
+      [],
+    )
     .addHelpText(
       'after',
       `\nExamples:\n  flowstate query "SELECT server_ip, server_port, COUNT(*) FROM flows WHERE client_state = 'CLOSE_WAIT' GROUP BY 1, 2"\n` +
@@ -75,8 +81,6 @@ export function registerQuery(program: Command, { io, terminal, setExit }: Comma
       setExit(ExitCode.ok);
     });
 }
-
-const collect = (value: string, all: string[]): string[] => [...all, value];
 
 /** One read-only statement's rows; an error lists the tables and their columns. */
 function rowsOf(db: Database.Database, sql: string, tables: readonly string[]): { header: string[]; rows: Cell[][] } {

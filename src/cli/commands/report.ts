@@ -4,12 +4,15 @@ import type { Cell } from '../../report/format-table.js';
 import { FINDINGS, type FindingKind } from '../../track/finding-catalogue.js';
 import { UsageError } from '../../errors.js';
 import { failOnExitCode, parseFailOn } from '../fail-on.js';
+import { repeatable } from '../parse-options.js';
+import { queryParquet } from '../../store/parquet-query.js';
 import { openResults } from '../open-results.js';
 import type { CommandContext } from '../cli-io.js';
 import { parseFormat, renderRows } from './query.js';
 
 interface ReportOptions {
-  db: string;
+  db: string[];
+  parquet: string[];
   format?: string;
   showSql?: boolean;
   failOn?: string;
@@ -20,7 +23,18 @@ export function registerReport(program: Command, { io, terminal, setExit }: Comm
     .command('report')
     .description(`canned reports: ${CANNED_REPORTS.map((r) => r.name).join(', ')}`)
     .argument('[name]', 'which report', 'summary')
-    .option('--db <file>', 'database (or a capture, analysed on the fly)', 'flowstate.db')
+    .option(
+      '--db <file>',
+      'database (or a capture, analysed on the fly; default flowstate.db); repeat it to report on several, each row headed by its db',
+      repeatable,
+      [],
+    )
+    .option(
+      '--parquet <dir>',
+      'report on Parquet exports (export --format parquet) instead, in DuckDB; repeatable like --db',
+      repeatable,
+      [],
+    )
     .option('--format <format>', 'table, json or csv', 'table')
     .option('--show-sql', 'print the SQL behind the report first, to start your own query from')
     .option('--fail-on <codes>', 'exit 3 when a finding of these kinds exists (comma-separated finding codes)')
@@ -33,29 +47,61 @@ export function registerReport(program: Command, { io, terminal, setExit }: Comm
       if (!report) throw new UsageError(`no report "${name}": choose one of ${CANNED_REPORTS.map((r) => r.name).join(', ')}`);
       const format = parseFormat(options.format);
       const failOn = parseFailOn(options.failOn);
-      const results = await openResults(options.db, io);
-      try {
-        const statement = results.reader.db.prepare(report.sql);
-        const header = statement.columns().map((c) => c.name);
-        const rows = statement.safeIntegers(true).raw(true).all() as Cell[][];
-        const out: string[] = [];
-        if (options.showSql) out.push(format === 'table' ? `-- ${report.title}\n${report.sql};\n` : '');
-        if (format === 'table') {
-          out.push(`${report.title}\n`);
-          out.push(rows.length > 0 ? renderRows(format, header, rows, terminal) : '(nothing)');
-          if (name === 'summary' && rows.length > 0) out.push(`\n${remedies(rows.map((r) => String(r[0])))}`);
-        } else {
-          out.push(renderRows(format, header, rows));
-        }
-        io.stdout.write(`${out.filter((s) => s !== '').join('\n')}\n`);
-        if (options.showSql && format !== 'table') io.stderr.write(`${report.sql}\n`);
-        const matched =
-          failOn.size === 0 ? 0 : results.reader.findings(`kind IN (${[...failOn].map(() => '?').join(',')})`, ...failOn).length;
-        setExit(failOnExitCode(matched));
-      } finally {
-        results.close();
+      if (options.parquet.length > 0 && options.db.length > 0) throw new UsageError('give --db or --parquet, not both');
+      const sources = options.parquet.length > 0 ? options.parquet : options.db.length > 0 ? options.db : ['flowstate.db'];
+      // Several: the report of each, its rows headed by the source's number (as query's db column).
+      let header: string[] = [];
+      const rows: Cell[][] = [];
+      let matched = 0;
+      for (const [i, source] of sources.entries()) {
+        const answer =
+          options.parquet.length > 0
+            ? await parquetReport(source, report.sql, failOn)
+            : await databaseReport(source, report.sql, failOn, io);
+        header = sources.length > 1 ? ['db', ...answer.header] : answer.header;
+        for (const row of answer.rows) rows.push(sources.length > 1 ? [i + 1, ...row] : row);
+        matched += answer.matched;
       }
+      const out: string[] = [];
+      if (options.showSql) out.push(format === 'table' ? `-- ${report.title}\n${report.sql};\n` : '');
+      if (format === 'table') {
+        out.push(`${report.title}\n`);
+        out.push(rows.length > 0 ? renderRows(format, header, rows, terminal) : '(nothing)');
+        const kind = header.indexOf('kind');
+        if (name === 'summary' && rows.length > 0) out.push(`\n${remedies(rows.map((r) => String(r[kind])))}`);
+      } else {
+        out.push(renderRows(format, header, rows));
+      }
+      io.stdout.write(`${out.filter((s) => s !== '').join('\n')}\n`);
+      if (options.showSql && format !== 'table') io.stderr.write(`${report.sql}\n`);
+      setExit(failOnExitCode(matched));
     });
+}
+
+interface ReportAnswer {
+  header: string[];
+  rows: Cell[][];
+  /** Findings of the --fail-on kinds. */
+  matched: number;
+}
+
+async function databaseReport(input: string, sql: string, failOn: ReadonlySet<string>, io: CommandContext['io']): Promise<ReportAnswer> {
+  const results = await openResults(input, io);
+  try {
+    const statement = results.reader.db.prepare(sql);
+    const matched = failOn.size === 0 ? 0 : results.reader.findings(`kind IN (${[...failOn].map(() => '?').join(',')})`, ...failOn).length;
+    return { header: statement.columns().map((c) => c.name), rows: statement.safeIntegers(true).raw(true).all() as Cell[][], matched };
+  } finally {
+    results.close();
+  }
+}
+
+async function parquetReport(directory: string, sql: string, failOn: ReadonlySet<string>): Promise<ReportAnswer> {
+  const { header, rows } = await queryParquet([directory], sql);
+  const kinds = [...failOn].map((kind) => `'${kind.replaceAll("'", "''")}'`).join(', ');
+  const matched =
+    failOn.size === 0 ? 0 : Number((await queryParquet([directory], `SELECT COUNT(*) FROM findings WHERE kind IN (${kinds})`)).rows[0][0]);
+  return { header, rows, matched };
 }
 
 /** What to do about each kind that was found (the catalogue's remedies). */
