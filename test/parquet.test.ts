@@ -225,3 +225,30 @@ describe('the canned reports over Parquet and over several databases', () => {
     expect(failingParquet.stdout).toMatch(/What helps:\n {2}[a-z-]+: /);
   });
 });
+
+describe('Parquet from the shards of a run', () => {
+  test('export --db s0 --db s1 writes what the export of one run holds (transition and finding ids aside); a lone shard is refused', async () => {
+    const shards = [0, 1].map((k) => join(dir, `set.${k}-of-2.db`));
+    for (const [k, shard] of shards.entries()) {
+      const run = await flowstate(['analyze', ...SET, '--db', shard, '--shard', `${k}/2`, '--quiet']);
+      expect(run.status, run.stderr).toBe(0);
+    }
+    const fromShards = join(dir, 'from-shards-parquet');
+    const exported = await flowstate(['export', '--format', 'parquet', '--db', shards[1], '--db', shards[0], '--out', fromShards]);
+    expect(exported.status, exported.stderr).toBe(0);
+    const read = (root: string, name: string): string => `read_parquet('${join(root, name)}/**/*.parquet', hive_partitioning = true)`;
+    for (const [name, columns, order] of [
+      ['flows', '*', 'id'],
+      ['transitions', '* EXCLUDE (id)', 'flow_id, id'],
+      ['findings', '* EXCLUDE (id)', 'kind, ts_ns, flow_id, host, port, message'],
+      ['listeners', '*', 'ip, port'],
+    ]) {
+      const whole = await duckdb(`SELECT ${columns} FROM ${read(parquet, name)} ORDER BY ${order}`);
+      expect(whole.length).toBeGreaterThan(0);
+      expect(await duckdb(`SELECT ${columns} FROM ${read(fromShards, name)} ORDER BY ${order}`), name).toEqual(whole);
+    }
+    const lone = await flowstate(['export', '--format', 'parquet', '--db', shards[0], '--out', join(dir, 'lone')]);
+    expect(lone.status).toBe(1);
+    expect(lone.stderr).toMatch(/holds one shard .* give every shard/);
+  });
+});

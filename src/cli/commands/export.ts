@@ -1,11 +1,16 @@
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Cell, formatCsv } from '../../report/format-table.js';
 import { type ZeekConnLogRecord, zeekConnLogJsonLines, zeekConnLogTsv, zeekUid } from '../../report/zeek-conn-log.js';
-import type { FlowRow } from '../../store/database-reader.js';
 import { formatCount } from '../../report/format-time.js';
-import { exportParquet } from '../../store/parquet-export.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { exportParquet, type ParquetExport } from '../../store/parquet-export.js';
+import { DatabaseReader, type FlowRow } from '../../store/database-reader.js';
+import { mergeShards } from '../../store/merge.js';
+import { SHARD_META_KEY } from '../../store/shard-meta.js';
+import { repeatable } from '../parse-options.js';
+import { ExitCode, FlowstateError, UsageError } from '../../errors.js';
 import { openResults } from '../open-results.js';
 import type { CommandContext } from '../cli-io.js';
 
@@ -46,7 +51,12 @@ export function registerExport(program: Command, { io, setExit }: CommandContext
       "results in formats other tools read: flows as Zeek's conn.log (zeek-conn), Zeek's JSON log (json) or CSV (csv); every table as Parquet (parquet)",
     )
     .requiredOption('--format <format>', FORMATS.join(', '))
-    .option('--db <file>', 'database (or a capture, analysed on the fly)', 'flowstate.db')
+    .option(
+      '--db <file>',
+      'database (or a capture, analysed on the fly; default flowstate.db); parquet: repeat it with every shard of an analyze --shard run, merged first',
+      repeatable,
+      [],
+    )
     .option('-o, --output <file>', 'write here instead of standard output')
     .option('--out <dir>', 'parquet: the directory to write, one dataset a table (replaced only when complete)')
     .addHelpText(
@@ -54,21 +64,28 @@ export function registerExport(program: Command, { io, setExit }: CommandContext
       '\nExamples:\n  flowstate export --format zeek-conn --db capture.db > conn.log\n  flowstate export --format json --db capture.pcap | jq .conn_state\n' +
         '  flowstate export --format parquet --db capture.db --out capture-parquet\n  duckdb -c "SELECT to_state, count(*) FROM \'capture-parquet/transitions/**/*.parquet\' GROUP BY ALL"',
     )
-    .action(async (options: { format: string; db: string; output?: string; out?: string }) => {
+    .action(async (options: { format: string; db: string[]; output?: string; out?: string }) => {
       if (!(FORMATS as readonly string[]).includes(options.format))
         throw new UsageError(`--format takes ${FORMATS.join(', ')}, not "${options.format}"`);
       const format = options.format as ExportFormat;
       const directory = options.out ?? options.output;
       if (format === 'parquet' && directory === undefined)
         throw new UsageError('--format parquet writes a directory: give it with --out DIR');
-      const results = await openResults(options.db, io);
+      if (options.db.length > 1 && format !== 'parquet')
+        throw new UsageError('several --db are the shards of one run, exported together with --format parquet');
+      if (format === 'parquet' && options.db.length > 1) {
+        setExit(await exportShards(options.db, directory as string, io));
+        return;
+      }
+      const results = await openResults(options.db[0] ?? 'flowstate.db', io);
       try {
         if (format === 'parquet') {
-          const written = await exportParquet(results.reader, directory as string);
-          const rows = Object.entries(written.rows).map(([table, n]) => `${table} ${formatCount(n)}`);
-          io.stdout.write(
-            `wrote ${written.directory} (${formatCount(Math.ceil(written.bytes / 1024))} KiB of Parquet): ${rows.join(', ')}\n`,
-          );
+          const shard = results.reader.meta(SHARD_META_KEY);
+          if (shard !== undefined)
+            throw new FlowstateError(
+              `${options.db[0]} holds one shard of an analyze --shard run, without the per-host findings: give every shard (--db repeated) to export them merged`,
+            );
+          reportWritten(await exportParquet(results.reader, directory as string), io);
           setExit(ExitCode.ok);
           return;
         }
@@ -89,4 +106,27 @@ export function registerExport(program: Command, { io, setExit }: CommandContext
         results.close();
       }
     });
+}
+
+/** The shards of one run merged (inside SQLite, into a scratch file), then exported. */
+async function exportShards(shards: readonly string[], directory: string, io: CommandContext['io']): Promise<ExitCode> {
+  const scratch = mkdtempSync(join(tmpdir(), 'flowstate-export-'));
+  try {
+    const merged = join(scratch, 'merged.db');
+    mergeShards(merged, shards);
+    const reader = new DatabaseReader(merged);
+    try {
+      reportWritten(await exportParquet(reader, directory), io);
+    } finally {
+      reader.close();
+    }
+    return ExitCode.ok;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function reportWritten(written: ParquetExport, io: CommandContext['io']): void {
+  const rows = Object.entries(written.rows).map(([table, n]) => `${table} ${formatCount(n)}`);
+  io.stdout.write(`wrote ${written.directory} (${formatCount(Math.ceil(written.bytes / 1024))} KiB of Parquet): ${rows.join(', ')}\n`);
 }
