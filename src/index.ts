@@ -25,6 +25,10 @@ export {
 export { netstatAt, type NetstatEntry, type NetstatQuery } from './store/netstat-query.js';
 export { stateTimeline, statesPresent, type StateTimeline, type GroupTimeline, type TimelineGroup } from './report/state-timeline.js';
 export { SCHEMA_VERSION } from './store/schema.js';
+export { mergeShards, type MergeResult } from './store/merge.js';
+export { exportParquet, type ParquetExport } from './store/parquet-export.js';
+export { queryParquet, type QueryRows, type QueryValue } from './store/parquet-query.js';
+export { shardOf, parseShard, type Shard } from './track/shard.js';
 export { Tracker, type TrackerOptions, type TrackerStats, DEFAULT_TIME_WAIT_SECONDS, DEFAULT_HALF_OPEN_LIMIT } from './track/tracker.js';
 export { CollectedOutput } from './track/collect-output.js';
 export {

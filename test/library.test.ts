@@ -4,7 +4,7 @@ import { expect, onTestFinished, test } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseReader, analyze } from '../src/index.js';
+import { DatabaseReader, analyze, analyzeToDatabase, mergeShards } from '../src/index.js';
 import { CAPTURES } from './helpers/paths.js';
 import { ETHERTYPE, PcapngBuilder, TCP_FLAG, ethernet, ipv4, tcp } from './helpers/build-packets.js';
 
@@ -116,4 +116,24 @@ test('frames timed out of range before any in range are tracked at the first in-
   expect(result.flows[0]).toMatchObject({ rolesGuessed: false, client: { state: 'ESTABLISHED', port: 40000 }, firstFrame: 1 });
   expect(result.transitions[0]).toMatchObject({ endpoint: 'client', toState: 'SYN_SENT', frame: 1, tsNs: 1_700_000_005_000_000_000n });
   expect(result.captures[0].firstNs).toBe(1_700_000_005_000_000_000n);
+});
+
+test('shards through the library: two analyzeToDatabase runs with a shard each, merged, hold the one run', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flowstate-shards-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  const capture = join(CAPTURES, 'close-wait-leak.pcap');
+  const whole = await analyze(capture);
+  const shards = [0, 1].map((index) => join(dir, `${index}.db`));
+  const parts = await Promise.all(shards.map((db, index) => analyzeToDatabase([capture], db, { shard: { index, count: 2 } })));
+  expect(parts.map((p) => p.tracker.flows).reduce((a, b) => a + b)).toBe(whole.flows.length);
+  const merged = mergeShards(join(dir, 'merged.db'), shards);
+  expect(merged).toMatchObject({
+    shards: 2,
+    flows: whole.flows.length,
+    transitions: whole.transitions.length,
+    findings: whole.findings.length,
+  });
+  const reader = new DatabaseReader(join(dir, 'merged.db'));
+  onTestFinished(() => reader.close());
+  expect(reader.findings("kind = 'close-wait-leak'")).toHaveLength(1);
 });
