@@ -103,7 +103,11 @@ const FLOW_COLUMNS_AFTER_ID = FLOWS.columns
   .map((c) => c.name)
   .filter((name) => name !== 'id')
   .join(', ');
-const FINDING_COLUMNS_AFTER_FLOW = ['endpoint', 'host', 'port', 'ts_ns', 'capture_id', 'frame', 'message', 'details'].join(', ');
+/** The findings columns merge copies as they are: all but the id it renumbers and the flow id it maps. */
+const FINDING_COLUMNS_AS_THEY_ARE = FINDINGS.columns
+  .map((c) => c.name)
+  .filter((name) => name !== 'id' && name !== 'flow_id')
+  .join(', ');
 
 /**
  * One database from the shards of one `analyze --shard K/N` run, equal to what
@@ -146,16 +150,16 @@ function mergeInto(db: Database.Database, shards: readonly ShardFile[]): MergeRe
     CREATE TEMP TABLE flow_keys (shard INTEGER, old_id INTEGER, first_ns INTEGER, first_capture INTEGER, first_frame INTEGER);
     CREATE TEMP TABLE cause_map (shard INTEGER, old_code INTEGER, new_code INTEGER, PRIMARY KEY (shard, old_code)) WITHOUT ROWID;
     CREATE TEMP TABLE staged_transitions (flow_id INTEGER, old_id INTEGER, ts_ns INTEGER, frame INTEGER, code INTEGER);
-    CREATE TEMP TABLE staged_findings (shard INTEGER, old_id INTEGER, kind, severity, flow_id INTEGER, ${FINDING_COLUMNS_AFTER_FLOW});
+    CREATE TEMP TABLE staged_findings (shard INTEGER, old_id INTEGER, flow_id INTEGER, ${FINDING_COLUMNS_AS_THEY_ARE});
     CREATE TEMP TABLE staged_listeners (ip, port, ip_version, first_ns, first_flow_id);
   `);
   const attach = db.prepare('ATTACH DATABASE ? AS shard');
-  const each = (work: (shard: ShardFile, index: number) => void): void => {
+  const each = (work: (index: number) => void): void => {
     for (const [index, shard] of shards.entries()) {
       attach.run(shard.path);
       try {
         // A shard's statements in one transaction; DETACH only outside one.
-        db.transaction(() => work(shard, index))();
+        db.transaction(() => work(index))();
       } finally {
         db.exec('DETACH DATABASE shard');
       }
@@ -163,9 +167,7 @@ function mergeInto(db: Database.Database, shards: readonly ShardFile[]): MergeRe
   };
   // One run numbers flows as their first packets are read: one file in its order; several
   // merged by time (ties to the earlier file), which time-ordered files reproduce exactly.
-  each((_shard, index) =>
-    db.prepare('INSERT INTO flow_keys SELECT ?, id, first_ns, first_capture, first_frame FROM shard.flows').run(index),
-  );
+  each((index) => db.prepare('INSERT INTO flow_keys SELECT ?, id, first_ns, first_capture, first_frame FROM shard.flows').run(index));
   const readOrder = shards[0].captureCount === 1 ? 'first_frame' : 'first_ns, first_capture, first_frame';
   db.exec(`
     CREATE TEMP TABLE flow_map (shard INTEGER, old_id INTEGER, new_id INTEGER, PRIMARY KEY (shard, old_id)) WITHOUT ROWID;
@@ -175,7 +177,7 @@ function mergeInto(db: Database.Database, shards: readonly ShardFile[]): MergeRe
   const causes = new Map<string, number>();
   const insertCause = db.prepare('INSERT INTO main.causes VALUES (?, ?, ?)');
   const mapCause = db.prepare('INSERT INTO cause_map VALUES (?, ?, ?)');
-  each((_shard, index) => {
+  each((index) => {
     for (const cause of db.prepare('SELECT code, text, event FROM shard.causes ORDER BY code').all() as Array<{
       code: number;
       text: string;
@@ -201,7 +203,7 @@ function mergeInto(db: Database.Database, shards: readonly ShardFile[]): MergeRe
     ).run({ shard: index });
     db.prepare(
       `INSERT INTO staged_findings
-       SELECT :shard, f.id, f.kind, f.severity, m.new_id, ${FINDING_COLUMNS_AFTER_FLOW.split(', ')
+       SELECT :shard, f.id, m.new_id, ${FINDING_COLUMNS_AS_THEY_ARE.split(', ')
          .map((c) => `f.${c}`)
          .join(', ')}
        FROM shard.findings f LEFT JOIN flow_map m ON m.shard = :shard AND m.old_id = f.flow_id`,
@@ -218,8 +220,8 @@ function mergeInto(db: Database.Database, shards: readonly ShardFile[]): MergeRe
       SELECT flow_id, ROW_NUMBER() OVER (ORDER BY ts_ns, flow_id, old_id) AS id, ts_ns, frame, code FROM staged_transitions
     ) ORDER BY flow_id, id;
     DROP TABLE staged_transitions;
-    INSERT INTO main.findings (kind, severity, flow_id, ${FINDING_COLUMNS_AFTER_FLOW})
-    SELECT kind, severity, flow_id, ${FINDING_COLUMNS_AFTER_FLOW} FROM staged_findings ORDER BY ts_ns, flow_id, shard, old_id;
+    INSERT INTO main.findings (flow_id, ${FINDING_COLUMNS_AS_THEY_ARE})
+    SELECT flow_id, ${FINDING_COLUMNS_AS_THEY_ARE} FROM staged_findings ORDER BY ts_ns, flow_id, shard, old_id;
     INSERT INTO main.listeners
     SELECT ip, port, ip_version, first_ns, first_flow_id FROM (
       SELECT *, ROW_NUMBER() OVER (PARTITION BY ip, port ORDER BY first_ns, first_flow_id) AS rank FROM staged_listeners
