@@ -124,3 +124,15 @@ describe('merge refuses what is not one run split in shards', () => {
     }
   });
 });
+
+describe('merge on a terminal', () => {
+  test('on a terminal merge shows the step it is at, and clears the line after', async () => {
+    const { shards } = await oneAndMerged('steps', [lab('many-short')], 2);
+    const result = await flowstate(['merge', join(dir, 'steps-tty.db'), ...shards], { tty: true });
+    expect(result.status, result.stderr).toBe(0);
+    for (const step of ['numbering flows', 'copying shards', 'numbering transitions', 'per-host findings', 'indexes'])
+      expect(result.stderr).toContain(`merge: ${step}…`);
+    expect(result.stderr.endsWith('\r\u001b[K')).toBe(true);
+    expect((await flowstate(['merge', join(dir, 'steps-pipe.db'), ...shards])).stderr).toBe('');
+  });
+});

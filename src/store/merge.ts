@@ -118,7 +118,7 @@ const FINDING_COLUMNS_AS_THEY_ARE = FINDINGS.columns
  * done inside SQLite (ATTACH + INSERT … SELECT); `out` is replaced only once the
  * new database is complete.
  */
-export function mergeShards(out: string, shardPaths: readonly string[]): MergeResult {
+export function mergeShards(out: string, shardPaths: readonly string[], onStep?: (step: MergeStep) => void): MergeResult {
   if (shardPaths.length === 0) throw new FlowstateError('merge needs at least one shard database');
   const shards = shardPaths.map((path) => readShard(resolve(path)));
   checkShards(shards);
@@ -126,7 +126,7 @@ export function mergeShards(out: string, shardPaths: readonly string[]): MergeRe
   rmSync(temporary, { force: true });
   const db = new Database(temporary);
   try {
-    const result = mergeInto(db, shards);
+    const result = mergeInto(db, shards, onStep ?? (() => undefined));
     db.close();
     renameSync(temporary, out);
     return result;
@@ -137,7 +137,10 @@ export function mergeShards(out: string, shardPaths: readonly string[]): MergeRe
   }
 }
 
-function mergeInto(db: Database.Database, shards: readonly ShardFile[]): MergeResult {
+/** What merge is doing, in the order it does it (for a progress line). */
+export type MergeStep = 'numbering flows' | 'copying shards' | 'numbering transitions' | 'per-host findings' | 'indexes';
+
+function mergeInto(db: Database.Database, shards: readonly ShardFile[], onStep: (step: MergeStep) => void): MergeResult {
   // As the writer: nothing depends on this file until the rename.
   db.pragma('journal_mode = OFF');
   db.pragma('synchronous = OFF');
@@ -165,6 +168,7 @@ function mergeInto(db: Database.Database, shards: readonly ShardFile[]): MergeRe
       }
     }
   };
+  onStep('numbering flows');
   // One run numbers flows as their first packets are read: one file in its order; several
   // merged by time (ties to the earlier file), which time-ordered files reproduce exactly.
   each((index) => db.prepare('INSERT INTO flow_keys SELECT ?, id, first_ns, first_capture, first_frame FROM shard.flows').run(index));
@@ -174,6 +178,7 @@ function mergeInto(db: Database.Database, shards: readonly ShardFile[]): MergeRe
     INSERT INTO flow_map SELECT shard, old_id, ROW_NUMBER() OVER (ORDER BY ${readOrder}, shard, old_id) FROM flow_keys;
     DROP TABLE flow_keys;
   `);
+  onStep('copying shards');
   const causes = new Map<string, number>();
   const insertCause = db.prepare('INSERT INTO main.causes VALUES (?, ?, ?)');
   const mapCause = db.prepare('INSERT INTO cause_map VALUES (?, ?, ?)');
@@ -213,6 +218,7 @@ function mergeInto(db: Database.Database, shards: readonly ShardFile[]): MergeRe
        FROM shard.listeners l JOIN flow_map m ON m.shard = ? AND m.old_id = l.first_flow_id`,
     ).run(index);
   });
+  onStep('numbering transitions');
   // Ids in time order, as one run hands them out; a flow's own transitions keep their order.
   db.exec(`
     INSERT INTO main.transition_rows
@@ -227,8 +233,10 @@ function mergeInto(db: Database.Database, shards: readonly ShardFile[]): MergeRe
       SELECT *, ROW_NUMBER() OVER (PARTITION BY ip, port ORDER BY first_ns, first_flow_id) AS rank FROM staged_listeners
     ) WHERE rank = 1 ORDER BY first_ns, first_flow_id;
   `);
+  onStep('per-host findings');
   db.transaction(() => addAggregateFindings(db, shards))();
   copyCapturesAndMeta(db, shards);
+  onStep('indexes');
   db.pragma('cache_size = -2048');
   db.exec(CREATE_INDEXES);
   const count = (table: string): number => (db.prepare(`SELECT COUNT(*) AS n FROM main.${table}`).get() as { n: number }).n;

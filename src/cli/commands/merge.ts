@@ -9,7 +9,7 @@ interface MergeOptions {
   json?: boolean;
 }
 
-export function registerMerge(program: Command, { io, setExit }: CommandContext): void {
+export function registerMerge(program: Command, { io, terminal, setExit }: CommandContext): void {
   program
     .command('merge')
     .description('one database from the shard databases of analyze --shard K/N: what one run over the whole capture writes')
@@ -25,7 +25,14 @@ export function registerMerge(program: Command, { io, setExit }: CommandContext)
     )
     .action((out: string, shards: string[], options: MergeOptions) => {
       const started = process.hrtime.bigint();
-      const result = mergeShards(out, shards);
+      // On a terminal, the step it is at: a large merge takes as long as an analyze.
+      const showStep = terminal.stderrIsTty && !options.json ? (step: string) => io.stderr.write(`\rmerge: ${step}…\u001b[K`) : undefined;
+      let result;
+      try {
+        result = mergeShards(out, shards, showStep);
+      } finally {
+        if (showStep) io.stderr.write('\r\u001b[K');
+      }
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       if (options.json) io.stdout.write(`${toJson({ database: out, ...result, elapsed_seconds: seconds }, 2)}\n`);
       else
