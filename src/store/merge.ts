@@ -23,6 +23,17 @@ export interface MergeResult {
 /** Settings every shard of one run has alike; a shard that differs was made by another run. */
 const SAME_IN_EVERY_SHARD = ['flowstate_version', 'time_wait_seconds', 'half_open_limit', 'checksums', 'decode'] as const;
 
+const CAPTURE_COLUMNS = CAPTURES.columns.map((c) => c.name).join(', ');
+const FLOW_COLUMNS_AFTER_ID = FLOWS.columns
+  .map((c) => c.name)
+  .filter((name) => name !== 'id')
+  .join(', ');
+/** The findings columns merge copies as they are: all but the id it renumbers and the flow id it maps. */
+const FINDING_COLUMNS_AS_THEY_ARE = FINDINGS.columns
+  .map((c) => c.name)
+  .filter((name) => name !== 'id' && name !== 'flow_id')
+  .join(', ');
+
 interface ShardFile {
   path: string;
   meta: NonNullable<ReturnType<typeof readShardMeta>>;
@@ -43,11 +54,7 @@ function readShard(path: string): ShardFile {
     const meta = readShardMeta(text);
     if (meta === undefined) throw new FlowstateError(`${path}: its shard description (meta '${SHARD_META_KEY}') is damaged`);
     const settings = Object.fromEntries(SAME_IN_EVERY_SHARD.map((key) => [key, reader.meta(key)]));
-    const captureRows = reader.db
-      .prepare(`SELECT ${CAPTURES.columns.map((c) => c.name).join(', ')} FROM captures ORDER BY id`)
-      .raw(true)
-      .safeIntegers(true)
-      .all();
+    const captureRows = reader.db.prepare(`SELECT ${CAPTURE_COLUMNS} FROM captures ORDER BY id`).raw(true).safeIntegers(true).all();
     const captures = JSON.stringify(captureRows, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value));
     const tracker = JSON.parse(reader.meta('tracker') ?? '{}') as TrackerStats;
     return { path, meta, settings, captures, captureCount: captureRows.length, tracker, incomplete: reader.meta('incomplete') };
@@ -98,16 +105,6 @@ function addedStats(shards: readonly ShardFile[]): TrackerStats {
   }
   return total as unknown as TrackerStats;
 }
-
-const FLOW_COLUMNS_AFTER_ID = FLOWS.columns
-  .map((c) => c.name)
-  .filter((name) => name !== 'id')
-  .join(', ');
-/** The findings columns merge copies as they are: all but the id it renumbers and the flow id it maps. */
-const FINDING_COLUMNS_AS_THEY_ARE = FINDINGS.columns
-  .map((c) => c.name)
-  .filter((name) => name !== 'id' && name !== 'flow_id')
-  .join(', ');
 
 /**
  * One database from the shards of one `analyze --shard K/N` run, equal to what
@@ -265,8 +262,7 @@ function copyCapturesAndMeta(db: Database.Database, shards: readonly ShardFile[]
   const first = shards[0];
   db.prepare('ATTACH DATABASE ? AS shard').run(first.path);
   try {
-    const names = CAPTURES.columns.map((c) => c.name).join(', ');
-    db.exec(`INSERT INTO main.captures (${names}) SELECT ${names} FROM shard.captures ORDER BY id`);
+    db.exec(`INSERT INTO main.captures (${CAPTURE_COLUMNS}) SELECT ${CAPTURE_COLUMNS} FROM shard.captures ORDER BY id`);
   } finally {
     db.exec('DETACH DATABASE shard');
   }

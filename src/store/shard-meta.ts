@@ -1,4 +1,4 @@
-import type { AggregateParts } from '../track/aggregates.js';
+import { AGGREGATE_PART_NAMES, type AggregateParts } from '../track/aggregates.js';
 import type { DetectorThresholds } from '../track/finding-catalogue.js';
 import type { Shard } from '../track/shard.js';
 import type { ShardTracking } from '../track/tracker.js';
@@ -50,9 +50,7 @@ export function readShardMeta(text: string): (Shard & ShardTracking) | undefined
     thresholds === null ||
     typeof parts !== 'object' ||
     parts === null ||
-    !['closeWait', 'refused', 'halfOpen', 'unanswered', 'timeWait'].every((kind) =>
-      Array.isArray((parts as unknown as Record<string, unknown>)[kind]),
-    )
+    !AGGREGATE_PART_NAMES.every((name) => Array.isArray((parts as unknown as Record<string, unknown>)[name]))
   )
     return undefined;
   return { index, count, baseNs: BigInt(base_ns), spanNs: span_ns, timeWaitNs: time_wait_ns, thresholds, parts };

@@ -1,5 +1,5 @@
 import { type CaptureTime, NS_PER_SECOND as NS } from './capture-time.js';
-import { type DetectorThresholds, FINDINGS, type FindingKind } from './finding-catalogue.js';
+import { type DetectorThresholds, FINDINGS, type FindingKind, secondsText } from './finding-catalogue.js';
 import { type FindingRecord, Role, Severity } from './records.js';
 
 type Details = FindingRecord['details'];
@@ -65,8 +65,9 @@ export interface AggregateParts {
 
 type AggregateKind = Exclude<keyof AggregateParts, 'timeWait'>;
 const AGGREGATE_KINDS: readonly AggregateKind[] = ['closeWait', 'refused', 'halfOpen', 'unanswered'];
+/** Every list AggregateParts holds. */
+export const AGGREGATE_PART_NAMES: ReadonlyArray<keyof AggregateParts> = [...AGGREGATE_KINDS, 'timeWait'];
 
-const seconds = (ns: number): string => `${(ns / NS).toFixed(ns < 10 * NS ? 2 : 0)} s`;
 const keyOf = (host: string, port: number | null, remote: string | null): string => `${host}|${port}|${remote}`;
 
 /** True when moment a comes before moment b (time, then capture file, then frame). */
@@ -156,8 +157,8 @@ export class Aggregates {
   /** Adds another gatherer's parts (a shard's), its flow ids renamed by `flowId`. */
   absorb(parts: AggregateParts, flowId: (id: number) => number): void {
     for (const kind of AGGREGATE_KINDS) {
+      const map = this.maps[kind];
       for (const part of parts[kind]) {
-        const map = this.maps[kind];
         const key = keyOf(part.host, part.port, part.remote);
         const flows = part.flows.map(flowId);
         let a = map.get(key);
@@ -222,7 +223,7 @@ export class Aggregates {
       finding(
         'close-wait-leak',
         a,
-        `${a.count} connection${a.count === 1 ? '' : 's'} ${where} sat in CLOSE_WAIT (longest ${seconds(a.longestNs)}): ${who} does not close after the peer does`,
+        `${a.count} connection${a.count === 1 ? '' : 's'} ${where} sat in CLOSE_WAIT (longest ${secondsText(a.longestNs)}): ${who} does not close after the peer does`,
         { longest_ns: a.longestNs, threshold_s: thresholds.closeWaitSeconds, remote: a.remote },
       );
     }

@@ -2,12 +2,10 @@ import { TcpState } from '../tcp/tcp-state.js';
 import { type CaptureTime, later, NO_TIME, NS_PER_SECOND as NS } from './capture-time.js';
 import { type Endpoint, type Flow, type StateVisit, VISIT_FIELDS } from './flow.js';
 import { Aggregates } from './aggregates.js';
-import { DEFAULT_THRESHOLDS, type DetectorThresholds, FINDINGS, type FindingKind } from './finding-catalogue.js';
+import { DEFAULT_THRESHOLDS, type DetectorThresholds, FINDINGS, type FindingKind, secondsText } from './finding-catalogue.js';
 import { type FindingRecord, Role, Severity, type TrackerOutput } from './records.js';
 
 type Details = FindingRecord['details'];
-
-const seconds = (ns: number): string => `${(ns / NS).toFixed(ns < 10 * NS ? 2 : 0)} s`;
 
 /**
  * Turns the tracker's per-flow evidence into findings: per flow as each flow is
@@ -78,7 +76,7 @@ export class Detectors {
             visit.since,
             visit.source,
             visit.frame,
-            `${endpoint.ip}:${endpoint.port} sat in FIN_WAIT2 for ${seconds(duration)}${stillThere ? ' (until the capture ended)' : ''}: its FIN was acknowledged but ${peerOf(flow, endpoint).ip}:${peerOf(flow, endpoint).port} did not close; longer than Linux's ${t.finWait2Seconds} s orphan timeout`,
+            `${endpoint.ip}:${endpoint.port} sat in FIN_WAIT2 for ${secondsText(duration)}${stillThere ? ' (until the capture ended)' : ''}: its FIN was acknowledged but ${peerOf(flow, endpoint).ip}:${peerOf(flow, endpoint).port} did not close; longer than Linux's ${t.finWait2Seconds} s orphan timeout`,
             { duration_ns: duration, until_end: stillThere },
           );
         }
@@ -102,7 +100,7 @@ export class Detectors {
             visit.since,
             visit.source,
             visit.frame,
-            `${endpoint.ip}:${endpoint.port} stayed in CLOSING for ${seconds(duration)}${stillThere ? ' (until the capture ended)' : ''}: the ACK of its FIN never came`,
+            `${endpoint.ip}:${endpoint.port} stayed in CLOSING for ${secondsText(duration)}${stillThere ? ' (until the capture ended)' : ''}: the ACK of its FIN never came`,
             { duration_ns: duration, until_end: stillThere },
           );
         }
@@ -208,7 +206,7 @@ export class Detectors {
       e.zeroWindowFirstTime,
       flow.firstSource,
       e.zeroWindowFirstFrame,
-      `${endpoint.ip}:${endpoint.port} advertised a zero window ${e.zeroWindowEpisodes} time${e.zeroWindowEpisodes === 1 ? '' : 's'}, ${seconds(total)} in all${open ? ' (still closed at the end)' : ''}; ${peer.ip}:${peer.port} sent ${e.persistProbes} persist probe${e.persistProbes === 1 ? '' : 's'}`,
+      `${endpoint.ip}:${endpoint.port} advertised a zero window ${e.zeroWindowEpisodes} time${e.zeroWindowEpisodes === 1 ? '' : 's'}, ${secondsText(total)} in all${open ? ' (still closed at the end)' : ''}; ${peer.ip}:${peer.port} sent ${e.persistProbes} persist probe${e.persistProbes === 1 ? '' : 's'}`,
       { episodes: e.zeroWindowEpisodes, duration_ns: total, persist_probes: e.persistProbes, open_at_end: open },
       severity,
     );

@@ -1,3 +1,4 @@
+import { NS_PER_SECOND } from './capture-time.js';
 import { Severity } from './records.js';
 
 export interface FindingDefinition {
@@ -148,3 +149,8 @@ export const DEFAULT_THRESHOLDS: Readonly<DetectorThresholds> = {
   deadPeerRetransmissions: 3,
   zeroWindowSeconds: 1,
 };
+
+/** A duration as a finding's message writes it: 2 decimals under 10 s, whole seconds above. */
+export function secondsText(ns: number): string {
+  return `${(ns / NS_PER_SECOND).toFixed(ns < 10 * NS_PER_SECOND ? 2 : 0)} s`;
+}

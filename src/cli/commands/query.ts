@@ -83,7 +83,7 @@ export function registerQuery(program: Command, { io, terminal, setExit }: Comma
 }
 
 /** One read-only statement's rows; an error lists the tables and their columns. */
-function rowsOf(db: Database.Database, sql: string, tables: readonly string[]): { header: string[]; rows: Cell[][] } {
+export function rowsOf(db: Database.Database, sql: string, tables: readonly string[]): { header: string[]; rows: Cell[][] } {
   const help = (): string =>
     schemaHelp(
       tables.map((table) => ({

@@ -8,7 +8,8 @@ import { repeatable } from '../parse-options.js';
 import { queryParquet } from '../../store/parquet-query.js';
 import { openResults } from '../open-results.js';
 import type { CommandContext } from '../cli-io.js';
-import { parseFormat, renderRows } from './query.js';
+import { parseFormat, renderRows, rowsOf } from './query.js';
+import { TABLE_NAMES } from '../../store/schema.js';
 
 interface ReportOptions {
   db: string[];
@@ -88,9 +89,8 @@ interface ReportAnswer {
 async function databaseReport(input: string, sql: string, failOn: ReadonlySet<string>, io: CommandContext['io']): Promise<ReportAnswer> {
   const results = await openResults(input, io);
   try {
-    const statement = results.reader.db.prepare(sql);
     const matched = failOn.size === 0 ? 0 : results.reader.findings(`kind IN (${[...failOn].map(() => '?').join(',')})`, ...failOn).length;
-    return { header: statement.columns().map((c) => c.name), rows: statement.safeIntegers(true).raw(true).all() as Cell[][], matched };
+    return { ...rowsOf(results.reader.db, sql, TABLE_NAMES), matched };
   } finally {
     results.close();
   }
