@@ -3,6 +3,7 @@
  * pipeline open → decode → track → store. The library (`index.ts`) and the
  * command line call these; no stage imports this file.
  */
+import { availableParallelism } from 'node:os';
 import { CaptureFormatError } from './capture/capture-format-error.js';
 import { CapturedFrame, frameTimeNs } from './capture/captured-frame.js';
 import type { FrameReader } from './capture/frame-reader.js';
@@ -189,6 +190,8 @@ function progressOf(readers: readonly FrameReader[], packets: number): AnalysisP
 export interface DatabaseAnalysis extends CaptureAnalysis {
   database: string;
   rowsWritten: number;
+  /** Threads the job ran on (1: SQLite written in the reading thread; always 1 when run from the TypeScript sources). */
+  threads: number;
 }
 
 export interface AnalyzeToDatabaseOptions extends AnalyzeCaptureOptions {
@@ -196,6 +199,22 @@ export interface AnalyzeToDatabaseOptions extends AnalyzeCaptureOptions {
   signal?: AbortSignal;
   /** Also receives every record (the library collects them). */
   alsoTo?: TrackerOutput;
+  /**
+   * Threads to use: 1 writes SQLite in the calling thread; 2 writes it on a second thread
+   * beside reading and tracking. More are taken as 2 (see MOST_USEFUL_THREADS). Default: `defaultThreads()`.
+   */
+  threads?: number;
+}
+
+/**
+ * The job runs as two stages, reading + decoding + tracking and writing SQLite, so a
+ * third thread would have nothing to do; docs/benchmarks.md (Threads) has the figures.
+ */
+export const MOST_USEFUL_THREADS = 2;
+
+/** What the machine offers this process (its CPU affinity), at most MOST_USEFUL_THREADS. */
+export function defaultThreads(): number {
+  return Math.min(availableParallelism(), MOST_USEFUL_THREADS);
 }
 
 /**
@@ -208,7 +227,8 @@ export async function analyzeToDatabase(
   databasePath: string,
   options: AnalyzeToDatabaseOptions = {},
 ): Promise<DatabaseAnalysis> {
-  const writer = new DatabaseWriter(databasePath);
+  const threads = Math.min(options.threads ?? defaultThreads(), MOST_USEFUL_THREADS);
+  const writer = new DatabaseWriter(databasePath, { thread: threads > 1 });
   const also = options.alsoTo;
   const output: TrackerOutput =
     also === undefined
@@ -248,7 +268,7 @@ export async function analyzeToDatabase(
       ...(analysis.shard ? { shard: shardMeta(analysis.shard) } : {}),
       ...(analysis.error ? { incomplete: analysis.error.message } : {}),
     });
-    return { ...analysis, database: databasePath, rowsWritten: writer.rows };
+    return { ...analysis, database: databasePath, rowsWritten: writer.rows, threads: writer.onThread ? 2 : 1 };
   } catch (error) {
     writer.abort();
     throw error;

@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CAPTURES } from './helpers/paths.js';
-import { flowstate } from './helpers/run-cli.js';
+import { flowstate, spawnFlowstate } from './helpers/run-cli.js';
 
 let dir = '';
 let leakDb = '';
@@ -106,6 +106,27 @@ describe('analyze options', () => {
     expect(meta.stdout).toBe('value\ndrop\n');
   });
 
+  test('--threads: 1 writes the database in the reading thread, more than 2 runs as 2, and the database is the same', async () => {
+    // The built bin: only there is the writer thread's script.
+    const ran = async (threads: string): Promise<{ threads: number; flows: number; dump: string }> => {
+      const db = join(dir, `threads-${threads}.db`);
+      const run = spawnFlowstate(['analyze', capture('many-short.pcap'), '--db', db, '--json', '--threads', threads]);
+      expect(run.status, run.stderr).toBe(0);
+      const summary = json<{ threads: number; flows: number }>(run.stdout);
+      let dump = '';
+      for (const table of ['flows', 'transitions', 'findings', 'listeners', 'captures'])
+        dump += (await flowstate(['query', `SELECT * FROM ${table} ORDER BY 1, 2`, '--db', db, '--format', 'csv'])).stdout;
+      return { threads: summary.threads, flows: summary.flows, dump };
+    };
+    const one = await ran('1');
+    const two = await ran('2');
+    const many = await ran('16');
+    expect([one.threads, two.threads, many.threads]).toEqual([1, 2, 2]);
+    expect(one.flows).toBeGreaterThan(100);
+    expect(two.dump).toBe(one.dump);
+    expect(many.dump).toBe(one.dump);
+  });
+
   test('malformed thresholds and counts are usage errors naming the option', async () => {
     for (const [option, value] of [
       ['--close-wait-threshold', 'soon'],
@@ -116,6 +137,8 @@ describe('analyze options', () => {
       ['--dead-peer-retransmissions', '2.5'],
       ['--half-open-limit', 'many'],
       ['--checksums', 'ignore'],
+      ['--threads', '0'],
+      ['--threads', 'all'],
     ]) {
       const run = await flowstate(['analyze', capture('refused.pcap'), '--db', join(dir, 'x.db'), option, value]);
       expect(run.status, option).toBe(2);

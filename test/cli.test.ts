@@ -57,6 +57,7 @@ describe('flowstate analyze', () => {
         'packets_per_second',
         'shard',
         'tcp_segments',
+        'threads',
         'unsupported_link_types',
       ].sort(),
     );

@@ -48,6 +48,8 @@ export interface AnalysisSummary {
   incomplete: string | null;
   /** `K/N` for a run of `analyze --shard K/N`; null for a whole run. */
   shard: string | null;
+  /** Threads the job ran on (`--threads`, at most 2). */
+  threads: number;
 }
 
 const states = (counts: Record<string, number>): string =>
@@ -130,6 +132,7 @@ export function formatAnalysisSummary(s: AnalysisSummary, paint: (severity: stri
   if (s.incomplete) lines.push(paint('error', `  incomplete   ${s.incomplete}`));
   if (s.shard !== null)
     lines.push(`  shard        ${s.shard}: this shard's connections only; the per-host findings are made by flowstate merge`);
-  lines.push(`  took         ${s.elapsed_seconds.toFixed(2)} s (${formatCount(Math.round(s.packets_per_second))} packets/s)`);
+  const threads = s.threads === 1 ? '1 thread' : `${s.threads} threads`;
+  lines.push(`  took         ${s.elapsed_seconds.toFixed(2)} s (${formatCount(Math.round(s.packets_per_second))} packets/s, ${threads})`);
   return lines.join('\n');
 }

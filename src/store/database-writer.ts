@@ -63,6 +63,11 @@ export class DatabaseWriter implements TrackerOutput {
   private onCommitted: ((error?: Error) => void) | undefined;
   private finished = false;
 
+  /** Whether SQLite runs on the writer thread (false: in the calling thread). */
+  get onThread(): boolean {
+    return this.worker !== undefined;
+  }
+
   constructor(
     readonly targetPath: string,
     options: DatabaseWriterOptions = {},

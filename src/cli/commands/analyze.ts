@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { analyzeToDatabase, type DatabaseAnalysis } from '../../analyze.js';
+import { analyzeToDatabase, type DatabaseAnalysis, defaultThreads, MOST_USEFUL_THREADS } from '../../analyze.js';
 import { CaptureFormatError } from '../../capture/capture-format-error.js';
 import { linkTypeName } from '../../decode/link-types.js';
 import { type AnalysisSummary, formatAnalysisSummary } from '../../report/analysis-summary.js';
@@ -31,6 +31,7 @@ export interface AnalyzeOptions {
   deadPeerRetransmissions?: string;
   checksums?: string;
   shard?: string;
+  threads?: string;
 }
 
 export function registerAnalyze(program: Command, context: CommandContext): void {
@@ -46,6 +47,11 @@ export function registerAnalyze(program: Command, context: CommandContext): void
     .option(
       '--shard <K/N>',
       'track only the connections of shard K of N (0-based, by a hash of the 4-tuple); join the N databases with merge',
+    )
+    .option(
+      '--threads <n>',
+      `threads: 1 writes the database in the reading thread, ${MOST_USEFUL_THREADS} (the most that helps) on its own; default: the CPUs this process may use, at most ${MOST_USEFUL_THREADS}`,
+      String(defaultThreads()),
     )
     .option('--fail-on <codes>', 'exit 3 when a finding of these kinds exists (comma-separated finding codes)')
     .option(
@@ -95,6 +101,7 @@ async function runAnalyze(captures: string[], options: AnalyzeOptions, { io, ter
   if (options.shard !== undefined && shard === undefined)
     throw new UsageError(`--shard takes K/N with 0 ≤ K < N ≤ ${MAX_SHARDS}, not "${options.shard}"`);
   if (captures.filter((c) => c === '-').length > 1) throw new UsageError('standard input ("-") can be given only once');
+  const threads = options.threads === undefined ? undefined : parseCount(options.threads, '--threads');
   const progress = terminal.stderrIsTty && !options.quiet && !options.json ? new ProgressBar(io.stderr) : undefined;
   const controller = new AbortController();
   const stopListening = io.onInterrupt(() => controller.abort());
@@ -107,6 +114,7 @@ async function runAnalyze(captures: string[], options: AnalyzeOptions, { io, ter
       thresholds,
       checksums,
       shard,
+      threads,
       signal: controller.signal,
       stdin: io.stdin,
       onProgress: progress ? (p) => progress.update(p) : undefined,
@@ -189,6 +197,7 @@ function summarize(reader: DatabaseReader, analysis: DatabaseAnalysis, elapsedSe
     packets_per_second: analysis.decode.packets / Math.max(elapsedSeconds, 1e-9),
     incomplete: analysis.error?.message ?? null,
     shard: analysis.shard ? `${analysis.shard.index}/${analysis.shard.count}` : null,
+    threads: analysis.threads,
   };
 }
 
