@@ -1,11 +1,12 @@
 // The command line's options and the paths users reach less often, in process:
 // every way to say --at, filters, files written, terminals, captures that moved.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CAPTURES } from './helpers/paths.js';
-import { flowstate, spawnFlowstate } from './helpers/run-cli.js';
+import { CLI, flowstate, spawnFlowstate } from './helpers/run-cli.js';
 
 let dir = '';
 let leakDb = '';
@@ -125,6 +126,19 @@ describe('analyze options', () => {
     expect(one.flows).toBeGreaterThan(100);
     expect(two.dump).toBe(one.dump);
     expect(many.dump).toBe(one.dump);
+  });
+
+  const taskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+  test.skipIf(!taskset)('by default as many threads as CPUs the process may use, at most 2: one when pinned to one CPU', () => {
+    const threadsOf = (prefix: string[]): number => {
+      const args = [CLI, 'analyze', capture('refused.pcap'), '--db', join(dir, 'default-threads.db'), '--json'];
+      const run =
+        prefix.length === 0 ? spawnSync(process.execPath, args) : spawnSync(prefix[0], [...prefix.slice(1), process.execPath, ...args]);
+      expect(run.status, String(run.stderr)).toBe(0);
+      return json<{ threads: number }>(String(run.stdout)).threads;
+    };
+    expect(threadsOf(['taskset', '-c', '0'])).toBe(1);
+    expect(threadsOf([])).toBe(Math.min(availableParallelism(), 2));
   });
 
   test('malformed thresholds and counts are usage errors naming the option', async () => {
