@@ -1747,6 +1747,7 @@ md.push(
   '| `src/track/detectors.ts` | TIME_WAIT starts and ends in two typed arrays | an array per event held 50 MB at the end |',
   '| `src/track/flow.ts` | visit logs as flat reused numbers | about 100 bytes a visit as objects; reuse spared the collector copying about 140 MB |',
   '| `src/track/flow-table.ts` | keys in one pool by handle | 29 MB at 330 k connections, against 67 MB for keys in the buckets plus a copy |',
+  '| `src/track/column-capacity.ts` | typed-array columns (flow-table keys, retired rows, TIME_WAIT queue) grow by half, not double | decode + track on 10M, paired whole-process runs: peak RSS 233 MiB against 248 MiB (medians of 5), the same speed (0.99×); `analyze` 305 against 319 MiB; at the peak the columns held 63 MiB of array buffers instead of 118 MiB |',
   '| `src/track/zeek-conn.ts` | history as a string | a typed array cost each connection 300 bytes more |',
   "| `src/cli/main.ts` | `--heap-growing-percent=50` | analyze's peak RSS from 505–580 MB to 375–391 MB at about the same speed |",
   '| `src/track/` | the tracker rebuilt in parts (lifecycle phases, one reused retired view, states compared not looked up) | decode + track, paired whole-process runs against the tracker before (`5c8d9e6`): 0.80× the time on 10M (0.66–0.98×), 0.92× on 1M; peak RSS 245 MiB against 270 MiB (10M), 114 against 130 MiB (1M) |',

@@ -1,4 +1,5 @@
 import type { TcpSegment } from '../decode/tcp-segment.js';
+import { grownCapacity } from './column-capacity.js';
 
 /** Words per key: 4 address words per side, the two ports, the IP version, the tunnel (0: none). */
 export const KEY_WORDS = 11;
@@ -66,7 +67,7 @@ export class FlowTable {
   insertLast(handle: number): void {
     if ((this.used + 1) / (this.mask + 1) > MAX_LOAD) this.grow();
     if ((handle + 1) * KEY_WORDS > this.keys.length) {
-      const grown = new Uint32Array(Math.max(this.keys.length * 2, (handle + 1) * KEY_WORDS));
+      const grown = new Uint32Array(grownCapacity(this.keys.length / KEY_WORDS, handle + 1) * KEY_WORDS);
       grown.set(this.keys);
       this.keys = grown;
     }

@@ -1,6 +1,7 @@
 import { formatIpv4, formatIpv6 } from '../decode/format-address.js';
 import { ALL_STATES, STATE_INDEX } from '../tcp/tcp-state.js';
 import type { CaptureTime } from './capture-time.js';
+import { grownCapacity } from './column-capacity.js';
 import { type Flow, RetiredFlow } from './flow.js';
 import type { CloseKind, Role } from './records.js';
 
@@ -144,8 +145,7 @@ export class RetiredFlows {
   }
 
   private grow(needed: number): void {
-    let capacity = Math.max(this.capacity * 2, 4096);
-    while (capacity < needed) capacity *= 2;
+    const capacity = grownCapacity(this.capacity, needed);
     const grow = <T extends Float64Array | Uint32Array | Uint8Array>(old: T, make: (n: number) => T): T => {
       const grown = make(capacity);
       grown.set(old);

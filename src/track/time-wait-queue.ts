@@ -1,4 +1,5 @@
 import type { CaptureTime } from './capture-time.js';
+import { FIRST_CAPACITY, grownCapacity } from './column-capacity.js';
 import type { Role } from './records.js';
 
 /**
@@ -7,11 +8,11 @@ import type { Role } from './records.js';
  * the head into the public fields, so firing allocates nothing.
  */
 export class TimeWaitQueue {
-  private slots = new Int32Array(4096);
-  private flowIds = new Float64Array(4096);
-  private roles = new Uint8Array(4096);
-  private sinces = new Float64Array(4096);
-  private expiries = new Float64Array(4096);
+  private slots = new Int32Array(FIRST_CAPACITY);
+  private flowIds = new Float64Array(FIRST_CAPACITY);
+  private roles = new Uint8Array(FIRST_CAPACITY);
+  private sinces = new Float64Array(FIRST_CAPACITY);
+  private expiries = new Float64Array(FIRST_CAPACITY);
   private head = 0;
   private tail = 0;
   /** The entry last taken. */
@@ -58,10 +59,10 @@ export class TimeWaitQueue {
     this.tail++;
   }
 
-  /** Moves the live entries to the front, or doubles the columns when more than half are live. */
+  /** Moves the live entries to the front, or grows the columns when more than half are live. */
   private makeRoom(): void {
     const live = this.tail - this.head;
-    const size = live * 2 > this.slots.length ? this.slots.length * 2 : this.slots.length;
+    const size = live * 2 > this.slots.length ? grownCapacity(this.slots.length, live + 1) : this.slots.length;
     const move = <T extends Int32Array | Float64Array | Uint8Array>(old: T, make: (n: number) => T): T => {
       const target = size === old.length ? old : make(size);
       target.set(old.subarray(this.head, this.tail));
