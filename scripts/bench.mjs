@@ -764,11 +764,10 @@ function e2eProfile(capture) {
         const splits = readdirSync(dir)
           .filter((name) => name.endsWith('.cpuprofile'))
           .map((name) => threadSplit(join(dir, name)));
-        // The thread that tracked is the main one; the other is the writer.
-        const isMain = (split) => split[THREAD_PARTS[1][0]] > 0;
-        const mainThread = splits.find(isMain);
-        const writer = splits.find((split) => !isMain(split));
-        if (mainThread && writer) r.detail = { main: mainThread, writer };
+        // The thread that tracked is the main one; the other is the writer (which loads a few tracker modules too).
+        const tracking = (split) => split[THREAD_PARTS[1][0]];
+        const [mainThread, writer] = splits.sort((a, b) => tracking(b) - tracking(a));
+        if (splits.length === 2) r.detail = { main: mainThread, writer };
         else {
           r.ok = false;
           r.stderr += `\n[bench: expected a profile from each of two threads, found ${splits.length}]`;
