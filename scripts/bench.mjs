@@ -703,46 +703,34 @@ const PROFILE_PARTS = [
 ];
 const OTHER_PART = 'Node.js itself, idle, other';
 
-function profileSplit(profileFile) {
+/** A CPU profile's self time in ms by part of the code: the first of `parts` ([name, test]) a node passes, else `other`. */
+function profileSplit(profileFile, parts = PROFILE_PARTS, other = OTHER_PART) {
   const profile = JSON.parse(readFileSync(profileFile, 'utf8'));
   const selfUs = new Map();
   for (let i = 0; i < profile.samples.length; i++)
     selfUs.set(profile.samples[i], (selfUs.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));
-  const split = Object.fromEntries([...PROFILE_PARTS.map(([name]) => [name, 0]), [OTHER_PART, 0]]);
+  const split = Object.fromEntries([...parts.map(([name]) => [name, 0]), [other, 0]]);
   for (const node of profile.nodes) {
-    const us = selfUs.get(node.id) ?? 0;
     const { url, functionName } = node.callFrame;
-    const file = url.split('/').pop();
-    const part = PROFILE_PARTS.find(([, test]) => test(file, url, functionName))?.[0] ?? OTHER_PART;
-    split[part] += us / 1000;
+    const part = parts.find(([, test]) => test(url.split('/').pop(), url, functionName))?.[0] ?? other;
+    split[part] += (selfUs.get(node.id) ?? 0) / 1000;
   }
   return split;
 }
 
 /** Where each thread of `analyze` spends its time (one run under --cpu-prof: one profile a thread). */
+const DECODE_PART = 'read + decode';
+const TRACKING_PART = 'tracking (both state machines, Zeek view, detectors)';
+const IDLE_PART = 'idle (waiting for the other thread or the disk)';
 const THREAD_PARTS = [
-  ['read + decode', (file, url, fn) => url.includes('/capture/') || url.includes('/decode/') || file === 'analyze.js' || fn === 'read'],
-  ['tracking (both state machines, Zeek view, detectors)', (file, url) => url.includes('/track/') || url.includes('/tcp/')],
+  [DECODE_PART, (file, url, fn) => url.includes('/capture/') || url.includes('/decode/') || file === 'analyze.js' || fn === 'read'],
+  [TRACKING_PART, (file, url) => url.includes('/track/') || url.includes('/tcp/')],
   ['SQLite (inserts, index builds, commit)', (file, url, fn) => file === 'sqlite-sink.js' || fn === 'exec' || fn === 'prepare'],
   ['rows built, sent between threads, unpacked', (file, url, fn) => url.includes('/store/') || fn === 'postMessage'],
   ['garbage collector', (file, url, fn) => fn === '(garbage collector)'],
-  ['idle (waiting for the other thread or the disk)', (file, url, fn) => fn === '(idle)'],
+  [IDLE_PART, (file, url, fn) => fn === '(idle)'],
 ];
 const THREAD_OTHER = 'Node.js itself, other';
-
-function threadSplit(profileFile) {
-  const profile = JSON.parse(readFileSync(profileFile, 'utf8'));
-  const selfUs = new Map();
-  for (let i = 0; i < profile.samples.length; i++)
-    selfUs.set(profile.samples[i], (selfUs.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));
-  const split = Object.fromEntries([...THREAD_PARTS.map(([name]) => [name, 0]), [THREAD_OTHER, 0]]);
-  for (const node of profile.nodes) {
-    const { url, functionName } = node.callFrame;
-    const part = THREAD_PARTS.find(([, test]) => test(url.split('/').pop(), url, functionName))?.[0] ?? THREAD_OTHER;
-    split[part] += (selfUs.get(node.id) ?? 0) / 1000;
-  }
-  return split;
-}
 
 function e2eProfile(capture) {
   const dir = join(work, `profile-e2e-${capture.label}`);
@@ -763,10 +751,9 @@ function e2eProfile(capture) {
       if (r.ok) {
         const splits = readdirSync(dir)
           .filter((name) => name.endsWith('.cpuprofile'))
-          .map((name) => threadSplit(join(dir, name)));
+          .map((name) => profileSplit(join(dir, name), THREAD_PARTS, THREAD_OTHER));
         // The thread that tracked is the main one; the other is the writer (which loads a few tracker modules too).
-        const tracking = (split) => split[THREAD_PARTS[1][0]];
-        const [mainThread, writer] = splits.sort((a, b) => tracking(b) - tracking(a));
+        const [mainThread, writer] = splits.sort((a, b) => b[TRACKING_PART] - a[TRACKING_PART]);
         if (splits.length === 2) r.detail = { main: mainThread, writer };
         else {
           r.ok = false;
@@ -1396,7 +1383,6 @@ md.push(
     const { main, writer } = profiled.detail;
     const parts = [...THREAD_PARTS.map(([name]) => name), THREAD_OTHER];
     const sum = (split) => Object.values(split).reduce((a, b) => a + b, 0);
-    const idleOf = (split) => split[THREAD_PARTS.at(-1)[0]];
     const share = (split, part) => `${(split[part] / 1000).toFixed(2)} s (${((100 * split[part]) / sum(split)).toFixed(0)} %)`;
     md.push(
       `What each thread did, from one more default run on ${biggest} under V8's sampling profiler (\`node --cpu-prof\`, one`,
@@ -1407,9 +1393,9 @@ md.push(
       ['part', 'main thread', 'writer thread'],
       parts.map((part) => [part, share(main, part), share(writer, part)]),
     );
-    const mainBusy = (sum(main) - idleOf(main)) / 1000;
-    const writerBusy = (sum(writer) - idleOf(writer)) / 1000;
-    const decode = main[THREAD_PARTS[0][0]] / 1000;
+    const mainBusy = (sum(main) - main[IDLE_PART]) / 1000;
+    const writerBusy = (sum(writer) - writer[IDLE_PART]) / 1000;
+    const decode = main[DECODE_PART] / 1000;
     md.push(
       `The main thread was busy ${mainBusy.toFixed(1)} s and the writer ${writerBusy.toFixed(1)} s: the main thread sets the pace. A third`,
       `stage, reading and decoding on a thread of their own, would take at most ${decode.toFixed(1)} s off it (less the cost of handing`,
