@@ -227,8 +227,8 @@ export async function analyzeToDatabase(
   databasePath: string,
   options: AnalyzeToDatabaseOptions = {},
 ): Promise<DatabaseAnalysis> {
-  const threads = Math.min(options.threads ?? defaultThreads(), MOST_USEFUL_THREADS);
-  const writer = new DatabaseWriter(databasePath, { thread: threads > 1 });
+  // Two threads or more: SQLite on its own (a larger number runs as two).
+  const writer = new DatabaseWriter(databasePath, { thread: (options.threads ?? defaultThreads()) > 1 });
   const also = options.alsoTo;
   const output: TrackerOutput =
     also === undefined

@@ -101,7 +101,7 @@ async function runAnalyze(captures: string[], options: AnalyzeOptions, { io, ter
   if (options.shard !== undefined && shard === undefined)
     throw new UsageError(`--shard takes K/N with 0 ≤ K < N ≤ ${MAX_SHARDS}, not "${options.shard}"`);
   if (captures.filter((c) => c === '-').length > 1) throw new UsageError('standard input ("-") can be given only once');
-  const threads = options.threads === undefined ? undefined : parseCount(options.threads, '--threads');
+  const threads = parseCount(options.threads ?? String(defaultThreads()), '--threads');
   const progress = terminal.stderrIsTty && !options.quiet && !options.json ? new ProgressBar(io.stderr) : undefined;
   const controller = new AbortController();
   const stopListening = io.onInterrupt(() => controller.abort());
