@@ -1021,12 +1021,24 @@ function sh(command) {
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 const cpuModel = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
+/**
+ * Nanoseconds a system call takes here: `dd bs=1` makes a read and a write per byte. Native
+ * peers that make one a packet (argus seeks once per packet read, strace -c shows) pay it per
+ * packet, so their times move with the kernel's and the hypervisor's cost of a system call.
+ */
+function syscallNs() {
+  const calls = 200_000;
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${calls / 2}`], { stdio: 'ignore' });
+  return r.status === 0 ? Number(process.hrtime.bigint() - t0) / calls : undefined;
+}
 const machine = saved?.machine ?? {
   nproc: sh('nproc') ?? String(os.availableParallelism?.() ?? os.cpus().length),
   cpu: cpuModel,
   memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
   node: process.version,
   kernel: `${os.type()} ${os.release()} (${os.arch()})`,
+  syscallNs: syscallNs(),
   commit: commitAtStart,
   dirty: dirtyAtStart,
   distBuilt: distBuilt?.toISOString().replace(/\.\d+Z$/, 'Z'),
@@ -1241,6 +1253,8 @@ md.push(
   'The yardsticks do less or different work: `tcpdump -w /dev/null` only walks the records (the',
   'read floor); `argus | ra` builds a flow table with a state per flow; `tshark -z conv,tcp`',
   'dissects every packet fully. Ratios are ours ÷ theirs (above 1× means flowstate is faster).',
+  'argus makes a system call (lseek) for every packet it reads, so its times, and the ratios against it, move with the',
+  "machine's cost of a system call (in the Machine table); flowstate reads in large blocks.",
   '',
   `Measured ${startedAt.toISOString().replace(/\.\d+Z$/, 'Z')} – ${finishedAt.toISOString().replace(/\.\d+Z$/, 'Z')} at commit \`${machine.commit}\`${machine.dirty ? ` with ${machine.dirty} file(s) under src/ modified` : ''}, dist/ built ${machine.distBuilt ?? '(unknown)'} (a copy of it, taken when the run began, is what ran).`,
   '',
@@ -1269,6 +1283,7 @@ table(
     ['memory', machine.memory],
     ['Node.js', machine.node],
     ['kernel', machine.kernel],
+    ['a system call (`dd bs=1`: a read and a write a byte)', machine.syscallNs ? `${(machine.syscallNs / 1000).toFixed(2)} µs` : '—'],
     ['date', startedAt.toISOString().slice(0, 10)],
     ...Object.entries(machine.tools)
       .filter(([, v]) => v)
