@@ -4,6 +4,7 @@ import { FlowstateError } from '../errors.js';
 import type { TcpState } from '../tcp/tcp-state.js';
 import type { Role } from '../track/records.js';
 import { SCHEMA_VERSION, TABLE_NAMES } from './schema.js';
+import { schemaDifferences } from './schema-check.js';
 import type { CaptureRow, FindingRow, FlowRow, ListenerRow } from './tables.js';
 
 const SQLITE_MAGIC = 'SQLite format 3\u0000';
@@ -60,6 +61,8 @@ export class DatabaseReader {
   constructor(readonly path: string) {
     try {
       this.db = new Database(path, { readonly: true, fileMustExist: true });
+      // readonly refuses writes to the file; query_only also refuses PRAGMAs that would change it.
+      this.db.pragma('query_only = ON');
       const version = this.db.pragma('user_version', { simple: true }) as number;
       const tables = new Set(
         (this.db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')").all() as Array<{ name: string }>).map(
@@ -72,6 +75,12 @@ export class DatabaseReader {
       if (version !== SCHEMA_VERSION)
         throw new NotAFlowstateDatabaseError(
           `${path} has schema version ${version}; this flowstate reads version ${SCHEMA_VERSION}: analyse the capture again`,
+        );
+      // Every reader and the exports name only our own columns; a database that differs is refused here, once.
+      const differences = schemaDifferences(this.db);
+      if (differences.length > 0)
+        throw new NotAFlowstateDatabaseError(
+          `${path} does not have the tables flowstate writes: ${differences.slice(0, 5).join('; ')}${differences.length > 5 ? `; and ${differences.length - 5} more` : ''}`,
         );
     } catch (error) {
       if (error instanceof NotAFlowstateDatabaseError) throw error;

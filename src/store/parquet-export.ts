@@ -13,6 +13,8 @@ import {
 import { FlowstateError } from '../errors.js';
 import type { DatabaseReader } from './database-reader.js';
 import { SCHEMA_VERSION } from './schema.js';
+import { declaredColumns } from './schema-check.js';
+import { quoteIdentifier, quoteString } from './sql-identifier.js';
 import { transitionsSelect } from './transition-code.js';
 
 /** The file that marks a directory as a flowstate Parquet export (readers skip names starting with `_`). */
@@ -50,11 +52,28 @@ function duckType(declared: string): DuckDBType {
   return VARCHAR;
 }
 
-/** Copies an SQLite table into a DuckDB table of the same columns, a chunk of rows at a time. */
+/** Whether SQLite's value (read with safeIntegers) fits the DuckDB column: SQLite keeps any value in any column. */
+function fits(type: DuckDBType, value: unknown): boolean {
+  if (value === null) return true;
+  if (type === BIGINT) return typeof value === 'bigint';
+  if (type === DOUBLE) return typeof value === 'number' || typeof value === 'bigint';
+  return typeof value === 'string';
+}
+
+const kindOf = (value: unknown): string =>
+  value instanceof Uint8Array ? 'a blob' : typeof value === 'string' ? 'text' : `a ${typeof value}`;
+
+/**
+ * Copies an SQLite table into a DuckDB table of the same columns, a chunk of rows
+ * at a time. The columns are those flowstate declares (the reader checked the
+ * input has exactly them): no name read from the input reaches DuckDB's SQL.
+ */
 async function copyTable(reader: DatabaseReader, duck: DuckDBConnection, table: string): Promise<number> {
-  const columns = reader.db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string; type: string }>;
+  const columns = declaredColumns(table);
   const types = columns.map((c) => duckType(c.type));
-  await duck.run(`CREATE TABLE ${table} (${columns.map((c, i) => `"${c.name}" ${types[i].toString()}`).join(', ')})`);
+  await duck.run(
+    `CREATE TABLE ${quoteIdentifier(table)} (${columns.map((c, i) => `${quoteIdentifier(c.name)} ${types[i].toString()}`).join(', ')})`,
+  );
   const appender: DuckDBAppender = await duck.createAppender(table);
   let chunk: unknown[][] = columns.map(() => []);
   let rows = 0;
@@ -64,10 +83,17 @@ async function copyTable(reader: DatabaseReader, duck: DuckDBConnection, table: 
     appender.appendDataChunk(data);
     chunk = columns.map(() => []);
   };
-  const statement = reader.db.prepare(`SELECT * FROM ${table}`).raw(true).safeIntegers(true);
+  const statement = reader.db
+    .prepare(`SELECT ${columns.map((c) => quoteIdentifier(c.name)).join(', ')} FROM ${quoteIdentifier(table)}`)
+    .raw(true)
+    .safeIntegers(true);
   for (const row of statement.iterate() as IterableIterator<unknown[]>) {
     for (let c = 0; c < row.length; c++) {
       const value = row[c];
+      if (!fits(types[c], value))
+        throw new FlowstateError(
+          `${reader.path}: ${table}.${columns[c].name} holds ${kindOf(value)} in row ${rows + 1}, where flowstate writes ${columns[c].type}`,
+        );
       // A REAL column holds numbers; safeIntegers gives a whole one as a bigint.
       chunk[c].push(types[c] === DOUBLE && typeof value === 'bigint' ? Number(value) : value);
     }
@@ -112,11 +138,13 @@ export async function exportParquet(reader: DatabaseReader, out: string): Promis
       const directory = join(partial, name);
       if (day === null) {
         mkdirSync(directory, { recursive: true });
-        await duck.run(`COPY ${name} TO '${join(directory, `${name}.parquet`).replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`);
+        await duck.run(
+          `COPY ${quoteIdentifier(name)} TO ${quoteString(join(directory, `${name}.parquet`))} (FORMAT parquet, COMPRESSION zstd)`,
+        );
       } else {
         await duck.run(
-          `COPY (SELECT *, CAST(to_timestamp(${day} // 1000000000) AS DATE) AS day FROM ${name}) TO '${directory.replaceAll("'", "''")}' ` +
-            '(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))',
+          `COPY (SELECT *, CAST(to_timestamp(${quoteIdentifier(day)} // 1000000000) AS DATE) AS day FROM ${quoteIdentifier(name)}) ` +
+            `TO ${quoteString(directory)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))`,
         );
       }
     }
