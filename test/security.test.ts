@@ -2,7 +2,8 @@
 // database, a user's SQL, text printed to a terminal. Each test is an attack
 // that worked before the defence it names.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -12,12 +13,19 @@ import { flowstate } from './helpers/run-cli.js';
 let dir = '';
 /** A database flowstate wrote, never changed: copy it before making it hostile. */
 let pristine = '';
+let parquet = '';
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'flowstate-security-'));
   pristine = join(dir, 'pristine.db');
-  const run = await flowstate(['analyze', lab('close-wait-leak'), '--db', pristine, '--quiet']);
-  expect(run.status, run.stderr).toBe(0);
+  parquet = join(dir, 'pristine-parquet');
+  for (const args of [
+    ['analyze', lab('close-wait-leak'), '--db', pristine, '--quiet'],
+    ['export', '--format', 'parquet', '--db', pristine, '--out', parquet],
+  ]) {
+    const run = await flowstate(args);
+    expect(run.status, run.stderr).toBe(0);
+  }
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -33,6 +41,14 @@ function crafted(name: string, sql: string): string {
   }
   return path;
 }
+
+const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+/** A file's and its directory's state: the bytes, and which names sit beside it (no -wal, -shm or -journal appears). */
+const stateOf = (path: string): { hash: string; beside: string[] } => ({
+  hash: sha256(path),
+  beside: readdirSync(join(path, '..')).sort(),
+});
 
 describe('a crafted database reaches no SQL: its names are checked against ours, never used', () => {
   test('export --format parquet refuses a listeners column whose name ends the statement and COPYs a file; nothing is written', async () => {
@@ -81,5 +97,73 @@ describe('a crafted database reaches no SQL: its names are checked against ours,
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/flows\.client_port holds text in row 2, where flowstate writes INTEGER NOT NULL/);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('query over SQLite changes and creates no file', () => {
+  test('PRAGMA journal_mode=WAL over one or several databases fails and leaves each file as it was', async () => {
+    const a = join(dir, 'wal-a', 'a.db');
+    const b = join(dir, 'wal-b', 'b.db');
+    for (const path of [a, b]) {
+      mkdirSync(join(path, '..'));
+      copyFileSync(pristine, path);
+    }
+    const before = [stateOf(a), stateOf(b)];
+    for (const args of [
+      ['query', 'PRAGMA journal_mode=WAL', '--db', a, '--db', b],
+      ['query', 'PRAGMA journal_mode=WAL', '--db', a],
+      ['query', 'PRAGMA db2.journal_mode=WAL', '--db', a, '--db', b],
+    ]) {
+      const run = await flowstate(args);
+      expect(run.status, args.join(' ')).toBe(1);
+      expect(run.stderr).toMatch(/^flowstate: query opens databases read-only, and this statement would change one/);
+    }
+    expect([stateOf(a), stateOf(b)]).toEqual(before);
+  });
+
+  test('ATTACH of a new path creates nothing, over one database or several', async () => {
+    const created = join(dir, 'attached.db');
+    for (const dbs of [
+      ['--db', pristine],
+      ['--db', pristine, '--db', pristine],
+    ]) {
+      const run = await flowstate(['query', `ATTACH '${created}' AS x`, ...dbs]);
+      expect(run.status).toBe(1);
+      expect(existsSync(created)).toBe(false);
+    }
+  });
+});
+
+describe('query --parquet reads the exports given and nothing else', () => {
+  const attacks: Array<[string, RegExp]> = [
+    ["SELECT * FROM read_csv('/etc/passwd')", /Permission Error/],
+    ["SELECT * FROM read_text('/etc/hostname')", /Permission Error/],
+    ["SELECT * FROM glob('/root/**')", /Permission Error/],
+    [`SELECT * FROM read_parquet('${'PARQUET'}/../pristine.db')`, /Permission Error/],
+    ["COPY (SELECT 'owned') TO 'OUTSIDE/owned.csv'", /Permission Error|read-only/],
+    ["COPY (SELECT 'owned') TO 'PARQUET/owned.csv'", /read-only/],
+    ["ATTACH 'OUTSIDE/owned.duckdb' AS x", /read-only/],
+    ['SELECT 1; SELECT 2', /runs one statement, and this SQL holds 2/],
+    ['INSTALL httpfs', /read-only/],
+    ['SET enable_external_access = true', /read-only/],
+  ];
+  for (const [template, message] of attacks)
+    test(`refuses ${template}`, async () => {
+      const before = readdirSync(parquet, { recursive: true }).sort();
+      const beside = readdirSync(dir).sort();
+      const sql = template.replaceAll('PARQUET', parquet).replaceAll('OUTSIDE', dir);
+      const run = await flowstate(['query', sql, '--parquet', parquet]);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(readdirSync(parquet, { recursive: true }).sort()).toEqual(before);
+      expect(readdirSync(dir).sort()).toEqual(beside);
+    });
+
+  test('and still answers a query over them', async () => {
+    const sql = "SELECT COUNT(*) AS n FROM flows WHERE client_state = 'CLOSE_WAIT'";
+    const run = await flowstate(['query', sql, '--parquet', parquet, '--format', 'csv']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toBe('n\n20\n');
   });
 });

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { join, resolve, sep } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/node-api';
 import { FlowstateError } from '../errors.js';
 import { EXPORT_DATASETS, EXPORT_MANIFEST } from './parquet-export.js';
+import { quoteIdentifier, quoteString } from './sql-identifier.js';
 
 /** A value of a query's row. */
 export type QueryValue = string | number | bigint | boolean | null;
@@ -13,36 +14,64 @@ export interface QueryRows {
   rows: QueryValue[][];
 }
 
+/** What a user's statement may be: it reads, nothing else (COPY, ATTACH, INSTALL, SET... are refused). */
+const READING_STATEMENTS: ReadonlySet<StatementType> = new Set([StatementType.SELECT, StatementType.EXPLAIN]);
+
+/**
+ * Locks the connection down before a user's SQL runs in it: files only under the
+ * export directories (the views read them when the query runs), no extension
+ * installed or loaded, and no setting changed afterwards.
+ */
+async function lockDown(duck: DuckDBConnection, directories: readonly string[]): Promise<void> {
+  // One statement per call: nothing here is ever read as two.
+  await duck.run(`SET allowed_directories = [${directories.map((d) => quoteString(d.endsWith(sep) ? d : d + sep)).join(', ')}]`);
+  await duck.run('SET enable_external_access = false');
+  await duck.run('SET autoinstall_known_extensions = false');
+  await duck.run('SET autoload_known_extensions = false');
+  await duck.run('SET lock_configuration = true');
+}
+
 /**
  * Runs one SQL statement in DuckDB over Parquet exports (`export --format parquet`),
  * their datasets named as the database's tables (captures, flows, transitions,
  * findings, listeners, meta; the day-split ones with their `day` column). Over
  * several exports each table has a first column `db` (1-based, in the order given),
- * as `query --db a --db b` has: ids are each export's own.
+ * as `query --db a --db b` has: ids are each export's own. The statement must be
+ * one SELECT (or EXPLAIN), and it can read no file outside the exports.
  */
-export async function queryParquet(directories: readonly string[], sql: string): Promise<QueryRows> {
-  for (const directory of directories)
+export async function queryParquet(given: readonly string[], sql: string): Promise<QueryRows> {
+  for (const directory of given)
     if (!existsSync(join(directory, EXPORT_MANIFEST)))
       throw new FlowstateError(
         `${directory} is not a flowstate Parquet export (no ${EXPORT_MANIFEST}): write one with export --format parquet --out DIR`,
       );
+  const directories = given.map((directory) => resolve(directory));
+  const where = `DuckDB, over ${given.join(', ')}`;
   const instance = await DuckDBInstance.create(':memory:');
   const duck = await instance.connect();
   try {
     for (const { name, day } of EXPORT_DATASETS) {
       const read = (directory: string): string =>
-        `read_parquet('${join(directory, name, day === null ? '*.parquet' : '**/*.parquet').replaceAll("'", "''")}', hive_partitioning = ${day !== null})`;
+        `read_parquet(${quoteString(join(directory, name, day === null ? '*.parquet' : '**/*.parquet'))}, hive_partitioning = ${day !== null})`;
       const select =
         directories.length === 1
           ? `SELECT * FROM ${read(directories[0])}`
           : directories.map((directory, i) => `SELECT ${i + 1} AS db, * FROM ${read(directory)}`).join(' UNION ALL BY NAME ');
-      await duck.run(`CREATE VIEW ${name} AS ${select}`);
+      await duck.run(`CREATE VIEW ${quoteIdentifier(name)} AS ${select}`);
     }
+    await lockDown(duck, directories);
     let result;
     try {
-      result = await duck.runAndReadAll(sql);
+      const statements = await duck.extractStatements(sql);
+      if (statements.count !== 1)
+        throw new FlowstateError(`query --parquet runs one statement, and this SQL holds ${statements.count} (${where})`);
+      const statement = await statements.prepare(0);
+      if (!READING_STATEMENTS.has(statement.statementType))
+        throw new FlowstateError(`query --parquet runs statements that read (SELECT, WITH, EXPLAIN); the exports are read-only (${where})`);
+      result = await statement.runAndReadAll();
     } catch (error) {
-      throw new FlowstateError(`${(error as Error).message.split('\n')[0]} (DuckDB, over ${directories.join(', ')})`);
+      if (error instanceof FlowstateError) throw error;
+      throw new FlowstateError(`${(error as Error).message.split('\n')[0]} (${where})`);
     }
     const header = result.columnNames();
     // bigint and strings as they are; DuckDB's own values (dates, decimals...) as their text.

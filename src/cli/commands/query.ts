@@ -5,6 +5,7 @@ import type Database from 'better-sqlite3';
 import { queryParquet } from '../../store/parquet-query.js';
 import { TABLE_NAMES } from '../../store/schema.js';
 import { openSeveral } from '../../store/several-databases.js';
+import { quoteIdentifier } from '../../store/sql-identifier.js';
 import { openResults } from '../open-results.js';
 import { repeatable } from '../parse-options.js';
 import type { CommandContext } from '../cli-io.js';
@@ -88,14 +89,19 @@ export function rowsOf(db: Database.Database, sql: string, tables: readonly stri
     schemaHelp(
       tables.map((table) => ({
         table,
-        columns: (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name),
+        columns: (db.prepare(`PRAGMA table_info(${quoteIdentifier(table)})`).all() as Array<{ name: string }>).map((c) => c.name),
       })),
     );
+  const failed = (error: unknown): FlowstateError =>
+    // The connection is read-only (several-databases.ts, database-reader.ts): say so rather than list the tables.
+    (error as { code?: string }).code?.startsWith('SQLITE_READONLY')
+      ? new FlowstateError(`query opens databases read-only, and this statement would change one: ${(error as Error).message}`)
+      : new FlowstateError(`${(error as Error).message}\n${help()}`);
   let statement;
   try {
     statement = db.prepare(sql);
   } catch (error) {
-    throw new FlowstateError(`${(error as Error).message}\n${help()}`);
+    throw failed(error);
   }
   if (!statement.reader)
     throw new FlowstateError('query runs statements that return rows (SELECT, WITH, PRAGMA); the database is opened read-only');
@@ -103,7 +109,7 @@ export function rowsOf(db: Database.Database, sql: string, tables: readonly stri
   try {
     return { header, rows: statement.safeIntegers(true).raw(true).all() as Cell[][] };
   } catch (error) {
-    throw new FlowstateError(`${(error as Error).message}\n${help()}`);
+    throw failed(error);
   }
 }
 
