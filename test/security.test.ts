@@ -167,3 +167,36 @@ describe('query --parquet reads the exports given and nothing else', () => {
     expect(run.stdout).toBe('n\n20\n');
   });
 });
+
+describe('text from a database is printed to a terminal escaped, and as stored in JSON and CSV', () => {
+  /** A window title (OSC), a screen clear, a carriage return that hides what came before, a one-byte CSI. */
+  const hostile = 'evil\u001b]0;owned\u0007\u001b[2J\rfake\u009b31m';
+  const ACTED_ON = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+
+  test('report, flow, netstat, timeline and query tables escape it; query --format json|csv give it back exactly', async () => {
+    const db = crafted(
+      'escapes.db',
+      `UPDATE findings SET message = '${hostile}', kind = '${hostile}';
+       UPDATE flows SET history = '${hostile}', client_ip = '${hostile}' WHERE id = 1;
+       UPDATE captures SET path = '${hostile}', warnings = '${hostile}';`,
+    );
+    for (const args of [
+      ['report', '--db', db],
+      ['report', 'summary', '--db', db],
+      ['flow', '1', '--db', db],
+      ['netstat', '--all', '--db', db],
+      ['timeline', '--db', db],
+      ['query', 'SELECT message, kind FROM findings', '--db', db],
+    ]) {
+      const run = await flowstate(args, { tty: true });
+      expect(run.status, `${args.join(' ')}: ${run.stderr}`).toBe(0);
+      expect(run.stdout.replaceAll(/\u001b\[[0-9;]*m/g, ''), args.join(' ')).not.toMatch(ACTED_ON);
+    }
+    const shown = await flowstate(['query', 'SELECT message FROM findings', '--db', db]);
+    expect(shown.stdout).toContain('evil\\x1b]0;owned\\x07\\x1b[2J\\x0dfake\\x9b31m');
+    const json = await flowstate(['query', 'SELECT message FROM findings', '--db', db, '--format', 'json']);
+    expect(JSON.parse(json.stdout)).toEqual([{ message: hostile }]);
+    const csv = await flowstate(['query', 'SELECT message FROM findings', '--db', db, '--format', 'csv']);
+    expect(csv.stdout).toBe(`message\n"${hostile}"\n`);
+  });
+});

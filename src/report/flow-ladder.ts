@@ -2,7 +2,7 @@ import type { FindingRow, FlowRow, TransitionRow } from '../store/database-reade
 import type { TcpState } from '../tcp/tcp-state.js';
 import { formatEndpoint } from '../decode/format-address.js';
 import { TcpFlag } from '../decode/tcp-segment.js';
-import { formatTable } from './format-table.js';
+import { formatTable, terminalText } from './format-table.js';
 import { formatOffset, formatTimestamp } from './format-time.js';
 
 /** One captured segment of a flow with both endpoints' states after it. */
@@ -174,7 +174,8 @@ export function formatLadder(flow: FlowRow, steps: readonly LadderStep[], findin
     },
   );
   const unframed = findings.filter((f) => f.frame === null).map((f) => `  ${f.severity} ${f.kind}: ${f.message}`);
-  return [...header(flow), '', table, ...(unframed.length > 0 ? ['', ...unframed] : [])].join('\n');
+  // The header and the findings' lines hold the database's text too.
+  return terminalText([...header(flow), '', table, ...(unframed.length > 0 ? ['', ...unframed] : [])].join('\n'));
 }
 
 /** Without the capture, the timeline is the recorded transitions. */
@@ -197,11 +198,13 @@ export function formatTransitionTimeline(
     rightAligned: new Set([2]),
   });
   const notes = findings.map((f) => `  ${f.severity} ${f.kind}${f.frame !== null ? ` (frame ${f.frame})` : ''}: ${f.message}`);
-  return [
-    ...header(flow),
-    `  (${why}: showing the recorded transitions, not every segment)`,
-    '',
-    table,
-    ...(notes.length > 0 ? ['', ...notes] : []),
-  ].join('\n');
+  return terminalText(
+    [
+      ...header(flow),
+      `  (${why}: showing the recorded transitions, not every segment)`,
+      '',
+      table,
+      ...(notes.length > 0 ? ['', ...notes] : []),
+    ].join('\n'),
+  );
 }

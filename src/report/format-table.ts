@@ -9,16 +9,44 @@ export interface TableOptions {
   useColour?: boolean;
 }
 
+/**
+ * Characters a terminal acts on rather than shows: C0 controls (ESC starts the
+ * sequences that recolour, move the cursor, retitle the window or write to the
+ * clipboard), DEL, C1 controls (CSI and OSC in one byte), and the bidirectional
+ * overrides that make text read in another order than it is stored.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+/** The same with line feed and tab, which break a table's cell into the next column or row. */
+// eslint-disable-next-line no-control-regex -- as above
+const CONTROLS_IN_A_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+const escaped = (c: string): string => {
+  const code = c.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
+};
+
+/**
+ * Text from an input (a database, a capture, a query) made safe to print on a
+ * terminal: every control character written as a visible escape (`\x1b`), so a
+ * hand-made database cannot drive the terminal. Line feeds and tabs are kept
+ * unless `oneLine`. JSON and CSV output is left faithful: this is for people.
+ */
+export function terminalText(text: string, oneLine = false): string {
+  return text.replace(oneLine ? CONTROLS_IN_A_LINE : CONTROLS, escaped);
+}
+
 const cellText = (value: Cell): string =>
-  value === null || value === undefined ? '' : typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value);
+  terminalText(value === null || value === undefined ? '' : typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value), true);
 
 const isNumeric = (value: Cell): boolean => typeof value === 'number' || typeof value === 'bigint';
 
-/** An aligned text table for people. */
+/** An aligned text table for people, its cells and header printable (terminalText). */
 export function formatTable(header: readonly string[], rows: readonly (readonly Cell[])[], options: TableOptions = {}): string {
   const texts = rows.map((row) => row.map(cellText));
   // A loop, not Math.max(...rows): a netstat of a busy server has hundreds of thousands of rows.
-  const widths = header.map((h) => h.length);
+  const heads = header.map((h) => terminalText(h, true));
+  const widths = heads.map((h) => h.length);
   for (const row of texts) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i], row[i]?.length ?? 0);
   const right =
     options.rightAligned ??
@@ -27,7 +55,7 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
     );
   const pad = (text: string, i: number): string => (right.has(i) ? text.padStart(widths[i]) : text.padEnd(widths[i]));
   const lines = [
-    header
+    heads
       .map((h, i) => pad(h, i))
       .join('  ')
       .trimEnd(),
