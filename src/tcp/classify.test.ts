@@ -2,7 +2,16 @@
 // events for its sender and its receiver. Grouped by the receiver's state.
 import { describe, expect, test } from 'vitest';
 import { TcpFlag, TcpSegment } from '../decode/tcp-segment.js';
-import { type EndpointFacts, classifyReceive, classifySend, finSeqOf, rstAcceptable, rstIgnored, segmentLength } from './classify.js';
+import {
+  type EndpointFacts,
+  classifyReceive,
+  classifySend,
+  finSeqOf,
+  rstAcceptable,
+  rstIgnored,
+  rstInWindow,
+  segmentLength,
+} from './classify.js';
 import { EVENT_ORDER, EndpointEvent as E, EventBit } from './endpoint-event.js';
 import { type Seq, seq, seqAdd } from './seq.js';
 import { FIN_SENT_STATES, SYNCHRONIZED, TcpState as S, type TcpState } from './tcp-state.js';
@@ -159,6 +168,19 @@ describe('classifySend', () => {
   test('yields SEND_FIN for the first FIN, bare or on data', () => {
     expect(names(classifySend(endpointIn(S.ESTABLISHED), segment('FIN ACK', { seq: CLIENT_ISS + 1 })))).toEqual(['SEND_FIN']);
     expect(names(classifySend(endpointIn(S.CLOSE_WAIT), segment('FIN ACK PSH', { seq: CLIENT_ISS + 1, len: 300 })))).toEqual(['SEND_FIN']);
+  });
+  test('yields SEND_FIN_CROSSING for a first FIN whose ACK misses the peer’s FIN, sent by an end taken to have that FIN', () => {
+    const peer = peerIn(S.FIN_WAIT1, { finSeq: seq(SERVER_ISS + 1) });
+    const closeWait = endpointIn(S.CLOSE_WAIT);
+    expect(names(classifySend(closeWait, segment('FIN ACK', { seq: CLIENT_ISS + 1, ack: SERVER_ISS + 1 }), peer))).toEqual([
+      'SEND_FIN_CROSSING',
+    ]);
+    // Its ACK covers the peer's FIN: the ordinary passive close.
+    expect(names(classifySend(closeWait, segment('FIN ACK', { seq: CLIENT_ISS + 1, ack: SERVER_ISS + 2 }), peer))).toEqual(['SEND_FIN']);
+    // The peer's FIN not (yet) taken to have arrived: an ordinary FIN; its arrival is judged later.
+    expect(names(classifySend(endpointIn(S.ESTABLISHED), segment('FIN ACK', { seq: CLIENT_ISS + 1, ack: SERVER_ISS + 1 }), peer))).toEqual([
+      'SEND_FIN',
+    ]);
   });
   test('yields nothing for a retransmitted FIN', () => {
     for (const state of [S.FIN_WAIT1, S.FIN_WAIT2, S.CLOSING, S.LAST_ACK, S.TIME_WAIT]) {
@@ -413,9 +435,28 @@ describe('RST in a synchronized state (RFC 5961: in the receive window)', () => 
     expect(names(bits)).toEqual(['RECV_RST']);
     expect(afterEvents(S.ESTABLISHED, bits)).toBe(S.CLOSED);
   });
-  test('accepts an RST inside the window', () => {
-    expect(rstAcceptable(receiver(), sender(), rstAt(RCV_NXT + 500))).toBe(true);
-    expect(rstAcceptable(receiver(), sender(), rstAt(RCV_NXT + WINDOW - 1))).toBe(true);
+  test('ignores an RST inside the window but not at RCV.NXT: Linux sends a challenge ACK and stays (RFC 5961 §3.2)', () => {
+    expectIgnoredRst(receiver(), sender(), rstAt(RCV_NXT + 500));
+    expectIgnoredRst(receiver(), sender(), rstAt(RCV_NXT + WINDOW - 1));
+    expect(rstInWindow(receiver(), sender(), rstAt(RCV_NXT + 500))).toBe(true);
+    expect(rstInWindow(receiver(), sender(), rstAt(RCV_NXT + WINDOW))).toBe(false);
+  });
+  test('takes an RST at RCV.NXT−1 once the peer’s FIN is in (CLOSE_WAIT, LAST_ACK, CLOSING: tcp_reset_check), not before', () => {
+    for (const state of [S.CLOSE_WAIT, S.LAST_ACK, S.CLOSING]) {
+      expect(rstAcceptable(receiver(state, { peerFinReceived: true }), sender(), rstAt(RCV_NXT - 1)), state).toBe(true);
+    }
+    expectIgnoredRst(receiver(S.ESTABLISHED), sender(), rstAt(RCV_NXT - 1));
+    expectIgnoredRst(receiver(S.FIN_WAIT2, { peerFinReceived: false }), sender(), rstAt(RCV_NXT - 1));
+  });
+  test('takes an RST in TIME_WAIT only at exactly RCV.NXT, the sender’s next sequence number (tcp_timewait_state_process)', () => {
+    const timeWait = receiver(S.TIME_WAIT, { peerFinReceived: true });
+    expect(names(classifyReceive(timeWait, sender(), rstAt(RCV_NXT)))).toEqual(['RECV_RST']);
+    // A stale RST, answering an old duplicate ACK: one below what TIME_WAIT expects.
+    expectIgnoredRst(timeWait, sender(), rstAt(RCV_NXT - 1));
+    // Even with the receiver's last ACK below the sender's next: everything up to the FIN arrived.
+    const behind = receiver(S.TIME_WAIT, { peerFinReceived: true, highestAck: seq(RCV_NXT - 10) });
+    expectIgnoredRst(behind, sender(), rstAt(RCV_NXT - 10));
+    expect(rstAcceptable(behind, sender(), rstAt(RCV_NXT))).toBe(true);
   });
   test('ignores an RST below RCV.NXT (old sequence number)', () => {
     expectIgnoredRst(receiver(), sender(), rstAt(RCV_NXT - 1));
@@ -435,7 +476,9 @@ describe('RST in a synchronized state (RFC 5961: in the receive window)', () => 
     const r = receiver(S.ESTABLISHED, { highestAck: seq(low), window: 0x1000 });
     const s = sender({ nextSeq: seq(low) });
     expect(rstAcceptable(r, s, rstAt(low))).toBe(true);
-    expect(rstAcceptable(r, s, rstAt(0x100))).toBe(true);
+    expect(rstAcceptable(r, s, rstAt(0x100))).toBe(false);
+    expect(rstInWindow(r, s, rstAt(0x100))).toBe(true);
+    expect(rstAcceptable(r, sender({ nextSeq: seq(0x200) }), rstAt(0x100))).toBe(true);
     expect(rstAcceptable(r, s, rstAt(0xfffffd00))).toBe(false);
     expect(rstAcceptable(r, s, rstAt(0x2000))).toBe(false);
   });

@@ -43,14 +43,24 @@ export function finSeqOf(segment: TcpSegment): Seq {
   return seqAdd(seq(segment.seq), segment.payloadLength + (segment.flags & TcpFlag.SYN ? 1 : 0));
 }
 
-/** What sending `segment` means to its sender. */
-export function classifySend(sender: EndpointFacts, segment: TcpSegment): number {
+/** What sending `segment` means to its sender; `receiver` (its peer) tells a FIN that left before the peer's FIN arrived. */
+export function classifySend(sender: EndpointFacts, segment: TcpSegment, receiver?: EndpointFacts): number {
   const flags = segment.flags;
   if (flags & TcpFlag.RST) return sender.state === TcpState.CLOSED ? 0 : EventBit.SEND_RST;
   let events = 0;
   if (flags & TcpFlag.SYN && !sender.synSent) events |= flags & TcpFlag.ACK ? EventBit.SEND_SYN_ACK : EventBit.SEND_SYN;
-  if (flags & TcpFlag.FIN && !sender.finSent) events |= EventBit.SEND_FIN;
+  if (flags & TcpFlag.FIN && !sender.finSent) {
+    events |=
+      receiver !== undefined && sender.peerFinReceived && receiver.finSent && !acksPeerFin(segment, receiver)
+        ? EventBit.SEND_FIN_CROSSING
+        : EventBit.SEND_FIN;
+  }
   return events;
+}
+
+/** The segment's ACK covers the FIN `peer` sent. */
+function acksPeerFin(segment: TcpSegment, peer: EndpointFacts): boolean {
+  return (segment.flags & TcpFlag.ACK) !== 0 && seqGe(seq(segment.ack), seqAdd(peer.finSeq, 1));
 }
 
 /** What receiving `segment` means to its receiver, given what the sender had sent. */
@@ -83,10 +93,16 @@ export function rstIgnored(receiver: EndpointFacts, sender: EndpointFacts, segme
 }
 
 /**
- * RFC 9293 §3.10.7 with RFC 5961: in SYN_SENT an RST counts only when its ACK
- * covers our SYN; elsewhere its sequence number must fall in the receive window,
- * which the observer places between the receiver's highest ACK and the sender's
- * highest sequence number plus the receiver's window.
+ * RFC 9293 §3.10.7 with RFC 5961 §3, as Linux applies them. In SYN_SENT an RST
+ * counts only when its ACK covers our SYN (and nothing beyond what we sent).
+ * Elsewhere only an RST at exactly RCV.NXT resets (tcp_validate_incoming; also
+ * RCV.NXT−1 in CLOSE_WAIT, LAST_ACK and CLOSING, tcp_reset_check); one elsewhere
+ * in the window draws a challenge ACK and changes nothing, and one outside it is
+ * dropped. TIME_WAIT takes an RST only at exactly RCV.NXT (tcp_timewait_state_process,
+ * with tcp_rfc1337=0, Linux's default). The observer does not see RCV.NXT, only that
+ * it lies between the receiver's highest ACK and the sender's next sequence number:
+ * an RST anywhere there is believed; in TIME_WAIT everything up to the peer's FIN
+ * arrived, so RCV.NXT is the sender's next sequence number itself.
  */
 export function rstAcceptable(receiver: EndpointFacts, sender: EndpointFacts, segment: TcpSegment): boolean {
   if (receiver.state === TcpState.SYN_SENT) {
@@ -96,10 +112,32 @@ export function rstAcceptable(receiver: EndpointFacts, sender: EndpointFacts, se
   }
   // Nothing shows a connection at the receiver: there is no window to judge the RST against.
   if (receiver.state === TcpState.UNKNOWN || receiver.state === TcpState.LISTEN) return true;
+  const range = rcvNxtRange(receiver, sender);
+  if (range === undefined) return true; // nothing known of the window: cannot judge, so believe the RST
   const rstSeq = seq(segment.seq);
+  if (receiver.state === TcpState.TIME_WAIT) return rstSeq === range.high;
+  const below = receiver.peerFinReceived && RCV_NXT_MINUS_ONE_STATES.has(receiver.state) ? -1 : 0;
+  return seqDiff(rstSeq, range.low) >= below && seqDiff(rstSeq, range.high) <= 0;
+}
+
+/** States in which Linux also takes an RST at RCV.NXT−1 (the peer's FIN is in: tcp_reset_check). */
+const RCV_NXT_MINUS_ONE_STATES: ReadonlySet<TcpState> = new Set([TcpState.CLOSE_WAIT, TcpState.LAST_ACK, TcpState.CLOSING]);
+
+/**
+ * An RST not acceptable but inside the receive window (RCV.NXT =< SEG.SEQ < RCV.NXT + RCV.WND):
+ * Linux answers it with a challenge ACK (RFC 5961 §3.2). Outside the window it is dropped unanswered.
+ */
+export function rstInWindow(receiver: EndpointFacts, sender: EndpointFacts, segment: TcpSegment): boolean {
+  const range = rcvNxtRange(receiver, sender);
+  if (range === undefined) return true;
+  const rstSeq = seq(segment.seq);
+  return seqDiff(rstSeq, range.low) >= 0 && seqDiff(rstSeq, range.high) < Math.max(receiver.window, 1);
+}
+
+/** Where the receiver's RCV.NXT can be: from its highest ACK to the sender's next sequence number (undefined: nothing known). */
+function rcvNxtRange(receiver: EndpointFacts, sender: EndpointFacts): { low: Seq; high: Seq } | undefined {
   const low = receiver.ackedAnything ? receiver.highestAck : sender.sentAnything ? sender.nextSeq : undefined;
-  if (low === undefined) return true; // nothing known of the window: cannot judge, so believe the RST
+  if (low === undefined) return undefined;
   const high = sender.sentAnything && seqGt(sender.nextSeq, low) ? sender.nextSeq : low;
-  // The window is half-open (RCV.NXT =< SEG.SEQ < RCV.NXT + RCV.WND); a zero window admits RCV.NXT alone.
-  return seqDiff(rstSeq, low) >= 0 && seqDiff(rstSeq, high) < Math.max(receiver.window, 1);
+  return { low, high };
 }

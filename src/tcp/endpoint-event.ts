@@ -12,6 +12,8 @@ const EVENTS = [
   { name: 'SEND_SYN', cause: 'sent SYN' },
   { name: 'SEND_SYN_ACK', cause: 'sent SYN-ACK' },
   { name: 'SEND_FIN', cause: 'sent FIN' },
+  /** A FIN whose ACK does not cover the peer's FIN, sent by an endpoint the peer's FIN was taken to have reached. */
+  { name: 'SEND_FIN_CROSSING', cause: 'sent FIN before the peer’s FIN arrived' },
   /** An acceptable RST (RFC 9293 §3.10.7, RFC 5961). */
   { name: 'RECV_RST', cause: 'received RST' },
   { name: 'RECV_SYN', cause: 'received SYN' },

@@ -198,6 +198,9 @@ describe('from CLOSE_WAIT', () => {
   test('moves from CLOSE_WAIT to LAST_ACK when the application closes and its FIN goes out', () => {
     expectMove(S.CLOSE_WAIT, E.SEND_FIN, S.LAST_ACK);
   });
+  test('moves from CLOSE_WAIT to CLOSING when its FIN does not acknowledge the peer’s: the FINs crossed, it was never a passive close', () => {
+    expect(expectMove(S.CLOSE_WAIT, E.SEND_FIN_CROSSING, S.CLOSING).cause).toMatch(/crossed/);
+  });
   test('moves from CLOSE_WAIT to CLOSED when it sends an RST', () => {
     expectMove(S.CLOSE_WAIT, E.SEND_RST, S.CLOSED);
   });
@@ -243,8 +246,8 @@ describe('from TIME_WAIT', () => {
   test('moves from TIME_WAIT to CLOSED when it sends an RST', () => {
     expectMove(S.TIME_WAIT, E.SEND_RST, S.CLOSED);
   });
-  test('moves from TIME_WAIT to CLOSED on an RST (Linux, tcp_rfc1337=0)', () => {
-    expect(expectMove(S.TIME_WAIT, E.RECV_RST, S.CLOSED).rule).toMatch(/rfc1337/);
+  test('moves from TIME_WAIT to CLOSED on an RST at exactly RCV.NXT (Linux, tcp_rfc1337=0)', () => {
+    expect(expectMove(S.TIME_WAIT, E.RECV_RST, S.CLOSED).rule).toMatch(/exactly RCV\.NXT.*rfc1337/);
   });
   test('only TIME_WAIT expires by the clock', () => {
     for (const state of ALL_STATES) {

@@ -92,6 +92,12 @@ export const TRANSITIONS: Readonly<Record<TcpState, Row>> = {
   },
   [S.CLOSE_WAIT]: {
     [E.SEND_FIN]: { to: S.LAST_ACK, rule: 'the application closed after the peer did', rfc: '3.10.4' },
+    [E.SEND_FIN_CROSSING]: {
+      to: S.CLOSING,
+      rule: 'our FIN does not acknowledge the peer’s: it left before the peer’s FIN arrived, so this end was in FIN_WAIT1 and the FINs crossed (simultaneous close), not a passive close',
+      cause: 'sent FIN without ACK of the peer’s FIN: the FINs crossed',
+      rfc: '3.6',
+    },
     [E.SEND_RST]: reset(),
     [E.RECV_RST]: reset(),
   },
@@ -113,7 +119,7 @@ export const TRANSITIONS: Readonly<Record<TcpState, Row>> = {
       rfc: '3.10.7.4 (RFC 6191)',
     },
     [E.SEND_RST]: reset(),
-    [E.RECV_RST]: reset('Linux lets an RST end TIME_WAIT (tcp_rfc1337=0)'),
+    [E.RECV_RST]: reset('an RST at exactly RCV.NXT ends TIME_WAIT (Linux, tcp_rfc1337=0); any other is ignored'),
   },
 };
 

@@ -1,4 +1,5 @@
 import type { TcpSegment } from '../decode/tcp-segment.js';
+import { seq } from '../tcp/seq.js';
 import { type CaptureTime, NO_TIME } from './capture-time.js';
 import { Flow, type RetiredFlow } from './flow.js';
 import { FlowTable, KEY_WORDS } from './flow-table.js';
@@ -98,6 +99,14 @@ export class FlowLifecycle {
   /** Most flows held in memory at once (live and retired). */
   peakFlows = 0;
   private phases = new Uint8Array(1024);
+  /**
+   * Each retired slot's RCV.NXT at either end (the peer's next sequence number as the
+   * flow retired), to judge an RST in TIME_WAIT as Linux does: bit 1 of `rcvNxtKnown`
+   * for the client's, bit 2 for the server's. Kept beside RetiredFlows' row, as long as `phases`.
+   */
+  private clientRcvNxt = new Int32Array(1024);
+  private serverRcvNxt = new Int32Array(1024);
+  private rcvNxtKnown = new Uint8Array(1024);
   /** The live flow in a slot (Phase.halfOpen or Phase.open). */
   private readonly flows: Array<Flow | undefined> = [];
   private readonly freeSlots: number[] = [];
@@ -133,7 +142,13 @@ export class FlowLifecycle {
 
   /** The retired flow in `slot`, loaded into the shared view. */
   retiredFlow(slot: number): RetiredFlow {
-    return this.retired.load(slot, this.table.keys, slot * KEY_WORDS);
+    const view = this.retired.load(slot, this.table.keys, slot * KEY_WORDS);
+    const known = this.rcvNxtKnown[slot];
+    view.client.rcvNxtKnown = (known & 1) !== 0;
+    view.client.rcvNxt = seq(this.clientRcvNxt[slot]);
+    view.server.rcvNxtKnown = (known & 2) !== 0;
+    view.server.rcvNxt = seq(this.serverRcvNxt[slot]);
+    return view;
   }
 
   /** Whether `flow` still holds its slot as the connection it was when queued under `id`. */
@@ -151,9 +166,11 @@ export class FlowLifecycle {
     if (spare !== undefined) spare.reset(id, instance, ipVersion, clientIsFirst);
     const slot = this.freeSlots.pop() ?? this.flows.length;
     if (slot >= this.phases.length) {
-      const grown = new Uint8Array(this.phases.length * 2);
-      grown.set(this.phases);
-      this.phases = grown;
+      const length = this.phases.length * 2;
+      this.phases = grownTo(this.phases, new Uint8Array(length));
+      this.clientRcvNxt = grownTo(this.clientRcvNxt, new Int32Array(length));
+      this.serverRcvNxt = grownTo(this.serverRcvNxt, new Int32Array(length));
+      this.rcvNxtKnown = grownTo(this.rcvNxtKnown, new Uint8Array(length));
     }
     flow.slot = slot;
     this.flows[slot] = flow;
@@ -224,6 +241,10 @@ export class FlowLifecycle {
   /** The flow was handed on and keeps only a small row in its slot until its TIME_WAIT ends. */
   retire(flow: Flow): void {
     this.retired.retire(flow);
+    const { client, server, slot } = flow;
+    this.clientRcvNxt[slot] = server.nextSeq;
+    this.serverRcvNxt[slot] = client.nextSeq;
+    this.rcvNxtKnown[slot] = (server.sentAnything ? 1 : 0) | (client.sentAnything ? 2 : 0);
     this.leaveLive(flow);
     this.phases[flow.slot] = Phase.retired;
   }
@@ -241,4 +262,10 @@ export class FlowLifecycle {
     this.flows[flow.slot] = undefined;
     this.spareFlows.push(flow);
   }
+}
+
+/** `grown` with `old` copied into its start. */
+function grownTo<T extends Uint8Array | Int32Array>(old: T, grown: T): T {
+  grown.set(old);
+  return grown;
 }

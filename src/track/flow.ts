@@ -187,6 +187,8 @@ export class Endpoint implements EndpointFacts, StatefulEndpoint {
   declare pendingCrossed: boolean;
   /** This endpoint resent without acknowledging it: the pending one never arrived. */
   declare pendingRefuted: boolean;
+  /** A pending FIN waits behind a hole: this endpoint's duplicate ACK showed data before the FIN missing. */
+  declare pendingHole: boolean;
   /** Visits to the states detectors time. */
   readonly visits = new VisitLog();
 
@@ -245,6 +247,7 @@ export class Endpoint implements EndpointFacts, StatefulEndpoint {
     this.pendingAckPoint = seq(0);
     this.pendingCrossed = false;
     this.pendingRefuted = false;
+    this.pendingHole = false;
     this.visits.clear();
   }
 }
@@ -334,6 +337,9 @@ export class RetiredEndpoint implements StatefulEndpoint {
   port = 0;
   stateSince = NO_TIME;
   stateInferred = false;
+  /** RCV.NXT as the flow retired (the peer's next sequence number), to judge an RST in TIME_WAIT; unknown when false. */
+  rcvNxtKnown = false;
+  rcvNxt: Seq = seq(0);
   #state: TcpState = TcpState.CLOSED;
 
   constructor(

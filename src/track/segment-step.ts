@@ -1,8 +1,9 @@
 import type { CapturedFrame } from '../capture/captured-frame.js';
 import { ChecksumStatus, TcpFlag, type TcpSegment } from '../decode/tcp-segment.js';
-import { classifyReceive, classifySend, finSeqOf, rstIgnored, segmentLength } from '../tcp/classify.js';
-import { EventBit } from '../tcp/endpoint-event.js';
-import { type Seq, seq, seqAdd, seqGe, seqGt } from '../tcp/seq.js';
+import { classifyReceive, classifySend, finSeqOf, rstIgnored, rstInWindow, segmentLength } from '../tcp/classify.js';
+import { EndpointEvent, EventBit } from '../tcp/endpoint-event.js';
+import { type Seq, seq, seqAdd, seqGe, seqGt, seqLt } from '../tcp/seq.js';
+import { TcpState } from '../tcp/tcp-state.js';
 import { type CaptureTime, NO_TIME } from './capture-time.js';
 import { type Endpoint, EndpointEvidence, type Flow } from './flow.js';
 import { type RecordsOut, unacked } from './records-out.js';
@@ -40,25 +41,80 @@ export class SegmentStep {
     const end = seqAdd(start, length);
     const retransmission = gatherEvidence(sender, receiver, segment, frame, time, start, end, length);
     this.noteCaptureLoss(flow, sender, receiver, segment, frame, time);
-    this.settlePendingOnSegment(flow, sender, receiver, segment, frame, time, retransmission);
+    if (sender.state === TcpState.SYN_SENT && (segment.flags & (TcpFlag.ACK | TcpFlag.SYN | TcpFlag.RST)) === TcpFlag.ACK)
+      this.inferHandshake(flow, sender, receiver, segment, frame, time);
+    this.settlePendingOnSegment(flow, sender, receiver, segment, frame, time, retransmission, length);
 
-    const sendEvents = classifySend(sender, segment);
+    const sendEvents = classifySend(sender, segment, receiver);
     const receiveEvents = classifyReceive(receiver, sender, segment);
     if (rstIgnored(receiver, sender, segment)) this.reportIgnoredRst(flow, sender, receiver, segment, frame, time);
     const inferred = flow.midstream || flow.captureLossEvents > 0;
     if (sendEvents & EventBit.SEND_RST) sender.rstLostBytes = unacked(sender, receiver) + unacked(receiver, sender);
-    if (sendEvents !== 0) this.door.applyMask(flow, sender, sendEvents, frame.source, frame.frame, time, inferred);
+    // A FIN that proves the peer's FIN had not arrived corrects what was assumed: inferred.
+    const crossing = sendEvents & EventBit.SEND_FIN_CROSSING;
+    if (sendEvents !== crossing) this.door.applyMask(flow, sender, sendEvents & ~crossing, frame.source, frame.frame, time, inferred);
+    if (crossing !== 0) this.door.applyMask(flow, sender, crossing, frame.source, frame.frame, time, true);
 
     updateSenderSequence(flow, sender, segment, start, end);
     this.applyReceive(flow, receiver, receiveEvents, segment, frame, time, start, inferred);
     noteHandshakeAndAcks(flow, receiver, segment);
   }
 
-  /** A SYN or FIN still pending as the flow is handed on: it arrived, unless the endpoint's own resends said otherwise. */
+  /**
+   * A SYN or FIN still pending as the flow is handed on: it arrived, unless the endpoint's own
+   * resends said otherwise, or its duplicate ACKs showed a hole before the FIN that no ACK showed filled.
+   */
   settlePending(flow: Flow, endpoint: Endpoint): void {
     if (endpoint.pendingEvents === 0) return;
-    if (!endpoint.pendingRefuted) this.deliverPending(flow, endpoint);
-    else endpoint.stateInferred = true; // its own resends say the peer's SYN or FIN never arrived
+    if (!endpoint.pendingRefuted && !endpoint.pendingHole) this.deliverPending(flow, endpoint);
+    else endpoint.stateInferred = true; // the peer's SYN or FIN never arrived, or waits behind a hole
+  }
+
+  /**
+   * The client in SYN_SENT sends an ACK: it had a SYN-ACK, which the capture lacks (RFC 9293
+   * §3.10.7.3: SYN_SENT answers nothing else with a bare ACK). The handshake is inferred from
+   * this segment, its ACK giving the server's ISS when its SYN was not seen either.
+   */
+  private inferHandshake(
+    flow: Flow,
+    client: Endpoint,
+    server: Endpoint,
+    segment: TcpSegment,
+    frame: CapturedFrame,
+    time: CaptureTime,
+  ): void {
+    const ack = seq(segment.ack);
+    if (!server.synSent) {
+      server.synSent = true;
+      server.iss = seqAdd(ack, -1);
+      if (!server.sentAnything || seqGt(ack, server.nextSeq)) server.nextSeq = ack;
+      server.sentAnything = true;
+      // The SYN-ACK answered the client's SYN: that SYN arrived.
+      if (server.pendingEvents !== 0) this.deliverPending(flow, server);
+      server.peerSynReceived = true;
+      this.door.apply(
+        flow,
+        server,
+        EndpointEvent.SEND_SYN_ACK,
+        frame.source,
+        frame.frame,
+        time,
+        true,
+        `SYN-ACK not captured; the client's ACK in frame ${frame.frame} proves it was sent`,
+      );
+    }
+    client.peerSynReceived = true;
+    client.synAcked = true;
+    this.door.apply(
+      flow,
+      client,
+      EndpointEvent.RECV_SYN_ACK,
+      frame.source,
+      frame.frame,
+      time,
+      true,
+      `SYN-ACK not captured; the client's ACK in frame ${frame.frame} proves it arrived`,
+    );
   }
 
   /** The sender acknowledges sequence space the capture never showed. */
@@ -97,14 +153,27 @@ export class SegmentStep {
     frame: CapturedFrame,
     time: CaptureTime,
     retransmission: boolean,
+    length: number,
   ): void {
-    // A later segment from the same sender reaches the receiver after the earlier one did.
-    if (receiver.pendingEvents !== 0) this.deliverPending(flow, receiver);
+    // A later segment from the same sender reaches the receiver after the earlier one did: when it
+    // carries something new to the receiver. A resend, or an ACK of nothing the receiver waits for,
+    // shows nothing of when the earlier one arrived (a delayed FIN is resent before it arrives).
+    if (
+      receiver.pendingEvents !== 0 &&
+      ((!retransmission && (length > 0 || (segment.flags & TcpFlag.RST) !== 0)) || acksNews(receiver, segment))
+    )
+      this.deliverPending(flow, receiver);
     if (sender.pendingEvents === 0) return;
     // The sender's own segment shows whether it had what its peer sent before.
     const verdict = judgePending(sender, segment);
-    if (verdict === PendingVerdict.confirmed) this.deliverPending(flow, sender);
-    else if (verdict === PendingVerdict.contradicted && !sender.pendingCrossed) {
+    if (verdict === PendingVerdict.confirmed) {
+      // A FIN held behind a hole was taken when the hole filled, shown first by this ACK.
+      if (sender.pendingHole) this.deliverPending(flow, sender, frame.source, frame.frame, time);
+      else this.deliverPending(flow, sender);
+    } else if (verdict === PendingVerdict.open && showsHoleBeforeFin(sender, segment)) {
+      // A duplicate ACK below the FIN: data before it is missing, and a receiver takes a FIN only in order.
+      sender.pendingHole = true;
+    } else if (verdict === PendingVerdict.contradicted && !sender.pendingCrossed) {
       // They crossed: its own SYN or FIN left first, the peer's arrives after it.
       sender.pendingCrossed = true;
       sender.pendingTime = time;
@@ -124,6 +193,9 @@ export class SegmentStep {
     frame: CapturedFrame,
     time: CaptureTime,
   ): void {
+    const detail = rstInWindow(receiver, sender, segment)
+      ? `is inside ${receiver.ip}:${receiver.port}'s receive window but not at the sequence number it expects next: Linux answers it with a challenge ACK and ignores it (RFC 5961 §3.2)`
+      : `is outside ${receiver.ip}:${receiver.port}'s receive window and was ignored (RFC 5961)`;
     this.records.finding(
       'rst-out-of-window',
       flow,
@@ -131,7 +203,7 @@ export class SegmentStep {
       frame.source,
       frame.frame,
       time,
-      `RST from ${sender.ip}:${sender.port} is outside ${receiver.ip}:${receiver.port}'s receive window and was ignored (RFC 5961)`,
+      `RST from ${sender.ip}:${sender.port} ${detail}`,
       { seq: segment.seq },
     );
   }
@@ -150,13 +222,15 @@ export class SegmentStep {
     const immediate = receiveEvents & ~DEFERRED_EVENTS;
     if (immediate !== 0) this.door.applyMask(flow, receiver, immediate, frame.source, frame.frame, time, inferred);
     const deferred = receiveEvents & DEFERRED_EVENTS;
-    if (deferred === 0) return;
+    // A resent SYN or FIN while the first still waits: the first copy's time and evidence stand.
+    if (deferred === 0 || receiver.pendingEvents !== 0) return;
     receiver.pendingEvents = deferred;
     receiver.pendingTime = time;
     receiver.pendingSource = frame.source;
     receiver.pendingFrame = frame.frame;
     receiver.pendingCrossed = false;
     receiver.pendingRefuted = false;
+    receiver.pendingHole = false;
     receiver.pendingAckPoint = segment.flags & TcpFlag.FIN ? seqAdd(finSeqOf(segment), 1) : seqAdd(start, 1);
   }
 
@@ -165,22 +239,20 @@ export class SegmentStep {
    * (its ACK covers it) or shows it had not when it sent its own (crossing SYNs or
    * FINs, RFC 9293 §3.5, §3.6); otherwise when the flow is handed on.
    */
-  private deliverPending(flow: Flow, endpoint: Endpoint): void {
+  private deliverPending(
+    flow: Flow,
+    endpoint: Endpoint,
+    source = endpoint.pendingSource,
+    frame = endpoint.pendingFrame,
+    time = endpoint.pendingTime,
+  ): void {
     const events = endpoint.pendingEvents;
     endpoint.pendingEvents = 0;
+    endpoint.pendingHole = false;
     // It arrived when it was captured (or, had they crossed, when the endpoint's own segment left),
     // unless the endpoint changed state since: then not before that change.
-    const time = endpoint.pendingTime;
     const at = time < endpoint.stateSince ? endpoint.stateSince : time;
-    this.door.applyMask(
-      flow,
-      endpoint,
-      events,
-      endpoint.pendingSource,
-      endpoint.pendingFrame,
-      at,
-      flow.midstream || flow.captureLossEvents > 0,
-    );
+    this.door.applyMask(flow, endpoint, events, source, frame, at, flow.midstream || flow.captureLossEvents > 0);
     if (events & EventBit.RECV_SYN) endpoint.peerSynReceived = true;
     if (events & (EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN)) endpoint.peerFinReceived = true;
   }
@@ -334,6 +406,27 @@ function noteHandshakeAndAcks(flow: Flow, receiver: Endpoint, segment: TcpSegmen
     if (receiver.synSent && seqGt(ack, receiver.iss)) receiver.synAcked = true;
     if (receiver.finSent && seqGe(ack, seqAdd(receiver.finSeq, 1))) receiver.finAcked = true;
   }
+}
+
+/** The segment's ACK newly covers the receiver's SYN or FIN: an event the receiver's state must be ready for. */
+function acksNews(receiver: Endpoint, segment: TcpSegment): boolean {
+  if (!(segment.flags & TcpFlag.ACK)) return false;
+  const ack = seq(segment.ack);
+  return (
+    (receiver.synSent && !receiver.synAcked && seqGt(ack, receiver.iss)) ||
+    (receiver.finSent && !receiver.finAcked && seqGe(ack, seqAdd(receiver.finSeq, 1)))
+  );
+}
+
+/**
+ * A pure duplicate ACK (no data, no SYN, FIN or RST, acknowledging nothing new) from the
+ * receiver of a pending FIN, below that FIN: the receiver is missing data before it.
+ */
+function showsHoleBeforeFin(endpoint: Endpoint, segment: TcpSegment): boolean {
+  if (!(endpoint.pendingEvents & (EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN))) return false;
+  if ((segment.flags & (TcpFlag.ACK | TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) !== TcpFlag.ACK || segment.payloadLength > 0) return false;
+  const ack = seq(segment.ack);
+  return endpoint.ackedAnything && ack === endpoint.highestAck && seqLt(ack, seqAdd(endpoint.pendingAckPoint, -1));
 }
 
 /** What an endpoint's own segment says of the SYN or FIN it has pending from its peer. */

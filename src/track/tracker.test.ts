@@ -61,6 +61,29 @@ describe('from SYN_SENT', () => {
     expect(c.path('server')).toEqual(['UNKNOWN→SYN_RECV', 'SYN_RECV→ESTABLISHED']);
   });
 
+  test('its ACK proves a SYN-ACK the capture lacks: the handshake is inferred from that frame, and the close goes on', () => {
+    const { c } = flowIn('SYN_SENT');
+    const serverIsn = 5000;
+    c.client('ACK', { ack: serverIsn + 1 }); // frame 2: the SYN-ACK (frame "1.5") was not captured
+    expect([c.state('client'), c.state('server')]).toEqual(['ESTABLISHED', 'ESTABLISHED']);
+    expect(c.transitions('client')[1]).toMatchObject({ fromState: 'SYN_SENT', toState: 'ESTABLISHED', frame: 2, inferred: true });
+    expect(c.transitions('client')[1].cause).toMatch(/SYN-ACK not captured.*frame 2/);
+    expect(c.transitions('server')[0]).toMatchObject({ fromState: 'UNKNOWN', toState: 'SYN_RECV', frame: 2, inferred: true });
+    c.client('ACK PSH', { len: 10, ack: serverIsn + 1 })
+      .server('ACK PSH', { seq: serverIsn + 1, len: 20 })
+      .client('FIN ACK', { ack: serverIsn + 21 })
+      .server('FIN ACK', { seq: serverIsn + 21 })
+      .client('ACK', { ack: serverIsn + 22 });
+    expect([c.state('client'), c.state('server')]).toEqual(['TIME_WAIT', 'CLOSED']);
+    expect(c.path('server')).toEqual([
+      'UNKNOWN→SYN_RECV',
+      'SYN_RECV→ESTABLISHED',
+      'ESTABLISHED→CLOSE_WAIT',
+      'CLOSE_WAIT→LAST_ACK',
+      'LAST_ACK→CLOSED',
+    ]);
+  });
+
   test('RST+ACK covering its SYN: refused, CLOSED', () => {
     const { c } = flowIn('SYN_SENT');
     c.server('RST ACK', { seq: 0 });
@@ -147,6 +170,62 @@ describe('from ESTABLISHED', () => {
     c.server('ACK');
     expect(c.state('server')).toBe('CLOSE_WAIT');
     expect(c.state('client')).toBe('FIN_WAIT2');
+  });
+
+  test('FINs crossing after a delay: a peer FIN whose ACK misses its own FIN was sent from FIN_WAIT1, resends of the first FIN notwithstanding', () => {
+    const { c } = flowIn('ESTABLISHED');
+    c.client('FIN ACK');
+    const clientFin = c.nextSeq('client') - 1;
+    c.client('FIN ACK', { seq: clientFin, after: 0.2 }); // resent: the first is still on its way
+    expect(c.state('server')).toBe('ESTABLISHED');
+    c.server('FIN ACK', { ack: clientFin }); // the server closed before the client's FIN arrived
+    c.client('ACK').server('ACK');
+    expect(c.path('server')).toEqual([
+      'UNKNOWN→SYN_RECV',
+      'SYN_RECV→ESTABLISHED',
+      'ESTABLISHED→FIN_WAIT1',
+      'FIN_WAIT1→CLOSING',
+      'CLOSING→TIME_WAIT',
+    ]);
+    expect(c.path('client').slice(-3)).toEqual(['ESTABLISHED→FIN_WAIT1', 'FIN_WAIT1→CLOSING', 'CLOSING→TIME_WAIT']);
+  });
+
+  test('a FIN ahead of a hole waits until the hole is filled; the ACK that covers it shows when', () => {
+    const { c } = flowIn('ESTABLISHED');
+    const a = c.nextSeq('client');
+    const serverNext = c.nextSeq('server');
+    // Segment A (100 bytes at `a`) was lost before the capture point; B and the FIN follow it.
+    c.client('ACK PSH', { seq: a + 100, len: 100 }).client('FIN ACK', { seq: a + 200 });
+    c.server('ACK', { ack: a }).server('ACK', { ack: a }); // duplicate ACKs: A is missing
+    expect(c.state('server')).toBe('ESTABLISHED');
+    c.client('ACK PSH', { seq: a, len: 100, after: 0.2 }); // A resent fills the hole
+    expect(c.state('server')).toBe('ESTABLISHED');
+    c.server('ACK', { ack: a + 201 }); // frame 9: covers the FIN
+    expect(c.state('server')).toBe('CLOSE_WAIT');
+    expect(c.transitions('server').at(-1)).toMatchObject({ fromState: 'ESTABLISHED', toState: 'CLOSE_WAIT', frame: 9 });
+    expect(c.nextSeq('server')).toBe(serverNext);
+  });
+
+  test('a FIN behind a hole never filled is not taken: ESTABLISHED at the end, inferred', () => {
+    const { c } = flowIn('ESTABLISHED');
+    const a = c.nextSeq('client');
+    c.client('ACK PSH', { seq: a, len: 100 }) // A: captured, lost after the capture point
+      .client('ACK PSH', { seq: a + 100, len: 100 })
+      .client('FIN ACK', { seq: a + 200 });
+    c.server('ACK', { ack: a }).server('ACK', { ack: a });
+    c.client('ACK PSH', { seq: a, len: 100, after: 0.2 }).server('ACK', { ack: a });
+    const [flow] = c.finish().flows;
+    expect(flow.server).toMatchObject({ state: 'ESTABLISHED', stateInferred: true });
+    expect(flow.client.state).toBe('FIN_WAIT1');
+  });
+
+  test('an RST in the window but past RCV.NXT draws a challenge ACK: ignored, with a finding', () => {
+    const { c } = flowIn('ESTABLISHED');
+    c.server('RST', { seq: c.nextSeq('server') + 500 });
+    expect(c.state('client')).toBe('ESTABLISHED');
+    expect(c.findings('rst-out-of-window')[0].message).toMatch(/challenge ACK/);
+    c.server('RST', { seq: c.nextSeq('server') });
+    expect(c.state('client')).toBe('CLOSED');
   });
 
   test('a FIN never acknowledged is taken as arrived when the flow is handed on', () => {
@@ -267,6 +346,14 @@ describe('from CLOSE_WAIT', () => {
     expect(c.state('server')).toBe('CLOSED');
   });
 
+  test('its FIN without the ACK of the peer’s FIN: that FIN had not arrived after all, the FINs crossed: CLOSING, inferred', () => {
+    const { c } = flowIn('CLOSE_WAIT');
+    c.server('FIN ACK', { ack: c.nextSeq('client') - 1 });
+    expect(c.transitions('server').at(-1)).toMatchObject({ fromState: 'CLOSE_WAIT', toState: 'CLOSING', inferred: true });
+    c.client('ACK');
+    expect([c.state('client'), c.state('server')]).toEqual(['TIME_WAIT', 'TIME_WAIT']);
+  });
+
   test('a server that never closes: CLOSE_WAIT at the end, and a close-wait-leak', () => {
     const { c } = flowIn('CLOSE_WAIT');
     c.wait(30);
@@ -328,7 +415,16 @@ describe('from TIME_WAIT (the flow is retired: handed on, a small row kept)', ()
     expect(c.output.flows[0]).toMatchObject({ client: { packets: 5, state: 'TIME_WAIT' }, server: { packets: 4 } });
   });
 
-  test('an RST while retired ends TIME_WAIT (Linux, tcp_rfc1337=0)', () => {
+  test('a stale RST one below RCV.NXT (answering a delayed old ACK) is ignored: TIME_WAIT goes on', () => {
+    const { c } = flowIn('TIME_WAIT');
+    c.client('ACK', { ack: c.nextSeq('server') - 1, after: 0.5 }).server('RST', { seq: c.nextSeq('server') - 1 });
+    expect(c.state('client')).toBe('TIME_WAIT');
+    c.finish();
+    expect(c.output.flows[0].client.state).toBe('TIME_WAIT');
+    expect(c.transitions('client').at(-1)?.toState).toBe('TIME_WAIT');
+  });
+
+  test('an RST at exactly RCV.NXT while retired ends TIME_WAIT (Linux, tcp_rfc1337=0)', () => {
     const { c } = flowIn('TIME_WAIT');
     c.server('RST', { seq: c.nextSeq('server') });
     expect(c.state('client')).toBe('CLOSED');

@@ -443,11 +443,12 @@ export class Tracker {
     retired.lastSource = frame.source;
     retired.lastFrame = frame.frame;
     if (segment.flags & TcpFlag.RST) {
-      // Linux lets an RST end TIME_WAIT (tcp_rfc1337=0); a timewait socket keeps no window to judge it by.
       if (sender.state === TcpState.TIME_WAIT)
         this.door.apply(retired, sender, EndpointEvent.SEND_RST, frame.source, frame.frame, time, false);
-      if (receiver.state === TcpState.TIME_WAIT)
-        this.door.apply(retired, receiver, EndpointEvent.RECV_RST, frame.source, frame.frame, time, false);
+      // A timewait socket takes an RST only at exactly its RCV.NXT (tcp_timewait_state_process, tcp_rfc1337=0);
+      // any other, a stale one answering an old duplicate, is dropped and TIME_WAIT goes on.
+      if (receiver.state === TcpState.TIME_WAIT && (!receiver.rcvNxtKnown || seq(segment.seq) === receiver.rcvNxt))
+        this.door.apply(retired, receiver, EndpointEvent.RECV_RST, frame.source, frame.frame, time, !receiver.rcvNxtKnown);
     }
     this.onSegment?.(retired.id, fromClient, segment, frame, retired.client.state, retired.server.state);
     this.storeOrForget(retired);
