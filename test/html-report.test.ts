@@ -1,7 +1,8 @@
 // `flowstate html`: the page written from lab captures, then opened from its file
 // in headless Chromium and read as a person would (hover, links, labels).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -44,6 +45,16 @@ describe('flowstate html writes one self-contained file', () => {
     // The capture's facts, link types by name.
     expect((pageData(file) as unknown as { captures: Array<Record<string, string>> }).captures[0]['link types']).toBe('1 Ethernet');
     expect(existsSync(`${file}.partial`)).toBe(false);
+  });
+
+  test('its Content-Security-Policy runs the page’s own scripts by their hashes, and no other inline script', async () => {
+    const html = readFileSync(await report('close-wait-leak'), 'utf8');
+    const policy = /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html)?.[1] ?? '';
+    const scriptSrc = /script-src ([^;]*)/.exec(policy)?.[1].split(' ') ?? [];
+    const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+    expect(scripts).toHaveLength(3);
+    expect(scriptSrc.sort()).toEqual(scripts.map((s) => `'sha256-${createHash('sha256').update(s).digest('base64')}'`).sort());
+    expect(policy).toMatch(/^default-src 'none'; /);
   });
 
   test('a capture is analysed on the fly; --flow adds a ladder; a missing flow is an error', async () => {
@@ -162,6 +173,23 @@ browserTest('the report in Chromium', () => {
       }
     },
   );
+
+  test('a script that found its way into the page does not run; the page’s own do', async () => {
+    const file = await report('close-wait-leak');
+    const injected = join(dir, 'injected.html');
+    // What a hostile name would do if it ever reached the markup unescaped.
+    writeFileSync(
+      injected,
+      readFileSync(file, 'utf8').replace(
+        '<body>',
+        '<body><script>document.title = "owned"</script><img src=x onerror="document.title = \'owned\'">',
+      ),
+    );
+    const { page, errors } = await openReport(browser, injected);
+    expect(await page.title()).not.toBe('owned');
+    expect(errors.join('\n')).toMatch(/Content Security Policy/);
+    expect(await page.locator('#timeline-svg g[aria-label="area"] path').count()).toBeGreaterThan(0);
+  });
 
   test('the selector shows one host’s endpoints', async () => {
     const file = await report('close-wait-leak');

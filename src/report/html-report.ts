@@ -3,6 +3,7 @@
  * database (the page never sees a transition), and the page itself with the
  * charting library, its script and style inlined.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -352,18 +353,29 @@ const asset = (path: string): string => readFileSync(new URL(`../../assets/${pat
 /** A package's browser bundle (its `umd` export, which node's own resolution does not pick), beside its `src/index.js`. */
 const bundle = (name: string, file: string): string => readFileSync(join(dirname(require.resolve(name)), '..', file), 'utf8');
 
-/** The page: one file, every script and style inline, the data as JSON; it asks the network for nothing. */
+/** A CSP source allowing the inline script or style whose text is `text`, exactly. */
+const hashSource = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
+/**
+ * The page: one file, every script and style inline, the data as JSON; it asks the network for nothing.
+ * Its Content-Security-Policy runs only the three scripts written here (by their hashes), so nothing
+ * that found its way into the page's text could run. Styles stay 'unsafe-inline': Plot adds <style>
+ * elements and style attributes to each chart as it draws it, whose text is not known until then;
+ * a style runs no code, and default-src 'none' lets it fetch nothing.
+ */
 export function renderReport(data: ReportData): string {
   const d3 = bundle('d3', 'dist/d3.min.js');
   const plot = bundle('@observablehq/plot', 'dist/plot.umd.min.js');
-  // JSON inside <script> must not close the tag early.
+  const page = asset('report-page.js');
+  // JSON inside <script> must not close the tag early; as application/json it is data, never run.
   const json = JSON.stringify(data).replace(/</g, '\\u003c');
+  const policy = `default-src 'none'; script-src ${[d3, plot, page].map(hashSource).join(' ')}; style-src 'unsafe-inline'; img-src data:`;
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="${policy}">
 <title>flowstate: ${escapeHtml(data.title)}</title>
 <style>${asset('report.css')}</style>
 </head>
@@ -371,7 +383,7 @@ export function renderReport(data: ReportData): string {
 <script id="report-data" type="application/json">${json}</script>
 <script>${d3}</script>
 <script>${plot}</script>
-<script>${asset('report-page.js')}</script>
+<script>${page}</script>
 </body>
 </html>
 `;
