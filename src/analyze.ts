@@ -4,9 +4,10 @@
  * command line call these; no stage imports this file.
  */
 import { availableParallelism } from 'node:os';
-import { CaptureFormatError } from './capture/capture-format-error.js';
+import type { CaptureFormatError } from './capture/capture-format-error.js';
+import { checkDistinctInputs } from './capture/distinct-inputs.js';
 import { CapturedFrame, frameTimeNs } from './capture/captured-frame.js';
-import type { FrameReader } from './capture/frame-reader.js';
+import type { CaptureWarning, FrameReader } from './capture/frame-reader.js';
 import { forEachFrame } from './capture/frame-stream.js';
 import { openCapture } from './capture/open-capture.js';
 import { DecodeIssue } from './decode/decode-stats.js';
@@ -20,6 +21,7 @@ import type { FindingRecord, FlowRecord, TrackerOutput, TransitionRecord } from 
 import { type ChecksumPolicy, DEFAULT_HALF_OPEN_LIMIT, DEFAULT_TIME_WAIT_SECONDS, Tracker, type TrackerOptions } from './track/tracker.js';
 import { type Shard, shardOf } from './track/shard.js';
 import { VERSION } from './version.js';
+import { FlowstateError } from './errors.js';
 
 export type { AnalysisProgress, CaptureAnalysis, CaptureSummary } from './track/capture-analysis.js';
 
@@ -55,6 +57,7 @@ export async function analyzeCapture(
   output: TrackerOutput,
   options: AnalyzeCaptureOptions = {},
 ): Promise<CaptureAnalysis> {
+  checkDistinctInputs(paths);
   const readers: FrameReader[] = [];
   try {
     for (const [index, path] of paths.entries()) readers.push(await openCapture(path, index, options.stdin));
@@ -75,7 +78,6 @@ export async function analyzeCapture(
   const untilSecond = options.untilNs === undefined ? Infinity : Number(options.untilNs / NS_PER_SECOND);
   const untilNanos = options.untilNs === undefined ? 0 : Number(options.untilNs % NS_PER_SECOND);
   let packets = 0;
-  let error: CaptureFormatError | undefined;
   /** The latest in-range frame time: a frame timed outside 1970–2262 is tracked at it. */
   let lastSecondSeen = -1;
   let lastNanosSeen = 0;
@@ -118,8 +120,9 @@ export async function analyzeCapture(
     }
     return false;
   };
+  let errors: Array<CaptureFormatError | undefined> = [];
   try {
-    await forEachFrame(
+    errors = await forEachFrame(
       readers,
       (frame) => {
         if (frame.tsSec < 0 || frame.tsSec > LAST_NANOSECOND_SECOND) {
@@ -141,9 +144,6 @@ export async function analyzeCapture(
       },
       options.beforeRead,
     );
-  } catch (caught) {
-    if (!(caught instanceof CaptureFormatError)) throw caught;
-    error = caught;
   } finally {
     await Promise.all(readers.map((r) => r.close()));
   }
@@ -155,25 +155,35 @@ export async function analyzeCapture(
   else tracker.finish();
   onProgress?.(progressOf(readers, decoder.stats.packets));
   const ns = (second: number, nanos: number): bigint | null => (second < 0 ? null : frameTimeNs({ tsSec: second, tsNsec: nanos }));
+  const captures = readers.map((reader, i) => ({
+    path: reader.path,
+    format: reader.format,
+    gzipped: reader.gzipped,
+    linkTypes: [...reader.linkTypes],
+    packets: reader.frames,
+    tcpPackets: tcpPackets[i],
+    firstNs: ns(firstSecond[i], firstNanos[i]),
+    lastNs: ns(lastSecond[i], lastNanos[i]),
+    warnings: reader.warnings.map(describeWarning),
+    error: errors[i]?.message ?? null,
+    readWhole: errors[i] === undefined && reader.warnings.every((w) => w.partialHeader),
+    skippedBlocks: Object.fromEntries([...reader.skippedBlocks].map(([type, count]) => [`0x${type.toString(16)}`, count])),
+  }));
+  const error = errors.find((e) => e !== undefined);
+  const cutShort = readers.flatMap((reader) => reader.warnings).find((w) => !w.partialHeader);
   return {
-    captures: readers.map((reader, i) => ({
-      path: reader.path,
-      format: reader.format,
-      gzipped: reader.gzipped,
-      linkTypes: [...reader.linkTypes],
-      packets: reader.frames,
-      tcpPackets: tcpPackets[i],
-      firstNs: ns(firstSecond[i], firstNanos[i]),
-      lastNs: ns(lastSecond[i], lastNanos[i]),
-      warnings: reader.warnings.map((w) => `${w.path}: ${w.message} (byte offset ${w.offset}, frame ${w.frame})`),
-      skippedBlocks: Object.fromEntries([...reader.skippedBlocks].map(([type, count]) => [`0x${type.toString(16)}`, count])),
-    })),
+    captures,
     decode: decoder.stats,
     tracker: tracker.stats,
     listeners: tracker.listeners.inOrder,
     error,
+    incomplete: error?.message ?? (cutShort === undefined ? undefined : describeWarning(cutShort)),
     ...(shard === undefined ? {} : { shard: { ...shard, ...tracker.shardResult() } }),
   };
+}
+
+function describeWarning(w: CaptureWarning): string {
+  return `${w.path}: ${w.message} (byte offset ${w.offset}, frame ${w.frame})`;
 }
 
 function progressOf(readers: readonly FrameReader[], packets: number): AnalysisProgress {
@@ -199,6 +209,8 @@ export interface AnalyzeToDatabaseOptions extends AnalyzeCaptureOptions {
   signal?: AbortSignal;
   /** Also receives every record (the library collects them). */
   alsoTo?: TrackerOutput;
+  /** Replace a file at the database path that flowstate did not write (never one of the captures). */
+  force?: boolean;
   /**
    * Threads to use: 1 writes SQLite in the calling thread; 2 writes it on a second thread
    * beside reading and tracking. More are taken as 2 (see MOST_USEFUL_THREADS). Default: `defaultThreads()`.
@@ -217,9 +229,16 @@ export function defaultThreads(): number {
   return Math.min(availableParallelism(), MOST_USEFUL_THREADS);
 }
 
+/** Input so broken that not one frame could be read: no database is written over the previous one. */
+export class NothingReadError extends FlowstateError {
+  override name = 'NothingReadError';
+}
+
 /**
  * Analyses captures into a new database at `databasePath`, replacing any previous
- * one only once the new one is complete. On an exception (or `signal` abort) the
+ * one only once the new one is complete, and only when it is flowstate's (or
+ * `force`) and not one of the captures. When the input was so broken that no frame
+ * could be read, the previous database stays and NothingReadError is thrown. On an exception (or `signal` abort) the
  * previous database is untouched and no partial file is left behind.
  */
 export async function analyzeToDatabase(
@@ -228,7 +247,11 @@ export async function analyzeToDatabase(
   options: AnalyzeToDatabaseOptions = {},
 ): Promise<DatabaseAnalysis> {
   // Two threads or more: SQLite on its own (a larger number runs as two).
-  const writer = new DatabaseWriter(databasePath, { thread: (options.threads ?? defaultThreads()) > 1 });
+  const writer = new DatabaseWriter(databasePath, {
+    thread: (options.threads ?? defaultThreads()) > 1,
+    inputs: paths,
+    force: options.force,
+  });
   const also = options.alsoTo;
   const output: TrackerOutput =
     also === undefined
@@ -249,6 +272,8 @@ export async function analyzeToDatabase(
     };
     const analysis = await analyzeCapture(paths, output, { ...options, beforeRead });
     options.signal?.throwIfAborted();
+    const problem = analysis.captures.map((c) => c.error ?? c.warnings[0]).find((said) => said !== undefined);
+    if (problem !== undefined && analysis.captures.every((c) => c.packets === 0)) throw new NothingReadError(problem);
     await writer.commit(analysis, {
       flowstate_version: VERSION,
       time_wait_seconds: String(options.timeWaitSeconds ?? DEFAULT_TIME_WAIT_SECONDS),

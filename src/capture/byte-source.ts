@@ -1,7 +1,8 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
+import { FlowstateError } from '../errors.js';
 
 /** Sequential bytes of one capture, whatever they come from (file, gzip, stdin). */
 export interface ByteSource {
@@ -42,36 +43,77 @@ class FileSource implements ByteSource {
   }
 }
 
-/** Bytes from a Node stream of Buffers (gunzip output, standard input). */
+/** Input a stream may run ahead of the reader by before it is paused. */
+const STREAM_AHEAD_BYTES = 4 << 20;
+
+/**
+ * Bytes from a Node stream of Buffers (gunzip output, standard input, a FIFO).
+ * Read through events rather than the stream's async iterator: that iterator
+ * drops every chunk still buffered when the stream fails, and a gzip file cut
+ * short fails only after its last decompressed bytes were pushed, which are
+ * what a reader can still use. A failure is thrown once those are read.
+ */
 class StreamSource implements ByteSource {
-  private readonly chunks: AsyncIterator<Buffer>;
-  private pending: Buffer | undefined;
+  private readonly chunks: Buffer[] = [];
+  private buffered = 0;
+  private ended = false;
+  private failure: Error | undefined;
+  private wake: (() => void) | undefined;
   private pendingOffset = 0;
   constructor(
     readonly path: string,
     readonly gzipped: boolean,
-    stream: AsyncIterable<Buffer>,
+    private readonly stream: Readable,
     readonly storedSize: number | undefined,
     readonly storedBytesRead: () => number,
     private readonly onClose: () => void,
   ) {
-    this.chunks = stream[Symbol.asyncIterator]();
+    stream.on('data', (chunk: Buffer | string) => {
+      const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+      this.chunks.push(bytes);
+      this.buffered += bytes.length;
+      if (this.buffered > STREAM_AHEAD_BYTES) stream.pause();
+      this.wakeReader();
+    });
+    stream.on('end', () => {
+      this.ended = true;
+      this.wakeReader();
+    });
+    stream.on('error', (error) => {
+      this.failure ??= error;
+      this.ended = true;
+      this.wakeReader();
+    });
   }
   async read(target: Buffer, offset: number, length: number): Promise<number> {
-    while (this.pending === undefined || this.pendingOffset >= this.pending.length) {
-      const next = await this.chunks.next();
-      if (next.done) return 0;
-      this.pending = next.value;
+    while (this.chunks.length === 0) {
+      if (this.ended) {
+        if (this.failure) throw this.failure;
+        return 0;
+      }
+      this.stream.resume();
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    const chunk = this.chunks[0];
+    const n = Math.min(length, chunk.length - this.pendingOffset);
+    chunk.copy(target, offset, this.pendingOffset, this.pendingOffset + n);
+    this.pendingOffset += n;
+    this.buffered -= n;
+    if (this.pendingOffset === chunk.length) {
+      this.chunks.shift();
       this.pendingOffset = 0;
     }
-    const n = Math.min(length, this.pending.length - this.pendingOffset);
-    this.pending.copy(target, offset, this.pendingOffset, this.pendingOffset + n);
-    this.pendingOffset += n;
+    if (this.buffered <= STREAM_AHEAD_BYTES && !this.ended) this.stream.resume();
     return n;
   }
   close(): Promise<void> {
     this.onClose();
     return Promise.resolve();
+  }
+  private wakeReader(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
   }
 }
 
@@ -79,10 +121,17 @@ function isGzip(head: Buffer): boolean {
   return head.length >= 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1;
 }
 
-/** Opens a capture path ("-" for standard input), transparently decompressing gzip (detected by content). */
+/**
+ * Opens a capture path ("-" for standard input), transparently decompressing gzip
+ * (detected by content). A FIFO or device (`<(tcpdump -w -)`, /dev/stdin) is read
+ * as a stream, since it cannot be read at offsets.
+ */
 export async function openByteSource(path: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<ByteSource> {
-  if (path === '-') return openStdin(stdin);
+  if (path === '-') return openStream('-', stdin);
+  const kind = await stat(path);
+  if (kind.isDirectory()) throw new FlowstateError(`${path} is a directory, not a capture`);
   const handle = await open(path, 'r');
+  if (!kind.isFile()) return openStream(path, handle.createReadStream({ highWaterMark: 1 << 20 }));
   try {
     const { size } = await handle.stat();
     const head = Buffer.alloc(2);
@@ -110,8 +159,9 @@ export async function openByteSource(path: string, stdin: NodeJS.ReadableStream 
   }
 }
 
-async function openStdin(stdin: NodeJS.ReadableStream): Promise<ByteSource> {
-  const input = stdin as AsyncIterable<Buffer | string>;
+/** A stream of unknown length: its first chunk tells whether it is gzip. */
+async function openStream(path: string, stream: NodeJS.ReadableStream): Promise<ByteSource> {
+  const input = stream as AsyncIterable<Buffer | string>;
   const iterator = input[Symbol.asyncIterator]();
   let consumed = 0;
   const first = await iterator.next();
@@ -130,7 +180,7 @@ async function openStdin(stdin: NodeJS.ReadableStream): Promise<ByteSource> {
   const raw = Readable.from(everything());
   if (!isGzip(head))
     return new StreamSource(
-      '-',
+      path,
       false,
       raw,
       undefined,
@@ -141,7 +191,7 @@ async function openStdin(stdin: NodeJS.ReadableStream): Promise<ByteSource> {
   raw.pipe(gunzip);
   raw.on('error', (error) => gunzip.destroy(error));
   return new StreamSource(
-    '-',
+    path,
     true,
     gunzip,
     undefined,

@@ -14,6 +14,11 @@ export interface CaptureWarning {
   offset: number;
   frame: number;
   message: string;
+  /**
+   * Only part of a record header was left at the end (a writer stopped mid-header):
+   * every frame whose data the file holds was read. Not a failure unless asked to be strict.
+   */
+  partialHeader: boolean;
 }
 
 /**

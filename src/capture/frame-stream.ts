@@ -1,3 +1,4 @@
+import { CaptureFormatError } from './capture-format-error.js';
 import type { CapturedFrame } from './captured-frame.js';
 import type { FrameReader } from './frame-reader.js';
 
@@ -5,15 +6,35 @@ import type { FrameReader } from './frame-reader.js';
  * Hands every frame of the readers to `visit`, merged in timestamp order as
  * mergecap does (ties keep input order), so rotated files read as one capture.
  * The frame passed to `visit` is only valid during the call; `visit` returns true to stop early.
- * A CaptureFormatError from any reader propagates after every earlier frame was visited.
+ * A file that fails (a CaptureFormatError) stops only that file: the others are
+ * read to their ends. Resolves to each reader's error, undefined for one read whole.
  */
 export async function forEachFrame(
   readers: readonly FrameReader[],
   visit: (frame: CapturedFrame) => boolean | void,
   beforeRead?: () => Promise<void>,
-): Promise<void> {
-  if (readers.length === 1) return forEachFrameOfOne(readers[0], visit, beforeRead);
-  const heads: Array<CapturedFrame | null> = await Promise.all(readers.map((reader) => nextFrame(reader, beforeRead)));
+): Promise<Array<CaptureFormatError | undefined>> {
+  const errors = new Array<CaptureFormatError | undefined>(readers.length).fill(undefined);
+  const next = async (index: number): Promise<CapturedFrame | null> => {
+    try {
+      return readers[index].nextSync() ?? (await nextFrame(readers[index], beforeRead));
+    } catch (error) {
+      if (!(error instanceof CaptureFormatError)) throw error;
+      errors[index] = error;
+      return null;
+    }
+  };
+  if (readers.length === 1) {
+    try {
+      await forEachFrameOfOne(readers[0], visit, beforeRead);
+    } catch (error) {
+      if (!(error instanceof CaptureFormatError)) throw error;
+      errors[0] = error;
+    }
+    return errors;
+  }
+  const heads: Array<CapturedFrame | null> = [];
+  for (let i = 0; i < readers.length; i++) heads.push(await next(i));
   for (;;) {
     let earliest = -1;
     for (let i = 0; i < heads.length; i++) {
@@ -22,9 +43,9 @@ export async function forEachFrame(
       const best = earliest < 0 ? null : heads[earliest];
       if (best === null || head.tsSec < best.tsSec || (head.tsSec === best.tsSec && head.tsNsec < best.tsNsec)) earliest = i;
     }
-    if (earliest < 0) return;
-    if (visit(heads[earliest] as CapturedFrame) === true) return;
-    heads[earliest] = readers[earliest].nextSync() ?? (await nextFrame(readers[earliest], beforeRead));
+    if (earliest < 0) return errors;
+    if (visit(heads[earliest] as CapturedFrame) === true) return errors;
+    heads[earliest] = await next(earliest);
   }
 }
 

@@ -36,6 +36,9 @@ export function pcapMagic(head: Buffer): { littleEndian: boolean; format: Captur
 /** Streaming reader of classic libpcap files (pcap(5)). */
 export class PcapReader extends RecordReader {
   protected readonly unit = 'record';
+  protected get recordHeaderBytes(): number {
+    return this.recordHeaderLength;
+  }
   private readonly frame = new CapturedFrame();
   private readonly recordHeaderLength: number;
   private readonly maxRecordLength: number;

@@ -37,6 +37,7 @@ interface Interface {
 export class PcapngReader extends RecordReader {
   readonly format = CaptureFormat.pcapng;
   protected readonly unit = 'block';
+  protected readonly recordHeaderBytes = BLOCK_HEADER_LENGTH;
   private readonly frame = new CapturedFrame();
   private interfaces: Interface[] = [];
   private littleEndian = true;

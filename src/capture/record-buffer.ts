@@ -17,6 +17,8 @@ export class RecordBuffer {
   /** File offset of bytes[0]. */
   private base = 0;
   private exhausted = false;
+  /** Why reading stopped early (corrupt gzip, an I/O error) and where: thrown once the bytes read before it are used up. */
+  private failure: { offset: number; reason: string } | undefined;
 
   constructor(readonly source: ByteSource) {}
 
@@ -40,6 +42,7 @@ export class RecordBuffer {
    */
   async fill(minimum: number, frame: number): Promise<boolean> {
     if (this.available >= minimum) return true;
+    if (this.failure) throw this.failed(frame);
     if (this.exhausted) return false;
     this.compact(minimum);
     while (this.end < minimum || this.end < this.bytes.length >> 1) {
@@ -49,7 +52,10 @@ export class RecordBuffer {
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
         const what = this.source.gzipped ? 'gzip data is corrupt or cut short' : 'read failed';
-        throw new CaptureFormatError(this.source.path, this.base + this.end, frame, `${what}: ${why}`);
+        // Records already read in stay usable: the error waits until a record needs bytes past it.
+        this.failure = { offset: this.base + this.end, reason: `${what}: ${why}` };
+        this.exhausted = true;
+        break;
       }
       if (n === 0) {
         this.exhausted = true;
@@ -57,7 +63,14 @@ export class RecordBuffer {
       }
       this.end += n;
     }
+    if (this.available < minimum && this.failure) throw this.failed(frame);
     return this.available >= minimum;
+  }
+
+  /** The deferred failure, for the frame that needed bytes past it. */
+  private failed(frame: number): CaptureFormatError {
+    const { offset, reason } = this.failure as { offset: number; reason: string };
+    return new CaptureFormatError(this.source.path, offset, frame, reason);
   }
 
   private compact(minimum: number): void {

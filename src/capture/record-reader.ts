@@ -16,6 +16,8 @@ export abstract class RecordReader implements FrameReader {
   protected needed: number;
   /** "record" or "block": what a cut-short warning names. */
   protected abstract readonly unit: string;
+  /** Bytes of a record's header: fewer left at the end is a cut header, not cut frame data. */
+  protected abstract readonly recordHeaderBytes: number;
 
   protected constructor(
     protected readonly input: RecordBuffer,
@@ -43,6 +45,7 @@ export abstract class RecordReader implements FrameReader {
         offset: this.input.offset,
         frame: this.frames + 1,
         message: `the file ends inside frame ${this.frames + 1}: ${left} of ${this.needed} bytes of its ${this.unit} present; that partial ${this.unit} was ignored`,
+        partialHeader: left < this.recordHeaderBytes,
       });
       this.input.position = this.input.end;
     }

@@ -1,10 +1,11 @@
-import { existsSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { FlowstateError } from '../errors.js';
 import type { CaptureAnalysis } from '../track/capture-analysis.js';
 import type { FindingRecord, FlowRecord, FlowUpdate, TrackerOutput, TransitionEvent } from '../track/records.js';
+import { type ClaimOptions, OutputFile } from './output-file.js';
 import { RowBatchBuilder, transferablesOf } from './row-batch.js';
 import { CAPTURES, FINDINGS, FLOW_ROW_KINDS, LISTENERS, writeFlowRow } from './tables.js';
 import { transitionCode } from './transition-code.js';
@@ -23,7 +24,7 @@ const WORKER_SCRIPT = new URL('./database-worker.js', import.meta.url);
 
 const bool = (value: boolean): number => (value ? 1 : 0);
 
-export interface DatabaseWriterOptions {
+export interface DatabaseWriterOptions extends Pick<ClaimOptions, 'inputs' | 'force'> {
   /**
    * Write on a worker thread (the default), so that SQLite has the second core.
    * False writes in the calling thread: one core does everything (the benchmark's one-core stage).
@@ -39,12 +40,13 @@ export class DatabaseWriteError extends FlowstateError {
 /**
  * Writes a database as the tracker produces it, on a worker thread when the built
  * worker is there and not declined (in-thread otherwise, e.g. when run from the TypeScript sources).
- * Everything goes into a temporary file beside the target, which replaces the
- * target only in `commit`: a failed, crashed or interrupted run leaves any previous
- * database untouched.
+ * Everything goes into a temporary file beside the target (output-file.ts), which
+ * replaces the target only in `commit`: a failed, crashed or interrupted run leaves
+ * any previous database untouched, and the target is refused when it is an input
+ * or a file flowstate did not write.
  */
 export class DatabaseWriter implements TrackerOutput {
-  readonly temporaryPath: string;
+  private readonly output: OutputFile;
   rows = 0;
   private readonly worker: Worker | undefined;
   private readonly sink: SqliteSink | undefined;
@@ -72,19 +74,23 @@ export class DatabaseWriter implements TrackerOutput {
     readonly targetPath: string,
     options: DatabaseWriterOptions = {},
   ) {
-    this.temporaryPath = join(dirname(targetPath), `.${basename(targetPath)}.${process.pid}.tmp`);
-    rmSync(this.temporaryPath, { force: true });
+    this.output = OutputFile.claim(targetPath, { kind: 'database', inputs: options.inputs, force: options.force, option: '--db' });
     if (options.thread !== false && existsSync(fileURLToPath(WORKER_SCRIPT))) {
       // The writer holds one batch at a time; a small heap keeps its garbage from piling up.
       this.worker = new Worker(WORKER_SCRIPT, {
-        workerData: { path: this.temporaryPath },
+        workerData: { path: this.output.temporaryPath },
         resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 },
       });
       this.worker.on('message', (reply: WriterReply) => this.received(reply));
       this.worker.on('error', (error) => this.fail(error));
       this.worker.on('exit', () => this.fail(new Error('the writer thread ended early')));
     } else {
-      this.sink = new SqliteSink(this.temporaryPath);
+      try {
+        this.sink = new SqliteSink(this.output.temporaryPath);
+      } catch (error) {
+        this.output.discard();
+        throw new DatabaseWriteError(`cannot write ${targetPath}: ${(error as Error).message}`);
+      }
     }
   }
 
@@ -159,7 +165,7 @@ export class DatabaseWriter implements TrackerOutput {
     await committed;
     this.finished = true;
     await this.worker?.terminate();
-    renameSync(this.temporaryPath, this.targetPath);
+    this.output.publish();
   }
 
   /** Drops the temporary database; the target is left as it was. */
@@ -169,7 +175,7 @@ export class DatabaseWriter implements TrackerOutput {
     this.fail(new Error('writing was aborted'));
     void this.worker?.terminate();
     this.sink?.close();
-    rmSync(this.temporaryPath, { force: true });
+    this.output.discard();
   }
 
   private sendTransitions(): void {

@@ -1,5 +1,4 @@
-import { renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { FlowstateError } from '../errors.js';
 import { Aggregates } from '../track/aggregates.js';
@@ -7,7 +6,8 @@ import type { CaptureTime } from '../track/capture-time.js';
 import type { FindingRecord } from '../track/records.js';
 import type { TrackerStats } from '../track/tracker.js';
 import { DatabaseReader } from './database-reader.js';
-import { CREATE_INDEXES, CREATE_TABLES, SCHEMA_VERSION } from './schema.js';
+import { OutputFile } from './output-file.js';
+import { APPLICATION_ID, CREATE_INDEXES, CREATE_TABLES, SCHEMA_VERSION } from './schema.js';
 import { readShardMeta, SHARD_META_KEY } from './shard-meta.js';
 import { CAPTURES, FINDINGS, FLOWS } from './tables.js';
 import { causeOfSql, recodedCauseSql } from './transition-code.js';
@@ -115,21 +115,26 @@ function addedStats(shards: readonly ShardFile[]): TrackerStats {
  * done inside SQLite (ATTACH + INSERT … SELECT); `out` is replaced only once the
  * new database is complete.
  */
-export function mergeShards(out: string, shardPaths: readonly string[], onStep?: (step: MergeStep) => void): MergeResult {
+export function mergeShards(
+  out: string,
+  shardPaths: readonly string[],
+  onStep?: (step: MergeStep) => void,
+  options: { force?: boolean } = {},
+): MergeResult {
   if (shardPaths.length === 0) throw new FlowstateError('merge needs at least one shard database');
-  const shards = shardPaths.map((path) => readShard(resolve(path)));
-  checkShards(shards);
-  const temporary = join(dirname(resolve(out)), `.${basename(out)}.${process.pid}.merge.tmp`);
-  rmSync(temporary, { force: true });
-  const db = new Database(temporary);
+  const output = OutputFile.claim(out, { kind: 'database', inputs: shardPaths, force: options.force, option: 'merge OUT' });
+  let db: Database.Database | undefined;
   try {
+    const shards = shardPaths.map((path) => readShard(resolve(path)));
+    checkShards(shards);
+    db = new Database(output.temporaryPath);
     const result = mergeInto(db, shards, onStep ?? (() => undefined));
     db.close();
-    renameSync(temporary, out);
+    output.publish();
     return result;
   } catch (error) {
-    if (db.open) db.close();
-    rmSync(temporary, { force: true });
+    if (db?.open) db.close();
+    output.discard();
     throw error;
   }
 }
@@ -146,6 +151,7 @@ function mergeInto(db: Database.Database, shards: readonly ShardFile[], onStep: 
   db.pragma('cache_size = -65536');
   db.exec(CREATE_TABLES);
   db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  db.pragma(`application_id = ${APPLICATION_ID}`);
   db.exec(`
     CREATE TEMP TABLE flow_keys (shard INTEGER, old_id INTEGER, first_ns INTEGER, first_capture INTEGER, first_frame INTEGER);
     CREATE TEMP TABLE cause_map (shard INTEGER, old_code INTEGER, new_code INTEGER, PRIMARY KEY (shard, old_code)) WITHOUT ROWID;

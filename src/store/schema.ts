@@ -12,6 +12,12 @@ import { TRANSITIONS_VIEW } from './transition-code.js';
  */
 export const SCHEMA_VERSION = 5;
 
+/**
+ * `PRAGMA application_id` of every database flowstate writes ("flst"): how a later
+ * run knows a file at --db is one it may replace (store/output-file.ts).
+ */
+export const APPLICATION_ID = 0x666c7374;
+
 export const CREATE_TABLES = `
 ${CAPTURES.ddl}
 ${FLOWS.ddl}

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { type RowBatch, rowValues, rowsByFirstNumber, rowsByKey, valueGroups } from './row-batch.js';
 import { CAPTURES, FINDINGS, FLOW_ROW_KINDS, LISTENERS } from './tables.js';
 import type { CauseRow } from './writer-messages.js';
-import { CREATE_INDEXES, CREATE_TABLES, SCHEMA_VERSION } from './schema.js';
+import { APPLICATION_ID, CREATE_INDEXES, CREATE_TABLES, SCHEMA_VERSION } from './schema.js';
 
 type Statement = Database.Statement<unknown[]>;
 export type Row = unknown[];
@@ -68,6 +68,7 @@ export class SqliteSink {
     this.db.pragma('cache_size = -16384');
     this.db.exec(CREATE_TABLES);
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    this.db.pragma(`application_id = ${APPLICATION_ID}`);
     this.insertTransitions = new MultiRowInsert(this.db, TRANSITION_INSERT, TRANSITION_VALUES, TRANSITION_COLUMNS);
     this.insertFlows = new MultiRowInsert(
       this.db,

@@ -25,6 +25,8 @@ const capture: CaptureSummary = {
   firstNs: 1_700_000_000_123_456_789n,
   lastNs: null,
   warnings: ['cut short at byte offset 4096, frame 9'],
+  error: null,
+  readWhole: false,
   skippedBlocks: {},
 };
 
@@ -40,7 +42,10 @@ beforeAll(async () => {
   for (const flow of output.flows) writer.flow(flow);
   for (const finding of output.findings) writer.finding(finding);
   const listeners = c.tracker.listeners.inOrder;
-  await writer.commit({ captures: [capture], decode: new DecodeStats(), tracker: c.tracker.stats, listeners, error: undefined }, {});
+  await writer.commit(
+    { captures: [capture], decode: new DecodeStats(), tracker: c.tracker.stats, listeners, error: undefined, incomplete: undefined },
+    {},
+  );
   reader = new DatabaseReader(path);
 });
 

@@ -58,7 +58,10 @@ export const CAPTURES = capture.table('captures', [
   ),
   capture.group(
     'e.g. a file cut short: the byte offset and frame where reading stopped',
-    capture.textOrNull('warnings', (c) => (c.capture.warnings.length > 0 ? c.capture.warnings.join('\n') : null)),
+    capture.textOrNull('warnings', (c) => {
+      const said = c.capture.error === null ? c.capture.warnings : [...c.capture.warnings, c.capture.error];
+      return said.length > 0 ? said.join('\n') : null;
+    }),
   ),
 ] as const);
 export type CaptureRow = RowOf<(typeof CAPTURES)['columns'][number]>;

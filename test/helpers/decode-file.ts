@@ -44,7 +44,7 @@ export async function decodeFile(paths: string | string[]): Promise<DecodedFile>
   try {
     for (const [i, path] of list.entries()) readers.push(await openCapture(path, i));
     reader = readers[0];
-    await forEachFrame(readers, (frame) => {
+    const errors = await forEachFrame(readers, (frame) => {
       if (!decoder.decode(frame)) return;
       const s = decoder.segment;
       packets.push({
@@ -62,6 +62,7 @@ export async function decodeFile(paths: string | string[]): Promise<DecodedFile>
         checksum: CHECKSUM_WORDS[s.checksumStatus],
       });
     });
+    error = errors.find((e) => e !== undefined);
   } catch (caught) {
     if (!(caught instanceof CaptureFormatError)) throw caught;
     error = caught;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Cell, formatCsv } from '../../report/format-table.js';
@@ -8,6 +8,7 @@ import { formatCount } from '../../report/format-time.js';
 import { exportParquet, type ParquetExport } from '../../store/parquet-export.js';
 import { DatabaseReader, type FlowRow } from '../../store/database-reader.js';
 import { mergeShards } from '../../store/merge.js';
+import { OutputFile } from '../../store/output-file.js';
 import { SHARD_META_KEY } from '../../store/shard-meta.js';
 import { repeatable } from '../parse-options.js';
 import { ExitCode, FlowstateError, UsageError } from '../../errors.js';
@@ -57,14 +58,15 @@ export function registerExport(program: Command, { io, setExit }: CommandContext
       repeatable,
       [],
     )
-    .option('-o, --output <file>', 'write here instead of standard output')
+    .option('-o, --output <file>', 'write here instead of standard output (an existing file is replaced only with --force)')
+    .option('--force', 'replace an existing file at -o (never the database read)')
     .option('--out <dir>', 'parquet: the directory to write, one dataset a table (replaced only when complete)')
     .addHelpText(
       'after',
       '\nExamples:\n  flowstate export --format zeek-conn --db capture.db > conn.log\n  flowstate export --format json --db capture.pcap | jq .conn_state\n' +
         '  flowstate export --format parquet --db capture.db --out capture-parquet\n  duckdb -c "SELECT to_state, count(*) FROM \'capture-parquet/transitions/**/*.parquet\' GROUP BY ALL"',
     )
-    .action(async (options: { format: string; db: string[]; output?: string; out?: string }) => {
+    .action(async (options: { format: string; db: string[]; output?: string; out?: string; force?: boolean }) => {
       if (!(FORMATS as readonly string[]).includes(options.format))
         throw new UsageError(`--format takes ${FORMATS.join(', ')}, not "${options.format}"`);
       const format = options.format as ExportFormat;
@@ -77,7 +79,19 @@ export function registerExport(program: Command, { io, setExit }: CommandContext
         setExit(await exportShards(options.db, directory as string, io));
         return;
       }
-      const results = await openResults(options.db[0] ?? 'flowstate.db', io);
+      const input = options.db[0] ?? 'flowstate.db';
+      // Claimed before anything is read: a path that may not be written fails at once, and a file appears only whole.
+      const output =
+        format !== 'parquet' && options.output !== undefined
+          ? OutputFile.claim(options.output, { kind: 'export', inputs: [input], force: options.force, option: '-o' })
+          : undefined;
+      let results;
+      try {
+        results = await openResults(input, io);
+      } catch (error) {
+        output?.discard();
+        throw error;
+      }
       try {
         if (format === 'parquet') {
           const shard = results.reader.meta(SHARD_META_KEY);
@@ -99,10 +113,13 @@ export function registerExport(program: Command, { io, setExit }: CommandContext
           const records = flows.map(flowToZeek);
           text = format === 'zeek-conn' ? zeekConnLogTsv(records, new Date()) : zeekConnLogJsonLines(records);
         }
-        if (options.output) writeFileSync(options.output, text);
-        else io.stdout.write(text);
+        if (output) {
+          output.write(text);
+          output.publish();
+        } else io.stdout.write(text);
         setExit(ExitCode.ok);
       } finally {
+        output?.discard();
         results.close();
       }
     });

@@ -7,15 +7,17 @@ import type { CommandContext } from '../cli-io.js';
 
 interface MergeOptions {
   json?: boolean;
+  force?: boolean;
 }
 
 export function registerMerge(program: Command, { io, terminal, setExit }: CommandContext): void {
   program
     .command('merge')
     .description('one database from the shard databases of analyze --shard K/N: what one run over the whole capture writes')
-    .argument('<out>', 'database to write (replaced only when the new one is complete)')
+    .argument('<out>', 'database to write: replaced only when the new one is complete, and only if flowstate wrote it (never a shard)')
     .argument('<shard...>', 'every shard database of the run, in any order')
     .option('--json', 'print what was written as JSON')
+    .option('--force', 'replace a file at OUT that is not a flowstate database (never one of the shards)')
     .addHelpText(
       'after',
       '\nEach shard read the whole capture and tracked the connections its 4-tuple hash gave it;\n' +
@@ -29,7 +31,7 @@ export function registerMerge(program: Command, { io, terminal, setExit }: Comma
       const showStep = terminal.stderrIsTty && !options.json ? (step: string) => io.stderr.write(`\rmerge: ${step}…\u001b[K`) : undefined;
       let result;
       try {
-        result = mergeShards(out, shards, showStep);
+        result = mergeShards(out, shards, showStep, { force: options.force });
       } finally {
         if (showStep) io.stderr.write('\r\u001b[K');
       }

@@ -1,0 +1,320 @@
+import Database from 'better-sqlite3';
+import {
+  closeSync,
+  constants,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  type Stats,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { FlowstateError, UsageError } from '../errors.js';
+import { APPLICATION_ID } from './schema.js';
+
+/**
+ * What flowstate writes at a path the user names, so that it replaces only a file
+ * it can tell it wrote: a database (SQLite with flowstate's application id), an
+ * HTML report (its generator tag), or an export it cannot tell from anyone else's.
+ */
+export type OutputKind = 'database' | 'page' | 'export';
+
+export interface ClaimOptions {
+  kind: OutputKind;
+  /** Files this run reads: never replaced, whatever `force` says (compared by device and inode). */
+  inputs?: readonly string[];
+  /** Replace an existing file flowstate cannot tell it wrote (never an input). */
+  force?: boolean;
+  /** The option that named the path, for messages ("--db"). */
+  option?: string;
+}
+
+/** The mark an HTML report carries in its head, read back before replacing one. */
+export const PAGE_GENERATOR = '<meta name="generator" content="flowstate">';
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+/** Bytes of a file read to recognise it: SQLite's header, or the head of an HTML page. */
+const HEAD_BYTES = 4096;
+/** Where SQLite's header keeps `PRAGMA application_id` (big-endian). */
+const APPLICATION_ID_OFFSET = 68;
+const TOKEN_BYTES = 8;
+
+/** Outputs this process has claimed and not yet published or discarded: cleaned up however the process exits. */
+const live = new Set<OutputFile>();
+let exitHookInstalled = false;
+
+/**
+ * One output being written: a lock on the target and a temporary file beside it
+ * (unique name, created exclusively), which replaces the target only in `publish`,
+ * after an fsync. Until then the target is as it was; `discard` leaves no file.
+ */
+export class OutputFile {
+  private settled = false;
+
+  private constructor(
+    /** The path the user gave. */
+    readonly path: string,
+    readonly temporaryPath: string,
+    private readonly lockPath: string,
+  ) {}
+
+  /**
+   * Checks that `path` may be written (refusing an input, a directory, or a file
+   * flowstate did not write unless `force`), takes its lock and creates the
+   * temporary file. Throws a FlowstateError naming `path` otherwise.
+   */
+  static claim(path: string, options: ClaimOptions): OutputFile {
+    const option = options.option ?? 'the output';
+    if (path === '') throw new UsageError(`${option} needs a file name`);
+    const target = resolve(path);
+    const existing = statOrUndefined(target);
+    const inputs = options.inputs ?? [];
+    for (const input of inputs) {
+      if (input === '-') continue;
+      const read = statOrUndefined(input);
+      if (existing !== undefined && read !== undefined && existing.dev === read.dev && existing.ino === read.ino)
+        throw new UsageError(
+          `${path} is ${input === path ? 'an input' : `the input ${input}`} of this run: flowstate never writes over what it reads; give ${option} another path`,
+        );
+    }
+    if (existing?.isDirectory()) throw new UsageError(`${path} is a directory: give ${option} a file name`);
+    if (existing !== undefined && !existing.isFile())
+      throw new UsageError(`${path} is not a regular file (a device, FIFO or socket): give ${option} a file name`);
+    const directory = dirname(target);
+    const parent = statOrUndefined(directory);
+    if (parent === undefined) throw new FlowstateError(`cannot write ${path}: the directory ${directory} does not exist`);
+    if (!parent.isDirectory()) throw new FlowstateError(`cannot write ${path}: ${directory} is not a directory`);
+    if (existing !== undefined && existing.size > 0 && !options.force && !writtenByFlowstate(target, options.kind))
+      throw new UsageError(
+        `${path} exists and is not ${describeKind(options.kind)} flowstate wrote: it was left as it was. Give ${option} another path, or add --force to replace it`,
+      );
+    const lockPath = join(directory, `.${basename(target)}.lock`);
+    takeLock(lockPath, path);
+    const token = randomBytes(TOKEN_BYTES).toString('hex');
+    const temporaryPath = join(directory, `.${basename(target)}.${token}.tmp`);
+    try {
+      sweepStaleTemporaries(directory, basename(target));
+      closeSync(openSync(temporaryPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644));
+    } catch (error) {
+      rmSync(lockPath, { force: true });
+      throw new FlowstateError(`cannot write ${path}: ${writeFailureReason(error)}`);
+    }
+    const output = new OutputFile(path, temporaryPath, lockPath);
+    live.add(output);
+    installExitHook();
+    return output;
+  }
+
+  /** Writes all of `content` into the temporary file; a failed write (a full disk) removes it and says so, naming the target. */
+  write(content: string | Uint8Array): void {
+    try {
+      writeFileSync(this.temporaryPath, content);
+    } catch (error) {
+      this.discard();
+      throw new FlowstateError(`cannot write ${this.path}: ${writeFailureReason(error)}`);
+    }
+  }
+
+  /** Makes the temporary file durable and moves it over the target, then releases the lock. */
+  publish(): void {
+    if (this.settled) throw new Error(`${this.path} was already published or discarded`);
+    try {
+      const fd = openSync(this.temporaryPath, 'r+');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(this.temporaryPath, this.path);
+      syncDirectory(dirname(resolve(this.path)));
+    } catch (error) {
+      this.discard();
+      throw new FlowstateError(`cannot write ${this.path}: ${writeFailureReason(error)}`);
+    }
+    this.release();
+  }
+
+  /** Removes the temporary file (and any journal SQLite left beside it) and releases the lock; the target is as it was. */
+  discard(): void {
+    if (this.settled) return;
+    for (const suffix of ['', '-journal', '-wal', '-shm']) rmSync(`${this.temporaryPath}${suffix}`, { force: true });
+    this.release();
+  }
+
+  /** Whether this output holds the lock at `lockPath`. */
+  holds(lockPath: string): boolean {
+    return this.lockPath === lockPath;
+  }
+
+  private release(): void {
+    this.settled = true;
+    live.delete(this);
+    rmSync(this.lockPath, { force: true });
+  }
+}
+
+/** Whether the file at `path` is one flowstate wrote, of this kind (by content, not by name). */
+export function writtenByFlowstate(path: string, kind: OutputKind): boolean {
+  const head = readHead(path);
+  if (kind === 'page') return head.toString('utf8').includes(PAGE_GENERATOR);
+  if (kind === 'export') return false;
+  if (head.length < 100 || !head.subarray(0, SQLITE_HEADER.length).equals(SQLITE_HEADER)) return false;
+  if (head.readUInt32BE(APPLICATION_ID_OFFSET) === APPLICATION_ID) return true;
+  return isEarlierFlowstateDatabase(path);
+}
+
+/** Databases written before the application id was set: an SQLite file whose meta table names a flowstate version. */
+function isEarlierFlowstateDatabase(path: string): boolean {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    const row = db.prepare("SELECT value FROM meta WHERE key = 'flowstate_version'").get();
+    return row !== undefined;
+  } catch {
+    return false;
+  } finally {
+    db?.close();
+  }
+}
+
+function describeKind(kind: OutputKind): string {
+  return kind === 'database' ? 'a database' : kind === 'page' ? 'an HTML report' : 'an export';
+}
+
+function readHead(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(HEAD_BYTES);
+    return head.subarray(0, readSync(fd, head, 0, HEAD_BYTES, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+interface LockHolder {
+  pid: number;
+  host: string;
+}
+
+/**
+ * Takes the lock file beside a target: created exclusively, holding the writer's
+ * pid and host. A lock whose process is gone (on this host) is stale and taken over;
+ * a live one, or one from another host, is a clear refusal.
+ */
+function takeLock(lockPath: string, path: string): void {
+  const holder = `${JSON.stringify({ pid: process.pid, host: hostname() } satisfies LockHolder)}\n`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(lockPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new FlowstateError(`cannot write ${path}: ${writeFailureReason(error)}`);
+      const other = readHolder(lockPath);
+      if (other !== undefined && !isStale(other, lockPath))
+        throw new FlowstateError(
+          `another flowstate run (pid ${other.pid}${other.host === hostname() ? '' : ` on ${other.host}`}) is writing ${path}: wait for it to finish, or remove ${lockPath} if it is not running`,
+        );
+      rmSync(lockPath, { force: true });
+      continue;
+    }
+    try {
+      writeSync(fd, holder);
+    } finally {
+      closeSync(fd);
+    }
+    return;
+  }
+  throw new FlowstateError(`another flowstate run took ${lockPath} first: ${path} is being written`);
+}
+
+function readHolder(lockPath: string): LockHolder | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(lockPath, 'utf8')) as Partial<LockHolder>;
+    return typeof parsed.pid === 'number' && typeof parsed.host === 'string' ? { pid: parsed.pid, host: parsed.host } : undefined;
+  } catch {
+    // Half-written by a process that died at once: nobody holds it.
+    return undefined;
+  }
+}
+
+/**
+ * A lock is stale when its process is gone. Our own pid in a lock this process does
+ * not hold is a dead process's (a container restarted with the same pid).
+ */
+function isStale(holder: LockHolder, lockPath: string): boolean {
+  if (holder.host !== hostname()) return false;
+  if (holder.pid === process.pid) return ![...live].some((output) => output.holds(lockPath));
+  try {
+    process.kill(holder.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Temporary files of this target left by a run that was killed: safe to remove
+ * while we hold the target's lock (no live run writes them). Earlier versions
+ * named them by pid, `.NAME.PID.tmp` and `.NAME.PID.merge.tmp`.
+ */
+function sweepStaleTemporaries(directory: string, name: string): void {
+  const prefix = `.${name}.`;
+  const temporary = /^(?:[0-9a-f]{16}|\d+|\d+\.merge)\.tmp(?:-journal|-wal|-shm)?$/;
+  for (const entry of readdirSync(directory)) {
+    if (entry.startsWith(prefix) && temporary.test(entry.slice(prefix.length))) rmSync(join(directory, entry), { force: true });
+  }
+}
+
+/** The rename is durable only once the directory entry is. Some file systems cannot fsync a directory: nothing more to do there. */
+function syncDirectory(directory: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(directory, 'r');
+    fsyncSync(fd);
+  } catch {
+    // EINVAL/EISDIR on file systems without directory fsync.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Why a write failed, in words: "no space left on the device". */
+export function writeFailureReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const reasons: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'the file system is read-only',
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'the disk quota is used up',
+    ENOENT: 'the directory does not exist',
+    ENOTDIR: 'a part of the path is not a directory',
+    EISDIR: 'it is a directory',
+  };
+  return (code !== undefined ? reasons[code] : undefined) ?? (error as Error).message;
+}
+
+/** However the process ends (an uncaught error, process.exit), no temporary file or lock of ours stays behind. */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const output of [...live]) output.discard();
+  });
+}
