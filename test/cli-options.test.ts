@@ -43,7 +43,7 @@ describe('netstat --at', () => {
     const run = await flowstate(['netstat', leakDb, '--at', 'teatime']);
     expect(run.status).toBe(2);
     expect(run.stderr).toBe(
-      'flowstate: --at takes ISO-8601 (2026-11-21T14:03:07Z), epoch seconds (1763733787.5) or an offset from the capture start (+12.5s), not "teatime"\n',
+      'flowstate: --at takes ISO-8601 (2026-11-21T14:03:07Z), a time of day on the capture\'s first day (14:03:07.5), epoch seconds (1763733787.5) or an offset from the capture start (+12.5s), not "teatime"\n',
     );
   });
 
@@ -263,5 +263,192 @@ describe('results from a capture', () => {
     const run = await flowstate(['query', "UPDATE flows SET client_state = 'CLOSED'", '--db', leakDb]);
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/query runs statements that return rows/);
+  });
+});
+
+describe('flow by 4-tuple (issue 27)', () => {
+  test('the ip:port-ip:port form of flow --help finds the connection, from a database and from a capture, either direction', async () => {
+    for (const [what, input] of [
+      ['127.42.3.2:44024-127.42.3.1:8080', leakDb],
+      ['127.42.3.1:8080-127.42.3.2:44024', capture('close-wait-leak.pcap')],
+    ]) {
+      const run = await flowstate(['flow', what, '--db', input]);
+      expect(run.stderr, what).toBe('');
+      expect(run.status).toBe(0);
+      expect(run.stdout).toMatch(/^flow 1: 127\.42\.3\.2:44024 → 127\.42\.3\.1:8080 \(IPv4\)/);
+    }
+  });
+
+  test('IPv6: bracketed, unbracketed where the port is plain, and written with leading zeros', async () => {
+    const v6 = capture('ipv6.pcap');
+    for (const what of ['[::1]:39394-[::1]:8086', '::1:39394-::1:8086', '[0:0::0001]:8086-[::1]:39394']) {
+      const run = await flowstate(['flow', what, '--db', v6]);
+      expect(run.stderr, what).toBe('');
+      expect(run.stdout, what).toMatch(/^flow 1: \[::1\]:39394 → \[::1\]:8086 \(IPv6\)/);
+    }
+  });
+
+  test('an unbracketed IPv6 endpoint that cannot be read as address:port is a usage error listing the forms', async () => {
+    const run = await flowstate(['flow', 'fe80::1-fe80::2', '--db', leakDb]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('10.0.0.1:40000-10.0.0.2:80');
+    expect(run.stderr).toContain('[2001:db8::1]:40000-[2001:db8::2]:80');
+  });
+
+  test('an address that is no address is a usage error', async () => {
+    const run = await flowstate(['flow', '999.1.1.1:1-10.0.0.1:2', '--db', leakDb]);
+    expect([run.status, run.stderr]).toEqual([2, 'flowstate: 999.1.1.1 is not an IPv4 or IPv6 address\n']);
+  });
+
+  test('an empty database has no flows, and says so', async () => {
+    const empty = join(dir, 'empty.db');
+    const pcap = join(dir, 'empty.pcap');
+    // A pcap header and no packets.
+    writeFileSync(pcap, Buffer.from('d4c3b2a1020004000000000000000000ffff000001000000', 'hex'));
+    expect((await flowstate(['analyze', pcap, '--db', empty, '--quiet'])).status).toBe(0);
+    const run = await flowstate(['flow', '1', '--db', empty]);
+    expect([run.status, run.stderr]).toEqual([1, 'flowstate: there is no flow 1: the database holds no flows\n']);
+  });
+});
+
+describe('the database as a positional or as --db (issue 27)', () => {
+  test('netstat, timeline and html take --db as well as the positional; flow and report the positional as well as --db', async () => {
+    const same = async (a: string[], b: string[]): Promise<void> => {
+      const [one, two] = [await flowstate(a), await flowstate(b)];
+      expect(one.stderr, a.join(' ')).toBe('');
+      expect(two.stderr, b.join(' ')).toBe('');
+      expect(two.stdout.replaceAll('b.html', 'a.html')).toBe(one.stdout);
+    };
+    await same(['netstat', leakDb, '--summary'], ['netstat', '--db', leakDb, '--summary']);
+    await same(['timeline', leakDb], ['timeline', '--db', leakDb]);
+    await same(['html', leakDb, '--out', join(dir, 'a.html')], ['html', '--db', leakDb, '--out', join(dir, 'b.html')]);
+    await same(['flow', '3', '--db', leakDb], ['flow', '3', leakDb]);
+    await same(['report', 'close-wait', '--db', leakDb], ['report', 'close-wait', leakDb]);
+    // The same file both ways is no contradiction.
+    await same(['netstat', leakDb], ['netstat', leakDb, '--db', leakDb]);
+  });
+
+  test('a positional and a different --db are a usage error', async () => {
+    for (const command of [['netstat'], ['timeline'], ['html'], ['flow', '1'], ['report', 'summary']]) {
+      const run = await flowstate([...command, leakDb, '--db', capture('refused.pcap')]);
+      expect(run.status, command[0]).toBe(2);
+      expect(run.stderr).toMatch(/give the database or capture once/);
+    }
+  });
+});
+
+describe('--fail-on (issue 27)', () => {
+  test('an unknown code is a usage error listing the codes', async () => {
+    for (const command of [
+      ['analyze', capture('refused.pcap'), '--db', join(dir, 'fail.db')],
+      ['report', '--db', leakDb],
+    ]) {
+      const run = await flowstate([...command, '--fail-on', 'nosuchcode']);
+      expect(run.status, command[0]).toBe(2);
+      expect(run.stderr).toContain('not "nosuchcode"');
+      expect(run.stderr).toContain('close-wait-leak, time-wait-pressure');
+    }
+  });
+
+  test('a report name that names one finding is that finding', async () => {
+    expect((await flowstate(['report', '--db', leakDb, '--fail-on', 'close-wait'])).status).toBe(3);
+    expect((await flowstate(['report', '--db', leakDb, '--fail-on', 'close-wait-leak'])).status).toBe(3);
+    const analyzed = await flowstate([
+      'analyze',
+      capture('close-wait-leak.pcap'),
+      '--db',
+      join(dir, 'fail.db'),
+      '--quiet',
+      '--fail-on',
+      'close-wait',
+    ]);
+    expect(analyzed.status).toBe(3);
+    // resets names two findings (abortive-close, rst-out-of-window): not a code.
+    expect((await flowstate(['report', '--db', leakDb, '--fail-on', 'resets'])).status).toBe(2);
+  });
+
+  test('error and warning match by severity, warning including errors', async () => {
+    // close-wait-leak is an error; refused.pcap has only info findings.
+    expect((await flowstate(['report', '--db', leakDb, '--fail-on', 'error'])).status).toBe(3);
+    expect((await flowstate(['report', '--db', leakDb, '--fail-on', 'warning'])).status).toBe(3);
+    expect((await flowstate(['report', '--db', capture('refused.pcap'), '--fail-on', 'warning'])).status).toBe(0);
+    expect((await flowstate(['report', '--db', capture('refused.pcap'), '--fail-on', 'refused'])).status).toBe(3);
+  });
+});
+
+describe('--at outside the capture, times of day, zones (issue 27)', () => {
+  test('a moment after the capture or before it is answered, with a note on stderr giving the span', async () => {
+    const after = await flowstate(['netstat', leakDb, '--at', '2099-01-01T00:00:00Z', '--summary']);
+    expect(after.status).toBe(0);
+    expect(after.stderr).toBe(
+      'flowstate: note: 2099-01-01T00:00:00.000000000Z is after the capture (2026-11-21T18:19:08.446014000Z … 2026-11-21T18:19:08.492609000Z): the states as they would be had nothing more been sent\n',
+    );
+    const before = await flowstate(['netstat', leakDb, '--at', '1970-01-01T00:00:00Z']);
+    expect(before.status).toBe(0);
+    expect(before.stderr).toBe(
+      'flowstate: note: 1970-01-01T00:00:00.000000000Z is before the capture (2026-11-21T18:19:08.446014000Z … 2026-11-21T18:19:08.492609000Z): nothing had been seen yet\n',
+    );
+    expect(before.stdout).toBe('no endpoints at that moment\n');
+    expect((await flowstate(['netstat', leakDb, '--at', '+10ms'])).stderr).toBe('');
+  });
+
+  test('a time of day is on the capture’s first day, in UTC or in the --tz given', async () => {
+    const at = async (...args: string[]): Promise<string> => {
+      const run = await flowstate(['netstat', leakDb, '--json', '--at', ...args]);
+      expect(run.status, `${args.join(' ')}: ${run.stderr}`).toBe(0);
+      return run.stdout;
+    };
+    const iso = await at('2026-11-21T18:19:08.47Z');
+    expect(await at('18:19:08.47')).toBe(iso);
+    expect(await at('20:19:08.47', '--tz', '+02:00')).toBe(iso);
+    expect(await at('19:19:08.47', '--tz', 'Europe/Paris')).toBe(iso);
+    expect(await at('2026-11-21T13:19:08.47', '--tz', 'America/New_York')).toBe(iso);
+    expect(await at('18:19:08.47', '--tz', 'UTC')).toBe(iso);
+    const bad = await flowstate(['netstat', leakDb, '--at', '18:19', '--tz', 'Mars/Olympus']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('Mars/Olympus');
+  });
+
+  test('an impossible date or time is a usage error', async () => {
+    for (const text of ['2013-02-30T10:00:00Z', '2026-11-21T24:30:00Z', '25:00:00']) {
+      const run = await flowstate(['netstat', leakDb, '--at', text]);
+      expect(run.status, text).toBe(2);
+      expect(run.stderr).toContain(`"${text}"`);
+    }
+  });
+});
+
+describe('small ones (issue 27)', () => {
+  test('netstat with nothing to show says so without naming a state filter that was not given', async () => {
+    const run = await flowstate(['netstat', leakDb, '--port', '9']);
+    expect([run.status, run.stdout]).toEqual([0, 'no endpoints at that moment\n']);
+  });
+
+  test('--host takes only an address, and IPv6 matches however it is written', async () => {
+    for (const command of ['netstat', 'timeline']) {
+      const run = await flowstate([command, leakDb, '--host', '999.1.1.1']);
+      expect([run.status, run.stderr], command).toEqual([2, 'flowstate: --host: 999.1.1.1 is not an IPv4 or IPv6 address\n']);
+    }
+    const v6 = capture('ipv6.pcap');
+    const canonical = await flowstate(['netstat', v6, '--host', '::1', '--json']);
+    const zeros = await flowstate(['netstat', v6, '--host', '0:0:0:0:0:0:0:0001', '--json']);
+    expect(json<unknown[]>(canonical.stdout).length).toBeGreaterThan(0);
+    expect(zeros.stdout).toBe(canonical.stdout);
+    const timeline = await flowstate(['timeline', v6, '--host', '[0::1]', '--format', 'csv']);
+    expect(timeline.stdout).toBe((await flowstate(['timeline', v6, '--host', '::1', '--format', 'csv'])).stdout);
+  });
+
+  test('a directory given as a capture is named as one', async () => {
+    const run = await flowstate(['netstat', dir]);
+    expect([run.status, run.stderr]).toEqual([1, `flowstate: ${dir} is a directory, not a capture or a database\n`]);
+  });
+
+  test('report closing gives times as seconds after the first packet', async () => {
+    const run = await flowstate(['report', 'closing', '--db', capture('simultaneous-close-closing.pcap'), '--format', 'json']);
+    const rows = json<Array<Record<string, unknown>>>(run.stdout);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows[0]).not.toHaveProperty('ts_ns');
+    expect(rows[0].offset_s).toBeTypeOf('number');
+    expect(rows[0].offset_s as number).toBeLessThan(60);
   });
 });

@@ -1,17 +1,57 @@
-// The README's library example, verbatim but for the import path, so it cannot rot;
-// and the package's self-reference resolving to the built library.
+// The README's library examples, verbatim but for the import path (a test below
+// checks it), so they cannot rot; and the package's self-reference resolving to
+// the built library. Paths are relative to the checkout, where vitest runs.
 import { expect, onTestFinished, test } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseReader, analyze, analyzeToDatabase, mergeShards } from '../src/index.js';
-import { CAPTURES } from './helpers/paths.js';
+import { ALL_STATES, DatabaseReader, analyze, analyzeToDatabase, mergeShards, netstatAt, stateTimeline } from '../src/index.js';
+import { CAPTURES, ROOT } from './helpers/paths.js';
 import { ETHERTYPE, PcapngBuilder, TCP_FLAG, ethernet, ipv4, tcp } from './helpers/build-packets.js';
 
 test('no connection of this capture ended in CLOSE_WAIT', async () => {
-  const { flows } = await analyze(join(CAPTURES, 'client-close.pcap'));
+  const { flows } = await analyze('captures/client-close.pcap');
   const stuck = flows.filter((f) => f.client.state === 'CLOSE_WAIT' || f.server.state === 'CLOSE_WAIT');
   expect(stuck).toEqual([]);
+});
+
+test('20 endpoints sit in CLOSE_WAIT at the end, and from the first 10 ms on', async () => {
+  const db = join(mkdtempSync(join(tmpdir(), 'flowstate-')), 'leak.db');
+  await analyze('captures/close-wait-leak.pcap', { db });
+  const reader = new DatabaseReader(db);
+  const atEnd = netstatAt(reader); // at the last packet; netstatAt(reader, { atNs }) for another moment
+  expect(atEnd.filter((e) => e.state === 'CLOSE_WAIT')).toHaveLength(20);
+  const timeline = stateTimeline(reader, [{ label: 'all' }], 10_000_000n); // every 10 ms
+  const closeWait = ALL_STATES.indexOf('CLOSE_WAIT');
+  expect(timeline?.groups[0].counts.map((row) => row[closeWait])).toEqual([0, 20, 20, 20, 20, 20]);
+  reader.close();
+});
+
+test('the README’s library examples are the tests above, word for word, and import only what this file does', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const library = readme.slice(readme.indexOf('## As a library'), readme.indexOf('## Development'));
+  const blocks = [...library.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+  expect(blocks).toHaveLength(2);
+  const source = readFileSync(join(ROOT, 'test/library.test.ts'), 'utf8');
+  for (const block of blocks) {
+    const body = block.replace(/^import [^;]+;\n/gm, '').trim();
+    expect(source).toContain(body);
+    for (const [, names, from] of block.matchAll(/^import \{ ([^}]+) \} from '([^']+)';$/gm))
+      for (const name of names.split(', ')) {
+        const here = from === 'flowstate' ? '../src/index.js' : from;
+        expect(source, `${name} from ${from}`).toMatch(new RegExp(`import \\{[^}]*\\b${name}\\b[^}]*\\} from '${here}'`));
+      }
+  }
+});
+
+test('netstatAt and stateTimeline have defaults: the end of the capture, every endpoint', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flowstate-defaults-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  await analyze(join(CAPTURES, 'close-wait-leak.pcap'), { db: join(dir, 'leak.db') });
+  const reader = new DatabaseReader(join(dir, 'leak.db'));
+  onTestFinished(() => reader.close());
+  expect(netstatAt(reader)).toEqual(netstatAt(reader, { atNs: reader.span().last_ns ?? 0n }));
+  expect(stateTimeline(reader)).toEqual(stateTimeline(reader, [{ label: 'all' }]));
 });
 
 test('the same question finds the leak where there is one, and the database matches', async () => {

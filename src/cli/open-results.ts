@@ -1,10 +1,23 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeToDatabase } from '../analyze.js';
-import { FlowstateError } from '../errors.js';
+import { FlowstateError, UsageError } from '../errors.js';
 import { DatabaseReader, isSqliteFile } from '../store/database-reader.js';
 import type { CliIo } from './cli-io.js';
+
+/** What a command reads when given nothing. */
+export const DEFAULT_DATABASE = 'flowstate.db';
+
+/**
+ * The one database or capture a command reads, given as its argument or with
+ * `--db` (both: they must name the same file), by default flowstate.db.
+ */
+export function resultsInput(argument: string | undefined, db: string | undefined): string {
+  if (argument !== undefined && db !== undefined && argument !== db)
+    throw new UsageError(`give the database or capture once, as an argument or with --db, not both (${argument}, ${db})`);
+  return argument ?? db ?? DEFAULT_DATABASE;
+}
 
 export interface OpenedResults {
   reader: DatabaseReader;
@@ -18,6 +31,7 @@ export interface OpenedResults {
 export async function openResults(input: string, io: Pick<CliIo, 'stdin' | 'stderr'>): Promise<OpenedResults> {
   if (input !== '-' && !existsSync(input))
     throw new FlowstateError(`${input}: no such file (give a database written by flowstate analyze, or a capture)`);
+  if (input !== '-' && statSync(input).isDirectory()) throw new FlowstateError(`${input} is a directory, not a capture or a database`);
   if (input !== '-' && isSqliteFile(input)) {
     const reader = new DatabaseReader(input);
     return { reader, close: () => reader.close() };

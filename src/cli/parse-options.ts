@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { UsageError } from '../errors.js';
 
 /** "60", "60s", "1.5s", "500ms", "2m" → seconds. */
@@ -19,4 +20,24 @@ export function parseCount(text: string, option: string): number {
 /** Commander's collector for an option that may be given again and again: every value, in order. */
 export function repeatable(value: string, all: string[]): string[] {
   return [...all, value];
+}
+
+/**
+ * An IPv4 or IPv6 address (IPv6 bracketed or not) as the database stores it: IPv6
+ * in RFC 5952's form, so that 2001:0db8::0001 matches 2001:db8::1. Undefined when
+ * it is neither.
+ */
+export function canonicalAddress(text: string): string | undefined {
+  const bare = text.trim().replace(/^\[(.*)\]$/, '$1');
+  if (isIPv4(bare)) return bare;
+  if (!isIPv6(bare) || bare.includes('%')) return undefined;
+  // The URL parser writes IPv6 as RFC 5952 does, as the decoder does (lowercase, no leading zeros, the longest run of zeros as ::).
+  return new URL(`http://[${bare}]/`).hostname.slice(1, -1);
+}
+
+/** `--host`: an address, canonical. */
+export function parseHost(text: string): string {
+  const address = canonicalAddress(text);
+  if (address === undefined) throw new UsageError(`--host: ${text} is not an IPv4 or IPv6 address`);
+  return address;
 }

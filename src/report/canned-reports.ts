@@ -1,4 +1,5 @@
 import { SEVERITY_ORDER } from '../store/database-reader.js';
+import type { FindingKind } from '../track/finding-catalogue.js';
 
 /**
  * The canned reports: each is plain SQL over the documented tables, printed
@@ -8,6 +9,8 @@ export interface CannedReport {
   name: string;
   title: string;
   sql: string;
+  /** The kinds of finding the report is about (one: its name stands for that code in --fail-on). */
+  findings: readonly FindingKind[];
 }
 
 /**
@@ -22,6 +25,7 @@ const ENDPOINT_ADDRESS = `CASE t.endpoint WHEN 'server' THEN f.server_ip || ':' 
 export const CANNED_REPORTS: readonly CannedReport[] = [
   {
     name: 'summary',
+    findings: [],
     title: 'Findings by kind, worst first',
     sql: `SELECT kind, severity,
        COUNT(*) AS findings,
@@ -33,6 +37,7 @@ ORDER BY ${SEVERITY_ORDER}, connections DESC, kind`,
   },
   {
     name: 'close-wait',
+    findings: ['close-wait-leak'],
     title: 'Endpoints that sat in CLOSE_WAIT (the peer closed, the application did not)',
     sql: `SELECT CASE t.endpoint WHEN 'server' THEN f.server_ip || ':' || f.server_port
                          ELSE f.client_ip || ' -> ' || f.server_ip || ':' || f.server_port END AS endpoint,
@@ -51,6 +56,7 @@ ORDER BY connections DESC, longest_s DESC, 1, 2`,
   },
   {
     name: 'time-wait',
+    findings: ['time-wait-pressure'],
     title: 'Who accumulates TIME_WAIT: per host and side, with the peak held at once',
     sql: `SELECT w.host, w.side, w.time_waits, w.closed_first, w.per_second,
        (SELECT ${detail('peak', 'x.details')} FROM findings x
@@ -68,6 +74,7 @@ ORDER BY w.time_waits DESC, w.host, w.side`,
   },
   {
     name: 'half-open',
+    findings: ['half-open-flood', 'syn-unanswered'],
     title: 'Unfinished handshakes per listener: SYN_RECV at the end, and SYNs nobody answered',
     sql: `SELECT server_ip || ':' || server_port AS listener,
        SUM(server_state = 'SYN_RECV') AS syn_recv,
@@ -81,16 +88,19 @@ ORDER BY syn_recv + unanswered_syns DESC, 1`,
   },
   {
     name: 'closing',
+    findings: ['simultaneous-close', 'closing-stuck'],
     title: 'Every transition into CLOSING (FINs crossed)',
     sql: `SELECT t.flow_id AS flow, t.endpoint, ${ENDPOINT_ADDRESS} AS address,
-       t.ts_ns, t.frame, t.from_state, t.cause, f.client_state, f.server_state
+       ROUND((t.ts_ns - c.first_ns) / 1e9, 6) AS offset_s, t.frame, t.from_state, t.cause, f.client_state, f.server_state
 FROM transitions t
 JOIN flows f ON f.id = t.flow_id
+CROSS JOIN (SELECT MIN(first_ns) AS first_ns FROM captures) c
 WHERE t.to_state = 'CLOSING'
 ORDER BY t.ts_ns, t.flow_id, t.endpoint`,
   },
   {
     name: 'resets',
+    findings: ['abortive-close', 'rst-out-of-window'],
     title: 'Connections ended by RST, who sent it and what was lost; RSTs ignored as out of window',
     sql: `SELECT f.id AS flow,
        f.client_ip || ':' || f.client_port AS client,
@@ -107,6 +117,7 @@ ORDER BY f.first_ns, f.id`,
   },
   {
     name: 'refused',
+    findings: ['refused'],
     title: 'Connection attempts answered by RST+ACK, per port',
     sql: `SELECT f.server_ip || ':' || f.server_port AS port,
        COUNT(*) AS refused,
@@ -121,6 +132,7 @@ ORDER BY refused DESC, 1`,
   },
   {
     name: 'keepalive',
+    findings: ['keepalive'],
     title: 'Keepalive probes and how the peer answered (ACK alive, RST restarted, nothing gone)',
     sql: `SELECT flow_id AS flow, endpoint, host || ':' || port AS prober,
        ${detail('probes')} AS probes,
@@ -134,6 +146,7 @@ ORDER BY ${SEVERITY_ORDER}, ts_ns, flow_id, endpoint`,
   },
   {
     name: 'zero-window',
+    findings: ['zero-window'],
     title: 'Who advertised a zero window, for how long, and the persist probes',
     sql: `SELECT flow_id AS flow, endpoint, host || ':' || port AS receiver,
        ${detail('episodes')} AS episodes,

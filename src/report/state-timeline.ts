@@ -155,11 +155,15 @@ export function statesPresent(timeline: StateTimeline, all = false): TcpState[] 
 }
 
 /**
- * The state counts of `groups` at the capture's first packet, every `everyNs`
- * after it (default: a round step giving about 100 rows) and its last packet.
- * Undefined when the database holds no packets.
+ * The state counts of `groups` (default: all endpoints, one group) at the
+ * capture's first packet, every `everyNs` after it (default: a round step giving
+ * about 100 rows) and its last packet. Undefined when the database holds no packets.
  */
-export function stateTimeline(reader: DatabaseReader, groups: readonly TimelineGroup[], everyNs?: bigint): StateTimeline | undefined {
+export function stateTimeline(
+  reader: DatabaseReader,
+  groups: readonly TimelineGroup[] = [{ label: 'all' }],
+  everyNs?: bigint,
+): StateTimeline | undefined {
   const { first_ns: firstNs, last_ns: lastNs } = reader.span();
   if (firstNs === null || lastNs === null) return undefined;
   const step = everyNs ?? niceStep(lastNs - firstNs, DEFAULT_ROWS);

@@ -16,7 +16,8 @@ export interface NetstatEntry {
 }
 
 export interface NetstatQuery {
-  atNs: bigint;
+  /** The moment, in epoch nanoseconds; default the capture's last packet. */
+  atNs?: bigint;
   /** Include CLOSED endpoints (netstat omits them). */
   all?: boolean;
   /** Send-Q per "flowId:role" at `atNs`, when the caller could compute it (see snapshot). */
@@ -28,11 +29,11 @@ export interface NetstatQuery {
  * endpoint's state from its last transition at or before that time (TIME_WAIT
  * expiring by the configured 2×MSL), plus LISTEN lines for ports seen answering
  * SYNs. At or after the last packet an evicted flow's states are inferred: the
- * tracker stopped following it.
+ * tracker stopped following it. Without `atNs`, at the last packet.
  */
-export function netstatAt(reader: DatabaseReader, query: NetstatQuery): NetstatEntry[] {
-  const { atNs } = query;
+export function netstatAt(reader: DatabaseReader, query: NetstatQuery = {}): NetstatEntry[] {
   const lastNs = reader.span().last_ns;
+  const atNs = query.atNs ?? lastNs ?? 0n;
   const atEnd = lastNs !== null && atNs >= lastNs;
   const at = Number(atNs - originOf(reader));
   const entries: NetstatEntry[] = [];

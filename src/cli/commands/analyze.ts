@@ -12,7 +12,7 @@ import { MAX_SHARDS, parseShard } from '../../track/shard.js';
 import { ProgressBar } from '../progress-bar.js';
 import type { CommandContext } from '../cli-io.js';
 import { Colour, paint } from '../terminal.js';
-import { failOnExitCode, parseFailOn } from '../fail-on.js';
+import { failOnExitCode, failOnMatches, parseFailOn } from '../fail-on.js';
 
 const TOP_FINDINGS = 5;
 
@@ -53,7 +53,10 @@ export function registerAnalyze(program: Command, context: CommandContext): void
       `threads: 1 writes the database in the reading thread, ${MOST_USEFUL_THREADS} (the most that helps) on its own; default: the CPUs this process may use, at most ${MOST_USEFUL_THREADS}`,
       String(defaultThreads()),
     )
-    .option('--fail-on <codes>', 'exit 3 when a finding of these kinds exists (comma-separated finding codes)')
+    .option(
+      '--fail-on <codes>',
+      'exit 3 when a finding of these kinds exists (comma-separated finding codes, report names standing for one, or error / warning by severity)',
+    )
     .option(
       '--checksums <keep|drop>',
       'segments with a bad TCP checksum: keep (a capture taken on a sending host shows its own as bad: offload) or drop, as Zeek does',
@@ -134,7 +137,7 @@ async function runAnalyze(captures: string[], options: AnalyzeOptions, { io, ter
   let matched: number;
   try {
     summary = summarize(reader, analysis, elapsedSeconds);
-    matched = failOn.size === 0 ? 0 : reader.findings(`kind IN (${[...failOn].map(() => '?').join(',')})`, ...failOn).length;
+    matched = failOnMatches(reader, failOn);
   } finally {
     reader.close();
   }

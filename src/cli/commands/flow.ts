@@ -4,30 +4,50 @@ import { formatLadder, formatTransitionTimeline, ladderSteps } from '../../repor
 import { toJson } from '../../report/format-table.js';
 import type { DatabaseReader, FlowRow } from '../../store/database-reader.js';
 import { ExitCode, FlowstateError, UsageError } from '../../errors.js';
-import { openResults } from '../open-results.js';
+import { openResults, resultsInput } from '../open-results.js';
+import { canonicalAddress } from '../parse-options.js';
 import type { CommandContext } from '../cli-io.js';
 
-/** "10.0.0.1:40000-10.0.0.2:80" or "[::1]:40000-[::1]:80" (either direction). */
-export function parseTuple(text: string): { ipA: string; portA: number; ipB: string; portB: number } | undefined {
-  const endpoint = String.raw`(\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d{1,5})`;
-  const match = new RegExp(`^${endpoint}-${endpoint}$`).exec(text.trim());
-  if (!match) return undefined;
-  const strip = (ip: string): string => ip.replace(/^\[|\]$/g, '');
-  return { ipA: strip(match[1]), portA: Number(match[2]), ipB: strip(match[3]), portB: Number(match[4]) };
+const TUPLE_FORMS =
+  'give a flow id or ip:port-ip:port, such as 10.0.0.1:40000-10.0.0.2:80 or [2001:db8::1]:40000-[2001:db8::2]:80 ' +
+  '(IPv6 may go without brackets when what follows its last colon is the port: 2001:db8::1:40000-2001:db8::2:80)';
+
+/** One side of a 4-tuple: "10.0.0.1:80", "[::1]:80", or "::1:80" (the last colon's number is the port). */
+function parseEndpoint(text: string): { ip: string; port: number } {
+  const match = /^(?:\[([^\]]*)\]|([^[\]]+)):(\d{1,5})$/.exec(text);
+  if (match === null || Number(match[3]) > 65535) throw new UsageError(`${TUPLE_FORMS}, not "${text}"`);
+  const written = match[1] ?? match[2];
+  const ip = canonicalAddress(written);
+  if (ip !== undefined) return { ip, port: Number(match[3]) };
+  // Unbracketed, an IPv6 address whose end is not "address:port" is ambiguous: ask for the forms.
+  if (match[1] === undefined && written.includes(':')) throw new UsageError(`${TUPLE_FORMS}, not "${text}"`);
+  throw new UsageError(`${written} is not an IPv4 or IPv6 address`);
+}
+
+/** "10.0.0.1:40000-10.0.0.2:80", "[::1]:40000-[::1]:80" or "::1:40000-::1:80" (either direction), addresses canonical. */
+function parseTuple(text: string): { ipA: string; portA: number; ipB: string; portB: number } {
+  const sides = text.trim().split('-');
+  if (sides.length !== 2) throw new UsageError(`${TUPLE_FORMS}, not "${text}"`);
+  const [a, b] = sides.map(parseEndpoint);
+  return { ipA: a.ip, portA: a.port, ipB: b.ip, portB: b.port };
 }
 
 function findFlows(reader: DatabaseReader, what: string): FlowRow[] {
   if (/^\d+$/.test(what)) {
     const flow = reader.flow(Number(what));
-    if (!flow)
-      throw new FlowstateError(
-        `there is no flow ${what} (flows are numbered 1 to ${(reader.db.prepare('SELECT MAX(id) AS n FROM flows').get() as { n: number | null }).n ?? 0})`,
-      );
-    return [flow];
+    if (flow) return [flow];
+    const last = (reader.db.prepare('SELECT MAX(id) AS n FROM flows').get() as { n: number | null }).n;
+    throw new FlowstateError(
+      `there is no flow ${what}${last === null ? ': the database holds no flows' : ` (flows are numbered 1 to ${last})`}`,
+    );
   }
   const tuple = parseTuple(what);
-  if (!tuple) throw new UsageError(`give a flow id or ip:port-ip:port, not "${what}"`);
-  const flows = reader.flowsByTuple(tuple.ipA, tuple.portA, tuple.ipB, tuple.portB);
+  // Named parameters: each address and port is compared twice, once per direction.
+  const flows = reader.flows(
+    `(client_ip = @ipA AND client_port = @portA AND server_ip = @ipB AND server_port = @portB)
+      OR (client_ip = @ipB AND client_port = @portB AND server_ip = @ipA AND server_port = @portA)`,
+    tuple,
+  );
   if (flows.length === 0) throw new FlowstateError(`no connection between ${what.replace('-', ' and ')} in this capture`);
   return flows;
 }
@@ -36,15 +56,16 @@ export function registerFlow(program: Command, { io, setExit }: CommandContext):
   program
     .command('flow')
     .description("one connection's timeline: every segment with both endpoints' states after it, and the findings at their frame")
-    .argument('<flow>', 'flow id, or ip:port-ip:port (every instance on that 4-tuple)')
-    .option('--db <file>', 'database (or a capture, analysed on the fly)', 'flowstate.db')
+    .argument('<flow>', 'flow id, or ip:port-ip:port (every instance on that 4-tuple; IPv6 as [addr]:port)')
+    .argument('[input]', 'database or capture (a capture is analysed on the fly); default flowstate.db')
+    .option('--db <file>', 'the same, as an option')
     .option('--json', 'the flow, its transitions, findings and segments as JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  flowstate flow 12 --db leak.db\n  flowstate flow 127.0.0.1:40000-127.0.0.1:8080 --db capture.pcap',
+      '\nExamples:\n  flowstate flow 12 --db leak.db\n  flowstate flow 127.42.3.2:44024-127.42.3.1:8080 captures/close-wait-leak.pcap\n  flowstate flow [::1]:39394-[::1]:8086 --db captures/ipv6.pcap --json',
     )
-    .action(async (what: string, options: { db: string; json?: boolean }) => {
-      const results = await openResults(options.db, io);
+    .action(async (what: string, input: string | undefined, options: { db?: string; json?: boolean }) => {
+      const results = await openResults(resultsInput(input, options.db), io);
       try {
         const out: string[] = [];
         const json: unknown[] = [];

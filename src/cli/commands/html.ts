@@ -5,11 +5,12 @@ import type { SegmentSeen } from '../../report/flow-ladder.js';
 import { ladderFlowsOf, renderReport, reportData } from '../../report/html-report.js';
 import { formatCount } from '../../report/format-time.js';
 import { ExitCode, FlowstateError, UsageError } from '../../errors.js';
-import { openResults } from '../open-results.js';
+import { openResults, resultsInput } from '../open-results.js';
 import { repeatable } from '../parse-options.js';
 import type { CommandContext } from '../cli-io.js';
 
 interface HtmlOptions {
+  db?: string;
   out: string;
   flow: string[];
 }
@@ -22,15 +23,17 @@ export function registerHtml(program: Command, { io, setExit }: CommandContext):
     .description(
       'one self-contained HTML page: states over time, TIME_WAIT/CLOSE_WAIT pile-ups, findings, and ladders of the flows they name',
     )
-    .argument('[input]', 'database or capture', 'flowstate.db')
+    .argument('[input]', 'database or capture (a capture is analysed on the fly); default flowstate.db')
+    .option('--db <file>', 'the same, as an option')
     .option('--out <file>', 'the page to write', 'flowstate-report.html')
     .option('--flow <id>', 'also draw this flow as a ladder (repeatable)', repeatable, [])
     .addHelpText(
       'after',
       '\nThe page needs no network: the charting library, its script and the data are inside the file.\n\n' +
-        'Examples:\n  flowstate html leak.db\n  flowstate html capture.pcap --out incident.html --flow 12 --flow 40',
+        'Examples:\n  flowstate html leak.db\n  flowstate html --db captures/close-wait-leak.pcap --out incident.html --flow 12 --flow 20',
     )
-    .action(async (input: string, options: HtmlOptions) => {
+    .action(async (argument: string | undefined, options: HtmlOptions) => {
+      const input = resultsInput(argument, options.db);
       const asked = options.flow.map((text) => {
         if (!/^\d+$/.test(text)) throw new UsageError(`--flow takes a flow id, not "${text}"`);
         return Number(text);

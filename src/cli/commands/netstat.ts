@@ -3,15 +3,19 @@ import { formatTable, toJson } from '../../report/format-table.js';
 import { netstatJson, netstatSummary, netstatTable, sortNetstat } from '../../report/netstat-view.js';
 import { sendQueuesAt } from '../../replay.js';
 import { netstatAt } from '../../store/netstat-query.js';
+import { formatEndpoint } from '../../decode/format-address.js';
 import { TcpState } from '../../tcp/tcp-state.js';
 import { ExitCode, UsageError } from '../../errors.js';
-import { openResults } from '../open-results.js';
-import { parseTime } from '../parse-time.js';
+import { formatTimestamp } from '../../report/format-time.js';
+import { openResults, resultsInput } from '../open-results.js';
+import { parseHost } from '../parse-options.js';
+import { parseTime, parseTimeZone, UTC } from '../parse-time.js';
 import type { CommandContext } from '../cli-io.js';
 
 interface NetstatOptions {
   db?: string;
   at?: string;
+  tz?: string;
   host?: string;
   port?: string;
   state?: string;
@@ -47,8 +51,13 @@ export function registerNetstat(program: Command, { io, terminal, setExit }: Com
   program
     .command('netstat')
     .description('what `netstat -tan` would have shown at a moment (default: the end of the capture), for every observed host')
-    .argument('[input]', 'database or capture', 'flowstate.db')
-    .option('--at <time>', 'ISO-8601, epoch seconds, or an offset from the capture start such as +12.5s')
+    .argument('[input]', 'database or capture (a capture is analysed on the fly); default flowstate.db')
+    .option('--db <file>', 'the same, as an option')
+    .option(
+      '--at <time>',
+      "ISO-8601, a time of day on the capture's first day (14:03:07.5), epoch seconds, or an offset from the capture start such as +12.5s",
+    )
+    .option('--tz <zone>', '--at without a zone is in this one: UTC (default), +02:00, Europe/Paris')
     .option('--host <ip>', "one host's view: endpoints whose local address is this IP")
     .option('--port <n>', 'only endpoints whose local port is this')
     .option('--state <state>', 'only this state (CLOSE_WAIT, close-wait, ESTAB…)')
@@ -57,23 +66,36 @@ export function registerNetstat(program: Command, { io, terminal, setExit }: Com
     .option('--json', 'JSON: an array of {proto, local, remote, state, flow, inferred}')
     .addHelpText(
       'after',
-      '\nExamples:\n  flowstate netstat leak.db --summary\n  flowstate netstat capture.pcap --at +12.5s --host 10.0.0.5 --state CLOSE_WAIT --json',
+      '\nA moment before or after the capture is answered (the states then, had nothing more been sent), with a note on stderr.\n\n' +
+        'Examples:\n  flowstate netstat leak.db --summary\n  flowstate netstat --db captures/close-wait-leak.pcap --at +20ms --host 127.42.3.2 --state CLOSE_WAIT --json\n' +
+        '  flowstate netstat leak.db --at 19:19:08.47 --tz Europe/Paris',
     )
-    .action(async (input: string, options: NetstatOptions) => {
+    .action(async (input: string | undefined, options: NetstatOptions) => {
       const port = options.port === undefined ? undefined : parsePort(options.port);
       const state = options.state === undefined ? undefined : parseState(options.state);
-      const results = await openResults(input, io);
+      const host = options.host === undefined ? undefined : parseHost(options.host);
+      const zone = options.tz === undefined ? UTC : parseTimeZone(options.tz);
+      const results = await openResults(resultsInput(input, options.db), io);
       try {
         const span = results.reader.span();
-        const atNs = options.at === undefined ? (span.last_ns ?? 0n) : parseTime(options.at, span.first_ns);
+        const atNs = options.at === undefined ? (span.last_ns ?? 0n) : parseTime(options.at, span.first_ns, zone);
+        if (span.first_ns !== null && span.last_ns !== null && (atNs < span.first_ns || atNs > span.last_ns)) {
+          const [where, what] =
+            atNs < span.first_ns
+              ? ['before', 'nothing had been seen yet']
+              : ['after', 'the states as they would be had nothing more been sent'];
+          io.stderr.write(
+            `flowstate: note: ${formatTimestamp(atNs)} is ${where} the capture (${formatTimestamp(span.first_ns)} … ${formatTimestamp(span.last_ns)}): ${what}\n`,
+          );
+        }
         const atEnd = span.last_ns === null || atNs >= span.last_ns;
         // Send-Q shows only in the table; the capture is read again for it only then.
         const showsSendQ = !options.summary && !options.json;
         const sendQueues = atEnd || !showsSendQ ? undefined : await sendQueuesAt(results.reader, atNs);
         let entries = netstatAt(results.reader, { atNs, all: options.all, sendQueues });
-        if (options.host !== undefined) {
-          const host = options.host.replace(/^\[|\]$/g, '');
-          entries = entries.filter((e) => e.local.replace(/^\[/, '').startsWith(`${host}${e.local.startsWith('[') ? ']' : ''}:`));
+        if (host !== undefined) {
+          const prefix = formatEndpoint(host, 0).slice(0, -1);
+          entries = entries.filter((e) => e.local.startsWith(prefix));
         }
         if (port !== undefined) entries = entries.filter((e) => e.local.endsWith(`:${port}`));
         if (state !== undefined) entries = entries.filter((e) => e.state === state);
@@ -88,7 +110,11 @@ export function registerNetstat(program: Command, { io, terminal, setExit }: Com
           io.stdout.write(`${netstatJson(sortNetstat(entries))}\n`);
         } else {
           io.stdout.write(
-            entries.length > 0 ? `${netstatTable(sortNetstat(entries), terminal.colour)}\n` : 'no endpoints in those states at that time\n',
+            entries.length > 0
+              ? `${netstatTable(sortNetstat(entries), terminal.colour)}\n`
+              : state === undefined
+                ? 'no endpoints at that moment\n'
+                : 'no endpoints in those states at that time\n',
           );
         }
         setExit(ExitCode.ok);

@@ -3,10 +3,10 @@ import { CANNED_REPORTS, cannedReport } from '../../report/canned-reports.js';
 import type { Cell } from '../../report/format-table.js';
 import { FINDINGS, type FindingKind } from '../../track/finding-catalogue.js';
 import { UsageError } from '../../errors.js';
-import { failOnExitCode, parseFailOn } from '../fail-on.js';
+import { type FailOn, failOnCondition, failOnExitCode, failOnMatches, parseFailOn } from '../fail-on.js';
 import { repeatable } from '../parse-options.js';
 import { queryParquet } from '../../store/parquet-query.js';
-import { openResults } from '../open-results.js';
+import { DEFAULT_DATABASE, openResults, resultsInput } from '../open-results.js';
 import type { CommandContext } from '../cli-io.js';
 import { parseFormat, renderRows, rowsOf } from './query.js';
 import { TABLE_NAMES } from '../../store/schema.js';
@@ -24,6 +24,7 @@ export function registerReport(program: Command, { io, terminal, setExit }: Comm
     .command('report')
     .description(`canned reports: ${CANNED_REPORTS.map((r) => r.name).join(', ')}`)
     .argument('[name]', 'which report', 'summary')
+    .argument('[input]', 'database or capture (a capture is analysed on the fly); default flowstate.db; or --db')
     .option(
       '--db <file>',
       'database (or a capture, analysed on the fly; default flowstate.db); repeat it to report on several, each row headed by its db',
@@ -38,18 +39,34 @@ export function registerReport(program: Command, { io, terminal, setExit }: Comm
     )
     .option('--format <format>', 'table, json or csv', 'table')
     .option('--show-sql', 'print the SQL behind the report first, to start your own query from')
-    .option('--fail-on <codes>', 'exit 3 when a finding of these kinds exists (comma-separated finding codes)')
+    .option(
+      '--fail-on <codes>',
+      'exit 3 when a finding of these kinds exists (comma-separated finding codes, report names standing for one, or error / warning by severity)',
+    )
     .addHelpText(
       'after',
-      `\nReports:\n${CANNED_REPORTS.map((r) => `  ${r.name.padEnd(12)} ${r.title}`).join('\n')}\n\nExample:\n  flowstate report close-wait --db leak.db --show-sql`,
+      `\nReports:\n${CANNED_REPORTS.map((r) => `  ${r.name.padEnd(12)} ${r.title}`).join('\n')}\n\nExamples:\n  flowstate report close-wait --db leak.db --show-sql\n  flowstate report summary captures/close-wait-leak.pcap --fail-on error`,
     )
-    .action(async (name: string, options: ReportOptions) => {
+    .action(async (name: string, input: string | undefined, options: ReportOptions) => {
       const report = cannedReport(name);
       if (!report) throw new UsageError(`no report "${name}": choose one of ${CANNED_REPORTS.map((r) => r.name).join(', ')}`);
       const format = parseFormat(options.format);
       const failOn = parseFailOn(options.failOn);
-      if (options.parquet.length > 0 && options.db.length > 0) throw new UsageError('give --db or --parquet, not both');
-      const sources = options.parquet.length > 0 ? options.parquet : options.db.length > 0 ? options.db : ['flowstate.db'];
+      if (options.parquet.length > 0 && (options.db.length > 0 || input !== undefined))
+        throw new UsageError('give --db (or the database as an argument) or --parquet, not both');
+      // An argument and --db name one input (resultsInput refuses two different ones); --db alone may be repeated.
+      const databases =
+        input !== undefined
+          ? [
+              resultsInput(
+                input,
+                options.db.find((db) => db !== input),
+              ),
+            ]
+          : options.db.length > 0
+            ? options.db
+            : [DEFAULT_DATABASE];
+      const sources = options.parquet.length > 0 ? options.parquet : databases;
       // Several: the report of each, its rows headed by the source's number (as query's db column).
       let header: string[] = [];
       const rows: Cell[][] = [];
@@ -86,21 +103,21 @@ interface ReportAnswer {
   matched: number;
 }
 
-async function databaseReport(input: string, sql: string, failOn: ReadonlySet<string>, io: CommandContext['io']): Promise<ReportAnswer> {
+async function databaseReport(input: string, sql: string, failOn: FailOn | undefined, io: CommandContext['io']): Promise<ReportAnswer> {
   const results = await openResults(input, io);
   try {
-    const matched = failOn.size === 0 ? 0 : results.reader.findings(`kind IN (${[...failOn].map(() => '?').join(',')})`, ...failOn).length;
-    return { ...rowsOf(results.reader.db, sql, TABLE_NAMES), matched };
+    return { ...rowsOf(results.reader.db, sql, TABLE_NAMES), matched: failOnMatches(results.reader, failOn) };
   } finally {
     results.close();
   }
 }
 
-async function parquetReport(directory: string, sql: string, failOn: ReadonlySet<string>): Promise<ReportAnswer> {
+async function parquetReport(directory: string, sql: string, failOn: FailOn | undefined): Promise<ReportAnswer> {
   const { header, rows } = await queryParquet([directory], sql);
-  const kinds = [...failOn].map((kind) => `'${kind.replaceAll("'", "''")}'`).join(', ');
   const matched =
-    failOn.size === 0 ? 0 : Number((await queryParquet([directory], `SELECT COUNT(*) FROM findings WHERE kind IN (${kinds})`)).rows[0][0]);
+    failOn === undefined
+      ? 0
+      : Number((await queryParquet([directory], `SELECT COUNT(*) FROM findings WHERE ${failOnCondition(failOn)}`)).rows[0][0]);
   return { header, rows, matched };
 }
 

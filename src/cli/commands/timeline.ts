@@ -3,13 +3,15 @@ import { formatTimestamp } from '../../report/format-time.js';
 import { stateTimeline, statesPresent, type TimelineGroup } from '../../report/state-timeline.js';
 import { STATE_INDEX } from '../../tcp/tcp-state.js';
 import { ExitCode } from '../../errors.js';
-import { openResults } from '../open-results.js';
+import { openResults, resultsInput } from '../open-results.js';
+import { parseHost } from '../parse-options.js';
 import { parseDuration } from '../parse-time.js';
 import type { CommandContext } from '../cli-io.js';
 import { parsePort } from './netstat.js';
 import { parseFormat, renderRows } from './query.js';
 
 interface TimelineOptions {
+  db?: string;
   every?: string;
   host?: string;
   port?: string;
@@ -21,7 +23,8 @@ export function registerTimeline(program: Command, { io, terminal, setExit }: Co
   program
     .command('timeline')
     .description('endpoints per TCP state over the capture: one row per instant, one column per state, as `netstat --summary` at each')
-    .argument('[input]', 'database or capture', 'flowstate.db')
+    .argument('[input]', 'database or capture (a capture is analysed on the fly); default flowstate.db')
+    .option('--db <file>', 'the same, as an option')
     .option('--every <duration>', 'time between rows (10s, 500ms, 1m); default: a round step giving about 100 rows')
     .option('--host <ip>', "one host's view: endpoints whose local address is this IP")
     .option('--port <n>', 'only endpoints whose local port is this')
@@ -31,17 +34,17 @@ export function registerTimeline(program: Command, { io, terminal, setExit }: Co
       'after',
       '\nRows are instants: the first packet, every --every after it, and the last packet; each counts what\n' +
         '`netstat --at` lists at that instant (LISTEN included; CLOSED with --all).\n\n' +
-        'Examples:\n  flowstate timeline leak.db --every 1s --format csv > states.csv\n  flowstate timeline capture.pcap --host 10.0.0.5 --port 8080',
+        'Examples:\n  flowstate timeline leak.db --every 1s --format csv > states.csv\n  flowstate timeline --db captures/close-wait-leak.pcap --host 127.42.3.1 --port 8080',
     )
-    .action(async (input: string, options: TimelineOptions) => {
+    .action(async (input: string | undefined, options: TimelineOptions) => {
       const format = parseFormat(options.format);
       const everyNs = options.every === undefined ? undefined : parseDuration(options.every, '--every');
       const group: TimelineGroup = {
         label: 'all',
-        host: options.host?.replace(/^\[|\]$/g, ''),
+        host: options.host === undefined ? undefined : parseHost(options.host),
         port: options.port === undefined ? undefined : parsePort(options.port),
       };
-      const results = await openResults(input, io);
+      const results = await openResults(resultsInput(input, options.db), io);
       try {
         const timeline = stateTimeline(results.reader, [group], everyNs);
         if (timeline === undefined) {
