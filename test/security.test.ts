@@ -7,6 +7,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { declaredColumns } from '../src/store/schema-check.js';
 import { lab } from './helpers/paths.js';
 import { flowstate } from './helpers/run-cli.js';
 
@@ -199,4 +201,94 @@ describe('text from a database is printed to a terminal escaped, and as stored i
     const csv = await flowstate(['query', 'SELECT message FROM findings', '--db', db, '--format', 'csv']);
     expect(csv.stdout).toBe(`message\n"${hostile}"\n`);
   });
+});
+
+describe('hostile databases, generated: every command fails cleanly or succeeds, and writes only where it was told', () => {
+  const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+  const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+  /** Names and texts an attacker would choose: quotes, statement ends, comments, newlines, escapes. */
+  const nasty = fc.oneof(
+    fc.constantFrom(`x"; DROP TABLE flows; --`, "a'b", 'semi;colon', 'new\nline', '\u001b]0;owned\u0007', 'ip', 'port', 'id'),
+    fc.string({ unit: fc.constantFrom('"', "'", ';', '\n', '\u001b', '[', '(', ')', '-', 'x', ' ', '\u009b', '\u0007'), minLength: 1 }),
+  );
+  const TABLES = ['captures', 'flows', 'transition_rows', 'causes', 'findings', 'listeners', 'meta'] as const;
+  const columns = (type: RegExp): Array<readonly [string, string]> =>
+    TABLES.flatMap((t) =>
+      declaredColumns(t)
+        .filter((c) => type.test(c.type))
+        .map((c) => [t, c.name] as const),
+    );
+  const set = ([t, column]: readonly [string, string], value: string): string => `UPDATE ${t} SET ${quote(column)} = ${value}`;
+  /** One change to the pristine database, as SQL; one SQLite refuses (a constraint) leaves it as it was. */
+  const change = fc.oneof(
+    fc.tuple(fc.constantFrom(...TABLES), nasty).map(([t, name]) => `ALTER TABLE ${t} ADD COLUMN ${quote(name)} TEXT`),
+    fc
+      .tuple(fc.constantFrom(...columns(/TEXT/)), nasty)
+      .map(([[t, column], name]) => `ALTER TABLE ${t} RENAME COLUMN ${quote(column)} TO ${quote(name)}`),
+    fc.constantFrom('ALTER TABLE flows DROP COLUMN history', 'ALTER TABLE findings DROP COLUMN details', 'DROP VIEW transitions'),
+    fc.tuple(fc.constantFrom(...columns(/TEXT/)), nasty).map(([column, text]) => set(column, literal(text))),
+    // A megabyte of text where a few bytes are expected.
+    fc.constantFrom(...columns(/TEXT/)).map((column) => set(column, "printf('%.*c', 1000000, 'x')")),
+    fc
+      .constantFrom(...columns(/INTEGER/))
+      .chain((column) => fc.constantFrom('9223372036854775807', '-9223372036854775808', '0', '-1').map((v) => set(column, v))),
+  );
+  /** A value of another type than the column's: the export and query check it (not yet report, flow, netstat: docs/security.md). */
+  const wrongType = fc
+    .tuple(fc.constantFrom(...columns(/./)), fc.constantFrom("'x'", "X'00ff'", '1.5', 'zeroblob(3)'))
+    .map(([column, v]) => set(column, v));
+
+  async function hostileRun(changes: readonly string[], commands: (db: string, out: string) => string[][]): Promise<void> {
+    const work = mkdtempSync(join(dir, 'fuzz-'));
+    const db = join(work, 'in.db');
+    copyFileSync(pristine, db);
+    const handle = new Database(db);
+    for (const sql of changes)
+      try {
+        handle.exec(sql);
+      } catch {
+        // A change SQLite refuses (NOT NULL, a column an index needs) is not one an attacker can make either.
+      }
+    handle.close();
+    const out = join(work, 'out');
+    const before = readdirSync(dir).sort();
+    for (const args of commands(db, out)) {
+      const run = await flowstate(args);
+      expect(run.stderr, `${args.join(' ')} after ${changes.join('; ')}`).not.toMatch(/internal error|\n\s+at /);
+    }
+    expect(readdirSync(dir).sort()).toEqual(before);
+    expect(readdirSync(work).filter((name) => name !== 'out' && name !== 'in.db')).toEqual([]);
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  test('report, flow, netstat, timeline, export csv and parquet, query: no internal error, no file outside --out', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(change, { minLength: 1, maxLength: 3 }), (changes) =>
+        hostileRun(changes, (db, out) => [
+          ['report', '--db', db],
+          ['flow', '1', '--db', db],
+          ['netstat', '--all', '--db', db],
+          ['timeline', '--db', db],
+          ['export', '--format', 'csv', '--db', db],
+          ['export', '--format', 'parquet', '--db', db, '--out', out],
+          ['query', 'SELECT * FROM flows', '--db', db],
+          ['query', 'SELECT * FROM findings', '--db', db, '--db', db],
+        ]),
+      ),
+      { numRuns: 25 },
+    );
+  }, 120_000);
+
+  test('a value of the wrong type: export and query fail cleanly or succeed', async () => {
+    await fc.assert(
+      fc.asyncProperty(wrongType, (sql) =>
+        hostileRun([sql], (db, out) => [
+          ['export', '--format', 'csv', '--db', db],
+          ['export', '--format', 'parquet', '--db', db, '--out', out],
+          ['query', 'SELECT * FROM flows', '--db', db],
+        ]),
+      ),
+      { numRuns: 20 },
+    );
+  }, 120_000);
 });
