@@ -2,6 +2,7 @@
 // The flowstate command: the process's streams, signals and exit code around run().
 import { setFlagsFromString } from 'node:v8';
 import { run } from './program.js';
+import { writeFailureReason } from '../store/output-file.js';
 
 // V8 lets the old generation grow to several times what is live before it collects;
 // the tracker's live set is flows that die seconds later, so most of that growth is
@@ -13,6 +14,9 @@ setFlagsFromString('--heap-growing-percent=50');
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   // A closed pipe (| head) is the reader's choice, not a failure.
   if (error.code === 'EPIPE') process.exit(0);
+  // Anything else (a full disk behind > file, /dev/full) lost output: never exit 0 after it.
+  process.stderr.write(`flowstate: cannot write to standard output: ${writeFailureReason(error)}\n`);
+  process.exit(1);
 });
 
 const exitCode = await run(process.argv.slice(2), {

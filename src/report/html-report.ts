@@ -11,6 +11,7 @@ import { formatEndpoint } from '../decode/format-address.js';
 import { linkTypeName } from '../decode/link-types.js';
 import type { DatabaseReader, FindingRow, FlowRow, TransitionRow } from '../store/database-reader.js';
 import { SEVERITY_ORDER } from '../store/database-reader.js';
+import { PAGE_GENERATOR } from '../store/output-file.js';
 import { FLOWS_SQL, loadFlows, TRANSITIONS_SQL, walkStateIntervals, type StateIntervalVisitor } from '../store/state-intervals.js';
 import { STATE_INDEX, type TcpState } from '../tcp/tcp-state.js';
 import { FINDINGS, type FindingKind } from '../track/finding-catalogue.js';
@@ -374,6 +375,7 @@ export function renderReport(data: ReportData): string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
+${PAGE_GENERATOR}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="${policy}">
 <title>flowstate: ${escapeHtml(data.title)}</title>

@@ -218,7 +218,15 @@ export class DatabaseWriter implements TrackerOutput {
       this.worker.postMessage(message, transfer);
       return;
     }
-    if (writeMessage(this.sink as SqliteSink, message).kind === 'committed') this.onCommitted?.();
+    let reply: WriterReply;
+    try {
+      reply = writeMessage(this.sink as SqliteSink, message);
+    } catch (error) {
+      // As the writer thread reports it: a full disk is the user's to fix, not a bug.
+      this.failure = new DatabaseWriteError(`cannot write ${this.targetPath}: ${(error as Error).message}`);
+      throw this.failure;
+    }
+    if (reply.kind === 'committed') this.onCommitted?.();
   }
 
   private received(reply: WriterReply): void {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { analyzeToDatabase, type DatabaseAnalysis, defaultThreads, MOST_USEFUL_THREADS } from '../../analyze.js';
+import { analyzeToDatabase, type DatabaseAnalysis, defaultThreads, MOST_USEFUL_THREADS, NothingReadError } from '../../analyze.js';
 import { CaptureFormatError } from '../../capture/capture-format-error.js';
 import { linkTypeName } from '../../decode/link-types.js';
 import { type AnalysisSummary, formatAnalysisSummary } from '../../report/analysis-summary.js';
@@ -32,6 +32,8 @@ export interface AnalyzeOptions {
   checksums?: string;
   shard?: string;
   threads?: string;
+  force?: boolean;
+  strict?: boolean;
 }
 
 export function registerAnalyze(program: Command, context: CommandContext): void {
@@ -39,7 +41,13 @@ export function registerAnalyze(program: Command, context: CommandContext): void
     .command('analyze')
     .description('read captures, reconstruct every TCP connection, write the database and print a summary')
     .argument('<capture...>', 'pcap or pcapng files (gzip too), "-" for standard input; several files are read as one capture')
-    .option('--db <file>', 'database to write (replaced only when the new one is complete)', 'flowstate.db')
+    .option(
+      '--db <file>',
+      'database to write: replaced only when the new one is complete, and only if flowstate wrote it (never a capture)',
+      'flowstate.db',
+    )
+    .option('--force', 'replace a file at --db that is not a flowstate database (never one of the captures)')
+    .option('--strict', 'exit 1 also for part of a record header at the end of a file (a warning otherwise)')
     .option('--json', 'print the summary as JSON')
     .option('-q, --quiet', 'print nothing but errors')
     .option('--time-wait <seconds>', 'how long TIME_WAIT lasts (2×MSL): 60 Linux, 240 Windows, 30 macOS/BSD', '60')
@@ -118,14 +126,15 @@ async function runAnalyze(captures: string[], options: AnalyzeOptions, { io, ter
       checksums,
       shard,
       threads,
+      force: options.force,
       signal: controller.signal,
       stdin: io.stdin,
       onProgress: progress ? (p) => progress.update(p) : undefined,
     });
   } catch (error) {
     if (controller.signal.aborted) throw new FlowstateError(`interrupted: ${options.db} was left as it was`, ExitCode.interrupted);
-    if (error instanceof CaptureFormatError)
-      throw new FlowstateError(`${error.message}; nothing was written, ${options.db} was left as it was`);
+    if (error instanceof CaptureFormatError || error instanceof NothingReadError)
+      throw new FlowstateError(`${error.message}; no frame could be read, so nothing was written: ${options.db} was left as it was`);
     throw error;
   } finally {
     progress?.clear();
@@ -147,11 +156,15 @@ async function runAnalyze(captures: string[], options: AnalyzeOptions, { io, ter
       severity === 'error' ? Colour.red : severity === 'warning' ? Colour.yellow : Colour.dim;
     io.stdout.write(`${formatAnalysisSummary(summary, (severity, text) => paint(terminal, colourOf(severity), text))}\n`);
   }
-  if (analysis.error) {
-    io.stderr.write(`flowstate: ${analysis.error.message}; the database holds everything read before it\n`);
-    return ExitCode.failure;
+  // The summary shows warnings on stdout; a run that fails says why on stderr as well, whatever --quiet or --json hide.
+  for (const c of analysis.captures) {
+    const failed = !c.readWhole || options.strict === true;
+    if (failed || options.quiet || options.json)
+      for (const warning of c.warnings) io.stderr.write(`flowstate: ${failed ? '' : 'warning: '}${warning}\n`);
+    if (c.error !== null) io.stderr.write(`flowstate: ${c.error}; ${options.db} holds everything read before it\n`);
   }
-  for (const c of summary.captures) if (c.warnings.length > 0) return ExitCode.failure;
+  if (analysis.incomplete !== undefined) return ExitCode.failure;
+  if (options.strict && analysis.captures.some((c) => c.warnings.length > 0)) return ExitCode.failure;
   return failOnExitCode(matched);
 }
 
@@ -171,6 +184,7 @@ function summarize(reader: DatabaseReader, analysis: DatabaseAnalysis, elapsedSe
       first_ns: c.firstNs,
       last_ns: c.lastNs,
       warnings: c.warnings,
+      error: c.error,
     })),
     packets: analysis.decode.packets,
     tcp_segments: analysis.decode.tcpSegments,
@@ -198,7 +212,7 @@ function summarize(reader: DatabaseReader, analysis: DatabaseAnalysis, elapsedSe
     findings: { total: byKind.reduce((n, k) => n + k.count, 0), by_kind: byKind, top },
     elapsed_seconds: elapsedSeconds,
     packets_per_second: analysis.decode.packets / Math.max(elapsedSeconds, 1e-9),
-    incomplete: analysis.error?.message ?? null,
+    incomplete: analysis.incomplete ?? null,
     shard: analysis.shard ? `${analysis.shard.index}/${analysis.shard.count}` : null,
     threads: analysis.threads,
   };

@@ -1,10 +1,11 @@
-import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { segmentsBeside } from '../../replay.js';
 import type { SegmentSeen } from '../../report/flow-ladder.js';
 import { ladderFlowsOf, renderReport, reportData } from '../../report/html-report.js';
 import { formatCount } from '../../report/format-time.js';
 import { ExitCode, FlowstateError, UsageError } from '../../errors.js';
+import { OutputFile } from '../../store/output-file.js';
 import { openResults, resultsInput } from '../open-results.js';
 import { repeatable } from '../parse-options.js';
 import type { CommandContext } from '../cli-io.js';
@@ -13,6 +14,7 @@ interface HtmlOptions {
   db?: string;
   out: string;
   flow: string[];
+  force?: boolean;
 }
 
 const counted = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
@@ -25,7 +27,8 @@ export function registerHtml(program: Command, { io, setExit }: CommandContext):
     )
     .argument('[input]', 'database or capture (a capture is analysed on the fly); default flowstate.db')
     .option('--db <file>', 'the same, as an option')
-    .option('--out <file>', 'the page to write', 'flowstate-report.html')
+    .option('--out <file>', 'the page to write (replaces only a page flowstate wrote)', 'flowstate-report.html')
+    .option('--force', 'replace a file at --out that is not a flowstate page (never the database or capture read)')
     .option('--flow <id>', 'also draw this flow as a ladder (repeatable)', repeatable, [])
     .addHelpText(
       'after',
@@ -39,8 +42,16 @@ export function registerHtml(program: Command, { io, setExit }: CommandContext):
         return Number(text);
       });
       const results = await openResults(input, io);
+      let output: OutputFile | undefined;
       try {
         const reader = results.reader;
+        // Never over what this page is made from: the database, or the captures it names.
+        output = OutputFile.claim(options.out, {
+          kind: 'page',
+          inputs: [input, ...reader.captures().map((c) => c.path)],
+          force: options.force,
+          option: '--out',
+        });
         for (const id of asked) if (reader.flow(id) === undefined) throw new FlowstateError(`there is no flow ${id} to draw (--flow)`);
         const ladders = ladderFlowsOf(reader, asked);
         const lastNs = ladders.reduce((last, id) => {
@@ -50,15 +61,8 @@ export function registerHtml(program: Command, { io, setExit }: CommandContext):
         const segments =
           ladders.length === 0 ? Promise.resolve(new Map<number, SegmentSeen[]>()) : segmentsBeside(reader.path, ladders, lastNs);
         const data = await reportData(reader, input, ladders, segments);
-        // Written beside the target and renamed: an interrupted run leaves no half page.
-        const partial = `${options.out}.partial`;
-        try {
-          writeFileSync(partial, renderReport(data));
-          renameSync(partial, options.out);
-        } catch (error) {
-          rmSync(partial, { force: true });
-          throw error;
-        }
+        output.write(renderReport(data));
+        output.publish();
         const bytes = statSync(options.out).size;
         io.stdout.write(
           `wrote ${options.out} (${formatCount(Math.ceil(bytes / 1024))} KiB): ${counted(data.timeline.offsets.length, 'instant')}, ` +
@@ -66,6 +70,7 @@ export function registerHtml(program: Command, { io, setExit }: CommandContext):
         );
         setExit(ExitCode.ok);
       } finally {
+        output?.discard();
         results.close();
       }
     });
