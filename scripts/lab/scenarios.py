@@ -18,6 +18,7 @@ The program keeps every socket open until `stop` appears (at most HOLD_MAX s).
 """
 import errno
 import fcntl
+import threading
 import json
 import os
 import select
@@ -33,7 +34,8 @@ ORDER = [
     "simultaneous-close-closing", "simultaneous-close-time-wait", "simultaneous-open",
     "syn-sent", "syn-recv", "syn-flood", "rst-abort-linger", "refused", "keepalive",
     "zero-window", "port-reuse", "midstream", "half-close", "ipv6", "many-short",
-    "any-interface", "pcapng",
+    "any-interface", "pcapng", "crossing-fins-delayed", "time-wait-stale-rst",
+    "syn-ack-not-captured", "fin-behind-hole",
 ]
 
 # Per scenario: server ports (also the tracefs filter), capture interface,
@@ -50,6 +52,7 @@ INFO = {
     "midstream": dict(midstream=True),
     "any-interface": dict(iface="any"),
     "pcapng": dict(fmt="pcapng"),
+    "syn-ack-not-captured": dict(edit="drop-syn-ack"),
 }
 
 HOLD_MAX = 120.0          # never hold sockets longer than this
@@ -183,6 +186,171 @@ def sysctl(key, value):
         f.write(str(value))
 
 
+# ---------------------------------------------------------------- NFQUEUE (stdlib only)
+
+NETLINK_NETFILTER = 12
+NFNL_SUBSYS_QUEUE = 3
+NFQNL_MSG_PACKET, NFQNL_MSG_VERDICT, NFQNL_MSG_CONFIG = 0, 1, 2
+NFQA_CFG_CMD, NFQA_CFG_PARAMS = 1, 2
+NFQA_PACKET_HDR, NFQA_VERDICT_HDR, NFQA_PAYLOAD = 1, 2, 10
+NFQNL_CFG_CMD_BIND, NFQNL_COPY_PACKET = 1, 2
+NF_DROP, NF_ACCEPT = 0, 1
+NLM_F_REQUEST, NLM_F_ACK = 1, 4
+
+
+def _nla(kind, payload):
+    n = 4 + len(payload)
+    return struct.pack("=HH", n, kind) + payload + b"\0" * ((4 - n % 4) % 4)
+
+
+class NfQueue:
+    """A userspace verdict loop on one netfilter queue, over a raw netlink socket.
+
+    `decide(tcp)` gets each queued IPv4 packet as a dict (flags, seq, ack, payload, sport, dport)
+    and returns ("accept"|"drop", delay_s); accepted packets with a delay are held and released
+    in order once it passes (a delay line). Runs in a thread until `close()`."""
+
+    def __init__(self, lab, num, decide):
+        self.lab, self.num, self.decide = lab, num, decide
+        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER)
+        self.sock.bind((0, 0))
+        self.seq = 0
+        self._config(_nla(NFQA_CFG_CMD, struct.pack("!BxH", NFQNL_CFG_CMD_BIND, 0)))
+        self._config(_nla(NFQA_CFG_PARAMS, struct.pack("!IB", 0xffff, NFQNL_COPY_PACKET)))
+        self.held = []           # (release monotonic time, packet id): the delay line
+        self.parked = []         # packet ids held until release()
+        self.parked_any = False
+        self.releasing = False
+        self.stopped = False
+        self.log = []
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _send(self, msg_type, body, flags=NLM_F_REQUEST):
+        self.seq += 1
+        nfgen = struct.pack("!BBH", socket.AF_UNSPEC, 0, self.num)
+        payload = nfgen + body
+        hdr = struct.pack("=IHHII", 16 + len(payload), (NFNL_SUBSYS_QUEUE << 8) | msg_type, flags, self.seq, 0)
+        self.sock.send(hdr + payload)
+
+    def _config(self, body):
+        self._send(NFQNL_MSG_CONFIG, body, NLM_F_REQUEST | NLM_F_ACK)
+        data = self.sock.recv(65536)
+        err = struct.unpack_from("=i", data, 16)[0]
+        if err != 0:
+            raise RuntimeError(f"nfqueue config failed: {os.strerror(-err)}")
+
+    def verdict(self, pid, verdict):
+        self._send(NFQNL_MSG_VERDICT, _nla(NFQA_VERDICT_HDR, struct.pack("!II", verdict, pid)))
+
+    def _loop(self):
+        while not self.stopped:
+            now = time.monotonic()
+            if self.releasing:
+                for pid in self.parked:
+                    self.verdict(pid, NF_ACCEPT)
+                self.parked, self.releasing = [], False
+            while self.held and self.held[0][0] <= now:
+                self.verdict(self.held.pop(0)[1], NF_ACCEPT)
+            timeout = max(0.0, self.held[0][0] - now) if self.held else 0.05
+            r, _, _ = select.select([self.sock], [], [], min(timeout, 0.05))
+            if not r:
+                continue
+            data = self.sock.recv(262144)
+            off = 0
+            while off + 16 <= len(data):
+                n, kind = struct.unpack_from("=IH", data, off)
+                if n < 16:
+                    break
+                if kind == (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET:
+                    self._packet(data[off + 20:off + n])
+                off += (n + 3) & ~3
+
+    def _packet(self, attrs):
+        pid, payload, off = None, b"", 0
+        while off + 4 <= len(attrs):
+            n, kind = struct.unpack_from("=HH", attrs, off)
+            kind &= 0x7fff
+            if kind == NFQA_PACKET_HDR:
+                pid = struct.unpack_from("!I", attrs, off + 4)[0]
+            elif kind == NFQA_PAYLOAD:
+                payload = attrs[off + 4:off + n]
+            off += (n + 3) & ~3
+        if pid is None:
+            return
+        ihl = (payload[0] & 15) * 4
+        sport, dport, sq, ak, doff_flags = struct.unpack_from("!HHIIH", payload, ihl)
+        doff = (doff_flags >> 12) * 4
+        tcp = dict(sport=sport, dport=dport, seq=sq, ack=ak, flags=doff_flags & 0x3f,
+                   payload=payload[ihl + doff:])
+        action, delay = self.decide(tcp)
+        t = time.monotonic() - self.lab.t0
+        self.log.append(f"+{t:.3f}s {action} delay {delay:.3f}s: {sport}->{dport} flags 0x{tcp['flags']:02x} "
+                        f"seq {sq} ack {ak} len {len(tcp['payload'])}")
+        if action == "drop":
+            self.verdict(pid, NF_DROP)
+        elif action == "hold":
+            self.parked.append(pid)      # until release(); the packets after it go on
+            self.parked_any = True
+        elif delay > 0 or self.held:
+            # a delay line keeps order: a packet behind a held one leaves after it
+            release = time.monotonic() + delay
+            if self.held:
+                release = max(release, self.held[-1][0])
+            self.held.append((release, pid))
+        else:
+            self.verdict(pid, NF_ACCEPT)
+
+    def release(self):
+        """Lets the parked packets go now, in order (from the verdict thread)."""
+        self.releasing = True
+
+    def close(self):
+        self.stopped = True
+        self.thread.join(2)
+        for pid in [pid for _, pid in self.held] + self.parked:
+            self.verdict(pid, NF_ACCEPT)
+        self.held, self.parked = [], []
+
+
+TCP_FIN, TCP_SYN, TCP_RST, TCP_ACK = 0x01, 0x02, 0x04, 0x10
+
+
+def edit_capture(edit, path):
+    """A capture defect made afterwards (the kernel's answer is unchanged): `drop-syn-ack` removes
+    every SYN-ACK frame from a pcap of Ethernet (lo) frames."""
+    if not edit:
+        return
+    if edit != "drop-syn-ack":
+        raise RuntimeError(f"unknown capture edit {edit}")
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack_from("<I", data, 0)[0]
+    if magic not in (0xa1b2c3d4, 0xa1b23c4d):
+        raise RuntimeError(f"{path}: not a little-endian pcap")
+    if struct.unpack_from("<I", data, 20)[0] != 1:
+        raise RuntimeError(f"{path}: link type is not Ethernet")
+    out, off, dropped = [data[:24]], 24, 0
+    while off + 16 <= len(data):
+        incl = struct.unpack_from("<I", data, off + 8)[0]
+        rec = data[off:off + 16 + incl]
+        frame = rec[16:]
+        keep = True
+        if len(frame) >= 14 + 20 and frame[12:14] == b"\x08\x00" and frame[14 + 9] == 6:
+            ihl = (frame[14] & 15) * 4
+            flags = frame[14 + ihl + 13]
+            keep = (flags & (TCP_SYN | TCP_ACK)) != (TCP_SYN | TCP_ACK)
+        if keep:
+            out.append(rec)
+        else:
+            dropped += 1
+        off += 16 + incl
+    if dropped == 0:
+        raise RuntimeError(f"{path}: no SYN-ACK to drop")
+    with open(path, "wb") as f:
+        f.write(b"".join(out))
+
+
 # ---------------------------------------------------------------- the lab
 
 class Lab:
@@ -197,6 +365,7 @@ class Lab:
         self.port = self.ports[0]
         self.meta = dict(scenario=name, description="", expect=[], unrevealable=[], notes=[])
         self.keep = []          # sockets held open until stop
+        self._queues = []       # (NfQueue, iptables rule) to undo
         # one CPU: the two retransmission timers of the simultaneous scenarios are then armed on
         # the same CPU's timer base and expire in the same timer-softirq run
         cpu = min(os.sched_getaffinity(0))
@@ -249,6 +418,25 @@ class Lab:
     def drop_in(self, rule):
         self.nft(f"add rule inet flowstate_lab in {rule} drop")
 
+    def nfqueue(self, rule, decide, num=0):
+        """Queue the packets an iptables INPUT rule matches (after the capture point on lo) to
+        a verdict loop in this process: `decide` drops, delays or holds each."""
+        q = NfQueue(self, num, decide)
+        spec = rule.split() + ["-j", "NFQUEUE", "--queue-num", str(num)]
+        subprocess.run(["iptables", "-A", "INPUT"] + spec, check=True, capture_output=True)
+        self.note(f"iptables at +{time.monotonic() - self.t0:.3f}s: -A INPUT {' '.join(spec)} "
+                  "(a verdict loop in the socket program)")
+        self._queues.append((q, spec))
+        return q
+
+    def close_queues(self):
+        for q, spec in self._queues:
+            q.close()
+            subprocess.run(["iptables", "-D", "INPUT"] + spec, check=True, capture_output=True)
+            for line in q.log:
+                self.note(f"nfqueue {q.num}: {line}")
+        self._queues = []
+
     def replace_out(self, *rules):
         """Atomically replace every output rule (one nft transaction)."""
         self.nft("flush chain inet flowstate_lab out\n" +
@@ -289,6 +477,7 @@ class Lab:
 
     # -- end of the scenario
     def ready(self):
+        self.close_queues()
         with open(os.path.join(self.workdir, "meta.json"), "w") as f:
             json.dump(self.meta, f, indent=1)
         with open(os.path.join(self.workdir, "ready"), "w") as f:
@@ -947,6 +1136,113 @@ def sc_pcapng(lab):
     client_close_flow(lab)
 
 
+def sc_crossing_fins_delayed(lab):
+    lab.describe("The client closes first, but every client->server packet from its FIN on waits 0.6 s "
+                 "in a delay line (NFQUEUE after the capture point): the client resends its FIN while the "
+                 "first is still on its way, and the server, which has not had it, closes too. Its FIN's "
+                 "ACK does not cover the client's FIN, so the FINs crossed: both ends go FIN_WAIT1 -> "
+                 "CLOSING -> TIME_WAIT, although the client's FIN was on the wire (twice) long before.")
+    L = lab.listener()
+    c, a = lab.connect_pair(L)
+    ce, se = sock_ep(c), sock_ep(a)
+    request_response(c, a)
+    first_fin = []
+
+    def decide(tcp):
+        if tcp["flags"] & TCP_FIN and not first_fin:
+            first_fin.append(time.monotonic())
+        if first_fin and time.monotonic() < first_fin[0] + 0.6:
+            return "accept", first_fin[0] + 0.6 - time.monotonic()
+        return "accept", 0.0
+
+    lab.nfqueue(f"-p tcp -s {lab.cli} -d {lab.srv} --dport {lab.port}", decide)
+    c.close()                            # FIN: captured, then delayed
+    wait_state(ce, se, "FIN_WAIT1")
+    time.sleep(0.35)                     # the client resends its FIN (RTO 200 ms) before the server closes
+    if state_of(se, ce) != "ESTABLISHED":
+        raise RuntimeError(f"the server had the client's FIN too early: {state_of(se, ce)}")
+    a.close()                            # the server's FIN: its ACK does not cover the client's FIN
+    wait_state(ce, se, "TIME_WAIT", timeout=3)
+    wait_state(se, ce, "TIME_WAIT", timeout=3)
+    lab.expect(ce, se, "TIME_WAIT")
+    lab.expect(se, ce, "TIME_WAIT")
+    lab.expect_transition(ce, se, "FIN_WAIT1", "CLOSING")
+    lab.expect_transition(se, ce, "FIN_WAIT1", "CLOSING")
+    lab.expect_pcap("retransmitted_fin", 1, sender=ce)
+
+
+def sc_time_wait_stale_rst(lab):
+    lab.describe("After a request/response the client's ACK of the response is held back (NFQUEUE after "
+                 "the capture point) while the client closes first and the server closes too: the client "
+                 "is in TIME_WAIT, the server CLOSED. The old ACK is then let go; with no socket left, the "
+                 "server answers it with an RST whose sequence number is that ACK's, one below what the "
+                 "client's TIME_WAIT expects (the server's FIN + 1). Linux ignores it: TIME_WAIT goes on.")
+    L = lab.listener()
+    pure_acks = []
+
+    def decide(tcp):
+        if tcp["flags"] & (TCP_SYN | TCP_FIN | TCP_RST | TCP_ACK) == TCP_ACK and not tcp["payload"]:
+            pure_acks.append(tcp["ack"])
+            if len(pure_acks) == 2:      # the first is the handshake's; the second acknowledges the response
+                return "hold", 0.0
+        return "accept", 0.0
+
+    q = lab.nfqueue(f"-p tcp -s {lab.cli} -d {lab.srv} --dport {lab.port}", decide)
+    c, a = lab.connect_pair(L)
+    ce, se = sock_ep(c), sock_ep(a)
+    request_response(c, a)
+    wait_for(lambda: len(pure_acks) >= 2, 2, "the client's ACK of the response")
+    close_in_turn(c, a)
+    wait_state(ce, se, "TIME_WAIT")
+    wait_gone(se, ce)
+    q.release()                          # the stale ACK reaches a server with no socket: RST
+    wait_for(lambda: not q.parked, 2, "the held ACK to be let go")
+    time.sleep(0.3)
+    wait_state(ce, se, "TIME_WAIT")
+    lab.expect(ce, se, "TIME_WAIT")
+    lab.expect(sock_ep(L), "0.0.0.0:*", "LISTEN")
+    lab.expect_transition(se, ce, "LAST_ACK", "CLOSED")
+    lab.expect_pcap("rst", 1, sender=se)
+    lab.note(f"net.ipv4.tcp_rfc1337={open('/proc/sys/net/ipv4/tcp_rfc1337').read().strip()}: a timewait socket "
+             "takes an RST only at exactly its RCV.NXT (tcp_timewait_state_process).")
+
+
+def sc_syn_ack_not_captured(lab):
+    lab.describe("The client-close exchange with its SYN-ACK removed from the capture afterwards (a capture "
+                 "defect: the kernel's answer is unchanged): the client's ACK, request, both FINs and the "
+                 "last ACK prove the handshake; the client ends in TIME_WAIT, the server LAST_ACK -> CLOSED.")
+    client_close_flow(lab)
+    lab.note("The SYN-ACK frame was removed from the finished capture by 'scenarios.py edit' (drop-syn-ack).")
+
+
+def sc_fin_behind_hole(lab):
+    lab.describe("The client sends two 100-byte segments A and B+FIN; nft drops every copy of A at "
+                 "input (after the capture point), so the server has B and the FIN out of order behind a "
+                 "hole: it stays ESTABLISHED (a FIN is taken only in sequence), acknowledging the hole's "
+                 "start, while the client stays in FIN_WAIT1 resending A.")
+    L = lab.listener()
+    c, a = lab.connect_pair(L)
+    ce, se = sock_ep(c), sock_ep(a)
+    cport = c.getsockname()[1]
+    request_response(c, a)
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    # A's payload starts 32 bytes into the TCP header (20 + 12 of timestamps)
+    lab.drop_in(f"ip saddr {lab.cli} ip daddr {lab.srv} tcp sport {cport} tcp dport {lab.port} "
+                "@th,256,64 0x4141414141414141")
+    c.send(b"A" * 100)
+    # B corked, so that close() puts the FIN on it: one segment B+FIN leaves before the server's
+    # duplicate ACK puts the client in recovery (which would hold a FIN sent after it)
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+    c.send(b"B" * 100)
+    c.close()
+    wait_state(ce, se, "FIN_WAIT1")
+    time.sleep(1.0)                      # A resent (and dropped) a few times
+    wait_state(ce, se, "FIN_WAIT1")
+    wait_state(se, ce, "ESTABLISHED")
+    lab.expect(ce, se, "FIN_WAIT1")
+    lab.expect(se, ce, "ESTABLISHED")
+
+
 def sc_fixture_traffic(workdir):
     """Traffic for make-format-fixtures.sh: a few short connections over 127.42.200.x and ::1."""
     srv, cli = "127.42.200.1", "127.42.200.2"
@@ -999,6 +1295,10 @@ def main(argv):
         print(f"S_FMT={i['fmt']}")
         print(f"S_SNAPLEN={i['snaplen']}")
         print(f"S_MIDSTREAM={1 if i['midstream'] else 0}")
+        print(f"S_EDIT={i.get('edit', '')}")
+        return 0
+    if len(argv) == 4 and argv[1] == "edit":
+        edit_capture(info(argv[2]).get("edit", ""), argv[3])
         return 0
     if len(argv) == 3 and argv[1] == "fixture-traffic":
         sc_fixture_traffic(argv[2])
