@@ -45,7 +45,7 @@ export function registerReport(program: Command, { io, terminal, setExit }: Comm
     )
     .addHelpText(
       'after',
-      `\nReports:\n${CANNED_REPORTS.map((r) => `  ${r.name.padEnd(12)} ${r.title}`).join('\n')}\n\nExamples:\n  flowstate report close-wait --db leak.db --show-sql\n  flowstate report summary captures/close-wait-leak.pcap --fail-on error`,
+      `\nReports:\n${CANNED_REPORTS.map((r) => `  ${r.name.padEnd(12)} ${r.title}`).join('\n')}\n\nExamples:\n  flowstate report close-wait --db leak.db --show-sql\n  flowstate report summary captures/refused.pcap --fail-on warning`,
     )
     .action(async (name: string, input: string | undefined, options: ReportOptions) => {
       const report = cannedReport(name);
