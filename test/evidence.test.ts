@@ -358,3 +358,49 @@ describe('merge, export and html replace only their own files', () => {
     expect(strays()).toEqual([]);
   });
 });
+
+describe('scratch files of commands given a capture', () => {
+  /** Starts the built bin with its own temporary directory, returning once it has made its scratch directory. */
+  async function startWithScratch(args: string[], tmp: string): Promise<ReturnType<typeof spawn>> {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore', env: { ...process.env, TMPDIR: tmp } });
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (readdirSync(tmp).length > 0 || child.exitCode !== null) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 1);
+    });
+    return child;
+  }
+
+  test('Ctrl-C, SIGTERM or SIGHUP during netstat, html or query on a capture leaves no scratch directory', async () => {
+    const big = join(CAPTURES, 'many-short.pcap');
+    const runs: Array<[string[], NodeJS.Signals]> = [
+      [['netstat', big], 'SIGINT'],
+      [['html', big, '--out', at('scratch.html')], 'SIGTERM'],
+      [['timeline', big], 'SIGHUP'],
+    ];
+    for (const [args, signal] of runs) {
+      const tmp = mkdtempSync(join(dir, 'tmp-'));
+      const child = await startWithScratch(args, tmp);
+      expect(readdirSync(tmp), 'the run had made its scratch directory').toHaveLength(1);
+      child.kill(signal);
+      await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+      expect(readdirSync(tmp), `${args[0]} ${signal}`).toEqual([]);
+    }
+  });
+
+  test('a scratch directory of a killed process is swept by the next run', async () => {
+    const tmp = mkdtempSync(join(dir, 'tmp-'));
+    const child = await startWithScratch(['netstat', join(CAPTURES, 'many-short.pcap')], tmp);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve)));
+    const left = readdirSync(tmp);
+    expect(left).toHaveLength(1);
+    expect(left[0].startsWith(`flowstate-scratch-${child.pid}-`)).toBe(true);
+    const next = spawnSync(process.execPath, [CLI, 'netstat', LEAK], { env: { ...process.env, TMPDIR: tmp }, encoding: 'utf8' });
+    expect(next.status, next.stderr).toBe(0);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+});

@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeToDatabase } from '../analyze.js';
 import { FlowstateError, UsageError } from '../errors.js';
 import { DatabaseReader, isSqliteFile } from '../store/database-reader.js';
+import { ScratchDirectory } from '../store/output-file.js';
 import type { CliIo } from './cli-io.js';
 
 /** What a command reads when given nothing. */
@@ -36,10 +36,10 @@ export async function openResults(input: string, io: Pick<CliIo, 'stdin' | 'stde
     const reader = new DatabaseReader(input);
     return { reader, close: () => reader.close() };
   }
-  const directory = mkdtempSync(join(tmpdir(), 'flowstate-'));
-  const cleanup = (): void => rmSync(directory, { recursive: true, force: true });
+  const scratch = ScratchDirectory.create();
+  const cleanup = (): void => scratch.remove();
   try {
-    const database = join(directory, 'capture.db');
+    const database = join(scratch.path, 'capture.db');
     const analysis = await analyzeToDatabase([input], database, { stdin: io.stdin });
     for (const capture of analysis.captures) for (const warning of capture.warnings) io.stderr.write(`flowstate: ${warning}\n`);
     if (analysis.error) io.stderr.write(`flowstate: ${analysis.error.message}; using everything read before it\n`);

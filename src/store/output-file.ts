@@ -3,6 +3,7 @@ import {
   closeSync,
   constants,
   fsyncSync,
+  mkdtempSync,
   openSync,
   readFileSync,
   readSync,
@@ -15,7 +16,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FlowstateError, UsageError } from '../errors.js';
 import { APPLICATION_ID } from './schema.js';
@@ -47,7 +48,7 @@ const APPLICATION_ID_OFFSET = 68;
 const TOKEN_BYTES = 8;
 
 /** Outputs this process has claimed and not yet published or discarded: cleaned up however the process exits. */
-const live = new Set<OutputFile>();
+const live = new Set<OutputFile | ScratchDirectory>();
 let exitHookInstalled = false;
 
 /**
@@ -160,6 +161,64 @@ export class OutputFile {
   }
 }
 
+/**
+ * A private directory under the system's temporary directory (a capture analysed on
+ * the fly, shards merged before an export), removed on `remove` or however the
+ * process exits. Its name carries the pid: one left by a killed process is swept by
+ * the next one made, once that process is gone.
+ */
+export class ScratchDirectory {
+  private removed = false;
+
+  private constructor(readonly path: string) {}
+
+  static create(): ScratchDirectory {
+    sweepDeadScratch();
+    const scratch = new ScratchDirectory(mkdtempSync(join(tmpdir(), `${SCRATCH_PREFIX}${process.pid}-`)));
+    live.add(scratch);
+    installExitHook();
+    return scratch;
+  }
+
+  remove(): void {
+    if (this.removed) return;
+    this.removed = true;
+    live.delete(this);
+    rmSync(this.path, { recursive: true, force: true });
+  }
+
+  /** As an output's: what the exit hook calls. */
+  discard(): void {
+    this.remove();
+  }
+}
+
+const SCRATCH_PREFIX = 'flowstate-scratch-';
+const SCRATCH_NAME = /^flowstate-scratch-(\d+)-[A-Za-z0-9]{6}$/;
+
+function sweepDeadScratch(): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const pid = SCRATCH_NAME.exec(entry)?.[1];
+    if (pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid)))
+      rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
 /** Whether the file at `path` is one flowstate wrote, of this kind (by content, not by name). */
 export function writtenByFlowstate(path: string, kind: OutputKind): boolean {
   const head = readHead(path);
@@ -259,13 +318,8 @@ function readHolder(lockPath: string): LockHolder | undefined {
  */
 function isStale(holder: LockHolder, lockPath: string): boolean {
   if (holder.host !== hostname()) return false;
-  if (holder.pid === process.pid) return ![...live].some((output) => output.holds(lockPath));
-  try {
-    process.kill(holder.pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  if (holder.pid === process.pid) return ![...live].some((output) => output instanceof OutputFile && output.holds(lockPath));
+  return !isAlive(holder.pid);
 }
 
 /**

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Cell, formatCsv } from '../../report/format-table.js';
 import { type ZeekConnLogRecord, zeekConnLogJsonLines, zeekConnLogTsv, zeekUid } from '../../report/zeek-conn-log.js';
@@ -8,7 +6,7 @@ import { formatCount } from '../../report/format-time.js';
 import { exportParquet, type ParquetExport } from '../../store/parquet-export.js';
 import { DatabaseReader, type FlowRow } from '../../store/database-reader.js';
 import { mergeShards } from '../../store/merge.js';
-import { OutputFile } from '../../store/output-file.js';
+import { OutputFile, ScratchDirectory } from '../../store/output-file.js';
 import { SHARD_META_KEY } from '../../store/shard-meta.js';
 import { repeatable } from '../parse-options.js';
 import { ExitCode, FlowstateError, UsageError } from '../../errors.js';
@@ -127,9 +125,9 @@ export function registerExport(program: Command, { io, setExit }: CommandContext
 
 /** The shards of one run merged (inside SQLite, into a scratch file), then exported. */
 async function exportShards(shards: readonly string[], directory: string, io: CommandContext['io']): Promise<ExitCode> {
-  const scratch = mkdtempSync(join(tmpdir(), 'flowstate-export-'));
+  const scratch = ScratchDirectory.create();
   try {
-    const merged = join(scratch, 'merged.db');
+    const merged = join(scratch.path, 'merged.db');
     mergeShards(merged, shards);
     const reader = new DatabaseReader(merged);
     try {
@@ -139,7 +137,7 @@ async function exportShards(shards: readonly string[], directory: string, io: Co
     }
     return ExitCode.ok;
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    scratch.remove();
   }
 }
 
