@@ -3,7 +3,7 @@
  * every segment of one flow (the ladder) and Send-Q at a past moment. Part of
  * the composition root beside analyze.ts.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { frameTimeNs } from './capture/captured-frame.js';
@@ -28,8 +28,12 @@ export async function replayCapture(
   const paths = reader.captures().map((c) => c.path);
   if (paths.length === 0) return 'the database has no captures';
   if (paths.includes('-')) return 'the capture was read from standard input';
-  const missing = paths.find((p) => !existsSync(p));
-  if (missing !== undefined) return `${missing} is no longer there`;
+  for (const path of paths) {
+    const stats = statSync(path, { throwIfNoEntry: false });
+    if (stats === undefined) return `${path} is no longer there`;
+    // A FIFO or device read once cannot be read again: opening it would wait for a writer forever.
+    if (!stats.isFile()) return `${path} is not a regular file (a FIFO or a device), so it cannot be read again`;
+  }
   await analyzeCapture(paths, discard, {
     untilNs,
     timeWaitSeconds: Number(reader.meta('time_wait_seconds') ?? DEFAULT_TIME_WAIT_SECONDS),

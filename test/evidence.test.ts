@@ -262,6 +262,10 @@ describe('captures that are not regular files', () => {
     writer.kill();
     expect(run.status, run.stderr).toBe(0);
     expect((JSON.parse(run.stdout) as { packets: number }).packets).toBe(180);
+    // Its database names the FIFO: flow and html say it cannot be read again instead of waiting for a writer forever.
+    const flow = spawnFlowstate(['flow', '1', '--db', at('fifo.db')], { timeout: 20_000 });
+    expect(flow.status, flow.stderr).toBe(0);
+    expect(flow.stdout).toContain(`${fifo} is not a regular file (a FIFO or a device), so it cannot be read again`);
   });
 });
 

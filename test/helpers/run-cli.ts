@@ -43,11 +43,12 @@ export async function flowstate(args: readonly string[], options: CliRunOptions 
 /** Runs the built bin as a user would, without a TTY: for what only a process shows (exit status, signals, pipes). */
 export function spawnFlowstate(
   args: readonly string[],
-  options: { cwd?: string; input?: Buffer | string; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; input?: Buffer | string; env?: NodeJS.ProcessEnv; timeout?: number } = {},
 ): CliRun {
   const child = spawnSync(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? ROOT,
     input: options.input,
+    timeout: options.timeout,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', ...options.env },
     maxBuffer: 1 << 28,
