@@ -1,4 +1,5 @@
-import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
+import { fileHead } from './file-head.js';
 import { UsageError } from '../errors.js';
 
 /** Bytes compared from the start of two files of the same size: enough to hold different packets. */
@@ -32,15 +33,5 @@ export function checkDistinctInputs(paths: readonly string[]): void {
 
 function sameStart(a: string, b: string, size: number): boolean {
   const length = Math.min(size, COMPARED_BYTES);
-  return head(a, length).equals(head(b, length));
-}
-
-function head(path: string, length: number): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const bytes = Buffer.alloc(length);
-    return bytes.subarray(0, readSync(fd, bytes, 0, length, 0));
-  } finally {
-    closeSync(fd);
-  }
+  return fileHead(a, length).equals(fileHead(b, length));
 }

@@ -6,7 +6,6 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
-  readSync,
   readdirSync,
   renameSync,
   rmSync,
@@ -18,6 +17,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { fileHead } from '../capture/file-head.js';
 import { FlowstateError, UsageError } from '../errors.js';
 import { APPLICATION_ID } from './schema.js';
 
@@ -221,7 +221,7 @@ function isAlive(pid: number): boolean {
 
 /** Whether the file at `path` is one flowstate wrote, of this kind (by content, not by name). */
 export function writtenByFlowstate(path: string, kind: OutputKind): boolean {
-  const head = readHead(path);
+  const head = fileHead(path, HEAD_BYTES);
   if (kind === 'page') return head.toString('utf8').includes(PAGE_GENERATOR);
   if (kind === 'export') return false;
   if (head.length < 100 || !head.subarray(0, SQLITE_HEADER.length).equals(SQLITE_HEADER)) return false;
@@ -245,16 +245,6 @@ function isEarlierFlowstateDatabase(path: string): boolean {
 
 function describeKind(kind: OutputKind): string {
   return kind === 'database' ? 'a database' : kind === 'page' ? 'an HTML report' : 'an export';
-}
-
-function readHead(path: string): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const head = Buffer.alloc(HEAD_BYTES);
-    return head.subarray(0, readSync(fd, head, 0, HEAD_BYTES, 0));
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function statOrUndefined(path: string): Stats | undefined {
