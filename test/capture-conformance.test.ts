@@ -39,16 +39,20 @@ function expectationFor(capture: string): TsharkExpectation | undefined {
 const committed = listCaptures(CAPTURES);
 const wild = listCaptures(WILD);
 
-/** Formats tshark reads and we deliberately do not: we must refuse them with a conversion hint. */
-const REFUSED_FORMATS = /\.(snoop|zst)$/;
+/** Formats tshark reads and we deliberately do not: we must refuse them with the hint that fits (convert, or decompress). */
+const REFUSED_FORMATS: ReadonlyArray<[RegExp, RegExp]> = [
+  [/\.snoop$/, /does not read: convert it first, e.g. 'editcap -F pcap/],
+  [/\.zst$/, /does not read: decompress it first \('zstd -d'\)$/],
+];
 
 async function checkAgainstTshark(capture: string): Promise<void> {
   const expected = expectationFor(capture);
   expect(expected, `no tshark expectation for ${capture}: run node scripts/tshark-expected.mjs`).toBeDefined();
   if (!expected) return;
   const decoded = await decodeFile(capture);
-  if (REFUSED_FORMATS.test(capture)) {
-    expect(decoded.error?.message).toMatch(/does not read: convert it first, e.g. 'editcap -F pcap/);
+  const refused = REFUSED_FORMATS.find(([name]) => name.test(capture));
+  if (refused) {
+    expect(decoded.error?.reason).toMatch(refused[1]);
     return;
   }
   if (expected.error && !/cut short/.test(expected.error)) {

@@ -438,6 +438,9 @@ describe('what is not a capture', () => {
   test('names a foreign format it recognises and says how to convert it', async () => {
     const result = await readAll(write('trace.snoop', Buffer.concat([Buffer.from('snoop\0\0\0', 'latin1'), Buffer.alloc(16)])));
     expect(result.error?.message).toMatch(/Solaris snoop capture, which flowstate does not read: convert it first/);
+    expect(result.error?.message).not.toMatch(/decompress/);
+    const zstd = await readAll(write('trace.pcap.zst', Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0])));
+    expect(zstd.error?.reason).toBe("this is zstd-compressed, which flowstate does not read: decompress it first ('zstd -d')");
   });
 });
 
