@@ -130,15 +130,16 @@ export class DatabaseReader {
     return this.get<FlowRow>('SELECT * FROM flows WHERE id = ?', id);
   }
 
-  /** Flows on a 4-tuple in either direction, every instance. */
+  /**
+   * Flows on a 4-tuple in either direction, every instance. Named parameters: each
+   * address and port is compared twice, once per direction (better-sqlite3 takes
+   * `?1`-style numbers as names, and refused them as positions).
+   */
   flowsByTuple(ipA: string, portA: number, ipB: string, portB: number): FlowRow[] {
     return this.all<FlowRow>(
-      `SELECT * FROM flows WHERE (client_ip = ?1 AND client_port = ?2 AND server_ip = ?3 AND server_port = ?4)
-          OR (client_ip = ?3 AND client_port = ?4 AND server_ip = ?1 AND server_port = ?2) ORDER BY first_ns`,
-      ipA,
-      portA,
-      ipB,
-      portB,
+      `SELECT * FROM flows WHERE (client_ip = @ipA AND client_port = @portA AND server_ip = @ipB AND server_port = @portB)
+          OR (client_ip = @ipB AND client_port = @portB AND server_ip = @ipA AND server_port = @portA) ORDER BY first_ns, id`,
+      { ipA, portA, ipB, portB },
     );
   }
 

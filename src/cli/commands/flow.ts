@@ -42,12 +42,7 @@ function findFlows(reader: DatabaseReader, what: string): FlowRow[] {
     );
   }
   const tuple = parseTuple(what);
-  // Named parameters: each address and port is compared twice, once per direction.
-  const flows = reader.flows(
-    `(client_ip = @ipA AND client_port = @portA AND server_ip = @ipB AND server_port = @portB)
-      OR (client_ip = @ipB AND client_port = @portB AND server_ip = @ipA AND server_port = @portA)`,
-    tuple,
-  );
+  const flows = reader.flowsByTuple(tuple.ipA, tuple.portA, tuple.ipB, tuple.portB);
   if (flows.length === 0) throw new FlowstateError(`no connection between ${what.replace('-', ' and ')} in this capture`);
   return flows;
 }
