@@ -201,6 +201,20 @@ describe('text from a database is printed to a terminal escaped, and as stored i
     const csv = await flowstate(['query', 'SELECT message FROM findings', '--db', db, '--format', 'csv']);
     expect(csv.stdout).toBe(`message\n"${hostile}"\n`);
   });
+
+  test('an error message quoting a path, an SQLite message or an option reaches stderr escaped', async () => {
+    const attempts = [
+      ['report', '--db', join(dir, `${hostile}.db`)],
+      ['query', `SELECT "${hostile}" FROM flows`, '--db', pristine],
+      ['query', 'SELECT 1', '--db', pristine, `--${hostile}`],
+    ];
+    for (const args of attempts) {
+      const run = await flowstate(args, { tty: true });
+      expect(run.status, args.join(' ')).not.toBe(0);
+      expect(run.stderr, args.join(' ')).toContain('evil\\x1b]0;owned\\x07');
+      expect(run.stderr.replaceAll('\n', ''), args.join(' ')).not.toMatch(ACTED_ON);
+    }
+  });
 });
 
 describe('hostile databases, generated: every command fails cleanly or succeeds, and writes only where it was told', () => {

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, FlowstateError } from '../errors.js';
+import { terminalText } from '../report/format-table.js';
 import { VERSION } from '../version.js';
 import type { CliIo, CommandContext } from './cli-io.js';
 import { registerAnalyze } from './commands/analyze.js';
@@ -31,7 +32,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode>
     .version(VERSION)
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
-    .configureOutput({ writeErr: (text) => io.stderr.write(text), writeOut: (text) => io.stdout.write(text) });
+    // Commander's messages quote the arguments given: escaped as reportError's are.
+    .configureOutput({ writeErr: (text) => io.stderr.write(terminalText(text)), writeOut: (text) => io.stdout.write(text) });
   for (const register of [
     registerAnalyze,
     registerQuery,
@@ -52,12 +54,21 @@ export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode>
   }
 }
 
-/** The one place an error becomes a message and an exit code. */
+/**
+ * The one place an error becomes a message and an exit code. A message carries text
+ * from inputs (a path, an SQLite or DuckDB message quoting a hand-made database's
+ * names and values): its control characters are written as visible escapes
+ * (terminalText), always, not only on a terminal, since stderr kept in a log is
+ * read on one later. Line feeds stay (a query error lists the tables below it).
+ */
 function reportError(error: unknown, io: Pick<CliIo, 'stderr'>): ExitCode {
+  const say = (text: string): void => {
+    io.stderr.write(`${terminalText(text)}\n`);
+  };
   // Commander has printed its own message; help and version end with 0, the rest is usage.
   if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   if (error instanceof FlowstateError) {
-    io.stderr.write(`flowstate: ${error.message}\n`);
+    say(`flowstate: ${error.message}`);
     return error.exitCode;
   }
   const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
@@ -65,11 +76,9 @@ function reportError(error: unknown, io: Pick<CliIo, 'stderr'>): ExitCode {
   if (code === 'EPIPE') return ExitCode.ok;
   if (code !== undefined && PATH_ERROR_CODES.has(code)) {
     const path = (error as NodeJS.ErrnoException).path;
-    io.stderr.write(`flowstate: cannot open ${path ?? 'a file'}: ${(error as Error).message}\n`);
+    say(`flowstate: cannot open ${path ?? 'a file'}: ${(error as Error).message}`);
     return ExitCode.failure;
   }
-  io.stderr.write(
-    `flowstate: internal error — please report it with the command you ran:\n${error instanceof Error ? error.stack : String(error)}\n`,
-  );
+  say(`flowstate: internal error — please report it with the command you ran:\n${error instanceof Error ? error.stack : String(error)}`);
   return ExitCode.failure;
 }
