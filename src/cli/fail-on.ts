@@ -1,5 +1,6 @@
 import { CANNED_REPORTS } from '../report/canned-reports.js';
 import type { DatabaseReader } from '../store/database-reader.js';
+import { quoteString } from '../store/sql-identifier.js';
 import { FINDING_KINDS, type FindingKind } from '../track/finding-catalogue.js';
 import { Severity } from '../track/records.js';
 import { ExitCode, UsageError } from '../errors.js';
@@ -41,11 +42,11 @@ export function parseFailOn(text: string | undefined): FailOn | undefined {
 
 /**
  * The findings `failOn` matches, as a condition on the findings table that
- * SQLite and DuckDB both read. The values are inlined: each is one of the
- * catalogue's codes or a severity, checked by parseFailOn.
+ * SQLite and DuckDB both read. The values are inlined, quoted by the one quoting
+ * function: each is one of the catalogue's codes or a severity, checked by parseFailOn.
  */
 export function failOnCondition(failOn: FailOn): string {
-  const list = (values: readonly string[]): string => (values.length === 0 ? 'NULL' : values.map((v) => `'${v}'`).join(', '));
+  const list = (values: readonly string[]): string => (values.length === 0 ? 'NULL' : values.map(quoteString).join(', '));
   return `kind IN (${list(failOn.kinds)}) OR severity IN (${list(failOn.severities)})`;
 }
 
