@@ -21,6 +21,7 @@ import type { FindingRecord, FlowRecord, TrackerOutput, TransitionRecord } from 
 import { type ChecksumPolicy, DEFAULT_HALF_OPEN_LIMIT, DEFAULT_TIME_WAIT_SECONDS, Tracker, type TrackerOptions } from './track/tracker.js';
 import { type Shard, shardOf } from './track/shard.js';
 import { VERSION } from './version.js';
+import { defaultMemoryBytes } from './memory-budget.js';
 import { FlowstateError } from './errors.js';
 
 export type { AnalysisProgress, CaptureAnalysis, CaptureSummary } from './track/capture-analysis.js';
@@ -67,7 +68,11 @@ export async function analyzeCapture(
   }
   const decoder = new PacketDecoder({ synOptionsOnly: true });
   const shard = options.shard;
-  const tracker = new Tracker(output, { ...options, keepAggregates: shard !== undefined });
+  const tracker = new Tracker(output, {
+    ...options,
+    memoryBytes: options.memoryBytes ?? defaultMemoryBytes(),
+    keepAggregates: shard !== undefined,
+  });
   const tcpPackets = new Array<number>(paths.length).fill(0);
   const firstSecond = new Array<number>(paths.length).fill(-1);
   const firstNanos = new Array<number>(paths.length).fill(0);
@@ -309,6 +314,12 @@ export interface AnalyzeOptions {
   timeWaitSeconds?: number;
   /** Most unfinished handshakes kept in memory at once (default 100,000). */
   halfOpenLimit?: number;
+  /**
+   * Memory budget of connection state in bytes (default: a quarter of the machine's memory, at most
+   * half of V8's heap limit; memory-budget.ts). Past it the least recently seen connections are
+   * handed on as they stand, marked evicted (`tracker.evictedConnections` counts them).
+   */
+  memoryBytes?: number;
   /** Detector thresholds (docs/findings.md). */
   thresholds?: Partial<DetectorThresholds>;
   /** Segments with a bad TCP checksum: tracked (`keep`, the default) or left out (`drop`). */
@@ -339,6 +350,7 @@ export async function analyze(capture: string | readonly string[], options: Anal
   const settings = {
     timeWaitSeconds: options.timeWaitSeconds,
     halfOpenLimit: options.halfOpenLimit,
+    memoryBytes: options.memoryBytes,
     thresholds: options.thresholds,
     checksums: options.checksums,
   };

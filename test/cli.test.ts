@@ -47,6 +47,7 @@ describe('flowstate analyze', () => {
         'decode_issues',
         'elapsed_seconds',
         'end_states',
+        'evicted_connections',
         'evicted_half_open',
         'findings',
         'flows',

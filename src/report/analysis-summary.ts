@@ -21,6 +21,8 @@ export interface AnalysisSummary {
   flows: number;
   midstream_flows: number;
   evicted_half_open: number;
+  /** Connections the memory budget (`--memory`) evicted: written as they stood, marked evicted. */
+  evicted_connections: number;
   /** TCP checksums checked (segments captured whole), how many were bad, and how many of those were dropped (`--checksums drop`). */
   checksums: { verified: number; bad: number; dropped: number };
   /** IP fragments of TCP datagrams and what became of them: put back together, or lost and why (Linux's rules). */
@@ -79,6 +81,13 @@ export function formatAnalysisSummary(s: AnalysisSummary, paint: (severity: stri
       (s.midstream_flows > 0 ? ` (${formatCount(s.midstream_flows)} picked up midstream)` : '') +
       (s.evicted_half_open > 0 ? `, ${formatCount(s.evicted_half_open)} half-open evicted` : ''),
   );
+  if (s.evicted_connections > 0)
+    lines.push(
+      paint(
+        'warning',
+        `  evicted      ${formatCount(s.evicted_connections)} connections past the memory budget (--memory), written as they stood (evicted_by = 'memory')`,
+      ),
+    );
   lines.push(`  end states   client: ${states(s.end_states.client)}`);
   lines.push(`               server: ${states(s.end_states.server)}`);
   const issues = Object.entries(s.decode_issues).filter(([k]) => k !== RETIMED);

@@ -9,8 +9,9 @@ import { TRANSITIONS_VIEW } from './transition-code.js';
  * Bump SCHEMA_VERSION (PRAGMA user_version) with any change to these tables.
  * 4: causes.event, the stable code of a transition's cause (the view's `event`); flows.*_bad_checksums.
  * 5: flows.tunnel, tunnel_endpoints, tunnel_id.
+ * 6: flows.evicted_by (the memory budget evicts connections too).
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /**
  * `PRAGMA application_id` of every database flowstate writes ("flst"): how a later

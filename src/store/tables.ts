@@ -1,7 +1,7 @@
 import type { TcpState } from '../tcp/tcp-state.js';
 import type { CaptureSummary } from '../track/capture-analysis.js';
 import type { Listener } from '../track/listeners.js';
-import type { CloseKind, FindingRecord, FlowRecord, Role, Severity } from '../track/records.js';
+import type { CloseKind, EvictionCause, FindingRecord, FlowRecord, Role, Severity } from '../track/records.js';
 import type { RowBatchBuilder } from './row-batch.js';
 import { columnsOf, type RowOf } from './table-columns.js';
 
@@ -157,8 +157,12 @@ export const FLOWS = table('flows', [
     integer('missed_bytes', (f) => f.client.missedBytes + f.server.missedBytes),
   ),
   group(
-    'dropped from memory by the half-open bound before it ended (SYN flood); its end state is the one it had then',
+    'dropped from memory before it ended, by the half-open bound (SYN flood) or the memory budget (`analyze --memory`): its row was written as it stood then, its states are the ones it had then (marked inferred: what came after is unknown), and a later segment of it starts a new, midstream flow',
     flag('evicted', (f) => f.evicted),
+  ),
+  group(
+    'why: `half-open-limit` or `memory` (the least recently seen connection when the budget was reached); NULL when not evicted',
+    textOrNull('evicted_by', (f): EvictionCause | null => f.evictedBy),
   ),
   group(
     'where its first and last segments are',

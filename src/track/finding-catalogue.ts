@@ -119,6 +119,12 @@ export const FINDINGS = {
       'more handshakes were unfinished at once than flowstate keeps in memory (--half-open-limit); the oldest were dropped and end as evicted',
     remedy: 'expected under a SYN flood; raise --half-open-limit if the capture is legitimate',
   },
+  'memory-evicted': {
+    severity: Severity.warning,
+    meaning:
+      'more connections were open at once than fit the memory budget (--memory); the least recently seen were written as they stood and dropped from memory (evicted); a later segment of one starts a new, midstream flow',
+    remedy: 'raise --memory if the machine has it, or split the capture by connection (--shard K/N) or by time',
+  },
 } as const satisfies Record<string, FindingDefinition>;
 
 export type FindingKind = keyof typeof FINDINGS;

@@ -3,7 +3,7 @@ import type { EndpointFacts } from '../tcp/classify.js';
 import { type Seq, seq } from '../tcp/seq.js';
 import { ALL_STATES, STATE_INDEX, TcpState } from '../tcp/tcp-state.js';
 import { type CaptureTime, NO_TIME } from './capture-time.js';
-import { type CloseKind, Role } from './records.js';
+import { type CloseKind, type EvictionCause, Role } from './records.js';
 import { ZeekConnObserver } from './zeek-conn.js';
 
 /** A stay in a state, with the frame that began it; `until` is -1 while it lasts. */
@@ -275,8 +275,9 @@ export class Flow implements StatefulFlow {
   declare closedFirstBy: Role | null;
   declare closeKind: CloseKind | null;
   declare captureLossEvents: number;
-  /** Dropped from memory by the half-open bound before it ended: its state at capture end is unknown. */
+  /** Dropped from memory before it ended (half-open bound, memory budget): its state at capture end is unknown. */
   declare evicted: boolean;
+  declare evictedBy: EvictionCause | null;
   /** When both ends closed, it waits in the close queue until this time to absorb late segments; NO_TIME when not waiting. */
   declare handOnAt: CaptureTime;
   declare id: number;
@@ -321,6 +322,7 @@ export class Flow implements StatefulFlow {
     this.closeKind = null;
     this.captureLossEvents = 0;
     this.evicted = false;
+    this.evictedBy = null;
     this.handOnAt = NO_TIME;
   }
 

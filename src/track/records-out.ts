@@ -141,6 +141,7 @@ export class RecordsOut {
       closeKind: flow.closeKind,
       captureLossEvents: flow.captureLossEvents,
       evicted: flow.evicted,
+      evictedBy: flow.evictedBy,
       tunnel: flow.tunnel,
       zeek: {
         connState: flow.zeek.connState(),

@@ -10,6 +10,15 @@ export type Role = (typeof Role)[keyof typeof Role];
 export const CloseKind = { FIN: 'FIN', RST: 'RST' } as const;
 export type CloseKind = (typeof CloseKind)[keyof typeof CloseKind];
 
+/** Why a connection was dropped from memory before it ended. */
+export const EvictionCause = {
+  /** More unfinished handshakes at once than the half-open bound (a SYN flood). */
+  halfOpenLimit: 'half-open-limit',
+  /** The memory budget was reached and it was the least recently seen connection. */
+  memory: 'memory',
+} as const;
+export type EvictionCause = (typeof EvictionCause)[keyof typeof EvictionCause];
+
 /** What every change of one endpoint's state says, whatever its form. */
 export interface TransitionFacts {
   flowId: number;
@@ -88,8 +97,10 @@ export interface FlowRecord {
   closeKind: CloseKind | null;
   /** ACKs of data that the capture never showed (capture loss): later states are inferred. */
   captureLossEvents: number;
-  /** Dropped from memory before it ended (half-open bound): its state at capture end is unknown. */
+  /** Dropped from memory before it ended (half-open bound, memory budget): its states are those it had then, and its state at capture end is unknown. */
   evicted: boolean;
+  /** Why it was evicted, null when it was not. */
+  evictedBy: EvictionCause | null;
   /** The tunnel the connection ran inside (GRE, VXLAN, …), or null on the outermost IP. */
   tunnel: Tunnel | null;
   /** Zeek's view of the same connection (docs/zeek.md). */

@@ -14,6 +14,12 @@
  *   keepalive) depend on settings the wire does not show; they never move a state.
  * - Instances of a 4-tuple are counted while the previous one is still in memory
  *   (until its TIME_WAIT expires, or `closedLingerSeconds` after it closed).
+ * - Memory is bounded by settings, not by the input: past the half-open bound the
+ *   oldest unfinished handshakes, past the memory budget (`memoryBytes`, estimated
+ *   as connections in memory × their measured size) the least recently seen
+ *   connections are handed on as they stand, marked evicted, their states those
+ *   they had then (inferred: what came after is unknown). A later segment of an
+ *   evicted connection starts a new flow, midstream, as if the capture began there.
  *
  * Its parts: FlowLifecycle (slots, reuse, queues, retirement), SegmentStep (one
  * segment of a live flow, in phases), StateDoor (the only code that assigns a
@@ -33,10 +39,11 @@ import type { DetectorThresholds } from './finding-catalogue.js';
 import type { Flow, RetiredFlow, StatefulFlow } from './flow.js';
 import { DEFAULT_QUEUE_COMPACTION, FlowLifecycle, Phase, type QueueCompaction } from './flow-lifecycle.js';
 import { Listeners } from './listeners.js';
-import { type Role, type TrackerOutput } from './records.js';
+import { EvictionCause, type Role, type TrackerOutput } from './records.js';
 import { RecordsOut, unacked } from './records-out.js';
 import { countChecksum, observeZeek, SegmentStep } from './segment-step.js';
 import { StateDoor } from './state-door.js';
+import { IdleOrder } from './idle-order.js';
 import { TimeWaitQueue } from './time-wait-queue.js';
 
 export interface TrackerOptions {
@@ -44,6 +51,15 @@ export interface TrackerOptions {
   timeWaitSeconds?: number;
   /** Most connections with an unfinished handshake kept at once; the oldest idle are evicted beyond it. */
   halfOpenLimit?: number;
+  /**
+   * The memory budget of connection state, in bytes (default: none; `analyze` sizes it to the
+   * machine, memory-budget.ts). Estimated as live connections × BYTES_PER_LIVE_FLOW + retired ones
+   * (TIME_WAIT rows) × BYTES_PER_RETIRED_FLOW; past it the least recently seen live connections are
+   * handed on as they stand and evicted.
+   */
+  memoryBytes?: number;
+  /** Called once, when the memory budget is first reached (the CLI says so on stderr). */
+  onMemoryBudget?: () => void;
   /** How long a closed connection stays to absorb late segments before it is handed on. */
   closedLingerSeconds?: number;
   /** Called after every segment with both endpoints' states after it (the flow ladder uses it). */
@@ -90,12 +106,22 @@ export type SegmentObserver = (
 export const DEFAULT_TIME_WAIT_SECONDS = 60;
 export const DEFAULT_HALF_OPEN_LIMIT = 100_000;
 export const DEFAULT_CLOSED_LINGER_SECONDS = 5;
+/**
+ * What a live connection costs in memory, measured (docs/scale.md): V8 heap after a full
+ * collection plus typed arrays, divided by the connections held, on 500,000 established
+ * connections (scripts/bench/make-established-pcap.mjs), rounded up.
+ */
+export const BYTES_PER_LIVE_FLOW = 2_100;
+/** What a retired connection (a TIME_WAIT row, its key, its timer) costs, measured the same way. */
+export const BYTES_PER_RETIRED_FLOW = 200;
 
 export interface TrackerStats {
   segments: number;
   flows: number;
   /** Connections dropped by the half-open bound before they completed or closed. */
   evictedHalfOpen: number;
+  /** Connections dropped by the memory budget (the least recently seen) before they ended. */
+  evictedConnections: number;
   /** Most flows held in memory at once. */
   peakFlowsInMemory: number;
   /** Segments whose checksum could be checked (captured whole), and those of them that were bad. */
@@ -110,6 +136,7 @@ export class Tracker {
     segments: 0,
     flows: 0,
     evictedHalfOpen: 0,
+    evictedConnections: 0,
     peakFlowsInMemory: 0,
     verifiedChecksums: 0,
     badChecksums: 0,
@@ -128,6 +155,10 @@ export class Tracker {
   private readonly timeWaitNs: number;
   private readonly lingerNs: number;
   private readonly halfOpenLimit: number;
+  private readonly memoryBytes: number;
+  private readonly onMemoryBudget: (() => void) | undefined;
+  /** Live flows from least to most recently seen: the memory budget evicts the head. */
+  private readonly idle = new IdleOrder();
   private readonly onSegment: SegmentObserver | undefined;
   private readonly dropBadChecksums: boolean;
   private readonly keepAggregates: boolean;
@@ -140,6 +171,8 @@ export class Tracker {
     this.timeWaitNs = (options.timeWaitSeconds ?? DEFAULT_TIME_WAIT_SECONDS) * NS_PER_SECOND;
     this.lingerNs = (options.closedLingerSeconds ?? DEFAULT_CLOSED_LINGER_SECONDS) * NS_PER_SECOND;
     this.halfOpenLimit = options.halfOpenLimit ?? DEFAULT_HALF_OPEN_LIMIT;
+    this.memoryBytes = options.memoryBytes ?? Infinity;
+    this.onMemoryBudget = options.onMemoryBudget;
     this.onSegment = options.onSegment;
     this.dropBadChecksums = options.checksums === 'drop';
     this.keepAggregates = options.keepAggregates ?? false;
@@ -190,6 +223,7 @@ export class Tracker {
     if (flow === undefined) flow = this.startFlow(segment, forward, frame, time, instance);
     const fromClient = forward === flow.clientIsFirst;
     this.step.process(flow, segment, fromClient, frame, time);
+    this.idle.touch(flow.slot);
     this.afterSegment(flow, segment, time);
     this.onSegment?.(flow.id, fromClient, segment, frame, flow.client.state, flow.server.state);
     if (this.retirable(flow)) this.retire(flow);
@@ -298,6 +332,7 @@ export class Tracker {
       : [dst, segment.dstPort, src, segment.srcPort];
     const id = this.nextFlowId++;
     const flow = this.lifecycle.admit(id, instance, segment.ipVersion, forward === senderIsClient, syn, time);
+    this.idle.add(flow.slot);
     flow.tunnel = segment.tunnel;
     const { client, server } = flow;
     client.reset(clientIp, clientPort, syn ? TcpState.CLOSED : TcpState.UNKNOWN);
@@ -329,6 +364,7 @@ export class Tracker {
       );
     } else if (!syn && !rst) this.pickUpMidstream(flow, frame, time);
     if (syn) this.enforceHalfOpenLimit(frame, time);
+    this.enforceMemoryBudget(flow, frame, time);
     return flow;
   }
 
@@ -347,7 +383,7 @@ export class Tracker {
       frame.source,
       frame.frame,
       time,
-      `the capture starts inside this connection (no SYN seen); ${server.ip}:${server.port} is taken as the server by the port heuristic`,
+      `${this.stats.evictedConnections > 0 ? 'no SYN seen: the capture starts inside this connection, or the memory budget evicted it earlier' : 'the capture starts inside this connection (no SYN seen)'}; ${server.ip}:${server.port} is taken as the server by the port heuristic`,
       {},
     );
   }
@@ -459,12 +495,14 @@ export class Tracker {
   /** Hands a live flow on to the output and forgets it. */
   private handOn(flow: Flow): void {
     this.recordEnd(flow);
+    this.idle.remove(flow.slot);
     this.lifecycle.release(flow);
   }
 
   /** Hands the flow on now and keeps only a small row in its slot until its TIME_WAIT ends. */
   private retire(flow: Flow): void {
     this.recordEnd(flow);
+    this.idle.remove(flow.slot);
     this.lifecycle.retire(flow);
   }
 
@@ -523,6 +561,7 @@ export class Tracker {
   private enforceHalfOpenLimit(frame: CapturedFrame, time: CaptureTime): void {
     for (let oldest = this.lifecycle.oldestHalfOpenBeyond(this.halfOpenLimit); oldest !== undefined;) {
       oldest.evicted = true;
+      oldest.evictedBy = EvictionCause.halfOpenLimit;
       if (++this.stats.evictedHalfOpen === 1) {
         this.records.finding(
           'half-open-evicted',
@@ -537,6 +576,40 @@ export class Tracker {
       }
       this.handOn(oldest);
       oldest = this.lifecycle.oldestHalfOpenBeyond(this.halfOpenLimit);
+    }
+  }
+
+  /** Memory held by connection state now, as estimated from counts (no process.memoryUsage per packet). */
+  private estimatedBytes(): number {
+    const live = this.idle.size;
+    return live * BYTES_PER_LIVE_FLOW + (this.lifecycle.table.size - live) * BYTES_PER_RETIRED_FLOW;
+  }
+
+  /**
+   * Keeps the estimate within the memory budget: the least recently seen live connections
+   * (never `admitted`, the one just made) are handed on as they stand, marked evicted.
+   */
+  private enforceMemoryBudget(admitted: Flow, frame: CapturedFrame, time: CaptureTime): void {
+    while (this.estimatedBytes() > this.memoryBytes) {
+      const slot = this.idle.idlest;
+      if (slot < 0 || slot === admitted.slot) return;
+      const idlest = this.lifecycle.liveFlow(slot);
+      idlest.evicted = true;
+      idlest.evictedBy = EvictionCause.memory;
+      if (++this.stats.evictedConnections === 1) {
+        this.onMemoryBudget?.();
+        this.records.finding(
+          'memory-evicted',
+          idlest,
+          null,
+          frame.source,
+          frame.frame,
+          time,
+          `the memory budget of ${(this.memoryBytes / 2 ** 20).toFixed(1)} MiB was reached; the least recently seen connections are handed on as they stand and end as evicted`,
+          { budget_bytes: this.memoryBytes },
+        );
+      }
+      this.handOn(idlest);
     }
   }
 }

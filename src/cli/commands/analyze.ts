@@ -6,6 +6,7 @@ import { type AnalysisSummary, formatAnalysisSummary } from '../../report/analys
 import { toJson } from '../../report/format-table.js';
 import { DatabaseReader } from '../../store/database-reader.js';
 import { ExitCode, FlowstateError, UsageError } from '../../errors.js';
+import { defaultMemoryBytes, formatSize, machineMemory, parseSize } from '../../memory-budget.js';
 import { parseCount, parseSeconds } from '../parse-options.js';
 import { DEFAULT_THRESHOLDS, type DetectorThresholds } from '../../track/finding-catalogue.js';
 import { MAX_SHARDS, parseShard } from '../../track/shard.js';
@@ -22,6 +23,7 @@ export interface AnalyzeOptions {
   quiet?: boolean;
   timeWait?: string;
   halfOpenLimit?: string;
+  memory?: string;
   failOn?: string;
   closeWaitThreshold?: string;
   finWait2Threshold?: string;
@@ -52,6 +54,10 @@ export function registerAnalyze(program: Command, context: CommandContext): void
     .option('-q, --quiet', 'print nothing but errors')
     .option('--time-wait <seconds>', 'how long TIME_WAIT lasts (2×MSL): 60 Linux, 240 Windows, 30 macOS/BSD', '60')
     .option('--half-open-limit <n>', 'most unfinished handshakes kept in memory at once', '100000')
+    .option(
+      '--memory <size>',
+      `memory budget of connection state (512M, 1G): past it the least recently seen connections are written as they stand and evicted; default a quarter of the machine's memory, at most half of the V8 heap limit (here ${formatSize(defaultMemoryBytes())})`,
+    )
     .option(
       '--shard <K/N>',
       'track only the connections of shard K of N (0-based, by a hash of the 4-tuple); join the N databases with merge',
@@ -104,6 +110,8 @@ export function registerAnalyze(program: Command, context: CommandContext): void
 async function runAnalyze(captures: string[], options: AnalyzeOptions, { io, terminal }: CommandContext): Promise<ExitCode> {
   const timeWaitSeconds = parseSeconds(options.timeWait ?? '60', '--time-wait');
   const halfOpenLimit = parseCount(options.halfOpenLimit ?? '100000', '--half-open-limit');
+  const memoryBytes = options.memory === undefined ? defaultMemoryBytes() : parseSize(options.memory);
+  if (memoryBytes === undefined) throw new UsageError(`--memory takes a size such as 512M or 1G, not "${options.memory}"`);
   const thresholds = parseThresholds(options);
   const failOn = parseFailOn(options.failOn);
   const checksums = options.checksums ?? 'keep';
@@ -117,11 +125,24 @@ async function runAnalyze(captures: string[], options: AnalyzeOptions, { io, ter
   const controller = new AbortController();
   const stopListening = io.onInterrupt(() => controller.abort());
   const started = process.hrtime.bigint();
+  const heapLimit = machineMemory().heapLimit;
+  if (memoryBytes > heapLimit)
+    io.stderr.write(
+      `flowstate: warning: --memory ${formatSize(memoryBytes)} is more than this process's V8 heap limit (${formatSize(heapLimit)}), where the connections live: raise that too (NODE_OPTIONS=--max-old-space-size=MiB) or the run may end out of memory\n`,
+    );
+  const onMemoryBudget = (): void => {
+    progress?.clear();
+    io.stderr.write(
+      `flowstate: warning: memory budget of ${formatSize(memoryBytes)} reached: the idlest connections are written as they stand and evicted; --memory to raise it\n`,
+    );
+  };
   let analysis: DatabaseAnalysis;
   try {
     analysis = await analyzeToDatabase(captures, options.db, {
       timeWaitSeconds,
       halfOpenLimit,
+      memoryBytes,
+      onMemoryBudget,
       thresholds,
       checksums,
       shard,
@@ -191,6 +212,7 @@ function summarize(reader: DatabaseReader, analysis: DatabaseAnalysis, elapsedSe
     flows: analysis.tracker.flows,
     midstream_flows: midstream,
     evicted_half_open: analysis.tracker.evictedHalfOpen,
+    evicted_connections: analysis.tracker.evictedConnections,
     checksums: {
       verified: analysis.tracker.verifiedChecksums,
       bad: analysis.tracker.badChecksums,
