@@ -324,6 +324,7 @@ describe('the database as a positional or as --db (issue 27)', () => {
     await same(['html', leakDb, '--out', join(dir, 'a.html')], ['html', '--db', leakDb, '--out', join(dir, 'b.html')]);
     await same(['flow', '3', '--db', leakDb], ['flow', '3', leakDb]);
     await same(['report', 'close-wait', '--db', leakDb], ['report', 'close-wait', leakDb]);
+    await same(['export', '--format', 'csv', '--db', leakDb], ['export', '--format', 'csv', leakDb]);
     // The same file both ways is no contradiction.
     await same(['netstat', leakDb], ['netstat', leakDb, '--db', leakDb]);
   });

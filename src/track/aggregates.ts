@@ -7,6 +7,15 @@ type Details = FindingRecord['details'];
 const LISTED_FLOWS = 20;
 /** Distinct source addresses an aggregate counts, at most: a spoofed SYN flood must not grow the set without end. */
 const COUNTED_SOURCES = 100_000;
+/**
+ * Targets (host:port) one source may have a `refused` or `syn-unanswered` finding of its own
+ * toward; its connections to further targets are added up in one finding per (kind, source):
+ * a SYN scan of a million addresses is one finding with examples, not a million (and not a
+ * million aggregates in memory). Far above what a real client refused or unanswered reaches.
+ */
+export const SCAN_TARGETS = 100;
+/** Targets a scan finding lists as examples: its first ones. */
+const LISTED_TARGETS = 20;
 /** Windows' default TIME_WAIT (TcpTimedWaitDelay): what the pressure finding projects a server's pile-up to. */
 const WINDOWS_TIME_WAIT_SECONDS = 240;
 
@@ -28,6 +37,23 @@ export interface Aggregate {
   flows: number[];
   /** Distinct source addresses, at most COUNTED_SOURCES. */
   sources: Set<string>;
+}
+
+/** One source's connections of one kind to targets beyond its first SCAN_TARGETS, summed. */
+export interface Scan {
+  kind: ScanKind;
+  source: string;
+  count: number;
+  firstTime: CaptureTime;
+  firstSource: number;
+  firstFrame: number;
+  lastTime: CaptureTime;
+  lastSource: number;
+  lastFrame: number;
+  /** The first targets (host:port), at most LISTED_TARGETS, in the order their connections ended. */
+  targets: string[];
+  /** The lowest flow ids, ascending. */
+  flows: number[];
 }
 
 /** An aggregate as plain data (JSON). */
@@ -61,12 +87,18 @@ export interface AggregateParts {
   halfOpen: AggregatePart[];
   unanswered: AggregatePart[];
   timeWait: TimeWaitHolder[];
+  /** Connections beyond each source's first SCAN_TARGETS targets; absent in shards of older versions. */
+  scans?: Scan[];
 }
 
-type AggregateKind = Exclude<keyof AggregateParts, 'timeWait'>;
+type AggregateKind = Exclude<keyof AggregateParts, 'timeWait' | 'scans'>;
+/** The kinds a scan multiplies: one finding per target. */
+type ScanKind = 'refused' | 'unanswered';
 const AGGREGATE_KINDS: readonly AggregateKind[] = ['closeWait', 'refused', 'halfOpen', 'unanswered'];
 /** Every list AggregateParts holds. */
 export const AGGREGATE_PART_NAMES: ReadonlyArray<keyof AggregateParts> = [...AGGREGATE_KINDS, 'timeWait'];
+
+const scanKey = (kind: ScanKind, source: string): string => `${kind}|${source}`;
 
 const keyOf = (host: string, port: number | null, remote: string | null): string => `${host}|${port}|${remote}`;
 
@@ -96,6 +128,10 @@ export class Aggregates {
   /** In the order first seen; found by host for each side (a "host|side" key cost a string a connection). */
   private readonly timeWait: TimeWaitHolder[] = [];
   private readonly timeWaitHolders = { client: new Map<string, TimeWaitHolder>(), server: new Map<string, TimeWaitHolder>() };
+  /** Targets each source has an aggregate of its own toward, per scan kind ("kind|source" → count). */
+  private readonly targetsOfSource = new Map<string, number>();
+  /** In the order first seen, by "kind|source". */
+  private readonly scans = new Map<string, Scan>();
 
   add(
     kind: AggregateKind,
@@ -110,6 +146,15 @@ export class Aggregates {
     const map = this.maps[kind];
     const key = keyOf(host, port, remote);
     let a = map.get(key);
+    if (!a && (kind === 'refused' || kind === 'unanswered')) {
+      const counted = scanKey(kind, source);
+      const targets = this.targetsOfSource.get(counted) ?? 0;
+      if (targets >= SCAN_TARGETS) {
+        this.addScan(kind, source, `${host}:${port}`, flowId, at);
+        return;
+      }
+      this.targetsOfSource.set(counted, targets + 1);
+    }
     if (!a) {
       a = {
         host,
@@ -135,6 +180,35 @@ export class Aggregates {
     countSource(a, source);
   }
 
+  private addScan(kind: ScanKind, source: string, target: string, flowId: number, at: Moment): void {
+    const key = scanKey(kind, source);
+    let scan = this.scans.get(key);
+    if (!scan) {
+      scan = {
+        kind,
+        source,
+        count: 0,
+        firstTime: at.since,
+        firstSource: at.source,
+        firstFrame: at.frame,
+        lastTime: at.since,
+        lastSource: at.source,
+        lastFrame: at.frame,
+        targets: [],
+        flows: [],
+      };
+      this.scans.set(key, scan);
+    }
+    this.absorbScan(scan, { count: 1, targets: [target], flows: [flowId], ...moments(at) });
+  }
+
+  private absorbScan(scan: Scan, part: Omit<Scan, 'kind' | 'source'>): void {
+    scan.count += part.count;
+    this.widen(scan, part.firstTime, part.firstSource, part.firstFrame, part.lastTime, part.lastSource, part.lastFrame);
+    for (const target of part.targets) if (scan.targets.length < LISTED_TARGETS) scan.targets.push(target);
+    for (const id of part.flows) listFlow(scan.flows, id);
+  }
+
   addTimeWait(host: string, side: Role, flowId: number, since: CaptureTime, until: CaptureTime): void {
     const holder = this.holder(host, side);
     holder.since.push(since);
@@ -151,6 +225,7 @@ export class Aggregates {
       halfOpen: listed('halfOpen'),
       unanswered: listed('unanswered'),
       timeWait: this.timeWait,
+      scans: [...this.scans.values()],
     };
   }
 
@@ -173,6 +248,13 @@ export class Aggregates {
         for (const id of flows) listFlow(a.flows, id);
         for (const source of part.sources) countSource(a, source);
       }
+    }
+    for (const part of parts.scans ?? []) {
+      const key = scanKey(part.kind, part.source);
+      const scan = this.scans.get(key);
+      const flows = part.flows.map(flowId);
+      if (!scan) this.scans.set(key, { ...part, targets: [...part.targets], flows });
+      else this.absorbScan(scan, { ...part, flows });
     }
     for (const part of parts.timeWait) {
       const holder = this.holder(part.host, part.side);
@@ -265,6 +347,7 @@ export class Aggregates {
         {},
       );
     }
+    for (const scan of this.scans.values()) emit(scanFinding(scan, epochNs));
     for (const holder of this.timeWait) emit(timeWaitPressure(holder, span, timeWaitNs, epochNs));
   }
 
@@ -281,7 +364,7 @@ export class Aggregates {
 
   /** Stretches `a` to begin no later than the first moment and end no earlier than the last. */
   private widen(
-    a: Aggregate,
+    a: Pick<Aggregate, 'firstTime' | 'firstSource' | 'firstFrame' | 'lastTime' | 'lastSource' | 'lastFrame'>,
     firstTime: CaptureTime,
     firstSource: number,
     firstFrame: number,
@@ -300,6 +383,48 @@ export class Aggregates {
       a.lastFrame = lastFrame;
     }
   }
+}
+
+/** A moment as both ends of a one-connection part. */
+function moments(at: Moment): Pick<Scan, 'firstTime' | 'firstSource' | 'firstFrame' | 'lastTime' | 'lastSource' | 'lastFrame'> {
+  return {
+    firstTime: at.since,
+    firstSource: at.source,
+    firstFrame: at.frame,
+    lastTime: at.since,
+    lastSource: at.source,
+    lastFrame: at.frame,
+  };
+}
+
+/** One source's connections to targets beyond its first SCAN_TARGETS, as one finding of their kind, named by the source. */
+function scanFinding(scan: Scan, epochNs: (time: CaptureTime) => bigint): FindingRecord {
+  const kind: FindingKind = scan.kind === 'refused' ? 'refused' : 'syn-unanswered';
+  const what = scan.kind === 'refused' ? 'refused (SYN answered by RST+ACK)' : 'got no answer in the capture';
+  const plural = scan.count === 1 ? '' : 's';
+  return {
+    kind,
+    severity: FINDINGS[kind].severity,
+    flowId: scan.count === 1 ? scan.flows[0] : null,
+    endpoint: Role.client,
+    host: scan.source,
+    port: null,
+    tsNs: epochNs(scan.firstTime),
+    source: scan.firstSource,
+    frame: scan.firstFrame || null,
+    message: `${scan.count} more connection${plural} from ${scan.source} ${what}, to targets beyond the first ${SCAN_TARGETS} (each of those has a finding of its own): a scan, or a client trying many addresses; e.g. ${scan.targets.slice(0, 3).join(', ')}`,
+    details: {
+      count: scan.count,
+      first_frame: scan.firstFrame,
+      last_frame: scan.lastFrame,
+      until_ns: String(epochNs(scan.lastTime)),
+      flows: scan.flows,
+      targets: scan.targets,
+      aggregated_by: 'source',
+      per_target_findings: SCAN_TARGETS,
+      remedy: FINDINGS[kind].remedy,
+    },
+  };
 }
 
 function countSource(a: Aggregate, source: string): void {

@@ -43,6 +43,14 @@ export function flowToZeek(flow: FlowRow): ZeekConnLogRecord {
   };
 }
 
+interface ExportOptions {
+  format: string;
+  db: string[];
+  output?: string;
+  out?: string;
+  force?: boolean;
+}
+
 export function registerExport(program: Command, { io, setExit }: CommandContext): void {
   program
     .command('export')
@@ -50,6 +58,7 @@ export function registerExport(program: Command, { io, setExit }: CommandContext
       "results in formats other tools read: flows as Zeek's conn.log (zeek-conn), Zeek's JSON log (json) or CSV (csv); every table as Parquet (parquet)",
     )
     .requiredOption('--format <format>', FORMATS.join(', '))
+    .argument('[input]', 'database or capture, as with --db (default flowstate.db)')
     .option(
       '--db <file>',
       'database (or a capture, analysed on the fly; default flowstate.db); parquet: repeat it with every shard of an analyze --shard run, merged first',
@@ -61,10 +70,12 @@ export function registerExport(program: Command, { io, setExit }: CommandContext
     .option('--out <dir>', 'parquet: the directory to write, one dataset a table (replaced only when complete)')
     .addHelpText(
       'after',
-      '\nExamples:\n  flowstate export --format zeek-conn --db capture.db > conn.log\n  flowstate export --format json --db capture.pcap | jq .conn_state\n' +
+      '\nExamples:\n  flowstate export --format zeek-conn capture.db > conn.log\n  flowstate export --format json --db capture.pcap | jq .conn_state\n' +
         '  flowstate export --format parquet --db capture.db --out capture-parquet\n  duckdb -c "SELECT to_state, count(*) FROM \'capture-parquet/transitions/**/*.parquet\' GROUP BY ALL"',
     )
-    .action(async (options: { format: string; db: string[]; output?: string; out?: string; force?: boolean }) => {
+    .action(async (argument: string | undefined, options: ExportOptions) => {
+      // Given as the argument, with --db, or both: each once.
+      options.db = [...new Set([...(argument === undefined ? [] : [argument]), ...options.db])];
       if (!(FORMATS as readonly string[]).includes(options.format))
         throw new UsageError(`--format takes ${FORMATS.join(', ')}, not "${options.format}"`);
       const format = options.format as ExportFormat;
