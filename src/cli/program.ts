@@ -4,6 +4,7 @@ import { terminalText } from '../report/format-table.js';
 import { VERSION } from '../version.js';
 import type { CliIo, CommandContext } from './cli-io.js';
 import { registerAnalyze } from './commands/analyze.js';
+import { registerAnnotate } from './commands/annotate.js';
 import { registerExport } from './commands/export.js';
 import { registerFlow } from './commands/flow.js';
 import { registerHtml } from './commands/html.js';
@@ -44,6 +45,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode>
     registerHtml,
     registerExport,
     registerMerge,
+    registerAnnotate,
   ])
     register(program, context);
   try {
