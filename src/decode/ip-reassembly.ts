@@ -44,6 +44,11 @@ interface Piece {
 
 interface Datagram {
   firstSeconds: number;
+  /**
+   * In order of offset. No two overlap, so they are in order of end too: where a new
+   * fragment falls is found by binary search, and a duplicate or an overlap costs
+   * O(log pieces) instead of a walk over every piece (a stream of duplicates was quadratic).
+   */
   pieces: Piece[];
   /** The payload's length once the last fragment (more-fragments clear) arrived; -1 before. */
   length: number;
@@ -75,9 +80,12 @@ export class IpReassembler {
       datagram = { firstSeconds: seconds, pieces: [], length: -1, held: 0 };
       this.datagrams.set(key, datagram);
     }
-    for (const piece of datagram.pieces) {
-      if (end <= piece.offset || offset >= piece.end) continue;
-      if (offset === piece.offset && end === piece.end && bytes.equals(piece.bytes)) {
+    const pieces = datagram.pieces;
+    // The first piece ending after this fragment's start: the only one it can share bytes with first.
+    const at = firstEndingAfter(pieces, offset);
+    const next = at < pieces.length ? pieces[at] : undefined;
+    if (next !== undefined && end > next.offset && offset < next.end) {
+      if (offset === next.offset && end === next.end && bytes.equals(next.bytes)) {
         this.stats.duplicates++;
         return undefined;
       }
@@ -86,7 +94,8 @@ export class IpReassembler {
       return undefined;
     }
     // A second last fragment, or data past the last one, is an overlap in length.
-    const pastTheEnd = more ? datagram.length >= 0 && end > datagram.length : datagram.pieces.some((p) => p.end > end);
+    const lastEnd = pieces.length === 0 ? 0 : pieces[pieces.length - 1].end;
+    const pastTheEnd = more ? datagram.length >= 0 && end > datagram.length : lastEnd > end;
     if (pastTheEnd || (!more && datagram.length >= 0 && datagram.length !== end)) {
       this.stats.overlapping++;
       this.drop(key, datagram);
@@ -94,17 +103,20 @@ export class IpReassembler {
     }
     if (this.memory + bytes.length + FRAGMENT_OVERHEAD > FRAGMENT_MEMORY_LIMIT) {
       this.stats.overMemory++;
-      if (datagram.pieces.length === 0) this.datagrams.delete(key);
+      if (pieces.length === 0) this.datagrams.delete(key);
       return undefined;
     }
     if (!more) datagram.length = end;
-    datagram.pieces.push({ offset, end, bytes: Buffer.from(bytes) });
+    const piece = { offset, end, bytes: Buffer.from(bytes) };
+    // In order, the common case, is an append; out of order, the pieces after it move up one place.
+    if (at === pieces.length) pieces.push(piece);
+    else pieces.splice(at, 0, piece);
     datagram.held += bytes.length;
     this.memory += bytes.length + FRAGMENT_OVERHEAD;
     if (datagram.length < 0 || datagram.held < datagram.length) return undefined;
     // Held bytes equal the length and no two pieces overlap: they tile [0, length).
     const whole = Buffer.allocUnsafe(datagram.length);
-    for (const piece of datagram.pieces) piece.bytes.copy(whole, piece.offset);
+    for (const piece of pieces) piece.bytes.copy(whole, piece.offset);
     this.drop(key, datagram);
     this.stats.reassembled++;
     return whole;
@@ -134,4 +146,19 @@ export class IpReassembler {
     this.memory -= datagram.held + datagram.pieces.length * FRAGMENT_OVERHEAD;
     this.datagrams.delete(key);
   }
+}
+
+/**
+ * The index of the first piece (in order of offset, none overlapping) whose end is
+ * past `offset`: pieces.length when none is. Binary search.
+ */
+function firstEndingAfter(pieces: readonly Piece[], offset: number): number {
+  let low = 0;
+  let high = pieces.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (pieces[middle].end > offset) high = middle;
+    else low = middle + 1;
+  }
+  return low;
 }
