@@ -16,6 +16,14 @@ export const DecodeIssue = {
   /** A tunnel's own header (GRE, UDP, VXLAN, GTP-U, …) cut short or inconsistent. */
   tunnelHeaderTruncated: 'tunnel-header-truncated',
   /**
+   * A record whose original (on-the-wire) length is past MAX_ORIGINAL_LENGTH: no link carries such a
+   * frame, so its record header is corrupt. Skipped, since an IP header that defers to the frame's
+   * length (IPv4 total length 0, IPv6 payload length 0) would make it a TCP segment of up to 4 GiB.
+   */
+  originalLengthImplausible: 'original-length-implausible',
+  /** A packet inside a tunnel first seen after MAX_TUNNELS others (packet-decoder.ts): skipped, to bound the memory they take. */
+  tunnelLimit: 'tunnel-limit-reached',
+  /**
    * A record time before 1970 or past 2262 (beyond 64-bit nanoseconds): a bad clock or a corrupt
    * record header. Not skipped: the frame is tracked in capture order at the time of the frame before it.
    */

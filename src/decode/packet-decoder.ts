@@ -46,6 +46,19 @@ const NFLOG_PAYLOAD = 9;
 /** Bounds the encapsulation loop against crafted endless tag chains. */
 const MAX_ENCAPSULATIONS = 16;
 const TCP_MINIMUM_HEADER = 20;
+/**
+ * A frame longer than this on the wire is a corrupt record header, not a frame: twice
+ * the largest packet Linux builds (BIG TCP's GSO_MAX_SIZE, 8 × 65,535 bytes), which
+ * leaves room for the link and tunnel headers around it.
+ */
+export const MAX_ORIGINAL_LENGTH = 1 << 20;
+/**
+ * Tunnels (kind, outer endpoints and id) kept at most: each costs about 800 bytes for
+ * the run, and a capture of a million VXLAN ids took 784 MiB. A packet in a tunnel
+ * first seen past the limit is counted (`tunnel-limit-reached`) and skipped: giving it
+ * no tunnel, or another's, would merge connections of different tunnels.
+ */
+export const MAX_TUNNELS = 65_536;
 
 const NOT_TCP = false;
 
@@ -104,6 +117,7 @@ export class PacketDecoder {
     const start = frame.dataOffset;
     const end = start + frame.capturedLength;
     this.end = end;
+    if (frame.originalLength > MAX_ORIGINAL_LENGTH) return this.issue(DecodeIssue.originalLengthImplausible);
     this.wireEnd = start + Math.max(frame.originalLength, frame.capturedLength);
     switch (frame.linkType) {
       case LinkType.ETHERNET:
@@ -429,10 +443,10 @@ export class PacketDecoder {
     const outerV6 = this.segment.ipVersion === 6;
     switch (protocol) {
       case PROTOCOL_IPIP:
-        this.enter(outerV6 ? '4in6' : 'ipip', null);
+        if (!this.enter(outerV6 ? '4in6' : 'ipip', null)) return NOT_TCP;
         return this.ipv4(data, at);
       case PROTOCOL_IPV6:
-        this.enter(outerV6 ? '6in6' : '6in4', null);
+        if (!this.enter(outerV6 ? '6in6' : '6in4', null)) return NOT_TCP;
         return this.ipv6(data, at);
       case PROTOCOL_GRE:
         return this.gre(data, at);
@@ -465,32 +479,32 @@ export class PacketDecoder {
     switch (type) {
       case ETHERTYPE_IPV4:
       case ETHERTYPE_IPV6:
-        this.enter('gre', key);
+        if (!this.enter('gre', key)) return NOT_TCP;
         return this.ethertype(data, header, type);
       case GRE_TRANSPARENT_ETHERNET:
-        this.enter('gre', key);
+        if (!this.enter('gre', key)) return NOT_TCP;
         return this.innerEthernet(data, header);
       case GRE_PPP:
-        this.enter('pptp', key);
+        if (!this.enter('pptp', key)) return NOT_TCP;
         return this.ppp(data, header);
       case GRE_ERSPAN_2: {
         // Type I has no sequence number and no header of its own.
         if (!sequenced) {
-          this.enter('erspan', null);
+          if (!this.enter('erspan', null)) return NOT_TCP;
           return this.innerEthernet(data, header);
         }
         if (header + 8 > end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
-        this.enter('erspan', ((data[header + 2] & 0x03) << 8) | data[header + 3]);
+        if (!this.enter('erspan', ((data[header + 2] & 0x03) << 8) | data[header + 3])) return NOT_TCP;
         return this.innerEthernet(data, header + 8);
       }
       case GRE_ERSPAN_3: {
         if (header + 12 > end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
-        this.enter('erspan', ((data[header + 2] & 0x03) << 8) | data[header + 3]);
+        if (!this.enter('erspan', ((data[header + 2] & 0x03) << 8) | data[header + 3])) return NOT_TCP;
         // The O flag: an 8-byte platform-specific subheader follows.
         return this.innerEthernet(data, header + 12 + (data[header + 11] & 1 ? 8 : 0));
       }
       case GRE_ARUBA_WLAN:
-        this.enter('gre', key);
+        if (!this.enter('gre', key)) return NOT_TCP;
         return this.ieee80211(data, header);
       default:
         return this.notTcp();
@@ -507,14 +521,15 @@ export class PacketDecoder {
     const is = (port: number): boolean => source === port || destination === port;
     if (destination === UDP_VXLAN) {
       if (payload + 8 > end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
-      this.enter('vxlan', data[payload] & 0x08 ? (data[payload + 4] << 16) | (data[payload + 5] << 8) | data[payload + 6] : null);
+      if (!this.enter('vxlan', data[payload] & 0x08 ? (data[payload + 4] << 16) | (data[payload + 5] << 8) | data[payload + 6] : null))
+        return NOT_TCP;
       return this.innerEthernet(data, payload + 8);
     }
     if (destination === UDP_GENEVE) {
       if (payload + 8 > end) return this.issue(DecodeIssue.tunnelHeaderTruncated);
       const inner = payload + 8 + (data[payload] & 0x3f) * 4;
       const type = (data[payload + 2] << 8) | data[payload + 3];
-      this.enter('geneve', (data[payload + 4] << 16) | (data[payload + 5] << 8) | data[payload + 6]);
+      if (!this.enter('geneve', (data[payload + 4] << 16) | (data[payload + 5] << 8) | data[payload + 6])) return NOT_TCP;
       if (type === GRE_TRANSPARENT_ETHERNET) return this.innerEthernet(data, inner);
       if (type === ETHERTYPE_IPV4 || type === ETHERTYPE_IPV6) return this.ethertype(data, inner, type);
       return this.notTcp();
@@ -544,7 +559,7 @@ export class PacketDecoder {
         header += length;
       }
     }
-    this.enter('gtp-u', teid);
+    if (!this.enter('gtp-u', teid)) return NOT_TCP;
     return this.ipByVersion(data, header);
   }
 
@@ -557,7 +572,7 @@ export class PacketDecoder {
     }
     if (at + 2 <= end && data[at] === 0 && data[at + 1] === 0) at += 8;
     if (at >= end || data[at] >> 4 !== 6) return this.notTcp();
-    this.enter('teredo', null);
+    if (!this.enter('teredo', null)) return NOT_TCP;
     return this.ipv6(data, at);
   }
 
@@ -582,8 +597,11 @@ export class PacketDecoder {
     return this.ethertype(data, header + 8, (data[header + 6] << 8) | data[header + 7]);
   }
 
-  /** The segment now travels inside a tunnel of this kind and id, from the outer addresses still in the segment. */
-  private enter(kind: string, id: number | null): void {
+  /**
+   * The segment now travels inside a tunnel of this kind and id, from the outer addresses
+   * still in the segment. False, the issue counted, when that tunnel is new and MAX_TUNNELS are known.
+   */
+  private enter(kind: string, id: number | null): boolean {
     const s = this.segment;
     const v4 = s.ipVersion === 4;
     // Keyed on the address words, either direction: text is made once, for a new tunnel.
@@ -594,6 +612,10 @@ export class PacketDecoder {
     const key = `${outer?.index ?? 0} ${kind} ${src < dst ? `${src} ${dst}` : `${dst} ${src}`} ${kind === 'gtp-u' ? '' : id}`;
     let tunnel = this.tunnels.get(key);
     if (tunnel === undefined) {
+      if (this.tunnels.size >= MAX_TUNNELS) {
+        this.issue(DecodeIssue.tunnelLimit);
+        return false;
+      }
       const a = formatSource(s);
       const b = formatDestination(s);
       tunnel = {
@@ -605,6 +627,7 @@ export class PacketDecoder {
       this.tunnels.set(key, tunnel);
     }
     s.tunnel = tunnel;
+    return true;
   }
 
   /** IP that carries something other than TCP or a tunnel flowstate follows. */
