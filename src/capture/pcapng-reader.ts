@@ -17,6 +17,15 @@ const OPTION_IF_TSOFFSET = 14;
 /** Larger blocks than this are corruption, not packets (Wireshark uses the same bound). */
 const MAX_BLOCK_LENGTH = 16 * 1024 * 1024;
 const BLOCK_HEADER_LENGTH = 8;
+/**
+ * Interface description blocks one section may hold (one per interface captured on),
+ * 65,536 as the obsolete packet block's 16-bit interface id can name. Past it the file
+ * is refused with a CaptureFormatError rather than the block skipped: a packet on a
+ * skipped interface could not be read anyway (its link type unknown), and no capture
+ * comes near it; a million such blocks took 245 MiB. Wireshark and libpcap keep
+ * interfaces in arrays grown without a limit of their own.
+ */
+export const MAX_INTERFACES_PER_SECTION = 65_536;
 const SECTION_HEADER_MINIMUM = 28;
 /** Type, length, byte-order magic and version: what decides how to read the rest. */
 const SECTION_HEADER_PREFIX = 16;
@@ -173,6 +182,8 @@ export class PcapngReader extends RecordReader {
 
   private addInterface(bytes: Buffer, at: number, blockLength: number): void {
     if (blockLength < 20) throw this.error(`interface description block length ${blockLength} is too short`);
+    if (this.interfaces.length >= MAX_INTERFACES_PER_SECTION)
+      throw this.error(`the section describes more than ${MAX_INTERFACES_PER_SECTION} interfaces`);
     const le = this.littleEndian;
     const iface: Interface = {
       linkType: le ? bytes.readUInt16LE(at + 8) : bytes.readUInt16BE(at + 8),
