@@ -45,6 +45,12 @@ const PROGRESS_EVERY = 1 << 16;
 const LAST_NANOSECOND_SECOND = 9_223_372_035;
 /** Frames timed out of range before the first in range, held back at most (the rest are counted, not tracked). */
 const MAX_HELD_FRAMES = 65_536;
+/**
+ * Their bytes held at most, each frame counted with HELD_FRAME_OVERHEAD for its copy's objects:
+ * 65,536 frames of 32 KiB were 2.1 GiB from a 2.1 MB .pcapng.gz. Past it, too, counted, not tracked.
+ */
+const MAX_HELD_BYTES = 64 * 1024 * 1024;
+const HELD_FRAME_OVERHEAD = 256;
 const NS_PER_SECOND = 1_000_000_000n;
 
 /**
@@ -88,6 +94,7 @@ export async function analyzeCapture(
   let lastNanosSeen = 0;
   /** Frames timed out of range before any in range: held until one gives them a time. */
   let held: CapturedFrame[] = [];
+  let heldBytes = 0;
   /** Tracks one frame; true to stop reading (past `untilNs`). `timed`: its time is its own, not borrowed. */
   const handle = (frame: CapturedFrame, timed: boolean): boolean => {
     if (frame.tsSec > untilSecond || (frame.tsSec === untilSecond && frame.tsNsec > untilNanos)) return true;
@@ -118,6 +125,7 @@ export async function analyzeCapture(
   const release = (second: number, nanos: number): boolean => {
     const frames = held;
     held = [];
+    heldBytes = 0;
     for (const frame of frames) {
       frame.tsSec = second;
       frame.tsNsec = nanos;
@@ -138,8 +146,11 @@ export async function analyzeCapture(
             frame.tsNsec = lastNanosSeen;
             return handle(frame, false);
           }
-          if (held.length < MAX_HELD_FRAMES) held.push(copyOf(frame));
-          else decoder.stats.packets++; // beyond the bound: counted, not tracked
+          const bytes = frame.capturedLength + HELD_FRAME_OVERHEAD;
+          if (held.length < MAX_HELD_FRAMES && heldBytes + bytes <= MAX_HELD_BYTES) {
+            held.push(copyOf(frame));
+            heldBytes += bytes;
+          } else decoder.stats.packets++; // beyond the bounds: counted, not tracked
           return false;
         }
         if (held.length > 0 && release(frame.tsSec, frame.tsNsec)) return true;
