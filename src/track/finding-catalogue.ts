@@ -74,7 +74,8 @@ export const FINDINGS = {
   },
   'rst-out-of-window': {
     severity: Severity.warning,
-    meaning: 'an RST whose sequence number is outside the receiver’s window was ignored, as RFC 5961 requires: stale, spoofed or injected',
+    meaning:
+      'an RST not at the sequence number the receiver expects next was ignored, as RFC 5961 §3 requires: outside the window it is dropped, inside it Linux answers with a challenge ACK; stale, spoofed or injected',
     remedy: 'if frequent, look for an RST injector or a middlebox resetting connections',
   },
   'dead-peer': {
@@ -102,6 +103,12 @@ export const FINDINGS = {
     severity: Severity.info,
     meaning: 'the capture started inside the connection: no SYN seen, states assumed ESTABLISHED and roles guessed',
     remedy: 'start the capture before the connections of interest open',
+  },
+  'one-direction-captured': {
+    severity: Severity.warning,
+    meaning:
+      'the capture holds one direction of its connections (a SPAN port, an asymmetric route): an endpoint acknowledged segments its peer sent that the capture never showed; the ends’ states are inferred from the side captured',
+    remedy: 'capture where both directions pass (both SPAN directions, a tap, or on one of the hosts)',
   },
   'capture-loss': {
     severity: Severity.warning,

@@ -27,6 +27,15 @@ type PendingVerdict = (typeof PendingVerdict)[keyof typeof PendingVerdict];
  * reads the facts as the phases before it left them.
  */
 export class SegmentStep {
+  /** The capture so far showed loss: some endpoint acknowledged what it never contained. */
+  private captureLoss = false;
+  /** Connections with segments from both ends seen so far. */
+  private twoSidedFlows = 0;
+  /** Some endpoint sent an ACK to a peer that had sent nothing captured: something of that peer's was not captured. */
+  private unseenPeerAcked = false;
+  /** Connections judged as captured in one direction only; the first draws the capture's one finding. */
+  oneSidedFlows = 0;
+
   constructor(
     private readonly door: StateDoor,
     private readonly records: RecordsOut,
@@ -36,6 +45,9 @@ export class SegmentStep {
     const sender = fromClient ? flow.client : flow.server;
     const receiver = fromClient ? flow.server : flow.client;
     countSegment(flow, sender, segment, fromClient, frame, time);
+    if (receiver.packets === 0) {
+      if (segment.flags & TcpFlag.ACK) this.unseenPeerAcked = true;
+    } else if (sender.packets === 1) this.twoSidedFlows++;
     const length = segmentLength(segment);
     const start = seq(segment.seq);
     const end = seqAdd(start, length);
@@ -47,7 +59,16 @@ export class SegmentStep {
 
     const sendEvents = classifySend(sender, segment, receiver);
     const receiveEvents = classifyReceive(receiver, sender, segment);
-    if (rstIgnored(receiver, sender, segment)) this.reportIgnoredRst(flow, sender, receiver, segment, frame, time);
+    if (rstIgnored(receiver, sender, segment)) {
+      this.reportIgnoredRst(flow, sender, receiver, segment, frame, time);
+      // An RST carries its sender's SND.NXT: one beyond what the capture showed of it proves segments the
+      // capture lost, and whether the receiver had them (and so took the RST) is unknown.
+      if (sender.sentAnything && seqGt(seq(segment.seq), sender.nextSeq)) {
+        flow.captureLossEvents++;
+        this.captureLoss = true;
+        receiver.stateInferred = true;
+      }
+    }
     const inferred = flow.midstream || flow.captureLossEvents > 0;
     if (sendEvents & EventBit.SEND_RST) sender.rstLostBytes = unacked(sender, receiver) + unacked(receiver, sender);
     // A FIN that proves the peer's FIN had not arrived corrects what was assumed: inferred.
@@ -65,9 +86,47 @@ export class SegmentStep {
    * resends said otherwise, or its duplicate ACKs showed a hole before the FIN that no ACK showed filled.
    */
   settlePending(flow: Flow, endpoint: Endpoint): void {
-    if (endpoint.pendingEvents === 0) return;
-    if (!endpoint.pendingRefuted && !endpoint.pendingHole) this.deliverPending(flow, endpoint);
-    else endpoint.stateInferred = true; // the peer's SYN or FIN never arrived, or waits behind a hole
+    if (endpoint.pendingEvents !== 0) {
+      if (!endpoint.pendingRefuted && !endpoint.pendingHole) this.deliverPending(flow, endpoint);
+      else endpoint.stateInferred = true; // the peer's SYN or FIN never arrived, or waits behind a hole
+    }
+    this.judgeEnd(flow, endpoint);
+  }
+
+  /**
+   * What the capture as a whole says of an end state as the flow is handed on (docs/reconstruction.md,
+   * "Imperfect captures"). A connection seen in one direction only, where the capture shows that
+   * direction's peer existed (an ACK to a peer that sent nothing captured): both ends' states rest on
+   * segments the capture lacks, so they are inferred. And in a capture that showed loss anywhere, an end
+   * state that a lost segment could have moved on (anything but CLOSED and TIME_WAIT) is inferred:
+   * the capture cannot vouch that no such segment was lost.
+   */
+  private judgeEnd(flow: Flow, endpoint: Endpoint): void {
+    const peer = endpoint === flow.client ? flow.server : flow.client;
+    const state = endpoint.state;
+    const oneSided = endpoint.packets === 0 || peer.packets === 0;
+    if (oneSided && this.unseenPeerAcked && (this.twoSidedFlows === 0 || endpoint.ackedAnything || peer.ackedAnything)) {
+      if (state !== TcpState.UNKNOWN) endpoint.stateInferred = true;
+      if (endpoint === flow.client) this.noteOneSided(flow);
+    } else if (this.captureLoss && state !== TcpState.CLOSED && state !== TcpState.TIME_WAIT && state !== TcpState.UNKNOWN)
+      endpoint.stateInferred = true;
+  }
+
+  /** One finding for the capture: the first connection seen in one direction only. */
+  private noteOneSided(flow: Flow): void {
+    if (this.oneSidedFlows++ !== 0) return;
+    const seen = flow.client.packets > 0 ? flow.client : flow.server;
+    const peer = seen === flow.client ? flow.server : flow.client;
+    this.records.finding(
+      'one-direction-captured',
+      flow,
+      null,
+      flow.firstSource,
+      flow.firstFrame,
+      flow.firstTime,
+      `only ${seen.ip}:${seen.port} → ${peer.ip}:${peer.port} was captured, though its ACKs show ${peer.ip}:${peer.port} sent segments: this capture (a SPAN port, an asymmetric route) holds one direction of its connections; the states of their ends are inferred from the side captured`,
+      {},
+    );
   }
 
   /**
@@ -129,9 +188,13 @@ export class SegmentStep {
     const flags = segment.flags;
     if (!(flags & TcpFlag.ACK) || flags & TcpFlag.RST || !receiver.sentAnything || !seqGt(seq(segment.ack), receiver.nextSeq)) return;
     flow.captureLossEvents++;
+    this.captureLoss = true;
+    // What was assumed of both ends may rest on a segment the capture lost: it is inferred from here on.
+    sender.stateInferred = receiver.stateInferred = true;
     receiver.missedBytes += (segment.ack - receiver.nextSeq) >>> 0;
     receiver.nextSeq = seq(segment.ack);
-    if (flow.captureLossEvents === 1) {
+    // A peer that sent nothing captured is one direction of the capture missing, not loss: judged as the flow ends.
+    if (flow.captureLossEvents === 1 && receiver.packets > 0) {
       this.records.finding(
         'capture-loss',
         flow,
@@ -426,7 +489,8 @@ function showsHoleBeforeFin(endpoint: Endpoint, segment: TcpSegment): boolean {
   if (!(endpoint.pendingEvents & (EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN))) return false;
   if ((segment.flags & (TcpFlag.ACK | TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) !== TcpFlag.ACK || segment.payloadLength > 0) return false;
   const ack = seq(segment.ack);
-  return endpoint.ackedAnything && ack === endpoint.highestAck && seqLt(ack, seqAdd(endpoint.pendingAckPoint, -1));
+  // Its first ACK in the capture counts too (a capture begun late has no earlier one to repeat).
+  return (!endpoint.ackedAnything || ack === endpoint.highestAck) && seqLt(ack, seqAdd(endpoint.pendingAckPoint, -1));
 }
 
 /** What an endpoint's own segment says of the SYN or FIN it has pending from its peer. */

@@ -404,6 +404,9 @@ export class Tracker {
     const sender = fromClient ? flow.client : flow.server;
     if (sender.synSent && sender.iss === seq(segment.seq)) return false; // a retransmitted SYN
     if (isFinished(flow.client.state) && isFinished(flow.server.state)) return true;
+    // An endpoint that sent its FIN never sends a bare SYN on that connection again: a new connect() (its old
+    // socket is gone, or in a TIME_WAIT the capture did not show the end of).
+    if (sender.finSent) return true;
     // A new connect() from the same port after an attempt nobody answered.
     return (
       fromClient && flow.client.state === TcpState.SYN_SENT && !isSynchronized(flow.server.state) && flow.server.state !== TcpState.SYN_RECV
