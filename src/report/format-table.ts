@@ -41,9 +41,33 @@ const cellText = (value: Cell): string =>
 
 const isNumeric = (value: Cell): boolean => typeof value === 'number' || typeof value === 'bigint';
 
-/** An aligned text table for people, its cells and header printable (terminalText). */
-export function formatTable(header: readonly string[], rows: readonly (readonly Cell[])[], options: TableOptions = {}): string {
-  const texts = rows.map((row) => row.map(cellText));
+/**
+ * How a table lays its rows out: column widths and alignment fixed from the rows it
+ * was made from. `formatTable` makes it from every row; a stream (`query`) from its
+ * first rows only, and a later cell wider than its column is written whole, pushing
+ * the rest of its line to the right (never cut: the value is what was asked for).
+ */
+export interface TableLayout {
+  header: string;
+  /** Row number `r` (0-based, for the colour callback) as one line. */
+  line(row: readonly Cell[], r: number): string;
+}
+
+export function tableLayout(header: readonly string[], rows: readonly (readonly Cell[])[], options: TableOptions = {}): TableLayout {
+  return layoutOf(
+    header,
+    rows,
+    rows.map((row) => row.map(cellText)),
+    options,
+  ).layout;
+}
+
+function layoutOf(
+  header: readonly string[],
+  rows: readonly (readonly Cell[])[],
+  texts: readonly string[][],
+  options: TableOptions,
+): { layout: TableLayout; lineOfTexts: (row: readonly string[], r: number) => string } {
   // A loop, not Math.max(...rows): a netstat of a busy server has hundreds of thousands of rows.
   const heads = header.map((h) => terminalText(h, true));
   const widths = heads.map((h) => h.length);
@@ -54,34 +78,44 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
       header.map((_, i) => i).filter((i) => rows.length > 0 && rows.every((r) => r[i] === null || r[i] === undefined || isNumeric(r[i]))),
     );
   const pad = (text: string, i: number): string => (right.has(i) ? text.padStart(widths[i]) : text.padEnd(widths[i]));
-  const lines = [
-    heads
-      .map((h, i) => pad(h, i))
+  const lineOfTexts = (row: readonly string[], r: number): string =>
+    row
+      .map((text, i) => {
+        const padded = pad(text, i);
+        const colour = options.useColour ? options.colour?.(r, i, text) : undefined;
+        return colour ? `${colour}${padded}\u001b[0m` : padded;
+      })
       .join('  ')
-      .trimEnd(),
-  ];
-  texts.forEach((row, r) => {
-    lines.push(
-      row
-        .map((text, i) => {
-          const padded = pad(text, i);
-          const colour = options.useColour ? options.colour?.(r, i, text) : undefined;
-          return colour ? `${colour}${padded}\u001b[0m` : padded;
-        })
-        .join('  ')
-        .trimEnd(),
-    );
-  });
+      .trimEnd();
+  const headerLine = heads
+    .map((h, i) => pad(h, i))
+    .join('  ')
+    .trimEnd();
+  return { layout: { header: headerLine, line: (row, r) => lineOfTexts(row.map(cellText), r) }, lineOfTexts };
+}
+
+/** An aligned text table for people, its cells and header printable (terminalText). */
+export function formatTable(header: readonly string[], rows: readonly (readonly Cell[])[], options: TableOptions = {}): string {
+  const texts = rows.map((row) => row.map(cellText));
+  const { layout, lineOfTexts } = layoutOf(header, rows, texts, options);
+  const lines = [layout.header];
+  texts.forEach((row, r) => lines.push(lineOfTexts(row, r)));
   return lines.join('\n');
+}
+
+/** One RFC 4180 CSV line (no line ending). */
+export function csvLine(row: readonly Cell[]): string {
+  return row
+    .map((value) => {
+      const text = value === null || value === undefined ? '' : typeof value === 'boolean' ? (value ? 'true' : 'false') : String(value);
+      return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+    })
+    .join(',');
 }
 
 /** RFC 4180 CSV with a header line. */
 export function formatCsv(header: readonly string[], rows: readonly (readonly Cell[])[]): string {
-  const quote = (value: Cell): string => {
-    const text = value === null || value === undefined ? '' : typeof value === 'boolean' ? (value ? 'true' : 'false') : String(value);
-    return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-  };
-  return [header, ...rows].map((row) => row.map(quote).join(',')).join('\n');
+  return [header, ...rows].map(csvLine).join('\n');
 }
 
 const BIGINT_MARK = '\u0000bigint:';
@@ -97,5 +131,19 @@ export function toJson(value: unknown, indent?: number): string {
 
 /** Rows as an array of objects keyed by column name. */
 export function rowsToObjects(header: readonly string[], rows: readonly (readonly Cell[])[]): Array<Record<string, Cell>> {
-  return rows.map((row) => Object.fromEntries(header.map((h, i) => [h, row[i] ?? null])));
+  return rows.map((row) => rowToObject(header, row));
+}
+
+function rowToObject(header: readonly string[], row: readonly Cell[]): Record<string, Cell> {
+  return Object.fromEntries(header.map((h, i) => [h, row[i] ?? null]));
+}
+
+/**
+ * One row as an element of the array `toJson(rowsToObjects(header, rows), 2)` writes:
+ * indented as it would be there, without the comma. A stream writes `[`, these
+ * joined by `,` and line feeds, and `]`, and gets the same text.
+ */
+export function jsonArrayElement(header: readonly string[], row: readonly Cell[]): string {
+  // JSON escapes a line feed inside a string: every line feed here is layout.
+  return `  ${toJson(rowToObject(header, row), 2).replaceAll('\n', '\n  ')}`;
 }

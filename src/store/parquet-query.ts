@@ -40,6 +40,26 @@ async function lockDown(duck: DuckDBConnection, directories: readonly string[]):
  * one SELECT (or EXPLAIN), and it can read no file outside the exports.
  */
 export async function queryParquet(given: readonly string[], sql: string): Promise<QueryRows> {
+  const rows: QueryValue[][] = [];
+  let header: string[] = [];
+  await streamParquet(given, sql, async (names, batches) => {
+    header = names;
+    for await (const batch of batches) for (const row of batch) rows.push(row);
+  });
+  return { header, rows };
+}
+
+/**
+ * queryParquet's statement with its rows handed to `consume` as DuckDB yields them,
+ * a chunk (2,048 rows) at a time, not gathered: `query --parquet` writes each chunk
+ * before the next is read, so what it holds is bounded by a chunk, not by the result.
+ * The connection is closed when `consume` settles.
+ */
+export async function streamParquet(
+  given: readonly string[],
+  sql: string,
+  consume: (header: string[], batches: AsyncIterable<QueryValue[][]>) => Promise<void>,
+): Promise<void> {
   for (const directory of given)
     if (!existsSync(join(directory, EXPORT_MANIFEST)))
       throw new FlowstateError(
@@ -47,6 +67,8 @@ export async function queryParquet(given: readonly string[], sql: string): Promi
       );
   const directories = given.map((directory) => resolve(directory));
   const where = `DuckDB, over ${given.join(', ')}`;
+  const failed = (error: unknown): Error =>
+    error instanceof FlowstateError ? error : new FlowstateError(`${(error as Error).message.split('\n')[0]} (${where})`);
   const instance = await DuckDBInstance.create(':memory:');
   const duck = await instance.connect();
   try {
@@ -68,17 +90,27 @@ export async function queryParquet(given: readonly string[], sql: string): Promi
       const statement = await statements.prepare(0);
       if (!READING_STATEMENTS.has(statement.statementType))
         throw new FlowstateError(`query --parquet runs statements that read (SELECT, WITH, EXPLAIN); the exports are read-only (${where})`);
-      result = await statement.runAndReadAll();
+      result = await statement.stream();
     } catch (error) {
-      if (error instanceof FlowstateError) throw error;
-      throw new FlowstateError(`${(error as Error).message.split('\n')[0]} (${where})`);
+      throw failed(error);
     }
-    const header = result.columnNames();
-    // bigint and strings as they are; DuckDB's own values (dates, decimals...) as their text.
-    const rows = result
-      .getRows()
-      .map((row) => row.map((value): QueryValue => (value === null || typeof value !== 'object' ? value : String(value))));
-    return { header, rows };
+    const chunks = result;
+    async function* batches(): AsyncGenerator<QueryValue[][]> {
+      for (;;) {
+        let chunk;
+        try {
+          chunk = await chunks.fetchChunk();
+        } catch (error) {
+          throw failed(error);
+        }
+        if (chunk === null || chunk.rowCount === 0) return;
+        // bigint and strings as they are; DuckDB's own values (dates, decimals...) as their text.
+        yield chunk
+          .getRows()
+          .map((row) => row.map((value): QueryValue => (value === null || typeof value !== 'object' ? value : String(value))));
+      }
+    }
+    await consume(result.columnNames(), batches());
   } finally {
     duck.closeSync();
     instance.closeSync();
