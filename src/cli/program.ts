@@ -16,7 +16,7 @@ import { registerTimeline } from './commands/timeline.js';
 import { detectTerminal } from './terminal.js';
 
 /** Node's errors about a path the user gave: the user's to fix, not a bug. */
-const PATH_ERROR_CODES = new Set(['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EPERM']);
+const PATH_ERROR_CODES = new Set(['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EPERM', 'ENAMETOOLONG', 'ELOOP']);
 
 /** Runs the command line `argv` (without node and the script) against `io`; resolves to the exit code. */
 export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode> {
