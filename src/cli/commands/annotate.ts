@@ -31,7 +31,7 @@ export function registerAnnotate(program: Command, { io, terminal, setExit }: Co
       '\nEvery frame is copied as it is (bytes, lengths, timestamps and their resolution, interfaces, the\n' +
         'frame\'s own comments); flowstate\'s comments start with "flowstate: ". In Wireshark: a column of\n' +
         'frame.comment, or the filter frame.comment contains "CLOSE_WAIT".\n\n' +
-        'Examples:\n  flowstate annotate captures/close-wait-leak.pcap\n  flowstate annotate a.pcap b.pcap.gz --out incident.pcapng && wireshark incident.pcapng',
+        'Examples:\n  flowstate annotate leak.pcap\n  flowstate annotate leak.pcap --out incident.pcapng --time-wait 240',
     )
     .action(async (captures: string[], options: AnnotateOptions) => {
       const timeWaitSeconds = parseSeconds(options.timeWait, '--time-wait');
