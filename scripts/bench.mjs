@@ -49,6 +49,11 @@ const HELP = `usage: npm run bench -- [options]
   --timeout SEC    kill any one measured process after this long (default 3600)
   --report-only    measure nothing: rewrite the report from DIR/bench-results.json,
                    which every measuring run saves
+  --established N  also analyse N connections that all stay ESTABLISHED end to end under
+                   --memory 1G (default 2m; 0 skips it): memory bounded by the budget,
+                   a row for every connection, evictions counted
+  --only-established  run that item alone, print its figures and its section of the
+                   report (the report itself is left as it is)
   -h, --help       this text
 
 FLOWSTATE_BENCH_POLL_RSS=1 reads peak RSS from /proc/<pid>/status VmHWM (polled) even
@@ -66,6 +71,8 @@ try {
       'no-pcapng': { type: 'boolean', default: false },
       repeat: { type: 'string', default: '10' },
       'report-only': { type: 'boolean', default: false },
+      established: { type: 'string', default: '2m' },
+      'only-established': { type: 'boolean', default: false },
       out: { type: 'string', default: join(root, 'docs', 'benchmarks.md') },
       timeout: { type: 'string', default: '3600' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -92,6 +99,12 @@ const SIZES = args.sizes
     if (!m) fail(`--sizes: "${label}" is not a packet count like 1m, 10m or 500k`);
     return { label, packets: Number(m[1]) * (m[2] === 'm' ? 1e6 : m[2] === 'k' ? 1e3 : 1) };
   });
+const ESTABLISHED = (() => {
+  const m = /^(\d+)([km]?)$/.exec(args.established.trim().toLowerCase());
+  if (!m) fail(`--established: "${args.established}" is not a connection count like 2m or 500k`);
+  return { label: m[0], connections: Number(m[1]) * (m[2] === 'm' ? 1e6 : m[2] === 'k' ? 1e3 : 1) };
+})();
+const ESTABLISHED_MEMORY = '1G';
 const BENCH_DIR = resolve(args.dir);
 const RESULTS_FILE = join(BENCH_DIR, 'bench-results.json');
 const REPORT_ONLY = args['report-only'];
@@ -885,6 +898,81 @@ const median = (xs) => {
 };
 const keyOf = (item) => `${item.stage}|${item.tool}|${item.format}`;
 
+// ------------------------------------------------------------------ the memory budget
+/**
+ * `analyze --memory 1G` over ESTABLISHED.connections connections that never close
+ * (scripts/bench/make-established-pcap.mjs): peak RSS, a row for every connection,
+ * the evictions counted. One run: it is about memory, not time.
+ */
+async function establishedBench() {
+  const file = join(BENCH_DIR, `bench-established-${ESTABLISHED.label}.pcap`);
+  if (!existsSync(file)) {
+    log(`bench: making ${file} (${fmtInt(ESTABLISHED.connections)} established connections)`);
+    mkdirSync(BENCH_DIR, { recursive: true });
+    const made = spawnSync(
+      process.execPath,
+      [join(root, 'scripts', 'bench', 'make-established-pcap.mjs'), file, String(ESTABLISHED.connections)],
+      {
+        stdio: 'inherit',
+      },
+    );
+    if (made.status !== 0) fail(`could not make ${file}`);
+  }
+  const db = join(BENCH_DIR, 'bench-established.db');
+  const summaryFile = join(work, 'established-summary.json');
+  removeDb(db);
+  process.stderr.write(`bench: [established ${ESTABLISHED.label}] analyze --memory ${ESTABLISHED_MEMORY} `);
+  const r = await measure(
+    [[process.execPath, join(DIST, 'cli', 'main.js'), 'analyze', file, '--db', db, '--memory', ESTABLISHED_MEMORY, '--json']],
+    summaryFile,
+  );
+  const result = { label: ESTABLISHED.label, connections: ESTABLISHED.connections, memory: ESTABLISHED_MEMORY, file, ...r };
+  if (r.ok) {
+    const summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
+    const sql = (query) => spawnSync('sqlite3', [db, query], { encoding: 'utf8' }).stdout.trim();
+    result.detail = {
+      flows: summary.flows,
+      evicted: summary.evicted_connections,
+      packets: summary.packets,
+      rows: HAVE_SQLITE3 ? Number(sql('SELECT COUNT(*) FROM flows')) : undefined,
+      evictedRows: HAVE_SQLITE3 ? Number(sql("SELECT COUNT(*) FROM flows WHERE evicted_by = 'memory'")) : undefined,
+      tuples: HAVE_SQLITE3 ? Number(sql('SELECT COUNT(DISTINCT client_ip || client_port) FROM flows')) : undefined,
+    };
+    log(`${r.seconds.toFixed(2).padStart(7)} s  ${fmtMiB(r.rssKiB).padStart(9)} peak RSS  ${fmtInt(result.detail.evicted)} evicted`);
+  } else log(`FAILED (exit ${r.code ?? r.signal}) after ${r.seconds.toFixed(1)} s\n${r.stderr}`);
+  removeDb(db);
+  return result;
+}
+
+/** The report's section on the memory budget. */
+function establishedSection(e) {
+  if (!e) return [];
+  const lines = ['## Memory budget', ''];
+  if (!e.ok) return [...lines, `The ${e.label} established-connections run failed (exit ${e.code ?? e.signal}); see Problems.`, ''];
+  const d = e.detail;
+  lines.push(
+    `\`analyze --memory ${e.memory}\` over ${fmtInt(e.connections)} connections that all stay ESTABLISHED (\`bench-established-${e.label}.pcap\`,`,
+    `made by scripts/bench/make-established-pcap.mjs: ${fmtInt(d.packets)} packets), one run:`,
+    '',
+    "| connections | rows in `flows` | 4-tuples with a row | evicted (`evicted_by = 'memory'`) | peak RSS | wall time |",
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| ${fmtInt(d.flows)} | ${fmtInt(d.rows)} | ${fmtInt(d.tuples)} | ${fmtInt(d.evicted)} (${fmtInt(d.evictedRows)} rows) | ${fmtMiB(e.rssKiB)} | ${e.seconds.toFixed(1)} s |`,
+    '',
+    `Every connection has its row; past the budget the least recently seen were written as they stood and evicted.`,
+    `Peak RSS stays within the budget plus Node's own (about 60 MiB) and the writer's: without a budget the`,
+    'same run grows with the connections (about 2.1 KB each: docs/scale.md).',
+    '',
+  );
+  return lines;
+}
+
+if (args['only-established']) {
+  const e = await establishedBench();
+  console.log(establishedSection(e).join('\n'));
+  process.exit(e.ok ? 0 : 1);
+}
+
+let established;
 let startedAt;
 let finishedAt;
 let captures = [];
@@ -895,7 +983,7 @@ let saved;
 if (REPORT_ONLY) {
   if (!existsSync(RESULTS_FILE)) fail(`--report-only: ${RESULTS_FILE} does not exist; run the benchmark first`);
   saved = JSON.parse(readFileSync(RESULTS_FILE, 'utf8'));
-  ({ captures, results, problems, skipped, commandLine } = saved);
+  ({ captures, results, problems, skipped, commandLine, established } = saved);
   ({ runs: RUNS, haveTime: HAVE_TIME } = saved);
   startedAt = new Date(saved.startedAt);
   finishedAt = new Date(saved.finishedAt);
@@ -940,6 +1028,18 @@ if (REPORT_ONLY) {
         }
       }
     }
+  }
+  if (ESTABLISHED.connections > 0) {
+    established = await establishedBench();
+    if (!established.ok)
+      problems.push({
+        size: established.label,
+        what: 'established',
+        run: 1,
+        seconds: established.seconds,
+        exit: established.code ?? established.signal,
+        stderr: established.stderr,
+      });
   }
   finishedAt = new Date();
 }
@@ -1058,7 +1158,19 @@ if (!REPORT_ONLY) {
   writeFileSync(
     RESULTS_FILE,
     JSON.stringify(
-      { startedAt, finishedAt, runs: RUNS, haveTime: HAVE_TIME, commandLine, machine, skipped, captures, results: runsNoOutput, problems },
+      {
+        startedAt,
+        finishedAt,
+        runs: RUNS,
+        haveTime: HAVE_TIME,
+        commandLine,
+        machine,
+        skipped,
+        captures,
+        results: runsNoOutput,
+        problems,
+        established,
+      },
       null,
       1,
     ),
@@ -1825,6 +1937,8 @@ if (biggest === smallest) {
     '',
   );
 }
+
+md.push(...establishedSection(established));
 
 md.push('## Problems', '');
 if (problems.length === 0) md.push('None: every measured run exited 0 and, for ours, produced its result.', '');
