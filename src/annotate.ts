@@ -12,7 +12,7 @@ import { fileHead } from './capture/file-head.js';
 import { OPTION_COMMENT, OPTION_SHB_USERAPPL, PcapngWriter, encodeTextOption } from './capture/pcapng-writer.js';
 import { type RawPacket, RawRecordWalker } from './capture/raw-records.js';
 import { FlowstateError, UsageError } from './errors.js';
-import { FrameNotes, NOTE_PREFIX, frameKey } from './report/frame-notes.js';
+import { FrameNotes, NOTE_PREFIX } from './report/frame-notes.js';
 import { OutputFile, writeFailureReason } from './store/output-file.js';
 import type { CaptureAnalysis } from './track/capture-analysis.js';
 import { VERSION } from './version.js';
@@ -104,12 +104,12 @@ export async function annotateCapture(paths: readonly string[], out: string, opt
       const problem = analysis.captures.map((c) => c.error ?? c.warnings[0]).find((said) => said !== undefined);
       throw new FlowstateError(problem ?? 'the captures hold no frame: nothing to annotate');
     }
-    const comments = notes.comments();
+    const commentedFrames = notes.commentedFrames();
     const findings = [...notes.findingCounts].map(([kind, n]) => `${kind} ${n}`).join(', ');
     const summary =
       `${USERAPPL} annotate: ${analysis.decode.packets} packets (${analysis.decode.tcpSegments} TCP segments), ` +
       `${notes.flowCount} connections; end states ${notes.endStates()}; findings: ${findings === '' ? 'none' : findings}; ` +
-      `${notes.frameTransitions} state changes in the comments of ${comments.size} frames (each starting "${NOTE_PREFIX.trim()}"), ` +
+      `${notes.frameTransitions} state changes in the comments of ${commentedFrames} frames (each starting "${NOTE_PREFIX.trim()}"), ` +
       `${notes.timerTransitions} timer transitions (TIME_WAIT → CLOSED after 2MSL) on no frame, so in no comment` +
       (analysis.incomplete === undefined ? '' : `; input incomplete: ${analysis.incomplete}`);
     const copied = await copyWithComments(
@@ -117,19 +117,17 @@ export async function annotateCapture(paths: readonly string[], out: string, opt
       output.temporaryPath,
       out,
       analysis.captures.map((c) => c.packets),
-      comments,
+      notes,
       summary,
       signal,
     );
     output.publish();
-    let commentCount = 0;
-    for (const list of comments.values()) commentCount += list.length;
     return {
       analysis,
       out,
       frames: copied.frames,
-      commentedFrames: comments.size,
-      comments: commentCount,
+      commentedFrames: copied.commentedFrames,
+      comments: copied.comments,
       interfaces: copied.interfaces,
       bytes: copied.bytes,
       frameTransitions: notes.frameTransitions,
@@ -143,6 +141,8 @@ export async function annotateCapture(paths: readonly string[], out: string, opt
 
 interface Copied {
   frames: number;
+  commentedFrames: number;
+  comments: number;
   interfaces: number;
   bytes: number;
   skippedBlocks: Record<string, number>;
@@ -154,7 +154,7 @@ async function copyWithComments(
   path: string,
   out: string,
   limits: readonly number[],
-  comments: ReadonlyMap<number, readonly string[]>,
+  notes: FrameNotes,
   summary: string,
   signal: AbortSignal | undefined,
 ): Promise<Copied> {
@@ -192,12 +192,17 @@ async function copyWithComments(
       }
     };
     let frames = 0;
+    let commentedFrames = 0;
+    let comments = 0;
     const write = (p: RawPacket): void => {
       describeInterfaces(p.source);
-      const key = frameKey(p.source, p.frame);
-      const texts = comments.get(key);
+      const texts = notes.commentsAt(p.source, p.frame);
       let added: Buffer[] | undefined;
-      if (texts !== undefined) added = texts.map((text) => encodeTextOption(OPTION_COMMENT, text));
+      if (texts !== undefined) {
+        added = texts.map((text) => encodeTextOption(OPTION_COMMENT, text));
+        commentedFrames++;
+        comments += texts.length;
+      }
       writer.enhancedPacket(
         interfaceIds[p.source][p.interfaceIndex],
         p.tsHigh,
@@ -264,7 +269,7 @@ async function copyWithComments(
     for (const walker of walkers)
       for (const [type, count] of walker.skippedBlocks)
         skipped[`0x${type.toString(16)}`] = (skipped[`0x${type.toString(16)}`] ?? 0) + count;
-    return { frames, interfaces, bytes: writer.written, skippedBlocks: skipped };
+    return { frames, commentedFrames, comments, interfaces, bytes: writer.written, skippedBlocks: skipped };
   } finally {
     if (fd !== undefined) closeSync(fd);
     await Promise.all(walkers.map((w) => w.close().catch(() => undefined)));

@@ -61,6 +61,9 @@ export interface RawInterface {
   binary: boolean;
   exponent: number;
   offsetSeconds: number;
+  /** For decimal resolutions up to nanoseconds: units a second, nanoseconds a unit (0 otherwise). */
+  unitsPerSecond: number;
+  nanosPerUnit: number;
 }
 
 /** One packet record. The walker reuses one instance: copy what you keep before the next `nextSync`. */
@@ -149,6 +152,8 @@ export class RawRecordWalker {
         binary: false,
         exponent: magic.nanoseconds ? 9 : 6,
         offsetSeconds: 0,
+        unitsPerSecond: magic.nanoseconds ? 1e9 : 1e6,
+        nanosPerUnit: magic.nanoseconds ? 1 : 1000,
       });
       input.position += PCAP_FILE_HEADER;
       return walker;
@@ -358,6 +363,8 @@ export class RawRecordWalker {
       binary: false,
       exponent: 6,
       offsetSeconds: 0,
+      unitsPerSecond: 0,
+      nanosPerUnit: 0,
     };
     const end = this.walkOptions(bytes, at + 16, at + blockLength - 4, true, (code, value, length) => {
       if (code === OPTION_IF_TSRESOL && length >= 1) {
@@ -367,6 +374,10 @@ export class RawRecordWalker {
         iface.offsetSeconds = Number(le ? bytes.readBigInt64LE(value) : bytes.readBigInt64BE(value));
       }
     });
+    if (!iface.binary && iface.exponent <= 9) {
+      iface.unitsPerSecond = 10 ** iface.exponent;
+      iface.nanosPerUnit = 10 ** (9 - iface.exponent);
+    }
     iface.options = this.littleEndianOptions(bytes, at + 16, end, INTERFACE_NUMBERS, true);
     this.interfaces.push(iface);
   }
@@ -444,15 +455,15 @@ const TWO_POW_32 = 4294967296;
 /** The instant of a count of interface units, as the pcapng frame reader computes it. */
 function setTime(p: RawPacket, high: number, low: number, iface: RawInterface): void {
   const units = high * TWO_POW_32 + low;
-  if (!iface.binary && iface.exponent <= 9 && units <= Number.MAX_SAFE_INTEGER) {
-    const perSecond = 10 ** iface.exponent;
+  const perSecond = iface.unitsPerSecond;
+  if (perSecond > 0 && units <= Number.MAX_SAFE_INTEGER) {
     const seconds = Math.floor(units / perSecond);
     p.tsSec = seconds + iface.offsetSeconds;
-    p.tsNsec = (units - seconds * perSecond) * 10 ** (9 - iface.exponent);
+    p.tsNsec = (units - seconds * perSecond) * iface.nanosPerUnit;
     return;
   }
   const big = (BigInt(high) << 32n) | BigInt(low);
-  const perSecond = iface.binary ? 1n << BigInt(iface.exponent) : 10n ** BigInt(iface.exponent);
-  p.tsSec = Number(big / perSecond) + iface.offsetSeconds;
-  p.tsNsec = Number(((big % perSecond) * 1_000_000_000n) / perSecond);
+  const unitsPerSecond = iface.binary ? 1n << BigInt(iface.exponent) : 10n ** BigInt(iface.exponent);
+  p.tsSec = Number(big / unitsPerSecond) + iface.offsetSeconds;
+  p.tsNsec = Number(((big % unitsPerSecond) * 1_000_000_000n) / unitsPerSecond);
 }
