@@ -1,17 +1,20 @@
+import { createHash } from 'node:crypto';
 import { statSync, type Stats } from 'node:fs';
-import { fileHead } from './file-head.js';
 import { UsageError } from '../errors.js';
+import { fileHead } from './file-head.js';
 
-/** Bytes compared from the start of two files of the same size: enough to hold different packets. */
-const COMPARED_BYTES = 1 << 20;
+/** Bytes hashed from the start of each file: the header and the first packets, which two different captures never share. */
+const COMPARED_BYTES = 64 << 10;
 
 /**
  * Refuses a capture given twice (the same file by two names, or two copies of it):
  * read as one capture, every packet would come twice and look like a retransmission.
+ * Each file is stat'ed and its head hashed once, so many files cost one small read each.
  * Standard input and anything that is not a regular file cannot be compared and are let through.
  */
 export function checkDistinctInputs(paths: readonly string[]): void {
-  const seen: Array<{ path: string; stats: Stats }> = [];
+  const byInode = new Map<string, string>();
+  const bySize = new Map<number, string[]>();
   for (const path of paths) {
     if (path === '-') continue;
     let stats: Stats;
@@ -21,17 +24,22 @@ export function checkDistinctInputs(paths: readonly string[]): void {
       continue; // opening it says why, with the path
     }
     if (!stats.isFile()) continue;
-    for (const earlier of seen) {
-      if (earlier.stats.dev === stats.dev && earlier.stats.ino === stats.ino)
-        throw new UsageError(`${earlier.path} and ${path} are the same file: give each capture once`);
-      if (earlier.stats.size === stats.size && sameStart(earlier.path, path, stats.size))
-        throw new UsageError(`${earlier.path} and ${path} hold the same capture (the same bytes): give each capture once`);
-    }
-    seen.push({ path, stats });
+    const inode = `${stats.dev}:${stats.ino}`;
+    const earlier = byInode.get(inode);
+    if (earlier !== undefined) throw new UsageError(`${earlier} and ${path} are the same file: give each capture once`);
+    byInode.set(inode, path);
+    bySize.set(stats.size, [...(bySize.get(stats.size) ?? []), path]);
   }
-}
-
-function sameStart(a: string, b: string, size: number): boolean {
-  const length = Math.min(size, COMPARED_BYTES);
-  return fileHead(a, length).equals(fileHead(b, length));
+  for (const [size, samePaths] of bySize) {
+    if (samePaths.length < 2) continue;
+    const byHead = new Map<string, string>();
+    for (const path of samePaths) {
+      const digest = createHash('sha256')
+        .update(fileHead(path, Math.min(size, COMPARED_BYTES)))
+        .digest('hex');
+      const copy = byHead.get(digest);
+      if (copy !== undefined) throw new UsageError(`${copy} and ${path} hold the same capture (the same bytes): give each capture once`);
+      byHead.set(digest, path);
+    }
+  }
 }
