@@ -39,6 +39,7 @@ export function findingsMarkdown() {
     `| \`--closing-threshold\` | ${DEFAULT_THRESHOLDS.closingSeconds} s | CLOSING at least this long, or at capture end, is \`closing-stuck\` |`,
     `| \`--zero-window-threshold\` | ${DEFAULT_THRESHOLDS.zeroWindowSeconds} s | zero-window time from which \`zero-window\` is a warning (info below) |`,
     `| \`--half-open-threshold\` | ${DEFAULT_THRESHOLDS.halfOpenCount} | unfinished handshakes toward one listener that make a \`half-open-flood\` |`,
+    `| \`--time-wait-threshold\` | ${DEFAULT_THRESHOLDS.timeWaitCount} | TIME_WAITs held at once by a server that closed them first from which \`time-wait-pressure\` is a warning (info below, and always info on the client side; a server's TIME_WAIT after FINs that crossed, the client's first, is not counted) |`,
     `| \`--dead-peer-retransmissions\` | ${DEFAULT_THRESHOLDS.deadPeerRetransmissions} | unanswered retransmissions in a row that make a \`dead-peer\` |`,
     '| `--time-wait` | 60 s | how long TIME_WAIT lasts (2×MSL): 60 Linux, 240 Windows, 30 macOS/BSD |',
     '',

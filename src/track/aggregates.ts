@@ -1,5 +1,5 @@
 import { type CaptureTime, NS_PER_SECOND as NS } from './capture-time.js';
-import { type DetectorThresholds, FINDINGS, type FindingKind, secondsText } from './finding-catalogue.js';
+import { type DetectorThresholds, DEFAULT_THRESHOLDS, FINDINGS, type FindingKind, secondsText } from './finding-catalogue.js';
 import { type FindingRecord, Role, Severity } from './records.js';
 
 type Details = FindingRecord['details'];
@@ -348,7 +348,9 @@ export class Aggregates {
       );
     }
     for (const scan of this.scans.values()) emit(scanFinding(scan, epochNs));
-    for (const holder of this.timeWait) emit(timeWaitPressure(holder, span, timeWaitNs, epochNs));
+    // Shards written before --time-wait-threshold existed carry no timeWaitCount.
+    const warnAt = thresholds.timeWaitCount ?? DEFAULT_THRESHOLDS.timeWaitCount;
+    for (const holder of this.timeWait) emit(timeWaitPressure(holder, span, timeWaitNs, warnAt, epochNs));
   }
 
   private holder(host: string, side: Role): TimeWaitHolder {
@@ -431,7 +433,13 @@ function countSource(a: Aggregate, source: string): void {
   if (a.sources.size < COUNTED_SOURCES) a.sources.add(source);
 }
 
-function timeWaitPressure(holder: TimeWaitHolder, span: number, timeWaitNs: number, epochNs: (time: CaptureTime) => bigint): FindingRecord {
+function timeWaitPressure(
+  holder: TimeWaitHolder,
+  span: number,
+  timeWaitNs: number,
+  warnAt: number,
+  epochNs: (time: CaptureTime) => bigint,
+): FindingRecord {
   // Starts and ends sorted apart and walked together, an end before a start at the same
   // time: two typed arrays, not an array per event, which held far more memory on big captures.
   const starts = Float64Array.from(holder.since).sort();
@@ -461,7 +469,9 @@ function timeWaitPressure(holder: TimeWaitHolder, span: number, timeWaitNs: numb
     : `${holder.host} (client side) went into TIME_WAIT ${count} time${count === 1 ? '' : 's'} (${perSecond.toFixed(1)}/s), up to ${peak} at once (${mslNote})`;
   return {
     kind: 'time-wait-pressure',
-    severity: serverSide ? Severity.warning : Severity.info,
+    // Info by default (the catalogue); a warning only when a server that closes first holds
+    // --time-wait-threshold of them at once: one server-side close is no pressure.
+    severity: serverSide && peak >= warnAt ? Severity.warning : FINDINGS['time-wait-pressure'].severity,
     flowId: null,
     endpoint: holder.side,
     host: holder.host,

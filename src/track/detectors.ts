@@ -122,6 +122,9 @@ export class Detectors {
         }
         break;
       case TcpState.TIME_WAIT:
+        // A server's TIME_WAIT from FINs that crossed after the client's came first is not
+        // the server closing first: the pressure finding counts a server's active closes only.
+        if (endpoint.role === Role.server && flow.closedFirstBy === Role.client) break;
         // One still there at the end holds on for its full 2×MSL.
         this.aggregates.addTimeWait(
           endpoint.ip,

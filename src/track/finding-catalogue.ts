@@ -152,6 +152,8 @@ export interface DetectorThresholds {
   deadPeerRetransmissions: number;
   /** --zero-window-threshold: zero-window time that is worth a warning (shorter ones are info). */
   zeroWindowSeconds: number;
+  /** --time-wait-threshold: TIME_WAITs a server that closed first holds at once that make time-wait-pressure a warning (fewer: info). */
+  timeWaitCount: number;
 }
 
 export const DEFAULT_THRESHOLDS: Readonly<DetectorThresholds> = {
@@ -161,6 +163,7 @@ export const DEFAULT_THRESHOLDS: Readonly<DetectorThresholds> = {
   halfOpenCount: 50,
   deadPeerRetransmissions: 3,
   zeroWindowSeconds: 1,
+  timeWaitCount: 50,
 };
 
 /** A duration as a finding's message writes it: 2 decimals under 10 s, whole seconds above. */

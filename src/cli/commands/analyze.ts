@@ -30,6 +30,7 @@ export interface AnalyzeOptions {
   closingThreshold?: string;
   zeroWindowThreshold?: string;
   halfOpenThreshold?: string;
+  timeWaitThreshold?: string;
   deadPeerRetransmissions?: string;
   checksums?: string;
   shard?: string;
@@ -92,6 +93,11 @@ export function registerAnalyze(program: Command, context: CommandContext): void
       '--half-open-threshold <n>',
       'unfinished handshakes toward one listener that make a flood',
       String(DEFAULT_THRESHOLDS.halfOpenCount),
+    )
+    .option(
+      '--time-wait-threshold <n>',
+      'TIME_WAITs at once, on a server that closes first, that make time-wait-pressure a warning',
+      String(DEFAULT_THRESHOLDS.timeWaitCount),
     )
     .option(
       '--dead-peer-retransmissions <n>',
@@ -255,6 +261,8 @@ function parseThresholds(options: AnalyzeOptions): DetectorThresholds {
         : parseSeconds(options.zeroWindowThreshold, '--zero-window-threshold'),
     halfOpenCount:
       options.halfOpenThreshold === undefined ? d.halfOpenCount : parseCount(options.halfOpenThreshold, '--half-open-threshold'),
+    timeWaitCount:
+      options.timeWaitThreshold === undefined ? d.timeWaitCount : parseCount(options.timeWaitThreshold, '--time-wait-threshold'),
     deadPeerRetransmissions:
       options.deadPeerRetransmissions === undefined
         ? d.deadPeerRetransmissions
