@@ -77,6 +77,12 @@
     return states.map((s) => [s, group.counts[s][i]]).filter(([, n]) => n > 0);
   }
 
+  /** "CLOSE_WAIT 20 (3 inferred)": a count and how many of it the capture did not show but implied. */
+  function countText(group, s, i) {
+    const inferred = group.inferred?.[s]?.[i] ?? 0;
+    return `${s} ${group.counts[s][i]}${inferred > 0 ? ` (${inferred} inferred)` : ''}`;
+  }
+
   function drawTimeline() {
     const group = timeline.groups[Number(groupSelect.value)];
     const hidden = { LISTEN: !listenBox.checked, CLOSED: !closedBox.checked };
@@ -90,7 +96,7 @@
     );
     timelineEnd.textContent = timeline.empty
       ? 'The capture holds no packets.'
-      : `At the last packet (${timeline.iso[last]}): ${atEnd.length === 0 ? 'no endpoints' : atEnd.map(([s, n]) => `${s} ${n}`).join(', ')}.`;
+      : `At the last packet (${timeline.iso[last]}): ${atEnd.length === 0 ? 'no endpoints' : atEnd.map(([s]) => countText(group, s, last)).join(', ')}.`;
     timelineChart.replaceChildren();
     if (shown.length === 0) {
       timelineChart.append(el('p', { class: 'empty', text: 'No endpoints in the states shown.' }));
@@ -111,7 +117,7 @@
     const tipText = (d) =>
       [
         `+${d.t.toFixed(6)} s  ${timeline.iso[d.i]}`,
-        ...shown.filter((s) => group.counts[s][d.i] > 0).map((s) => `${s} ${group.counts[s][d.i]}`),
+        ...shown.filter((s) => group.counts[s][d.i] > 0).map((s) => countText(group, s, d.i)),
         `total ${d.total}`,
       ].join('\n');
     const figure = Plot.plot({
@@ -142,7 +148,7 @@
     el(
       'p',
       { class: 'muted' },
-      'What `netstat -n | awk` would have counted at each moment, on every host the capture saw (LISTEN and CLOSED on request). Hover for the counts.',
+      'What `netstat -n | awk` would have counted at each moment, on every host the capture saw (LISTEN and CLOSED on request). Hover for the counts. Counts include inferred states (deduced or assumed, not seen: listeners, a capture begun late, lost segments) and say how many are.',
     ),
     el(
       'div',

@@ -27,9 +27,27 @@ async function labDatabase(scenario: string): Promise<string> {
   return db;
 }
 
-/** A row's counts without its time columns and zero states, as netstat --summary --json prints them. */
+/** A row's counts without its time columns, zero states and inferred_ columns, as netstat --summary --json prints them. */
 function counts(row: Row): Record<string, number> {
-  return Object.fromEntries(Object.entries(row).filter(([k, v]) => k !== 'time' && k !== 'offset_s' && v !== 0)) as Record<string, number>;
+  return Object.fromEntries(
+    Object.entries(row).filter(([k, v]) => k !== 'time' && k !== 'offset_s' && !k.startsWith('inferred_') && v !== 0),
+  ) as Record<string, number>;
+}
+
+/** A row's inferred_STATE columns that are not zero, as { STATE: n }. */
+function inferredCounts(row: Row): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(row)
+      .filter(([k, v]) => k.startsWith('inferred_') && v !== 0)
+      .map(([k, v]) => [k.slice('inferred_'.length), v]),
+  ) as Record<string, number>;
+}
+
+/** netstat --json's entries marked inferred, counted per state. */
+function inferredOf(entries: Array<{ state: string; inferred: boolean }>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const e of entries) if (e.inferred) out[e.state] = (out[e.state] ?? 0) + 1;
+  return out;
 }
 
 describe('timeline against netstat on every lab scenario', () => {
@@ -44,6 +62,15 @@ describe('timeline against netstat on every lab scenario', () => {
     }
     const end = JSON.parse(await run(['netstat', db, '--summary', '--json'])) as Record<string, number>;
     expect(counts(rows[rows.length - 1])).toEqual(end);
+    // How many of each count are inferred: what netstat marks inferred at that instant.
+    const listed = JSON.parse(await run(['netstat', db, '--json'])) as Array<{ state: string; inferred: boolean }>;
+    expect(inferredCounts(rows[rows.length - 1])).toEqual(inferredOf(listed));
+    const middle = rows[rows.length >> 1];
+    const listedThen = JSON.parse(await run(['netstat', db, '--at', String(middle.time), '--json'])) as Array<{
+      state: string;
+      inferred: boolean;
+    }>;
+    expect(inferredCounts(middle)).toEqual(inferredOf(listedThen));
     // With --all, CLOSED as well, as netstat --all lists it.
     const all = JSON.parse(await run(['timeline', db, '--all', '--format', 'json'])) as Row[];
     const endAll = JSON.parse(await run(['netstat', db, '--all', '--summary', '--json'])) as Record<string, number>;
@@ -71,8 +98,16 @@ describe('timeline', () => {
     const clients = JSON.parse(await run(['timeline', db, '--host', '127.42.3.2', '--format', 'json'])) as Row[];
     expect(counts(clients[clients.length - 1])).toEqual({ CLOSE_WAIT: 20 });
     const csv = (await run(['timeline', db, '--format', 'csv'])).trim().split('\n');
-    expect(csv[0]).toBe('time,offset_s,LISTEN,SYN_SENT,ESTABLISHED,FIN_WAIT1,FIN_WAIT2,CLOSE_WAIT,UNKNOWN');
-    expect(csv[csv.length - 1]).toMatch(/,1,0,0,0,20,20,0$/);
+    // Then how many of each count are inferred, for the states that have any: the listener (always), the
+    // servers' UNKNOWN before the SYN reached them.
+    expect(csv[0]).toBe(
+      'time,offset_s,LISTEN,SYN_SENT,ESTABLISHED,FIN_WAIT1,FIN_WAIT2,CLOSE_WAIT,UNKNOWN,inferred_LISTEN,inferred_UNKNOWN',
+    );
+    expect(csv[csv.length - 1]).toMatch(/,1,0,0,0,20,20,0,1,0$/);
+    // --observed-only: the inferred ones are not counted, and no inferred_ column is left.
+    const observed = (await run(['timeline', db, '--format', 'csv', '--observed-only'])).trim().split('\n');
+    expect(observed[0]).toBe('time,offset_s,SYN_SENT,ESTABLISHED,FIN_WAIT1,FIN_WAIT2,CLOSE_WAIT');
+    expect(observed[observed.length - 1]).toMatch(/,0,0,0,20,20$/);
   });
 
   test('a malformed --every or --port is a usage error naming the option', async () => {

@@ -144,8 +144,17 @@ function header(flow: FlowRow): string[] {
   return lines;
 }
 
-/** The connection as a ladder: every segment, the states after it, findings at their frame. */
-export function formatLadder(flow: FlowRow, steps: readonly LadderStep[], findings: readonly FindingRow[]): string {
+/**
+ * The connection as a ladder: every segment, the states after it (`~` marks a state
+ * inferred, not seen), findings at their frame; below, each inferred transition with
+ * its evidence (the stored cause).
+ */
+export function formatLadder(
+  flow: FlowRow,
+  steps: readonly LadderStep[],
+  findings: readonly FindingRow[],
+  transitions: readonly TransitionRow[] = [],
+): string {
   const byFrame = new Map<string, string[]>();
   for (const f of findings) {
     if (f.frame === null) continue;
@@ -162,8 +171,8 @@ export function formatLadder(flow: FlowRow, steps: readonly LadderStep[], findin
     s.relativeAck === null ? '' : s.relativeAck,
     s.length,
     s.window,
-    s.clientState,
-    s.serverState,
+    `${s.clientState}${s.clientInferred ? '~' : ''}`,
+    `${s.serverState}${s.serverInferred ? '~' : ''}`,
     (byFrame.get(`${s.captureId}:${s.frame}`) ?? []).join(', '),
   ]);
   const table = formatTable(
@@ -174,8 +183,15 @@ export function formatLadder(flow: FlowRow, steps: readonly LadderStep[], findin
     },
   );
   const unframed = findings.filter((f) => f.frame === null).map((f) => `  ${f.severity} ${f.kind}: ${f.message}`);
+  const inferred = transitions
+    .filter((t) => t.inferred)
+    .map((t) => `  ~ ${t.endpoint} ${t.from_state} → ${t.to_state}${t.frame === null ? '' : ` at frame ${t.frame}`}, inferred: ${t.cause}`);
+  const legend =
+    inferred.length > 0 || steps.some((s) => s.clientInferred || s.serverInferred)
+      ? ['', '  ~: state inferred, not seen in the capture; the evidence:', ...inferred]
+      : [];
   // The header and the findings' lines hold the database's text too.
-  return terminalText([...header(flow), '', table, ...(unframed.length > 0 ? ['', ...unframed] : [])].join('\n'));
+  return terminalText([...header(flow), '', table, ...legend, ...(unframed.length > 0 ? ['', ...unframed] : [])].join('\n'));
 }
 
 /** Without the capture, the timeline is the recorded transitions. */

@@ -45,7 +45,13 @@ export interface ReportData {
     offsets: number[];
     iso: string[];
     states: TcpState[];
-    groups: Array<{ label: string; kind: 'all' | 'host' | 'host:port'; counts: Partial<Record<TcpState, number[]>> }>;
+    groups: Array<{
+      label: string;
+      kind: 'all' | 'host' | 'host:port';
+      counts: Partial<Record<TcpState, number[]>>;
+      /** How many of each count are inferred, for the states that have any. */
+      inferred: Partial<Record<TcpState, number[]>>;
+    }>;
   };
   pileUps: Array<Omit<PileUp, 'peakAt' | 'longest'> & { peakAt: string; longest: string; stillOpen: boolean }>;
   findings: FindingGroup[];
@@ -133,8 +139,8 @@ export async function reportData(
   const timeline = new TimelineCounter(flows, instantsNs, groups);
   const pileUps = new PileUpCounter(flows, Number(last - first));
   const both: StateIntervalVisitor = {
-    endpoint: (flow, server, from, until, state) => {
-      timeline.endpoint(flow, server, from, until, state);
+    endpoint: (flow, server, from, until, state, inferred) => {
+      timeline.endpoint(flow, server, from, until, state, inferred);
       pileUps.endpoint(flow, server, from, until, state);
     },
     listener: (...args) => timeline.listener(...args),
@@ -198,6 +204,11 @@ export async function reportData(
         counts: Object.fromEntries(
           states
             .map((s) => [s, g.counts.map((row) => row[STATE_INDEX.get(s) as number])])
+            .filter(([, c]) => (c as number[]).some((n) => n > 0)),
+        ) as Partial<Record<TcpState, number[]>>,
+        inferred: Object.fromEntries(
+          states
+            .map((s) => [s, g.inferred.map((row) => row[STATE_INDEX.get(s) as number])])
             .filter(([, c]) => (c as number[]).some((n) => n > 0)),
         ) as Partial<Record<TcpState, number[]>>,
       })),

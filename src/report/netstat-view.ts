@@ -29,11 +29,19 @@ export function netstatTable(entries: readonly NetstatEntry[], useColour = false
   });
 }
 
-/** Count per state, as `netstat -n | awk '/^tcp/ {++S[$NF]} END {for(a in S) print a, S[a]}'` prints it. */
-export function netstatSummary(entries: readonly NetstatEntry[]): Array<[TcpState, number]> {
-  const counts = new Map<TcpState, number>();
-  for (const e of entries) counts.set(e.state, (counts.get(e.state) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+/**
+ * Count per state, as `netstat -n | awk '/^tcp/ {++S[$NF]} END {for(a in S) print a, S[a]}'` prints it,
+ * and how many of each count are inferred (the third element).
+ */
+export function netstatSummary(entries: readonly NetstatEntry[]): Array<[TcpState, number, number]> {
+  const counts = new Map<TcpState, [TcpState, number, number]>();
+  for (const e of entries) {
+    let count = counts.get(e.state);
+    if (count === undefined) counts.set(e.state, (count = [e.state, 0, 0]));
+    count[1]++;
+    if (e.inferred) count[2]++;
+  }
+  return [...counts.values()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 }
 
 /**

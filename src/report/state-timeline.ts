@@ -15,6 +15,8 @@ export interface TimelineGroup {
 export interface GroupTimeline extends TimelineGroup {
   /** counts[i][s]: endpoints in ALL_STATES[s] at instant i. */
   counts: Int32Array[];
+  /** inferred[i][s]: how many of counts[i][s] are in that state by inference, not seen (all 0 when observed only). */
+  inferred: Int32Array[];
 }
 
 export interface StateTimeline {
@@ -49,11 +51,16 @@ export function timelineInstants(firstNs: bigint, lastNs: bigint, everyNs: bigin
  * interval adds one at the first instant it holds and takes it back at the
  * first it no longer holds, and a running sum gives the counts. CLOSED is
  * counted too (`netstat --all` lists it); statesPresent leaves it out unless asked.
+ * Each count says how many of it are inferred, as `netstat` marks them: the
+ * interval's own mark, every listener, and at the last packet an evicted flow's
+ * endpoints; `observedOnly` leaves the inferred ones out of the counts.
  */
 export class TimelineCounter implements StateIntervalVisitor {
   private readonly instants: Float64Array;
   /** Per group, per instant, per state: the change in count at that instant. */
   private readonly deltas: Int32Array[];
+  /** The same, for the inferred part of each count. */
+  private readonly inferredDeltas: Int32Array[];
   private readonly everyone: number[] = [];
   private readonly byHost = new Map<string, number[]>();
   private readonly byPort = new Map<number, number[]>();
@@ -65,9 +72,11 @@ export class TimelineCounter implements StateIntervalVisitor {
     private readonly flows: StoredFlows,
     private readonly instantsNs: readonly bigint[],
     private readonly groups: readonly TimelineGroup[],
+    private readonly observedOnly = false,
   ) {
     this.instants = Float64Array.from(instantsNs, (t) => Number(t - flows.origin));
     this.deltas = groups.map(() => new Int32Array((instantsNs.length + 1) * STATE_COUNT));
+    this.inferredDeltas = groups.map(() => new Int32Array((instantsNs.length + 1) * STATE_COUNT));
     groups.forEach((group, index) => {
       const list =
         group.host !== undefined && group.port !== undefined
@@ -81,37 +90,49 @@ export class TimelineCounter implements StateIntervalVisitor {
     });
   }
 
-  endpoint(flow: number, server: boolean, from: number, until: number, state: TcpState): void {
+  endpoint(flow: number, server: boolean, from: number, until: number, state: TcpState, inferred = false): void {
     const s = STATE_INDEX.get(state) as number;
     if (this.matchesFlow !== flow) this.match(flow);
-    this.add(this.matches[server ? 1 : 0], from, until, s);
+    const groups = this.matches[server ? 1 : 0];
+    // netstat marks an evicted flow's states inferred from the last packet on: the tracker stopped following it.
+    const last = this.instants[this.instants.length - 1];
+    if (!inferred && until === Infinity && this.flows.evicted[flow] && from < last) {
+      this.add(groups, from, last, s, false);
+      this.add(groups, last, until, s, true);
+    } else this.add(groups, from, until, s, inferred || (this.flows.evicted[flow] && until === Infinity));
   }
 
+  /** A listener is inferred (from its SYN-ACKs), as netstat marks it. */
   listener(row: ListenerRow, from: number): void {
-    this.add(this.groupsOf(row.ip, row.port), from, Infinity, LISTEN);
+    this.add(this.groupsOf(row.ip, row.port), from, Infinity, LISTEN, true);
   }
 
   result(everyNs: bigint): StateTimeline {
     const groups = this.groups.map((group, g): GroupTimeline => {
-      const running = new Int32Array(STATE_COUNT);
-      const deltas = this.deltas[g];
-      const counts = this.instantsNs.map((_, i) => {
-        for (let s = 0; s < STATE_COUNT; s++) running[s] += deltas[i * STATE_COUNT + s];
-        return running.slice();
-      });
-      return { ...group, counts };
+      const runningSum = (deltas: Int32Array): Int32Array[] => {
+        const running = new Int32Array(STATE_COUNT);
+        return this.instantsNs.map((_, i) => {
+          for (let s = 0; s < STATE_COUNT; s++) running[s] += deltas[i * STATE_COUNT + s];
+          return running.slice();
+        });
+      };
+      return { ...group, counts: runningSum(this.deltas[g]), inferred: runningSum(this.inferredDeltas[g]) };
     });
     return { instantsNs: [...this.instantsNs], everyNs, groups };
   }
 
-  private add(groups: readonly number[], from: number, until: number, s: number): void {
-    if (groups.length === 0) return;
+  private add(groups: readonly number[], from: number, until: number, s: number, inferred: boolean): void {
+    if (groups.length === 0 || (inferred && this.observedOnly)) return;
     const start = firstAtOrAfter(this.instants, from);
     const end = firstAtOrAfter(this.instants, until);
     if (start === end) return;
     for (const g of groups) {
       this.deltas[g][start * STATE_COUNT + s]++;
       this.deltas[g][end * STATE_COUNT + s]--;
+      if (inferred) {
+        this.inferredDeltas[g][start * STATE_COUNT + s]++;
+        this.inferredDeltas[g][end * STATE_COUNT + s]--;
+      }
     }
   }
 
@@ -163,6 +184,7 @@ export function stateTimeline(
   reader: DatabaseReader,
   groups: readonly TimelineGroup[] = [{ label: 'all' }],
   everyNs?: bigint,
+  observedOnly = false,
 ): StateTimeline | undefined {
   const { first_ns: firstNs, last_ns: lastNs } = reader.span();
   if (firstNs === null || lastNs === null) return undefined;
@@ -173,7 +195,7 @@ export function stateTimeline(
       `--every ${formatDuration(step)} over ${formatDuration(lastNs - firstNs)} of capture would be ${formatCount(Number(rows))} rows; at most ${formatCount(MAX_ROWS)}: take a longer step`,
     );
   const flows = loadFlows(reader, lastNs);
-  const counter = new TimelineCounter(flows, timelineInstants(firstNs, lastNs, step), groups);
+  const counter = new TimelineCounter(flows, timelineInstants(firstNs, lastNs, step), groups, observedOnly);
   walkStateIntervals(reader, flows, lastNs, counter);
   return counter.result(step);
 }

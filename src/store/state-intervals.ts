@@ -21,10 +21,13 @@ export interface StoredFlows {
   clientUnacked: number[];
   serverUnacked: number[];
   evicted: boolean[];
+  /** Segments each end sent in the whole flow: an end that sent none and never changed state never existed (walkStateIntervals). */
+  clientPackets: number[];
+  serverPackets: number[];
 }
 
 /** The two reads of a walk (`:origin` the first packet's time, `:until` the last moment walked), shown beside what they draw. */
-export const FLOWS_SQL = `SELECT id, first_ns - :origin, ip_version, client_ip, client_port, server_ip, server_port, client_unacked, server_unacked, evicted
+export const FLOWS_SQL = `SELECT id, first_ns - :origin, ip_version, client_ip, client_port, server_ip, server_port, client_unacked, server_unacked, evicted, client_packets, server_packets
 FROM flows WHERE first_ns <= :until ORDER BY id`;
 export const TRANSITIONS_SQL = `SELECT flow_id, ts_ns - :origin, code FROM transition_rows WHERE ts_ns <= :until ORDER BY flow_id, id`;
 
@@ -43,10 +46,12 @@ export function loadFlows(reader: DatabaseReader, untilNs: bigint): StoredFlows 
     clientUnacked: [],
     serverUnacked: [],
     evicted: [],
+    clientPackets: [],
+    serverPackets: [],
   };
   const params = { origin, until: untilNs };
   const flowRows = reader.db.prepare(FLOWS_SQL).raw(true).iterate(params) as IterableIterator<
-    [number, number, number, string, number, string, number, number, number, number]
+    [number, number, number, string, number, string, number, number, number, number, number, number]
   >;
   for (const row of flowRows) {
     flows.id.push(row[0]);
@@ -59,6 +64,8 @@ export function loadFlows(reader: DatabaseReader, untilNs: bigint): StoredFlows 
     flows.clientUnacked.push(row[7]);
     flows.serverUnacked.push(row[8]);
     flows.evicted.push(row[9] === 1);
+    flows.clientPackets.push(row[10]);
+    flows.serverPackets.push(row[11]);
   }
 
   return flows;
@@ -92,7 +99,9 @@ export function originOf(reader: DatabaseReader): bigint {
  * `timeline` (the intervals holding each of many), so the two cannot disagree.
  *
  * The rules: a flow's endpoints exist from its first packet, UNKNOWN until their
- * first transition; each transition starts a new state; a TIME_WAIT runs out
+ * first transition, except an end that never changed state and sent nothing (the
+ * server of an unanswered SYN): nothing shows a socket there (the kernel's `ss` lists
+ * none), so it is not an endpoint at all; each transition starts a new state; a TIME_WAIT runs out
  * after the configured 2×MSL into an inferred CLOSED (the tracker wrote that
  * expiry up to the last packet; beyond it the clock still runs). One pass in
  * the table's order (flow, id) with no sort: each endpoint's transitions are in
@@ -114,16 +123,21 @@ export function walkStateIntervals(reader: DatabaseReader, flows: StoredFlows, u
   const since = [0, 0];
   const state: TcpState[] = [TcpState.UNKNOWN, TcpState.UNKNOWN];
   const inferred = [true, true];
+  const moved = [false, false];
   let flow = -1;
   const closeFlow = (): void => {
     if (flow < 0) return;
-    for (const side of [0, 1]) emit(flow, side === 1, since[side], Infinity, state[side], inferred[side]);
+    for (const side of [0, 1]) {
+      const sent = side === 1 ? flows.serverPackets[flow] : flows.clientPackets[flow];
+      if (moved[side] || sent > 0) emit(flow, side === 1, since[side], Infinity, state[side], inferred[side]);
+    }
   };
   const openFlow = (index: number): void => {
     flow = index;
     since[0] = since[1] = first[index];
     state[0] = state[1] = TcpState.UNKNOWN;
     inferred[0] = inferred[1] = true;
+    moved[0] = moved[1] = false;
   };
   const transitionRows = reader.db.prepare(TRANSITIONS_SQL).raw(true).iterate(params) as IterableIterator<[number, number, number]>;
   let next = 0;
@@ -147,6 +161,7 @@ export function walkStateIntervals(reader: DatabaseReader, flows: StoredFlows, u
     since[side] = Math.max(since[side], ts);
     state[side] = t.toState;
     inferred[side] = t.inferred;
+    moved[side] = true;
   }
   closeFlow();
   while (next < flows.id.length) {

@@ -74,7 +74,7 @@ export function registerFlow(program: Command, { io, setExit }: CommandContext):
             out.push(
               typeof steps === 'string'
                 ? formatTransitionTimeline(flow, transitions, findings, steps)
-                : formatLadder(flow, steps, findings),
+                : formatLadder(flow, steps, findings, transitions),
             );
         }
         io.stdout.write(options.json ? `${toJson(json.length === 1 ? json[0] : json, 2)}\n` : `${out.join('\n\n')}\n`);

@@ -22,6 +22,7 @@ interface NetstatOptions {
   all?: boolean;
   summary?: boolean;
   json?: boolean;
+  observedOnly?: boolean;
 }
 
 /** Accepts netstat's and ss's spellings: "close-wait", "CLOSE_WAIT", "ESTAB", "FIN-WAIT-1". */
@@ -47,6 +48,17 @@ export function parsePort(text: string): number {
   return port;
 }
 
+/** Counts include inferred states, and say how many are; observed only, the header says so. */
+function summaryTable(counts: ReadonlyArray<[TcpState, number, number]>, observedOnly: boolean): string {
+  return observedOnly
+    ? formatTable(
+        ['State', 'Count (observed only)'],
+        counts.map(([state, count]) => [state, count]),
+        { rightAligned: new Set([1]) },
+      )
+    : formatTable(['State', 'Count', 'of them inferred'], counts, { rightAligned: new Set([1, 2]) });
+}
+
 export function registerNetstat(program: Command, { io, terminal, setExit }: CommandContext): void {
   program
     .command('netstat')
@@ -62,11 +74,14 @@ export function registerNetstat(program: Command, { io, terminal, setExit }: Com
     .option('--port <n>', 'only endpoints whose local port is this')
     .option('--state <state>', 'only this state (CLOSE_WAIT, close-wait, ESTAB…)')
     .option('--all', 'include CLOSED endpoints')
-    .option('--summary', 'count per state, as netstat -n | awk … prints it')
+    .option('--summary', 'count per state, as netstat -n | awk … prints it, and how many of each count are inferred')
+    .option('--observed-only', 'only endpoints whose state the capture shows: leave out inferred ones (listeners included)')
     .option('--json', 'JSON: an array of {proto, local, remote, state, flow, inferred}')
     .addHelpText(
       'after',
-      '\nA moment before or after the capture is answered (the states then, had nothing more been sent), with a note on stderr.\n\n' +
+      '\nA moment before or after the capture is answered (the states then, had nothing more been sent), with a note on stderr.\n' +
+        'Inferred states (not seen but deduced, or assumed: docs/reconstruction.md) are listed and counted, marked inferred;\n' +
+        '--observed-only leaves them out.\n\n' +
         'Examples:\n  flowstate netstat leak.db --summary\n  flowstate netstat --db captures/close-wait-leak.pcap --at +20ms --host 127.42.3.2 --state CLOSE_WAIT --json\n' +
         '  flowstate netstat leak.db --at 19:19:08.47 --tz Europe/Paris',
     )
@@ -99,12 +114,13 @@ export function registerNetstat(program: Command, { io, terminal, setExit }: Com
         }
         if (port !== undefined) entries = entries.filter((e) => e.local.endsWith(`:${port}`));
         if (state !== undefined) entries = entries.filter((e) => e.state === state);
+        if (options.observedOnly) entries = entries.filter((e) => !e.inferred);
         if (options.summary) {
           const counts = netstatSummary(entries);
           io.stdout.write(
             options.json
-              ? `${toJson(Object.fromEntries(counts), 2)}\n`
-              : `${counts.length > 0 ? formatTable(['State', 'Count'], counts) : 'no endpoints'}\n`,
+              ? `${toJson(Object.fromEntries(counts.map(([s, n]) => [s, n])), 2)}\n`
+              : `${counts.length === 0 ? 'no endpoints' : summaryTable(counts, options.observedOnly === true)}\n`,
           );
         } else if (options.json) {
           io.stdout.write(`${netstatJson(sortNetstat(entries))}\n`);

@@ -17,6 +17,7 @@ interface TimelineOptions {
   port?: string;
   format?: string;
   all?: boolean;
+  observedOnly?: boolean;
 }
 
 export function registerTimeline(program: Command, { io, terminal, setExit }: CommandContext): void {
@@ -29,11 +30,13 @@ export function registerTimeline(program: Command, { io, terminal, setExit }: Co
     .option('--host <ip>', "one host's view: endpoints whose local address is this IP")
     .option('--port <n>', 'only endpoints whose local port is this')
     .option('--all', 'count CLOSED endpoints too, as netstat --all lists them')
+    .option('--observed-only', 'count only endpoints whose state the capture shows, not inferred ones (as netstat --observed-only)')
     .option('--format <format>', 'table, csv or json', 'table')
     .addHelpText(
       'after',
       '\nRows are instants: the first packet, every --every after it, and the last packet; each counts what\n' +
-        '`netstat --at` lists at that instant (LISTEN included; CLOSED with --all).\n\n' +
+        '`netstat --at` lists at that instant (LISTEN included; CLOSED with --all). Counts include inferred\n' +
+        'states; an inferred_STATE column says how many of that count are inferred (--observed-only: none counted).\n\n' +
         'Examples:\n  flowstate timeline leak.db --every 1s --format csv > states.csv\n  flowstate timeline --db captures/close-wait-leak.pcap --host 127.42.3.1 --port 8080',
     )
     .action(async (input: string | undefined, options: TimelineOptions) => {
@@ -46,17 +49,21 @@ export function registerTimeline(program: Command, { io, terminal, setExit }: Co
       };
       const results = await openResults(resultsInput(input, options.db), io);
       try {
-        const timeline = stateTimeline(results.reader, [group], everyNs);
+        const timeline = stateTimeline(results.reader, [group], everyNs, options.observedOnly);
         if (timeline === undefined) {
           io.stdout.write(format === 'json' ? '[]\n' : 'no packets, so no timeline\n');
         } else {
           const states = statesPresent(timeline, options.all);
+          const { counts, inferred } = timeline.groups[0];
+          // After the counts, how many of each are inferred: one column per state that has any.
+          const withInferred = states.filter((s) => inferred.some((row) => row[STATE_INDEX.get(s) as number] > 0));
           const firstNs = timeline.instantsNs[0];
-          const header = ['time', 'offset_s', ...states];
+          const header = ['time', 'offset_s', ...states, ...withInferred.map((s) => `inferred_${s}`)];
           const rows = timeline.instantsNs.map((t, i) => [
             formatTimestamp(t),
             Number(t - firstNs) / 1e9,
-            ...states.map((s) => timeline.groups[0].counts[i][STATE_INDEX.get(s) as number]),
+            ...states.map((s) => counts[i][STATE_INDEX.get(s) as number]),
+            ...withInferred.map((s) => inferred[i][STATE_INDEX.get(s) as number]),
           ]);
           io.stdout.write(`${renderRows(format, header, rows, terminal)}\n`);
         }
