@@ -13,6 +13,7 @@ export {
   type AnalysisProgress,
 } from './analyze.js';
 export { ExitCode, FlowstateError, UsageError } from './errors.js';
+export { hostProfiles, hostProfilesOfDatabase, type HostProfile, type HostSetting, type Certainty } from './host-profiles.js';
 export {
   DatabaseReader,
   isSqliteFile,

@@ -8,7 +8,7 @@ const STAGES = ['capture', 'decode', 'tcp', 'track', 'store', 'report', 'cli'];
 /** Files of src/ itself that import nothing and that every stage may import. */
 const FOUNDATION = new Set(['errors.ts', 'version.ts']);
 /** Files of src/ itself that put the stages together: only cli/ and index.ts use them. */
-const COMPOSITION = new Set(['analyze.ts', 'annotate.ts', 'replay.ts', 'memory-budget.ts']);
+const COMPOSITION = new Set(['analyze.ts', 'annotate.ts', 'replay.ts', 'memory-budget.ts', 'host-profiles.ts']);
 
 /**
  * Where a file sits: `{ area: 'src', stage, test }` for src/, or test/, scripts/, dist/, or outside.

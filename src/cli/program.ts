@@ -7,6 +7,7 @@ import { registerAnalyze } from './commands/analyze.js';
 import { registerAnnotate } from './commands/annotate.js';
 import { registerExport } from './commands/export.js';
 import { registerFlow } from './commands/flow.js';
+import { registerHosts } from './commands/hosts.js';
 import { registerHtml } from './commands/html.js';
 import { registerMerge } from './commands/merge.js';
 import { registerNetstat } from './commands/netstat.js';
@@ -46,6 +47,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode>
     registerExport,
     registerMerge,
     registerAnnotate,
+    registerHosts,
   ])
     register(program, context);
   try {
