@@ -1,14 +1,15 @@
 // `export --format parquet`, read back by a real engine (DuckDB): the same rows,
 // counts per state and per finding kind as the SQLite database; `query --parquet`.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { lab } from './helpers/paths.js';
 import { CANNED_REPORTS } from '../src/report/canned-reports.js';
-import { flowstate } from './helpers/run-cli.js';
+import { flowstate, startFlowstate } from './helpers/run-cli.js';
 
 let dir = '';
 let db = '';
@@ -133,7 +134,7 @@ describe('a Parquet export read by DuckDB', () => {
     mkdirSync(other);
     writeFileSync(join(other, 'notes.txt'), 'keep me');
     const refused = await flowstate(['export', '--format', 'parquet', '--db', db, '--out', other]);
-    expect(refused.status).toBe(1);
+    expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/exists and is not a flowstate Parquet export/);
     expect(readdirSync(other)).toEqual(['notes.txt']);
     const noOut = await flowstate(['export', '--format', 'parquet', '--db', db]);
@@ -250,5 +251,102 @@ describe('Parquet from the shards of a run', () => {
     const lone = await flowstate(['export', '--format', 'parquet', '--db', shards[0], '--out', join(dir, 'lone')]);
     expect(lone.status).toBe(1);
     expect(lone.stderr).toMatch(/holds one shard .* give every shard/);
+  });
+});
+
+describe('export --format parquet writes under the output guard: a lock, a uniquely named partial directory, nothing left behind', () => {
+  let big = '';
+  let work = '';
+  beforeAll(() => {
+    work = mkdtempSync(join(dir, 'guard-'));
+    big = join(work, 'big.db');
+    copyFileSync(db, big);
+    // Every transition again 300 times over: an export that takes seconds, long enough to interrupt.
+    const handle = new Database(big);
+    handle.exec(
+      `WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < 300)
+       INSERT INTO transition_rows SELECT t.flow_id, t.id + 1000000 * k.n, t.ts_ns + k.n, t.frame, t.code FROM transition_rows t, k`,
+    );
+    handle.close();
+  });
+
+  /** What an export into `out` may leave beside it: nothing but `out` itself. */
+  const beside = (out: string): string[] => readdirSync(join(out, '..')).filter((name) => name.startsWith(`.${basename(out)}.`));
+  const basename = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
+
+  async function until(condition: () => boolean, what: string): Promise<void> {
+    for (let waited = 0; !condition(); waited += 20) {
+      if (waited > 60_000) throw new Error(`waited a minute for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  test.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)(
+    '%s during an export leaves no partial directory, DuckDB file or lock',
+    async (signal, code) => {
+      const out = join(work, `interrupted-${signal}`);
+      const child = startFlowstate(['export', '--format', 'parquet', '--db', big, '--out', out], work);
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (status) => resolve(status)));
+      // Interrupted while DuckDB writes: its database file exists beside the partial directory.
+      await until(() => beside(out).some((name) => name.endsWith('.partial.duckdb')), 'the export to start');
+      child.kill(signal);
+      expect(await exited).toBe(code);
+      expect(beside(out)).toEqual([]);
+      expect(existsSync(out)).toBe(false);
+    },
+    90_000,
+  );
+
+  test('a partial directory, DuckDB files and a lock left by a dead run are swept by the next export', async () => {
+    const out = join(work, 'swept');
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(join(work, '.swept.lock'), `${JSON.stringify({ pid: dead, host: hostname() })}\n`);
+    for (const stale of [`.swept.${dead}.partial`, '.swept.0123456789abcdef.partial']) {
+      mkdirSync(join(work, stale, 'flows'), { recursive: true });
+      writeFileSync(join(work, stale, 'flows', 'data_0.parquet'), 'half');
+      writeFileSync(join(work, `${stale}.duckdb`), 'scratch');
+      writeFileSync(join(work, `${stale}.duckdb.wal`), 'scratch');
+    }
+    // Not ours to sweep: another name's.
+    writeFileSync(join(work, '.swept-notes.txt'), 'keep me');
+    const done = await flowstate(['export', '--format', 'parquet', '--db', db, '--out', out]);
+    expect(done.status, done.stderr).toBe(0);
+    expect(beside(out)).toEqual([]);
+    expect(existsSync(join(work, '.swept-notes.txt'))).toBe(true);
+    expect(existsSync(join(out, '_flowstate_export.json'))).toBe(true);
+  });
+
+  test("a second export into the same --out while the first runs is refused with the first one's pid; the first completes", async () => {
+    const out = join(work, 'contended');
+    const first = startFlowstate(['export', '--format', 'parquet', '--db', big, '--out', out], work);
+    const exited = new Promise<number | null>((resolve) => first.on('exit', (status) => resolve(status)));
+    await until(() => beside(out).includes('.contended.lock'), 'the first export to take its lock');
+    const second = await flowstate(['export', '--format', 'parquet', '--db', db, '--out', out]);
+    expect(second.status).toBe(1);
+    expect(second.stderr).toMatch(new RegExp(`another flowstate run \\(pid ${first.pid}\\) is writing ${out}`));
+    expect(second.stderr.trim().split('\n')).toHaveLength(1);
+    expect(await exited).toBe(0);
+    expect(existsSync(join(out, '_flowstate_export.json'))).toBe(true);
+    expect(beside(out)).toEqual([]);
+  }, 90_000);
+
+  test('an --out that holds the database read is refused, even an earlier export, and nothing is deleted', async () => {
+    const out = join(work, 'holding');
+    const first = await flowstate(['export', '--format', 'parquet', '--db', db, '--out', out]);
+    expect(first.status, first.stderr).toBe(0);
+    const inside = join(out, 'flows', 'kept.db');
+    copyFileSync(db, inside);
+    const refused = await flowstate(['export', '--format', 'parquet', '--db', inside, '--out', out]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/holds the input .*kept\.db of this run/);
+    expect(existsSync(inside)).toBe(true);
+    expect(beside(out)).toEqual([]);
+    // Into the directory that holds the database, beside it: refused as any directory that is not an export.
+    const beside_db = await flowstate(['export', '--format', 'parquet', '--db', inside, '--out', join(out, 'flows')]);
+    expect(beside_db.status).toBe(2);
+    expect(existsSync(inside)).toBe(true);
   });
 });

@@ -3,6 +3,7 @@ import {
   closeSync,
   constants,
   fsyncSync,
+  mkdirSync,
   mkdtempSync,
   openSync,
   readFileSync,
@@ -48,7 +49,7 @@ const APPLICATION_ID_OFFSET = 68;
 const TOKEN_BYTES = 8;
 
 /** Outputs this process has claimed and not yet published or discarded: cleaned up however the process exits. */
-const live = new Set<OutputFile | ScratchDirectory>();
+const live = new Set<OutputFile | ScratchDirectory | OutputDirectory>();
 let exitHookInstalled = false;
 
 /**
@@ -193,6 +194,188 @@ export class ScratchDirectory {
   }
 }
 
+export interface DirectoryClaimOptions {
+  /** Files this run reads: the target is never one of them, nor a directory holding one (compared by device and inode). */
+  inputs?: readonly string[];
+  /** Whether an existing directory is flowstate's own, to be replaced (a Parquet export's manifest); an empty one always may be. */
+  ownedBy: (directory: string) => boolean;
+  /** What `ownedBy` recognises, for messages ("a flowstate Parquet export"). */
+  what: string;
+  /** The option that named the path, for messages ("--out"). */
+  option?: string;
+}
+
+/**
+ * OutputFile's rules for a directory (a Parquet export): a lock beside the target
+ * (`.NAME.lock`, the same as a file's), a partial directory with a unique name
+ * (`.NAME.<16 hex>.partial`, made by mkdir, which fails if the name exists), scratch
+ * files beside it with the same stem, all removed however the process exits and,
+ * left by a killed run, swept by the next run into the target once it holds the lock.
+ * `publish` moves the previous directory aside, renames the partial one in, then
+ * removes the previous one.
+ */
+export class OutputDirectory {
+  private settled = false;
+
+  private constructor(
+    /** The path the user gave. */
+    readonly path: string,
+    /** Where the new directory is written; renamed over the target in `publish`. */
+    readonly partialPath: string,
+    /** `.NAME.<token>`: the stem of this run's scratch names beside the target. */
+    private readonly stem: string,
+    private readonly lockPath: string,
+    private readonly ownedBy: (directory: string) => boolean,
+    private readonly what: string,
+  ) {}
+
+  /**
+   * Checks that `path` may be written (not a file, not an input nor a directory
+   * holding one, empty or flowstate's own), takes its lock, sweeps what killed runs
+   * left, and makes the partial directory. Throws a FlowstateError naming `path` otherwise.
+   */
+  static claim(path: string, options: DirectoryClaimOptions): OutputDirectory {
+    const option = options.option ?? 'the output directory';
+    if (path === '') throw new UsageError(`${option} needs a directory name`);
+    const target = resolve(path);
+    const existing = statOrUndefined(target);
+    if (existing !== undefined && !existing.isDirectory())
+      throw new UsageError(`${path} exists and is not a directory: give ${option} a directory`);
+    refuseHoldingAnInput(path, target, existing, options.inputs ?? [], option);
+    if (existing !== undefined && readdirSync(target).length > 0 && !options.ownedBy(target))
+      throw new UsageError(
+        `${path} exists and is not ${options.what} (it is not empty): it was left as it was. Give ${option} another directory, or empty it`,
+      );
+    const directory = dirname(target);
+    const parent = statOrUndefined(directory);
+    if (parent === undefined) throw new FlowstateError(`cannot write ${path}: the directory ${directory} does not exist`);
+    if (!parent.isDirectory()) throw new FlowstateError(`cannot write ${path}: ${directory} is not a directory`);
+    const lockPath = join(directory, `.${basename(target)}.lock`);
+    takeLock(lockPath, path);
+    const stem = join(directory, `.${basename(target)}.${randomBytes(TOKEN_BYTES).toString('hex')}`);
+    const partialPath = `${stem}.partial`;
+    try {
+      sweepStaleTemporaries(directory, basename(target), DIRECTORY_SCRATCH);
+      mkdirSync(partialPath, { mode: 0o755 });
+    } catch (error) {
+      rmSync(lockPath, { force: true });
+      throw new FlowstateError(`cannot write ${path}: ${writeFailureReason(error)}`);
+    }
+    const output = new OutputDirectory(path, partialPath, stem, lockPath, options.ownedBy, options.what);
+    live.add(output);
+    installExitHook();
+    return output;
+  }
+
+  /** A scratch file of this run beside the target (`.NAME.<token>.partial.SUFFIX`): removed with the partial directory. */
+  scratchPath(suffix: string): string {
+    return `${this.partialPath}.${suffix}`;
+  }
+
+  /** Makes the partial directory the target: the previous one set aside, the new one renamed in, the previous one removed. */
+  publish(): void {
+    if (this.settled) throw new Error(`${this.path} was already published or discarded`);
+    const target = resolve(this.path);
+    const previous = `${this.stem}.previous`;
+    try {
+      // Checked again: something may have been put there since the claim.
+      if (statOrUndefined(target) !== undefined && readdirSync(target).length > 0 && !this.ownedBy(target))
+        throw new UsageError(`${this.path} is no longer ${this.what}: it was left as it was`);
+      syncTree(this.partialPath);
+      if (statOrUndefined(target) !== undefined) renameSync(target, previous);
+      renameSync(this.partialPath, target);
+      syncDirectory(dirname(target));
+    } catch (error) {
+      this.discard();
+      if (error instanceof FlowstateError) throw error;
+      throw new FlowstateError(`cannot write ${this.path}: ${writeFailureReason(error)}`);
+    }
+    this.removeScratch();
+    this.release();
+  }
+
+  /** Removes the partial directory and this run's scratch beside it, and releases the lock; the target is as it was. */
+  discard(): void {
+    if (this.settled) return;
+    const target = resolve(this.path);
+    const previous = `${this.stem}.previous`;
+    // Stopped between publish's two renames: the previous directory goes back (kept aside if it cannot).
+    let keep: string | undefined;
+    if (statOrUndefined(target) === undefined && statOrUndefined(previous) !== undefined)
+      try {
+        renameSync(previous, target);
+      } catch {
+        keep = basename(previous);
+      }
+    this.removeScratch(keep);
+    this.release();
+  }
+
+  /** Everything of this run beside the target: `.NAME.<token>.*` (the partial directory, DuckDB's files, the previous directory). */
+  private removeScratch(keep?: string): void {
+    const directory = dirname(this.stem);
+    const prefix = `${basename(this.stem)}.`;
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(directory);
+    } catch {
+      // The directory went away: nothing of ours is left in it.
+    }
+    for (const entry of entries)
+      if (entry.startsWith(prefix) && entry !== keep) rmSync(join(directory, entry), { recursive: true, force: true });
+  }
+
+  /** Whether this output holds the lock at `lockPath`. */
+  holds(lockPath: string): boolean {
+    return this.lockPath === lockPath;
+  }
+
+  private release(): void {
+    this.settled = true;
+    live.delete(this);
+    rmSync(this.lockPath, { force: true });
+  }
+}
+
+/**
+ * Refuses a target directory that is an input or holds one at any depth (replacing
+ * it would delete the input): each input's directories, up to the root, compared
+ * with the target by device and inode, so another name or a link does not get past.
+ */
+function refuseHoldingAnInput(path: string, target: string, existing: Stats | undefined, inputs: readonly string[], option: string): void {
+  if (existing === undefined) return;
+  for (const input of inputs) {
+    if (input === '-') continue;
+    let at = resolve(input);
+    for (;;) {
+      const seen = statOrUndefined(at);
+      if (seen !== undefined && seen.dev === existing.dev && seen.ino === existing.ino)
+        throw new UsageError(
+          `${path} ${at === resolve(input) ? 'is' : 'holds'} the input ${input} of this run: flowstate never replaces what it reads; give ${option} another directory`,
+        );
+      const up = dirname(at);
+      if (up === at) break;
+      at = up;
+    }
+  }
+}
+
+/** Every file of a directory written out to the disk, then the directories' entries, before it is renamed into place. */
+function syncTree(root: string): void {
+  for (const entry of readdirSync(root, { withFileTypes: true, recursive: true })) {
+    const path = join(entry.parentPath, entry.name);
+    if (entry.isFile()) {
+      const fd = openSync(path, 'r');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } else if (entry.isDirectory()) syncDirectory(path);
+  }
+  syncDirectory(root);
+}
+
 const SCRATCH_PREFIX = 'flowstate-scratch-';
 const SCRATCH_NAME = /^flowstate-scratch-(\d+)-[A-Za-z0-9]{6}$/;
 
@@ -308,7 +491,8 @@ function readHolder(lockPath: string): LockHolder | undefined {
  */
 function isStale(holder: LockHolder, lockPath: string): boolean {
   if (holder.host !== hostname()) return false;
-  if (holder.pid === process.pid) return ![...live].some((output) => output instanceof OutputFile && output.holds(lockPath));
+  if (holder.pid === process.pid)
+    return ![...live].some((output) => (output instanceof OutputFile || output instanceof OutputDirectory) && output.holds(lockPath));
   return !isAlive(holder.pid);
 }
 
@@ -317,13 +501,23 @@ function isStale(holder: LockHolder, lockPath: string): boolean {
  * while we hold the target's lock (no live run writes them). Earlier versions
  * named them by pid, `.NAME.PID.tmp` and `.NAME.PID.merge.tmp`.
  */
-function sweepStaleTemporaries(directory: string, name: string): void {
+function sweepStaleTemporaries(directory: string, name: string, temporary = TEMPORARY_FILE): void {
   const prefix = `.${name}.`;
-  const temporary = /^(?:[0-9a-f]{16}|\d+|\d+\.merge)\.tmp(?:-journal|-wal|-shm)?$/;
   for (const entry of readdirSync(directory)) {
-    if (entry.startsWith(prefix) && temporary.test(entry.slice(prefix.length))) rmSync(join(directory, entry), { force: true });
+    if (entry.startsWith(prefix) && temporary.test(entry.slice(prefix.length)))
+      rmSync(join(directory, entry), { recursive: true, force: true });
   }
 }
+
+/** What follows `.NAME.` in an OutputFile's temporary file (and its SQLite journals). */
+const TEMPORARY_FILE = /^(?:[0-9a-f]{16}|\d+|\d+\.merge)\.tmp(?:-journal|-wal|-shm)?$/;
+/**
+ * What follows `.NAME.` in an OutputDirectory's scratch: the partial directory, the
+ * previous directory set aside while the new one is renamed in, and the files the
+ * writer keeps beside them (DuckDB's `.duckdb`, `.duckdb.wal`, `.duckdb.tmp`). Earlier
+ * versions named the partial directory by pid, `.NAME.PID.partial`.
+ */
+const DIRECTORY_SCRATCH = /^(?:[0-9a-f]{16}|\d+)\.(?:partial|previous)(?:\.[a-z]+(?:\.[a-z]+)?)?$/;
 
 /** The rename is durable only once the directory entry is. Some file systems cannot fsync a directory: nothing more to do there. */
 function syncDirectory(directory: string): void {

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import {
   BIGINT,
   DOUBLE,
@@ -12,6 +12,7 @@ import {
 } from '@duckdb/node-api';
 import { FlowstateError } from '../errors.js';
 import type { DatabaseReader } from './database-reader.js';
+import { OutputDirectory } from './output-file.js';
 import { SCHEMA_VERSION } from './schema.js';
 import { declaredColumns } from './schema-check.js';
 import { quoteIdentifier, quoteString } from './sql-identifier.js';
@@ -114,19 +115,30 @@ function directorySize(path: string): number {
 /**
  * Writes the database as Parquet: one directory a table under `out`, readable as
  * they are by DuckDB, Spark, Trino and ClickHouse (zstd, Hive-style day
- * partitions). Written beside `out` and renamed when complete; an `out` that is
- * a previous export is replaced, anything else there is refused.
+ * partitions). Written beside `out` under the output guard (OutputDirectory: a lock,
+ * a uniquely named partial directory and DuckDB's scratch database beside it, all
+ * removed however the run ends) and renamed when complete; an `out` that is a
+ * previous export is replaced, anything else there is refused, and so is an `out`
+ * that is or holds one of `inputs` (by default the database read).
  */
-export async function exportParquet(reader: DatabaseReader, out: string): Promise<ParquetExport> {
-  const target = resolve(out);
-  if (existsSync(target) && !existsSync(join(target, EXPORT_MANIFEST)) && readdirSync(target).length > 0)
-    throw new FlowstateError(`${out} exists and is not a flowstate Parquet export: choose another --out or empty it`);
-  const partial = join(dirname(target), `.${basename(target)}.${process.pid}.partial`);
-  rmSync(partial, { recursive: true, force: true });
-  // A file of its own and a memory bound: DuckDB otherwise keeps the tables in up to 80 % of RAM.
-  const instance = await DuckDBInstance.create(`${partial}.duckdb`, { memory_limit: '256MB', threads: '2' });
-  const duck = await instance.connect();
+export async function exportParquet(
+  reader: DatabaseReader,
+  out: string,
+  inputs: readonly string[] = [reader.path],
+): Promise<ParquetExport> {
+  const output = OutputDirectory.claim(out, {
+    inputs,
+    ownedBy: (directory) => existsSync(join(directory, EXPORT_MANIFEST)),
+    what: 'a flowstate Parquet export',
+    option: '--out',
+  });
+  const partial = output.partialPath;
+  let instance: DuckDBInstance | undefined;
+  let duck: DuckDBConnection | undefined;
   try {
+    // A file of its own and a memory bound: DuckDB otherwise keeps the tables in up to 80 % of RAM.
+    instance = await DuckDBInstance.create(output.scratchPath('duckdb'), { memory_limit: '256MB', threads: '2' });
+    duck = await instance.connect();
     const rows: Record<string, number> = {};
     for (const table of ['captures', 'flows', 'findings', 'listeners', 'meta']) rows[table] = await copyTable(reader, duck, table);
     await copyTable(reader, duck, 'transition_rows');
@@ -152,16 +164,21 @@ export async function exportParquet(reader: DatabaseReader, out: string): Promis
       join(partial, EXPORT_MANIFEST),
       `${JSON.stringify({ from: resolve(reader.path), schema_version: SCHEMA_VERSION, rows, partitioned_by_day: EXPORT_DATASETS.filter((d) => d.day !== null).map((d) => d.name) }, null, 2)}\n`,
     );
-    rmSync(target, { recursive: true, force: true });
-    renameSync(partial, target);
+    // DuckDB closed before the rename: its scratch database is removed with the partial directory's stem.
+    duck.closeSync();
+    duck = undefined;
+    instance.closeSync();
+    instance = undefined;
+    output.publish();
+    const target = resolve(out);
     return { directory: target, rows, bytes: directorySize(target) };
   } catch (error) {
-    rmSync(partial, { recursive: true, force: true });
-    throw error;
+    if (error instanceof FlowstateError) throw error;
+    // DuckDB's own refusals (out of memory under its 256 MB bound, on a hand-made database's megabyte-long texts): one line.
+    throw new FlowstateError(`cannot export ${reader.path} as Parquet: DuckDB: ${(error as Error).message.split('\n')[0]}`);
   } finally {
-    duck.closeSync();
-    instance.closeSync();
-    for (const scratch of [`${partial}.duckdb`, `${partial}.duckdb.wal`, `${partial}.duckdb.tmp`])
-      rmSync(scratch, { recursive: true, force: true });
+    duck?.closeSync();
+    instance?.closeSync();
+    output.discard();
   }
 }

@@ -108,7 +108,7 @@ export function registerExport(program: Command, { io, setExit }: CommandContext
             throw new FlowstateError(
               `${options.db[0]} holds one shard of an analyze --shard run, without the per-host findings: give every shard (--db repeated) to export them merged`,
             );
-          reportWritten(await exportParquet(results.reader, directory as string), io);
+          reportWritten(await exportParquet(results.reader, directory as string, [input, results.reader.path]), io);
           setExit(ExitCode.ok);
           return;
         }
@@ -142,7 +142,7 @@ async function exportShards(shards: readonly string[], directory: string, io: Co
     mergeShards(merged, shards);
     const reader = new DatabaseReader(merged);
     try {
-      reportWritten(await exportParquet(reader, directory), io);
+      reportWritten(await exportParquet(reader, directory, shards), io);
     } finally {
       reader.close();
     }
