@@ -247,10 +247,42 @@ describe('hostile databases, generated: every command fails cleanly or succeeds,
       .constantFrom(...columns(/INTEGER/))
       .chain((column) => fc.constantFrom('9223372036854775807', '-9223372036854775808', '0', '-1').map((v) => set(column, v))),
   );
-  /** A value of another type than the column's: the export and query check it (not yet report, flow, netstat: docs/security.md). */
-  const wrongType = fc
-    .tuple(fc.constantFrom(...columns(/./)), fc.constantFrom("'x'", "X'00ff'", '1.5', 'zeroblob(3)'))
-    .map(([column, v]) => set(column, v));
+  /** A NULL where the column is declared NOT NULL: the declaration lifted, the NULL written, the declaration put back. */
+  const NULL_INTO = '-- NULL into ';
+  function nullInto(path: string, table: string, column: string): void {
+    const declared = (handle: Database.Database): string =>
+      handle.prepare('SELECT sql FROM sqlite_master WHERE name = ?').pluck().get(table) as string;
+    const rewrite = (handle: Database.Database, sql: string): void => {
+      handle.unsafeMode(true);
+      handle.pragma('writable_schema = ON');
+      handle.prepare('UPDATE sqlite_master SET sql = ? WHERE name = ?').run(sql, table);
+      handle.close();
+    };
+    let handle = new Database(path);
+    const original = declared(handle);
+    rewrite(handle, original.replace(new RegExp(`\\b${column} (\\w+) NOT NULL`), `${column} $1`));
+    handle = new Database(path);
+    try {
+      handle.exec(`UPDATE ${table} SET ${quote(column)} = NULL`);
+    } catch {
+      // A key of a WITHOUT ROWID table stays NOT NULL whatever is declared: SQLite refuses it, as it would an attacker.
+    } finally {
+      rewrite(handle, original);
+    }
+  }
+  /**
+   * A value of another type than the column's, a NULL where NOT NULL is declared, a
+   * finding's details that are not flowstate's JSON: export refuses them, query passes
+   * them through, and report, flow, netstat, timeline and html read them clean or
+   * refuse them in one line naming table, column and row.
+   */
+  const wrongType = fc.oneof(
+    fc
+      .tuple(fc.constantFrom(...columns(/./)), fc.constantFrom("'x'", "X'00ff'", '1.5', 'zeroblob(3)'))
+      .map(([column, v]) => set(column, v)),
+    fc.constantFrom(...columns(/NOT NULL/)).map(([t, column]) => `${NULL_INTO}${t}.${column}`),
+    fc.constantFrom("'not json'", "'null'", `'{"flows": 5}'`, `'{"flows": ["x"]}'`, "'[1]'").map((v) => set(['findings', 'details'], v)),
+  );
 
   async function hostileRun(changes: readonly string[], commands: (db: string, out: string) => string[][]): Promise<void> {
     const work = mkdtempSync(join(dir, 'fuzz-'));
@@ -259,11 +291,16 @@ describe('hostile databases, generated: every command fails cleanly or succeeds,
     const handle = new Database(db);
     for (const sql of changes)
       try {
-        handle.exec(sql);
+        if (!sql.startsWith(NULL_INTO)) handle.exec(sql);
       } catch {
         // A change SQLite refuses (NOT NULL, a column an index needs) is not one an attacker can make either.
       }
     handle.close();
+    for (const sql of changes)
+      if (sql.startsWith(NULL_INTO)) {
+        const [table, column] = sql.slice(NULL_INTO.length).split('.');
+        nullInto(db, table, column);
+      }
     const out = join(work, 'out');
     const before = readdirSync(dir).sort();
     for (const args of commands(db, out)) {
@@ -271,7 +308,7 @@ describe('hostile databases, generated: every command fails cleanly or succeeds,
       expect(run.stderr, `${args.join(' ')} after ${changes.join('; ')}`).not.toMatch(/internal error|\n\s+at /);
     }
     expect(readdirSync(dir).sort()).toEqual(before);
-    expect(readdirSync(work).filter((name) => name !== 'out' && name !== 'in.db')).toEqual([]);
+    expect(readdirSync(work).filter((name) => name !== 'out' && name !== 'in.db' && name !== 'page.html')).toEqual([]);
     rmSync(work, { recursive: true, force: true });
   }
 
@@ -293,16 +330,45 @@ describe('hostile databases, generated: every command fails cleanly or succeeds,
     );
   }, 120_000);
 
-  test('a value of the wrong type: export and query fail cleanly or succeed', async () => {
+  test('a value of the wrong type: export, query, report, flow, netstat, timeline and html fail cleanly or succeed', async () => {
     await fc.assert(
       fc.asyncProperty(wrongType, (sql) =>
         hostileRun([sql], (db, out) => [
           ['export', '--format', 'csv', '--db', db],
           ['export', '--format', 'parquet', '--db', db, '--out', out],
           ['query', 'SELECT * FROM flows', '--db', db],
+          ['report', '--db', db],
+          ['flow', '1', '--db', db],
+          ['flow', '1', '--db', db, '--json'],
+          ['netstat', '--all', '--db', db],
+          ['timeline', '--db', db],
+          ['html', db, '--out', join(db, '..', 'page.html')],
         ]),
       ),
-      { numRuns: 20 },
+      { numRuns: 40 },
     );
-  }, 120_000);
+  }, 240_000);
+
+  test('each command names the table, column and row of a wrong value, in one line', async () => {
+    const cases: Array<[string, string[], RegExp]> = [
+      ["UPDATE flows SET first_ns = 'x' WHERE id = 3", ['flow', '3'], /flows\.first_ns holds text in the row with id 3/],
+      ["UPDATE flows SET first_ns = 'x' WHERE id = 3", ['html'], /flows\.first_ns holds text in the row with id 3/],
+      ["UPDATE captures SET last_ns = X'00ff'", ['netstat'], /captures\.last_ns holds a blob in the row with id 1/],
+      ['UPDATE listeners SET first_ns = 1.5', ['timeline'], /listeners\.first_ns holds a real number in the row with ip "[^"]+", port \d+/],
+      ["UPDATE findings SET details = 'not json' WHERE flow_id IS NULL", ['html'], /findings\.details of the row with id \d+ is not JSON/],
+    ];
+    for (const [sql, command, expected] of cases) {
+      const db = crafted('named.db', sql);
+      const args = command[0] === 'html' ? ['html', db, '--out', join(dir, 'named.html')] : [...command, '--db', db];
+      const run = await flowstate(args);
+      expect(run.status, `${args.join(' ')}: ${run.stderr}`).toBe(1);
+      expect(run.stderr).toMatch(expected);
+      expect(run.stderr.trim().split('\n'), run.stderr).toHaveLength(1);
+    }
+    const nulled = join(dir, 'nulled.db');
+    copyFileSync(pristine, nulled);
+    nullInto(nulled, 'flows', 'first_ns');
+    const run = await flowstate(['flow', '2', '--db', nulled]);
+    expect(run.stderr).toMatch(/flows\.first_ns holds NULL in the row with id 2, where flowstate writes INTEGER NOT NULL/);
+  });
 });

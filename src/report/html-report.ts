@@ -9,8 +9,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { formatEndpoint } from '../decode/format-address.js';
 import { linkTypeName } from '../decode/link-types.js';
-import type { DatabaseReader, FindingRow, FlowRow, TransitionRow } from '../store/database-reader.js';
-import { SEVERITY_ORDER } from '../store/database-reader.js';
+import type { DatabaseReader, FlowRow, TransitionRow } from '../store/database-reader.js';
+import { findingDetails, SEVERITY_ORDER } from '../store/database-reader.js';
 import { PAGE_GENERATOR } from '../store/output-file.js';
 import { FLOWS_SQL, loadFlows, TRANSITIONS_SQL, walkStateIntervals, type StateIntervalVisitor } from '../store/state-intervals.js';
 import { STATE_INDEX, type TcpState } from '../tcp/tcp-state.js';
@@ -99,13 +99,14 @@ type LadderRow = Pick<
 export function ladderFlowsOf(reader: DatabaseReader, asked: readonly number[]): number[] {
   const chosen = new Set(asked);
   const byKind = new Map<string, number[]>();
-  const rows = reader.db.prepare(`SELECT kind, flow_id, details FROM findings ORDER BY ${SEVERITY_ORDER}, ts_ns, id`).all() as Array<{
+  const rows = reader.db.prepare(`SELECT id, kind, flow_id, details FROM findings ORDER BY ${SEVERITY_ORDER}, ts_ns, id`).all() as Array<{
+    id: number;
     kind: string;
     flow_id: number | null;
-    details: string;
+    details: unknown;
   }>;
   for (const row of rows) {
-    const named = namedFlows(row.flow_id, row.details);
+    const named = namedFlows(reader, row.id, row.flow_id, row.details);
     const list = byKind.get(row.kind) ?? [];
     byKind.set(row.kind, list);
     for (const id of named) if (list.length < MAX_LADDERS) list.push(id);
@@ -259,10 +260,8 @@ function timelineGroups(reader: DatabaseReader): TimelineGroup[] {
 function findingGroups(reader: DatabaseReader, drawn: ReadonlySet<number>, first: bigint): FindingGroup[] {
   return reader.findingCounts().map(({ kind, severity, count }) => {
     const definition = FINDINGS[kind as FindingKind] as (typeof FINDINGS)[FindingKind] | undefined;
-    const instances = reader.db
-      .prepare(`SELECT * FROM findings WHERE kind = ? AND severity = ? ORDER BY ts_ns, id LIMIT ${INSTANCES_SHOWN}`)
-      .safeIntegers(true)
-      .all(kind, severity) as Array<Record<keyof FindingRow, bigint | string | null>>;
+    // Read through the reader: each row checked (a time that is not an integer is named, not mixed with a bigint).
+    const instances = reader.findingsOf(kind, severity, INSTANCES_SHOWN);
     return {
       severity,
       kind,
@@ -273,19 +272,19 @@ function findingGroups(reader: DatabaseReader, drawn: ReadonlySet<number>, first
         const flow = f.flow_id === null ? null : Number(f.flow_id);
         return {
           message: String(f.message),
-          at: formatOffset((f.ts_ns as bigint) - first),
+          at: formatOffset(f.ts_ns - first),
           flow,
           frame: f.frame === null ? null : Number(f.frame),
-          ladders: namedFlows(flow, String(f.details)).filter((id) => drawn.has(id)),
+          ladders: namedFlows(reader, f.id, flow, f.details).filter((id) => drawn.has(id)),
         };
       }),
     };
   });
 }
 
-/** The flows a finding names: its own, or an aggregate's `details.flows`. */
-function namedFlows(flow: number | null, details: string): number[] {
-  return flow !== null ? [flow] : ((JSON.parse(details) as { flows?: number[] }).flows ?? []);
+/** The flows a finding names: its own, or an aggregate's `details.flows` (details that are not flowstate's JSON are named, in one line). */
+function namedFlows(reader: DatabaseReader, findingId: number, flow: number | null, details: unknown): number[] {
+  return flow !== null ? [flow] : (findingDetails(reader.path, findingId, details).flows ?? []);
 }
 
 function ladderOf(reader: DatabaseReader, flow: FlowRow, segments: readonly SegmentSeen[] | undefined): Ladder {

@@ -4,7 +4,7 @@ import { FlowstateError } from '../errors.js';
 import type { TcpState } from '../tcp/tcp-state.js';
 import type { Role } from '../track/records.js';
 import { SCHEMA_VERSION, TABLE_NAMES } from './schema.js';
-import { schemaDifferences } from './schema-check.js';
+import { type DeclaredColumn, declaredColumns, schemaDifferences } from './schema-check.js';
 import type { CaptureRow, FindingRow, FlowRow, ListenerRow } from './tables.js';
 
 const SQLITE_MAGIC = 'SQLite format 3\u0000';
@@ -49,6 +49,123 @@ function numbersExceptTimes<T>(row: Record<string, unknown>): T {
     if (typeof value === 'bigint' && !key.endsWith('_ns')) row[key] = Number(value);
   }
   return row as T;
+}
+
+/** A value of a hand-made database that flowstate would not have written there (SQLite keeps any value in any column). */
+export class WrongValueError extends FlowstateError {
+  override name = 'WrongValueError';
+}
+
+/** What a value is, in words, as SQLite would say it. */
+export const kindOfValue = (value: unknown): string =>
+  value === null
+    ? 'NULL'
+    : value instanceof Uint8Array
+      ? 'a blob'
+      : typeof value === 'string'
+        ? 'text'
+        : typeof value === 'bigint'
+          ? 'an integer'
+          : typeof value === 'number'
+            ? 'a real number'
+            : `a ${typeof value}`;
+
+/** Per table, its declared columns by name: what a row read from it is checked against. */
+const declaredByTable = new Map<string, ReadonlyMap<string, DeclaredColumn>>();
+function declaredOf(table: string): ReadonlyMap<string, DeclaredColumn> {
+  let columns = declaredByTable.get(table);
+  if (columns === undefined) {
+    columns = new Map(declaredColumns(table).map((c) => [c.name, c]));
+    declaredByTable.set(table, columns);
+  }
+  return columns;
+}
+
+/**
+ * Whether a value (read with safeIntegers) is one flowstate writes in a column so
+ * declared: no blob anywhere, no NULL where NOT NULL, text in TEXT columns, an
+ * integer in a time (`_ns`) column, a number in other INTEGER ones. Views' computed
+ * columns (no declared type) take any value but a blob.
+ */
+function fitsColumn(column: DeclaredColumn, value: unknown): boolean {
+  if (value === null) return !column.type.includes('NOT NULL');
+  if (value instanceof Uint8Array) return false;
+  if (column.type.startsWith('TEXT')) return typeof value === 'string';
+  if (column.type.startsWith('INTEGER'))
+    return column.name.endsWith('_ns') ? typeof value === 'bigint' : typeof value === 'bigint' || typeof value === 'number';
+  return true;
+}
+
+/** A row as it is named in a message: by its id, or (listeners, meta) by its first columns. */
+function rowName(row: Record<string, unknown>): string {
+  if ('id' in row && (typeof row.id === 'bigint' || typeof row.id === 'number')) return `the row with id ${row.id}`;
+  const [first, second] = Object.entries(row);
+  const shown = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value));
+  return `the row with ${[first, second]
+    .filter((entry) => entry !== undefined)
+    .map(([k, v]) => `${k} ${shown(v)}`)
+    .join(', ')}`;
+}
+
+/**
+ * A row read from `table`, checked as it is read (no scan of the table on open: on a
+ * 10M-transition database one typeof scan takes 1.4 s, docs/security.md): a value
+ * flowstate would not have written is a WrongValueError naming the table, column and
+ * row, where it used to surface later as an internal error (BigInt mixed with text).
+ */
+export function checkedRow<T>(path: string, table: string, row: Record<string, unknown>): T {
+  const columns = declaredOf(table);
+  for (const [key, value] of Object.entries(row)) {
+    const column = columns.get(key);
+    if (column !== undefined && !fitsColumn(column, value))
+      throw new WrongValueError(
+        `${path}: ${table}.${key} holds ${kindOfValue(value)} in ${rowName(row)}, where flowstate writes ${column.type || 'a value'}: the database was changed by hand`,
+      );
+  }
+  return numbersExceptTimes<T>(row);
+}
+
+/**
+ * The same check for a raw row (an array, read without safeIntegers: integers as
+ * numbers) of the columns `names` of `table`, in order; a name of null is a computed
+ * column, not checked. For the hot reads that do not build objects (state-intervals.ts).
+ */
+export function checkRawRow(path: string, table: string, names: readonly (string | null)[], row: readonly unknown[]): void {
+  const columns = declaredOf(table);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    const column = name === null ? undefined : columns.get(name);
+    const value = row[i];
+    if (column === undefined || (value !== null && typeof value === 'number' && column.type.startsWith('INTEGER'))) continue;
+    if (!fitsColumn(column, value))
+      throw new WrongValueError(
+        `${path}: ${table}.${column.name} holds ${kindOfValue(value)} in ${rowName(Object.fromEntries(names.map((n, j) => [n ?? `column ${j + 1}`, row[j]])))}, where flowstate writes ${column.type}: the database was changed by hand`,
+      );
+  }
+}
+
+/**
+ * A finding's `details` as flowstate writes it: a JSON object, its `flows` (when
+ * present) an array of flow ids. Anything else names the finding, in one line.
+ */
+export function findingDetails(path: string, findingId: number | bigint | null, details: unknown): { flows?: number[] } {
+  const refuse = (why: string): never => {
+    throw new WrongValueError(
+      `${path}: findings.details of the row with id ${String(findingId)} ${why}, where flowstate writes a JSON object: the database was changed by hand`,
+    );
+  };
+  if (typeof details !== 'string') return refuse(`holds ${kindOfValue(details)}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(details);
+  } catch {
+    return refuse('is not JSON');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return refuse('is JSON but not an object');
+  const flows = (parsed as { flows?: unknown }).flows;
+  if (flows !== undefined && !(Array.isArray(flows) && flows.every((id) => Number.isSafeInteger(id))))
+    return refuse('has "flows" that are not a list of flow ids');
+  return parsed;
 }
 
 /** ORDER BY expression putting errors first, then warnings, then info. */
@@ -109,16 +226,28 @@ export class DatabaseReader {
     return row === undefined ? undefined : numbersExceptTimes<T>(row);
   }
 
+  /** Rows of `table` (every column, `SELECT *`), each checked against flowstate's declaration as it is read. */
+  private rowsOf<T>(table: string, sql: string, ...params: unknown[]): T[] {
+    return (
+      this.db
+        .prepare(sql)
+        .safeIntegers(true)
+        .all(...params) as Array<Record<string, unknown>>
+    ).map((r) => checkedRow<T>(this.path, table, r));
+  }
+
   meta(key: string): string | undefined {
     return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
   }
 
   captures(): CaptureRow[] {
-    return this.all<CaptureRow>('SELECT * FROM captures ORDER BY id');
+    return this.rowsOf<CaptureRow>('captures', 'SELECT * FROM captures ORDER BY id');
   }
 
   /** First and last packet time over all captures. */
   span(): { first_ns: bigint | null; last_ns: bigint | null } {
+    // A capture a row: read whole, so a time that is not an integer is named, not mixed into MIN/MAX.
+    this.captures();
     return (
       this.get<{ first_ns: bigint | null; last_ns: bigint | null }>(
         'SELECT MIN(first_ns) AS first_ns, MAX(last_ns) AS last_ns FROM captures',
@@ -127,7 +256,7 @@ export class DatabaseReader {
   }
 
   flow(id: number): FlowRow | undefined {
-    return this.get<FlowRow>('SELECT * FROM flows WHERE id = ?', id);
+    return this.rowsOf<FlowRow>('flows', 'SELECT * FROM flows WHERE id = ?', id)[0];
   }
 
   /**
@@ -136,7 +265,8 @@ export class DatabaseReader {
    * `?1`-style numbers as names, and refused them as positions).
    */
   flowsByTuple(ipA: string, portA: number, ipB: string, portB: number): FlowRow[] {
-    return this.all<FlowRow>(
+    return this.rowsOf<FlowRow>(
+      'flows',
       `SELECT * FROM flows WHERE (client_ip = @ipA AND client_port = @portA AND server_ip = @ipB AND server_port = @portB)
           OR (client_ip = @ipB AND client_port = @portB AND server_ip = @ipA AND server_port = @portA) ORDER BY first_ns, id`,
       { ipA, portA, ipB, portB },
@@ -144,19 +274,30 @@ export class DatabaseReader {
   }
 
   flows(where = '1', ...params: unknown[]): FlowRow[] {
-    return this.all<FlowRow>(`SELECT * FROM flows WHERE ${where} ORDER BY id`, ...params);
+    return this.rowsOf<FlowRow>('flows', `SELECT * FROM flows WHERE ${where} ORDER BY id`, ...params);
   }
 
   transitionsOf(flowId: number): TransitionRow[] {
-    return this.all<TransitionRow>('SELECT * FROM transitions WHERE flow_id = ? ORDER BY ts_ns, id', flowId);
+    return this.rowsOf<TransitionRow>('transitions', 'SELECT * FROM transitions WHERE flow_id = ? ORDER BY ts_ns, id', flowId);
   }
 
   findings(where = '1', ...params: unknown[]): FindingRow[] {
-    return this.all<FindingRow>(`SELECT * FROM findings WHERE ${where} ORDER BY ts_ns, id`, ...params);
+    return this.rowsOf<FindingRow>('findings', `SELECT * FROM findings WHERE ${where} ORDER BY ts_ns, id`, ...params);
   }
 
   listeners(): ListenerRow[] {
-    return this.all<ListenerRow>('SELECT * FROM listeners ORDER BY ip, port');
+    return this.rowsOf<ListenerRow>('listeners', 'SELECT * FROM listeners ORDER BY ip, port');
+  }
+
+  /** The first `limit` findings of one kind and severity, in time order, checked as every row read here. */
+  findingsOf(kind: string, severity: string, limit: number): FindingRow[] {
+    return this.rowsOf<FindingRow>(
+      'findings',
+      'SELECT * FROM findings WHERE kind = ? AND severity = ? ORDER BY ts_ns, id LIMIT ?',
+      kind,
+      severity,
+      limit,
+    );
   }
 
   /** Counts of end states per role. */

@@ -1,5 +1,5 @@
 import { TcpState } from '../tcp/tcp-state.js';
-import type { DatabaseReader, ListenerRow } from './database-reader.js';
+import { checkRawRow, type DatabaseReader, type ListenerRow } from './database-reader.js';
 import { decodeTransitionCode } from './transition-code.js';
 
 /**
@@ -31,6 +31,20 @@ export const FLOWS_SQL = `SELECT id, first_ns - :origin, ip_version, client_ip, 
 FROM flows WHERE first_ns <= :until ORDER BY id`;
 export const TRANSITIONS_SQL = `SELECT flow_id, ts_ns - :origin, code FROM transition_rows WHERE ts_ns <= :until ORDER BY flow_id, id`;
 
+/** FLOWS_SQL's first columns as the table names them (null: computed), for checking each row as it is read. */
+const FLOW_COLUMNS = [
+  'id',
+  null,
+  'ip_version',
+  'client_ip',
+  'client_port',
+  'server_ip',
+  'server_port',
+  'client_unacked',
+  'server_unacked',
+  'evicted',
+];
+
 /** The flows that began by `untilNs`, for walkStateIntervals. */
 export function loadFlows(reader: DatabaseReader, untilNs: bigint): StoredFlows {
   const origin = originOf(reader);
@@ -54,6 +68,7 @@ export function loadFlows(reader: DatabaseReader, untilNs: bigint): StoredFlows 
     [number, number, number, string, number, string, number, number, number, number, number, number]
   >;
   for (const row of flowRows) {
+    checkRawRow(reader.path, 'flows', FLOW_COLUMNS, row);
     flows.id.push(row[0]);
     flows.first.push(row[1]);
     flows.ipVersion.push(row[2]);
@@ -142,6 +157,9 @@ export function walkStateIntervals(reader: DatabaseReader, flows: StoredFlows, u
   const transitionRows = reader.db.prepare(TRANSITIONS_SQL).raw(true).iterate(params) as IterableIterator<[number, number, number]>;
   let next = 0;
   for (const [flowId, ts, code] of transitionRows) {
+    // Only what a hand-made database can get wrong pays for the full check.
+    if (typeof flowId !== 'number' || typeof code !== 'number')
+      checkRawRow(reader.path, 'transition_rows', ['flow_id', null, 'code'], [flowId, ts, code]);
     if (flow < 0 || flows.id[flow] !== flowId) {
       closeFlow();
       // Flows without transitions still hold two UNKNOWN endpoints.
