@@ -50,7 +50,7 @@ describe('netstat', () => {
     const table = (await run(['netstat', db])).split('\n');
     expect(table.find((l) => l.includes('TIME_WAIT'))).toMatch(/TIME_WAIT\s+1\s+inferred$/);
     const summary = await run(['netstat', db, '--summary']);
-    expect(summary.split('\n')[0]).toMatch(/^State\s+Count\s+of them inferred$/);
+    expect(summary.split('\n')[0]).toMatch(/^State\s+Count\s+Inferred$/);
     expect(summary).toMatch(/TIME_WAIT\s+1\s+1/);
     // --summary --json keeps its { STATE: count } contract, inferred ones included.
     expect(JSON.parse(await run(['netstat', db, '--summary', '--json']))).toEqual({ TIME_WAIT: 1 });
@@ -66,7 +66,7 @@ describe('netstat', () => {
     const observed = JSON.parse(await run(['netstat', db, '--json', '--observed-only'])) as Entry[];
     expect(observed).toEqual(entries.filter((e) => !e.inferred));
     const summary = await run(['netstat', db, '--summary', '--observed-only']);
-    expect(summary.split('\n')[0]).toMatch(/^State\s+Count \(observed only\)$/);
+    expect(summary.split('\n')[0]).toMatch(/^State\s+Observed$/);
     expect(summary).not.toContain('LISTEN');
   });
 

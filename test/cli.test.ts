@@ -313,10 +313,10 @@ describe('flowstate netstat', () => {
         .filter(Boolean)
         .map((l) => l.split(/\s+/)),
     ).toEqual([
-      ['State', 'Count'],
-      ['CLOSE_WAIT', '20'],
-      ['FIN_WAIT2', '20'],
-      ['LISTEN', '1'],
+      ['State', 'Count', 'Inferred'],
+      ['CLOSE_WAIT', '20', '0'],
+      ['FIN_WAIT2', '20', '0'],
+      ['LISTEN', '1', '1'],
     ]);
   });
 

@@ -48,15 +48,15 @@ export function parsePort(text: string): number {
   return port;
 }
 
-/** Counts include inferred states, and say how many are; observed only, the header says so. */
+/** Counts include inferred states, and Inferred says how many of each are; observed only, the header says Observed. */
 function summaryTable(counts: ReadonlyArray<[TcpState, number, number]>, observedOnly: boolean): string {
   return observedOnly
     ? formatTable(
-        ['State', 'Count (observed only)'],
+        ['State', 'Observed'],
         counts.map(([state, count]) => [state, count]),
         { rightAligned: new Set([1]) },
       )
-    : formatTable(['State', 'Count', 'of them inferred'], counts, { rightAligned: new Set([1, 2]) });
+    : formatTable(['State', 'Count', 'Inferred'], counts, { rightAligned: new Set([1, 2]) });
 }
 
 export function registerNetstat(program: Command, { io, terminal, setExit }: CommandContext): void {
