@@ -27,6 +27,8 @@
     for (const [key, value] of Object.entries(attributes || {})) {
       if (value === undefined || value === null || value === false) continue;
       if (key === 'text') node.textContent = value;
+      // Through the CSSOM: the page's policy refuses style attributes (style-src-attr 'none').
+      else if (key === 'style') Object.assign(node.style, value);
       else node.setAttribute(key, value === true ? '' : String(value));
     }
     for (const child of children) if (child !== null && child !== undefined) node.append(child);
@@ -186,7 +188,7 @@
     el(
       'tr',
       { 'data-state': p.state },
-      el('td', {}, el('span', { class: 'severity', style: `color:${COLOURS[p.state]}`, text: p.state })),
+      el('td', {}, el('span', { class: 'severity', style: { color: COLOURS[p.state] }, text: p.state })),
       el('td', {}, el('code', { text: p.label }), el('span', { class: 'muted', text: ` (${p.role}s)` })),
       el('td', { class: 'num', text: p.peak }),
       el('td', { class: 'num', text: p.peakAt }),

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { lab } from './helpers/paths.js';
 import { flowstate } from './helpers/run-cli.js';
@@ -26,6 +27,9 @@ async function report(scenario: string, extra: string[] = []): Promise<string> {
   expect(run.stdout).toContain(`wrote ${out}`);
   return out;
 }
+
+/** A CSP source for an inline script or style. */
+const sha256Source = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
 /** The JSON the page was written with. */
 function pageData(file: string): { timeline: { states: string[] }; ladders: Array<{ id: number }> } {
@@ -53,8 +57,22 @@ describe('flowstate html writes one self-contained file', () => {
     const scriptSrc = /script-src ([^;]*)/.exec(policy)?.[1].split(' ') ?? [];
     const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]);
     expect(scripts).toHaveLength(3);
-    expect(scriptSrc.sort()).toEqual(scripts.map((s) => `'sha256-${createHash('sha256').update(s).digest('base64')}'`).sort());
+    expect(scriptSrc.sort()).toEqual(scripts.map(sha256Source).sort());
     expect(policy).toMatch(/^default-src 'none'; /);
+  });
+
+  test('its policy allows no inline style but by hash: the page’s own <style> is one of them, and style attributes none', async () => {
+    const html = readFileSync(await report('close-wait-leak'), 'utf8');
+    const policy = /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html)?.[1] ?? '';
+    expect(policy).not.toContain('unsafe');
+    const styleSrc = /(?:^|; )style-src ([^;]*)/.exec(policy)?.[1].split(' ') ?? [];
+    const styles = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => m[1]);
+    expect(styles).toHaveLength(1);
+    // The page's own, then the two Plot writes as it draws (checked in Chromium below).
+    expect(styleSrc).toHaveLength(3);
+    expect(styleSrc).toContain(sha256Source(styles[0]));
+    expect(styleSrc.every((s) => /^'sha256-[A-Za-z0-9+/]+=*'$/.test(s))).toBe(true);
+    expect(policy).toMatch(/; style-src-attr 'none'(;|$)/);
   });
 
   test('a capture is analysed on the fly; --flow adds a ladder; a missing flow is an error', async () => {
@@ -182,14 +200,66 @@ browserTest('the report in Chromium', () => {
       injected,
       readFileSync(file, 'utf8').replace(
         '<body>',
-        '<body><script>document.title = "owned"</script><img src=x onerror="document.title = \'owned\'">',
+        '<body><script>document.title = "owned"</script><img src=x onerror="document.title = \'owned\'">' +
+          '<style>header { display: none }</style><p id="injected-style" style="display: none">styled</p>',
       ),
     );
     const { page, errors } = await openReport(browser, injected);
     expect(await page.title()).not.toBe('owned');
     expect(errors.join('\n')).toMatch(/Content Security Policy/);
+    // Nor does a style: neither an element nor an attribute.
+    expect(await page.locator('header').isVisible()).toBe(true);
+    expect(await page.locator('#injected-style').isVisible()).toBe(true);
     expect(await page.locator('#timeline-svg g[aria-label="area"] path').count()).toBeGreaterThan(0);
   });
+
+  test.each(['close-wait-leak', 'many-short'])(
+    '%s: no style or script the policy refuses, drawn, hovered and redrawn; every <style> is one the policy names',
+    async (scenario) => {
+      const file = await report(scenario);
+      const data = pageData(file) as unknown as { timeline: { states: string[] }; ladders: unknown[]; pileUps: unknown[] };
+      const policy = /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(readFileSync(file, 'utf8'))?.[1] ?? '';
+      const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+      // Listening before the page's first script runs: every refusal, whatever directive it falls under.
+      // (Page code as text: the tests are compiled without the DOM's types.)
+      await page.addInitScript(`
+        window.violations = [];
+        document.addEventListener('securitypolicyviolation', (e) =>
+          window.violations.push(e.effectiveDirective + ' on <' + (e.target?.nodeName ?? '?') + '>: ' + e.sample));
+      `);
+      try {
+        await page.goto(pathToFileURL(file).href);
+        await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
+        // Redrawn (a new chart, legend and styles each time) and hovered (the tip).
+        await page.check('#timeline-listen');
+        await page.check('#timeline-closed');
+        const box = await page.locator('#timeline-svg').boundingBox();
+        if (box === null) throw new Error('the timeline is not drawn');
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        await page.locator('#timeline-svg g[aria-label="tip"]').waitFor();
+        expect(await page.evaluate('window.violations')).toEqual([]);
+
+        // Every chart drew: the timeline's areas, a sparkline per pile-up, a ladder per flow.
+        const states = data.timeline.states.filter((s) => s !== 'LISTEN' && s !== 'CLOSED');
+        expect(await page.locator('#timeline-svg g[aria-label="area"] path').count()).toBeGreaterThanOrEqual(states.length);
+        expect(await page.locator('#pile-up-table svg g[aria-label="area"]').count()).toBe(data.pileUps.length);
+        expect(await page.locator('article.ladder svg g[aria-label="arrow"]').count()).toBe(data.ladders.length);
+        // The state names' colours are set through the CSSOM, which the policy lets through.
+        const colour = (await page.locator('#pile-up-table .severity').first().getAttribute('style')) ?? '';
+        expect(colour).toMatch(/^color: rgb/);
+        expect(await page.evaluate("getComputedStyle(document.querySelector('#pile-up-table .severity')).color")).toBe(
+          colour.replace(/^color: (.*);$/, '$1'),
+        );
+
+        const texts = await page.evaluate<string[]>("[...document.querySelectorAll('style')].map((s) => s.textContent)");
+        const allowed = /(?:^|; )style-src ([^;]*)/.exec(policy)?.[1].split(' ') ?? [];
+        expect(new Set(texts.map(sha256Source))).toEqual(new Set(allowed));
+        await screenshot(page, `${scenario}-csp`);
+      } finally {
+        await page.close();
+      }
+    },
+  );
 
   test('the selector shows one host’s endpoints', async () => {
     const file = await report('close-wait-leak');

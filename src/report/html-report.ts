@@ -368,19 +368,72 @@ const bundle = (name: string, file: string): string => readFileSync(join(dirname
 const hashSource = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
 /**
+ * The class Plot gives its charts (its default, which Plot changes whenever it changes the styles below,
+ * so that two versions on one page do not clash): the page's script passes no `className`.
+ */
+const PLOT_CLASS = 'plot-d6a7b5';
+/**
+ * The <style> elements Plot (v0.6.17) adds as it draws, verbatim for its default class: the text of
+ * each is fixed, so the policy allows them by hash. One is in every chart's svg (src/plot.js); one is in
+ * every swatch legend (src/legends/swatches.js, `columns` unset: the timeline's legend). If an upgrade
+ * changes them, Chromium blocks them and the page tests fail, naming the hash it wanted.
+ */
+const PLOT_STYLES = [
+  `:where(.${PLOT_CLASS}) {
+  --plot-background: white;
+  display: block;
+  height: auto;
+  height: intrinsic;
+  max-width: 100%;
+}
+:where(.${PLOT_CLASS} text),
+:where(.${PLOT_CLASS} tspan) {
+  white-space: pre;
+}`,
+  `:where(.${PLOT_CLASS}-swatches) {
+  font-family: system-ui, sans-serif;
+  font-size: 10px;
+  margin-bottom: 0.5em;
+}
+:where(.${PLOT_CLASS}-swatch > svg) {
+  margin-right: 0.5em;
+  overflow: visible;
+}
+:where(.${PLOT_CLASS}-swatches-wrap) {
+  display: flex;
+  align-items: center;
+  min-height: 33px;
+  flex-wrap: wrap;
+}
+:where(.${PLOT_CLASS}-swatches-wrap .${PLOT_CLASS}-swatch) {
+  display: inline-flex;
+  align-items: center;
+  margin-right: 1em;
+}`,
+];
+
+/**
  * The page: one file, every script and style inline, the data as JSON; it asks the network for nothing.
- * Its Content-Security-Policy runs only the three scripts written here (by their hashes), so nothing
- * that found its way into the page's text could run. Styles stay 'unsafe-inline': Plot adds <style>
- * elements and style attributes to each chart as it draws it, whose text is not known until then;
- * a style runs no code, and default-src 'none' lets it fetch nothing.
+ * Its Content-Security-Policy runs only the three scripts written here and applies only the style
+ * elements written here or by Plot, each by its hash, so nothing that found its way into the page's
+ * text could run or restyle it. Style attributes are refused (`style-src-attr 'none'`): Plot and d3
+ * style elements through the CSSOM (`element.style`), which the policy does not govern, and so does
+ * the page's script.
  */
 export function renderReport(data: ReportData): string {
   const d3 = bundle('d3', 'dist/d3.min.js');
   const plot = bundle('@observablehq/plot', 'dist/plot.umd.min.js');
   const page = asset('report-page.js');
+  const css = asset('report.css');
   // JSON inside <script> must not close the tag early; as application/json it is data, never run.
   const json = JSON.stringify(data).replace(/</g, '\\u003c');
-  const policy = `default-src 'none'; script-src ${[d3, plot, page].map(hashSource).join(' ')}; style-src 'unsafe-inline'; img-src data:`;
+  const policy = [
+    "default-src 'none'",
+    `script-src ${[d3, plot, page].map(hashSource).join(' ')}`,
+    `style-src ${[css, ...PLOT_STYLES].map(hashSource).join(' ')}`,
+    "style-src-attr 'none'",
+    'img-src data:',
+  ].join('; ');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -389,7 +442,7 @@ ${PAGE_GENERATOR}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="${policy}">
 <title>flowstate: ${escapeHtml(data.title)}</title>
-<style>${asset('report.css')}</style>
+<style>${css}</style>
 </head>
 <body>
 <script id="report-data" type="application/json">${json}</script>
