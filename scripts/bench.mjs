@@ -1110,7 +1110,10 @@ function fmtMiB(kib) {
   return mib >= 1024 ? `${(mib / 1024).toFixed(2)} GiB` : `${mib.toFixed(0)} MiB`;
 }
 const fmtBytes = (b) => (b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : `${(b / 1e6).toFixed(1)} MB`);
-const fmtInt = (n) => (n === undefined || Number.isNaN(n) ? '—' : Math.round(n).toLocaleString('en-US'));
+// A declaration, hoisted: --only-established runs before the module reaches this line.
+function fmtInt(n) {
+  return n === undefined || Number.isNaN(n) ? '—' : Math.round(n).toLocaleString('en-US');
+}
 const fmtRatio = (x) => (Number.isFinite(x) ? (x >= 10 ? `${x.toFixed(0)}×` : x >= 1 ? `${x.toFixed(1)}×` : `${x.toFixed(2)}×`) : '—');
 const fmtCpu = (c) => (c === undefined ? '—' : `${(c * 100).toFixed(0)} %`);
 const fmtOthers = (c) => (c === undefined ? '—' : c >= 0.25 ? `**${(c * 100).toFixed(0)} %**` : `${(c * 100).toFixed(0)} %`);
