@@ -22,7 +22,8 @@ export async function hostProfilesOfDatabase(reader: DatabaseReader): Promise<Ho
     onSegment: (flowId, fromClient, segment, frame) => observer.segment(flowId, fromClient, segment, frame),
   });
   if (unreadable !== undefined) return unreadable;
-  return inferHostProfiles(observer.facts(), observer.captureEnd);
+  // The capture may go on past its last TCP segment: the last frame of any kind counts.
+  return inferHostProfiles(observer.facts(), Math.max(observer.captureEnd, Number(last) / 1e9));
 }
 
 /** Profiles of the hosts in captures read directly (several files read as one, as analyze does). */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { CAPTURES, ROOT } from './helpers/paths.js';
 import { flowstate, spawnFlowstate } from './helpers/run-cli.js';
 
-const COMMANDS = ['analyze', 'merge', 'query', 'netstat', 'flow', 'timeline', 'html', 'report', 'export', 'annotate'];
+const COMMANDS = ['analyze', 'merge', 'query', 'netstat', 'flow', 'timeline', 'html', 'report', 'export', 'annotate', 'hosts'];
 
 /** A shell line split into words, quotes removed (the examples use no escapes). */
 function words(line: string): string[] {

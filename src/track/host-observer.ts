@@ -179,9 +179,9 @@ export class HostObserver {
       if (side.probes.length < EVIDENCE_LIMIT)
         side.probes.push({ ...sent, idle: lastFromPeer === undefined ? t - side.probes.at(-1)!.t : t - lastFromPeer });
       side.sentAfterProbe = false;
-    } else if (side.probes.length > 0 && !(flags & TcpFlag.RST)) {
-      // Data, a FIN or an ACK of new data ends a run of probes; a bare ACK answering the peer does not count as a send.
-      if (segment.payloadLength > 1 || flags & (TcpFlag.FIN | TcpFlag.SYN)) side.sentAfterProbe = true;
+    } else if (side.probes.length > 0) {
+      // Data, a FIN or the prober's RST (its give-up) ends a run of probes: what the peer sends later answers none.
+      if (segment.payloadLength > 1 || flags & (TcpFlag.FIN | TcpFlag.SYN | TcpFlag.RST)) side.sentAfterProbe = true;
     }
 
     // Sequence facts after the segment.

@@ -138,7 +138,8 @@ function synFits(times: readonly number[], n: number, l: number, until: number, 
 
 function synClaims(flow: FlowFacts, captureEnd: number): Array<[string, Claim]> {
   const syns = flow.client.syns;
-  if (syns.length === 0) return [];
+  // One SYN shows no timer: its "give-up" may be the application closing, or an answer the capture missed.
+  if (syns.length < 2) return [];
   const t0 = syns[0].t;
   const times = syns.map((s) => s.t - t0);
   const answered = flow.serverAnswered !== null;

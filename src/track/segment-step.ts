@@ -386,8 +386,16 @@ function gatherEvidence(
       (flags & TcpFlag.FIN && sender.finSent && !seqGt(end, sender.nextSeq))
         ? true
         : false;
-  } else if (flags & TcpFlag.ACK && segment.payloadLength <= 1 && sender.sentAnything && start === seqAdd(sender.nextSeq, -1)) {
-    // One byte below the next sequence number: a probe. Into a zero window it is a persist probe, else a keepalive.
+  } else if (
+    flags & TcpFlag.ACK &&
+    segment.payloadLength <= 1 &&
+    sender.sentAnything &&
+    start === seqAdd(sender.nextSeq, -1) &&
+    receiver.ackedAnything &&
+    receiver.highestAck === sender.nextSeq
+  ) {
+    // One byte below the next sequence number with nothing outstanding (snd.una = snd.nxt): a probe. Into a zero
+    // window it is a persist probe, else a keepalive. A resend of an unacknowledged last byte is a retransmission.
     if (receiver.zeroWindowSince >= 0) evidenceOf(receiver).persistProbes++;
     else {
       const evidence = evidenceOf(sender);
