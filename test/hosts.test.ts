@@ -17,7 +17,7 @@ interface Expected {
 describe('settings inferred from the kernel lab equal the configured ones', () => {
   for (const scenario of ['host-syn-retries', 'host-keepalive']) {
     test(scenario, async () => {
-      const expected = JSON.parse(readFileSync(join(CAPTURES, `${scenario}.expected.json`), 'utf8')) as Expected;
+      const expected = JSON.parse(readFileSync(join(CAPTURES, `${scenario}.settings.json`), 'utf8')) as Expected;
       const profiles = await hostProfiles([join(CAPTURES, `${scenario}.pcap`)]);
       for (const [host, settings] of Object.entries(expected.hosts)) {
         const profile = profiles.find((p) => p.host === host);

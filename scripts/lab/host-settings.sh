@@ -8,7 +8,7 @@
 #                      KEEPCNT set by setsockopt; once the connection is up,
 #                      the server's INPUT drops everything, so the probes go
 #                      unanswered until the client resets the connection.
-# Each writes captures/NAME.pcap and captures/NAME.expected.json (the configured values).
+# Each writes captures/NAME.pcap and captures/NAME.settings.json (the configured values).
 # Usage: sudo scripts/lab/host-settings.sh [OUTDIR]
 set -euo pipefail
 out=$(realpath "${1:-captures}")
@@ -60,7 +60,7 @@ m = socket.socket(); m.bind(("127.42.40.3", 0)); m.connect(("127.42.40.1", 9001)
 PY
 finish host-syn-retries
 linear=$(in_ns sysctl -n net.ipv4.tcp_syn_linear_timeouts)
-cat > "$out/host-syn-retries.expected.json" <<JSON
+cat > "$out/host-syn-retries.settings.json" <<JSON
 {
   "description": "tcp_syn_retries=2 (sysctl in the namespace); SYNs dropped at the listener's INPUT until connect() gives up; the capture goes on 2.5 s after, to a connection from 127.42.40.3 that succeeds",
   "kernel": "$(uname -r)",
@@ -93,7 +93,7 @@ except (TimeoutError, ConnectionError) as e:
 time.sleep(0.5)
 PY
 finish host-keepalive
-cat > "$out/host-keepalive.expected.json" <<JSON
+cat > "$out/host-keepalive.settings.json" <<JSON
 {
   "description": "client with SO_KEEPALIVE, TCP_KEEPIDLE=2, TCP_KEEPINTVL=1, TCP_KEEPCNT=3 (setsockopt); after a short exchange the server's INPUT drops everything, so the probes go unanswered until the client resets",
   "kernel": "$(uname -r)",
