@@ -9,6 +9,7 @@ import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { type AnalyzeCaptureOptions, analyzeCapture } from './analyze.js';
 import { fileHead } from './capture/file-head.js';
+import { earliestHead } from './capture/frame-stream.js';
 import { OPTION_COMMENT, OPTION_SHB_USERAPPL, PcapngWriter, encodeTextOption } from './capture/pcapng-writer.js';
 import { type RawPacket, RawRecordWalker } from './capture/raw-records.js';
 import { FlowstateError, UsageError } from './errors.js';
@@ -241,17 +242,11 @@ async function copyWithComments(
         if (walker.frames >= limit || !(await walker.refill())) break;
       }
     } else {
-      // As forEachFrame merges: the earliest head next, ties in input order.
+      // As forEachFrame merges, so that frame numbers and comments meet.
       const heads: Array<RawPacket | null> = [];
       for (let i = 0; i < walkers.length; i++) heads.push(await next(i));
       for (;;) {
-        let earliest = -1;
-        for (let i = 0; i < heads.length; i++) {
-          const head = heads[i];
-          if (head === null) continue;
-          const best = earliest < 0 ? null : heads[earliest];
-          if (best === null || head.tsSec < best.tsSec || (head.tsSec === best.tsSec && head.tsNsec < best.tsNsec)) earliest = i;
-        }
+        const earliest = earliestHead(heads);
         if (earliest < 0) break;
         write(heads[earliest] as RawPacket);
         heads[earliest] = await next(earliest);

@@ -36,17 +36,27 @@ export async function forEachFrame(
   const heads: Array<CapturedFrame | null> = [];
   for (let i = 0; i < readers.length; i++) heads.push(await next(i));
   for (;;) {
-    let earliest = -1;
-    for (let i = 0; i < heads.length; i++) {
-      const head = heads[i];
-      if (head === null) continue;
-      const best = earliest < 0 ? null : heads[earliest];
-      if (best === null || head.tsSec < best.tsSec || (head.tsSec === best.tsSec && head.tsNsec < best.tsNsec)) earliest = i;
-    }
+    const earliest = earliestHead(heads);
     if (earliest < 0) return errors;
     if (visit(heads[earliest] as CapturedFrame) === true) return errors;
     heads[earliest] = await next(earliest);
   }
+}
+
+/**
+ * Which of several files' next frames comes first: the earliest time, ties in input
+ * order (mergecap's order); -1 when every file is done. The one merge order of
+ * everything that reads several files as one capture (analyze, annotate).
+ */
+export function earliestHead(heads: ReadonlyArray<{ tsSec: number; tsNsec: number } | null>): number {
+  let earliest = -1;
+  for (let i = 0; i < heads.length; i++) {
+    const head = heads[i];
+    if (head === null) continue;
+    const best = earliest < 0 ? null : heads[earliest];
+    if (best === null || head.tsSec < best.tsSec || (head.tsSec === best.tsSec && head.tsNsec < best.tsNsec)) earliest = i;
+  }
+  return earliest;
 }
 
 async function forEachFrameOfOne(

@@ -89,10 +89,7 @@ export class OutputFile {
     if (existing?.isDirectory()) throw new UsageError(`${path} is a directory: give ${option} a file name`);
     if (existing !== undefined && !existing.isFile())
       throw new UsageError(`${path} is not a regular file (a device, FIFO or socket): give ${option} a file name`);
-    const directory = dirname(target);
-    const parent = statOrUndefined(directory);
-    if (parent === undefined) throw new FlowstateError(`cannot write ${path}: the directory ${directory} does not exist`);
-    if (!parent.isDirectory()) throw new FlowstateError(`cannot write ${path}: ${directory} is not a directory`);
+    const directory = existingParent(path, target);
     if (existing !== undefined && existing.size > 0 && !options.force && !writtenByFlowstate(target, options.kind))
       throw new UsageError(
         `${path} exists and is not ${describeKind(options.kind)} flowstate wrote: it was left as it was. Give ${option} another path, or add --force to replace it`,
@@ -246,10 +243,7 @@ export class OutputDirectory {
       throw new UsageError(
         `${path} exists and is not ${options.what} (it is not empty): it was left as it was. Give ${option} another directory, or empty it`,
       );
-    const directory = dirname(target);
-    const parent = statOrUndefined(directory);
-    if (parent === undefined) throw new FlowstateError(`cannot write ${path}: the directory ${directory} does not exist`);
-    if (!parent.isDirectory()) throw new FlowstateError(`cannot write ${path}: ${directory} is not a directory`);
+    const directory = existingParent(path, target);
     const lockPath = join(directory, `.${basename(target)}.lock`);
     takeLock(lockPath, path);
     const stem = join(directory, `.${basename(target)}.${randomBytes(TOKEN_BYTES).toString('hex')}`);
@@ -428,6 +422,15 @@ function isEarlierFlowstateDatabase(path: string): boolean {
 
 function describeKind(kind: OutputKind): string {
   return kind === 'database' ? 'a database' : kind === 'page' ? 'an HTML report' : 'an export';
+}
+
+/** The directory a target goes in, where its lock and temporary files go: it must exist. */
+function existingParent(path: string, target: string): string {
+  const directory = dirname(target);
+  const parent = statOrUndefined(directory);
+  if (parent === undefined) throw new FlowstateError(`cannot write ${path}: the directory ${directory} does not exist`);
+  if (!parent.isDirectory()) throw new FlowstateError(`cannot write ${path}: ${directory} is not a directory`);
+  return directory;
 }
 
 function statOrUndefined(path: string): Stats | undefined {
