@@ -2,6 +2,7 @@ import type { Tunnel } from '../decode/tcp-segment.js';
 import { frameTimeNs } from '../capture/captured-frame.js';
 import type { EndpointEvent } from '../tcp/endpoint-event.js';
 import type { TcpState } from '../tcp/tcp-state.js';
+import type { FindingKind } from './finding-catalogue.js';
 
 export const Role = { client: 'client', server: 'server' } as const;
 export type Role = (typeof Role)[keyof typeof Role];
@@ -112,7 +113,8 @@ export type Severity = (typeof Severity)[keyof typeof Severity];
 
 /** One diagnosis. Per-flow findings name the flow; aggregates name a host (and port). */
 export interface FindingRecord {
-  kind: string;
+  /** A code of the catalogue (finding-catalogue.ts): the compiler refuses any other. */
+  kind: FindingKind;
   severity: Severity;
   flowId: number | null;
   endpoint: Role | null;
