@@ -36,6 +36,7 @@ const transition = (frame: number, endpoint: 'client' | 'server', from: TcpState
   from_state: from,
   to_state: to,
   cause: '',
+  event: '',
   inferred: 0,
 });
 

@@ -40,6 +40,8 @@ export interface TransitionRow {
   from_state: TcpState;
   to_state: TcpState;
   cause: string;
+  /** The stable code of the cause (`causes.event`): what scripts match on, where `cause` is words. */
+  event: string;
   inferred: number;
 }
 
