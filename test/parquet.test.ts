@@ -291,7 +291,10 @@ describe('export --format parquet writes under the output guard: a lock, a uniqu
       const child = startFlowstate(['export', '--format', 'parquet', '--db', big, '--out', out], work);
       const exited = new Promise<number | null>((resolve) => child.on('exit', (status) => resolve(status)));
       // Interrupted while DuckDB writes: its database file exists beside the partial directory.
-      await until(() => beside(out).some((name) => name.endsWith('.partial.duckdb')), 'the export to start');
+      await until(
+        () => beside(out).some((name) => name.endsWith('.partial.scratch') && existsSync(join(out, '..', name, 'export.duckdb'))),
+        'the export to start',
+      );
       child.kill(signal);
       expect(await exited).toBe(code);
       expect(beside(out)).toEqual([]);

@@ -315,8 +315,10 @@ export class OutputDirectory {
     } catch {
       // The directory went away: nothing of ours is left in it.
     }
+    // Retried: a writer's thread may still add a file inside while the directory is removed.
     for (const entry of entries)
-      if (entry.startsWith(prefix) && entry !== keep) rmSync(join(directory, entry), { recursive: true, force: true });
+      if (entry.startsWith(prefix) && entry !== keep)
+        rmSync(join(directory, entry), { recursive: true, force: true, maxRetries: 3, retryDelay: 10 });
   }
 
   /** Whether this output holds the lock at `lockPath`. */

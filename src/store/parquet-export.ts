@@ -137,7 +137,11 @@ export async function exportParquet(
   let duck: DuckDBConnection | undefined;
   try {
     // A file of its own and a memory bound: DuckDB otherwise keeps the tables in up to 80 % of RAM.
-    instance = await DuckDBInstance.create(output.scratchPath('duckdb'), { memory_limit: '256MB', threads: '2' });
+    // The file sits in a directory of its own: once an interrupt has removed that directory,
+    // DuckDB's threads, still running until the process ends, can no longer create their WAL beside it.
+    const scratch = output.scratchPath('scratch');
+    mkdirSync(scratch);
+    instance = await DuckDBInstance.create(join(scratch, 'export.duckdb'), { memory_limit: '256MB', threads: '2' });
     duck = await instance.connect();
     const rows: Record<string, number> = {};
     for (const table of ['captures', 'flows', 'findings', 'listeners', 'meta']) rows[table] = await copyTable(reader, duck, table);
