@@ -844,7 +844,7 @@ describe('every finding against the catalogue', () => {
         expect(f.message.trim().length, where).toBeGreaterThan(0);
         expect(typeof f.details.remedy, where).toBe('string');
         expect(String(f.details.remedy).length, where).toBeGreaterThan(0);
-        expect(f.details.remedy, where).toBe(FINDINGS[f.kind as keyof typeof FINDINGS].remedy);
+        expect(f.details.remedy, where).toBe(FINDINGS[f.kind].remedy);
       }
     }
     // The lab alone shows 13 of the catalogue's kinds; the wild captures (absent from a user's clone) add more.
