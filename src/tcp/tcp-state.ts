@@ -42,3 +42,15 @@ export const FIN_SENT_STATES: ReadonlySet<TcpState> = new Set([
   TcpState.LAST_ACK,
   TcpState.TIME_WAIT,
 ]);
+
+/**
+ * States an endpoint leaves only when the SYN or FIN it sent is acknowledged: at the end of a capture
+ * only the absence of that ACK keeps it there, and a capture may simply have missed it.
+ */
+export const WAITING_STATES: ReadonlySet<TcpState> = new Set([
+  TcpState.SYN_SENT,
+  TcpState.SYN_RECV,
+  TcpState.FIN_WAIT1,
+  TcpState.CLOSING,
+  TcpState.LAST_ACK,
+]);

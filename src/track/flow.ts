@@ -189,6 +189,8 @@ export class Endpoint implements EndpointFacts, StatefulEndpoint {
   declare pendingRefuted: boolean;
   /** A pending FIN waits behind a hole: this endpoint's duplicate ACK showed data before the FIN missing. */
   declare pendingHole: boolean;
+  /** The capture showed this endpoint still waiting on the ACK of its latest SYN or FIN: it resent it, or the peer sent after it without acknowledging it. */
+  declare waitShown: boolean;
   /** Visits to the states detectors time. */
   readonly visits = new VisitLog();
 
@@ -237,6 +239,7 @@ export class Endpoint implements EndpointFacts, StatefulEndpoint {
     this.badChecksums = 0;
     this.unansweredRetransmissions = 0;
     this.keepalivePending = false;
+    this.waitShown = false;
     this.zeroWindowSince = NO_TIME;
     this.evidence = null;
     this.rstLostBytes = -1;

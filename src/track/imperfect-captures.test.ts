@@ -42,9 +42,68 @@ describe('from SYN_SENT, one direction captured', () => {
     expect(output.findings.filter((f) => f.kind === 'capture-loss' || f.kind === 'syn-unanswered')).toEqual([]);
   });
 
-  test('a SYN alone, with both directions elsewhere unseen but nothing acknowledged, stays an unanswered SYN, observed', () => {
+  test('a SYN alone, nothing after it: SYN_SENT, inferred (the capture may have missed the answer; nothing shows the client still waited)', () => {
     const { c } = flowIn('SYN_SENT');
+    expect(endOf(c).client).toEqual(['SYN_SENT', true]);
+  });
+
+  test('a SYN resent: the client shows it was still waiting, so SYN_SENT is observed', () => {
+    const { c } = flowIn('SYN_SENT');
+    c.client('SYN', { seq: c.nextSeq('client') - 1, after: 1 });
     expect(endOf(c).client).toEqual(['SYN_SENT', false]);
+  });
+});
+
+describe('waiting on an ACK at the end of the capture', () => {
+  test('LAST_ACK whose FIN nothing after it answered or showed unanswered: inferred (the last ACK may be what the capture lost)', () => {
+    const { c } = flowIn('CLOSE_WAIT');
+    c.server('FIN ACK');
+    expect(endOf(c).server).toEqual(['LAST_ACK', true]);
+  });
+
+  test('LAST_ACK whose FIN was resent: observed', () => {
+    const { c } = flowIn('CLOSE_WAIT');
+    c.server('FIN ACK');
+    c.server('FIN ACK', { seq: c.nextSeq('server') - 1, after: 0.2 });
+    expect(endOf(c).server).toEqual(['LAST_ACK', false]);
+  });
+
+  test('FIN_WAIT1 answered by a peer segment that does not acknowledge the FIN: observed', () => {
+    const { c } = flowIn('ESTABLISHED');
+    c.client('FIN ACK');
+    c.server('ACK', { ack: c.nextSeq('client') - 1 });
+    expect(endOf(c).client).toEqual(['FIN_WAIT1', false]);
+  });
+
+  test('a SYN-ACK nobody answered: the client’s ESTABLISHED rests on its arrival, which nothing shows: inferred, with that evidence', () => {
+    const { c } = flowIn('SYN_SENT');
+    c.server('SYN ACK');
+    expect(c.state('client')).toBe('SYN_SENT');
+    const out = c.finish();
+    expect(out.flows[0].client).toMatchObject({ state: 'ESTABLISHED', stateInferred: true });
+    const established = c.transitions('client').find((t) => t.toState === 'ESTABLISHED');
+    expect(established).toMatchObject({ frame: 2, inferred: true });
+    expect(established?.cause).toMatch(
+      /SYN-ACK in frame 2 was sent, and nothing .* sent after it was captured to show it arrived: its arrival is assumed/,
+    );
+  });
+
+  test('a SYN-ACK whose receiver resent its SYN: it never arrived, the client stays SYN_SENT', () => {
+    const { c } = flowIn('SYN_SENT');
+    c.server('SYN ACK');
+    c.client('SYN', { seq: c.nextSeq('client') - 1, after: 1 });
+    expect(endOf(c).client).toEqual(['SYN_SENT', true]);
+  });
+});
+
+describe('one direction captured, a 4-tuple reused', () => {
+  test('a SYN-ACK with a new ISS from a server that already sent its FIN is a new connection, its SYN not captured', () => {
+    const { c } = flowIn('ESTABLISHED');
+    const first = c.flowId();
+    c.server('FIN ACK');
+    c.server('SYN ACK', { seq: 7_000_000, ack: 9_000_001, after: 1 });
+    expect(c.flowId()).not.toBe(first);
+    expect(c.finish().flows.map((f) => f.instance)).toEqual([1, 2]);
   });
 });
 

@@ -3,7 +3,7 @@ import { ChecksumStatus, TcpFlag, type TcpSegment } from '../decode/tcp-segment.
 import { classifyReceive, classifySend, finSeqOf, rstIgnored, rstInWindow, segmentLength } from '../tcp/classify.js';
 import { EndpointEvent, EventBit } from '../tcp/endpoint-event.js';
 import { type Seq, seq, seqAdd, seqGe, seqGt, seqLt } from '../tcp/seq.js';
-import { TcpState } from '../tcp/tcp-state.js';
+import { TcpState, WAITING_STATES } from '../tcp/tcp-state.js';
 import { type CaptureTime, NO_TIME } from './capture-time.js';
 import { type Endpoint, EndpointEvidence, type Flow } from './flow.js';
 import { type RecordsOut, unacked } from './records-out.js';
@@ -13,7 +13,7 @@ import type { StateDoor } from './state-door.js';
 const MAX_WINDOW_SHIFT = 14;
 
 /** Receive events that wait for the receiver's own next segment (see `deliverPending`). */
-const DEFERRED_EVENTS = EventBit.RECV_SYN | EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN;
+const DEFERRED_EVENTS = EventBit.RECV_SYN | EventBit.RECV_SYN_ACK | EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN;
 
 const PendingVerdict = { open: 0, confirmed: 1, contradicted: 2 } as const;
 type PendingVerdict = (typeof PendingVerdict)[keyof typeof PendingVerdict];
@@ -52,8 +52,13 @@ export class SegmentStep {
     const start = seq(segment.seq);
     const end = seqAdd(start, length);
     const retransmission = gatherEvidence(sender, receiver, segment, frame, time, start, end, length);
+    noteWaitShown(sender, receiver, segment, retransmission);
     this.noteCaptureLoss(flow, sender, receiver, segment, frame, time);
-    if (sender.state === TcpState.SYN_SENT && (segment.flags & (TcpFlag.ACK | TcpFlag.SYN | TcpFlag.RST)) === TcpFlag.ACK)
+    if (
+      sender.state === TcpState.SYN_SENT &&
+      sender.pendingEvents === 0 &&
+      (segment.flags & (TcpFlag.ACK | TcpFlag.SYN | TcpFlag.RST)) === TcpFlag.ACK
+    )
       this.inferHandshake(flow, sender, receiver, segment, frame, time);
     this.settlePendingOnSegment(flow, sender, receiver, segment, frame, time, retransmission, length);
 
@@ -87,7 +92,9 @@ export class SegmentStep {
    */
   settlePending(flow: Flow, endpoint: Endpoint): void {
     if (endpoint.pendingEvents !== 0) {
-      if (!endpoint.pendingRefuted && !endpoint.pendingHole) this.deliverPending(flow, endpoint);
+      // Nothing the endpoint sent after it shows the SYN or FIN arrived: assumed, so inferred, with that evidence.
+      if (!endpoint.pendingRefuted && !endpoint.pendingHole)
+        this.deliverPending(flow, endpoint, undefined, undefined, undefined, unconfirmedArrival(endpoint));
       else endpoint.stateInferred = true; // the peer's SYN or FIN never arrived, or waits behind a hole
     }
     this.judgeEnd(flow, endpoint);
@@ -110,6 +117,8 @@ export class SegmentStep {
       if (endpoint === flow.client) this.noteOneSided(flow);
     } else if (this.captureLoss && state !== TcpState.CLOSED && state !== TcpState.TIME_WAIT && state !== TcpState.UNKNOWN)
       endpoint.stateInferred = true;
+    // A state that holds only because no answer was captured is proven only where the capture showed the wait.
+    else if (WAITING_STATES.has(state) && !endpoint.waitShown) endpoint.stateInferred = true;
   }
 
   /** One finding for the capture: the first connection seen in one direction only. */
@@ -308,6 +317,7 @@ export class SegmentStep {
     source = endpoint.pendingSource,
     frame = endpoint.pendingFrame,
     time = endpoint.pendingTime,
+    unconfirmed?: string,
   ): void {
     const events = endpoint.pendingEvents;
     endpoint.pendingEvents = 0;
@@ -315,10 +325,25 @@ export class SegmentStep {
     // It arrived when it was captured (or, had they crossed, when the endpoint's own segment left),
     // unless the endpoint changed state since: then not before that change.
     const at = time < endpoint.stateSince ? endpoint.stateSince : time;
-    this.door.applyMask(flow, endpoint, events, source, frame, at, flow.midstream || flow.captureLossEvents > 0);
+    if (unconfirmed === undefined)
+      this.door.applyMask(flow, endpoint, events, source, frame, at, flow.midstream || flow.captureLossEvents > 0);
+    else this.door.applyMask(flow, endpoint, events, source, frame, at, true, unconfirmed);
     if (events & EventBit.RECV_SYN) endpoint.peerSynReceived = true;
     if (events & (EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN)) endpoint.peerFinReceived = true;
   }
+}
+
+/**
+ * Whether this segment shows an endpoint still waiting on the ACK of its SYN or FIN: its sender resent
+ * one, or its receiver is sent a segment (not an RST) whose ACK does not cover the receiver's latest.
+ * A first SYN or FIN begins a new wait.
+ */
+function noteWaitShown(sender: Endpoint, receiver: Endpoint, segment: TcpSegment, retransmission: boolean): void {
+  const flags = segment.flags;
+  if (flags & (TcpFlag.SYN | TcpFlag.FIN)) sender.waitShown = retransmission;
+  if (flags & TcpFlag.RST || !(receiver.synSent || receiver.finSent)) return;
+  const awaited = receiver.finSent ? seqAdd(receiver.finSeq, 1) : seqAdd(receiver.iss, 1);
+  if (!(flags & TcpFlag.ACK) || seqLt(seq(segment.ack), awaited)) receiver.waitShown = true;
 }
 
 /** The flow's last segment and the sender's counts; Zeek's view sees every segment. */
@@ -512,6 +537,13 @@ function judgePending(endpoint: Endpoint, segment: TcpSegment): PendingVerdict {
   if (endpoint.pendingEvents & (EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN) && flags & TcpFlag.FIN)
     return PendingVerdict.contradicted;
   return PendingVerdict.open;
+}
+
+/** Why a SYN or FIN delivered as its flow is handed on is inferred. */
+function unconfirmedArrival(endpoint: Endpoint): string {
+  const pending = endpoint.pendingEvents;
+  const what = pending & EventBit.RECV_SYN ? 'SYN' : pending & EventBit.RECV_SYN_ACK ? 'SYN-ACK' : 'FIN';
+  return `the ${what} in frame ${endpoint.pendingFrame} was sent, and nothing ${endpoint.ip}:${endpoint.port} sent after it was captured to show it arrived: its arrival is assumed`;
 }
 
 /** The endpoint's detector evidence, made on first use. */

@@ -30,9 +30,10 @@ export class StateDoor {
     frame: number | null,
     time: CaptureTime,
     inferred: boolean,
+    cause?: string,
   ): void {
     for (let rest = mask; rest !== 0; rest &= rest - 1) {
-      this.applyAt(flow, endpoint, 31 - Math.clz32(rest & -rest), source, frame, time, inferred, undefined);
+      this.applyAt(flow, endpoint, 31 - Math.clz32(rest & -rest), source, frame, time, inferred, cause);
     }
   }
 

@@ -37,8 +37,11 @@ describe('from nothing (the first segment of a 4-tuple)', () => {
     const c = new Connection().server('SYN ACK');
     expect(c.transitions('client')[0]).toMatchObject({ fromState: 'CLOSED', toState: 'SYN_SENT', inferred: true });
     expect(c.transitions('client')[0].cause).toMatch(/SYN not captured/);
+    // The SYN-ACK moves the client when the client shows it arrived: its ACK.
+    expect(c.path('client')).toEqual(['CLOSED→SYN_SENT']);
+    c.client('ACK');
     expect(c.path('client')).toEqual(['CLOSED→SYN_SENT', 'SYN_SENT→ESTABLISHED']);
-    expect(c.path('server')).toEqual(['UNKNOWN→SYN_RECV']);
+    expect(c.path('server')).toEqual(['UNKNOWN→SYN_RECV', 'SYN_RECV→ESTABLISHED']);
   });
 
   test('data first: both ends are picked up ESTABLISHED, inferred, with a midstream finding', () => {
@@ -53,9 +56,12 @@ describe('from SYN_SENT', () => {
   test('the SYN-ACK covering its SYN establishes it; the server on the ACK', () => {
     const { c } = flowIn('SYN_SENT');
     c.server('SYN ACK');
-    expect(c.state('client')).toBe('ESTABLISHED');
+    // Taken when the client shows it arrived (its ACK), dated at the SYN-ACK's frame.
+    expect(c.state('client')).toBe('SYN_SENT');
     expect(c.state('server')).toBe('SYN_RECV');
     c.client('ACK');
+    expect(c.state('client')).toBe('ESTABLISHED');
+    expect(c.transitions('client')[1]).toMatchObject({ toState: 'ESTABLISHED', frame: 2, inferred: false });
     expect(c.state('server')).toBe('ESTABLISHED');
     expect(c.path('client')).toEqual(['CLOSED→SYN_SENT', 'SYN_SENT→ESTABLISHED']);
     expect(c.path('server')).toEqual(['UNKNOWN→SYN_RECV', 'SYN_RECV→ESTABLISHED']);

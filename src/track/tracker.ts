@@ -404,13 +404,15 @@ export class Tracker {
   }
 
   private startsNewInstance(flow: Flow, segment: TcpSegment, fromClient: boolean): boolean {
-    if (!isBareSyn(segment)) return false;
+    const synAck = isSynAck(segment);
+    if (!synAck && !isBareSyn(segment)) return false;
     const sender = fromClient ? flow.client : flow.server;
-    if (sender.synSent && sender.iss === seq(segment.seq)) return false; // a retransmitted SYN
+    if (sender.synSent && sender.iss === seq(segment.seq)) return false; // a retransmitted SYN or SYN-ACK
     if (isFinished(flow.client.state) && isFinished(flow.server.state)) return true;
-    // An endpoint that sent its FIN never sends a bare SYN on that connection again: a new connect() (its old
-    // socket is gone, or in a TIME_WAIT the capture did not show the end of).
+    // An endpoint that sent its FIN never sends a SYN or SYN-ACK on that connection again: a new connection
+    // (its old socket is gone, or in a TIME_WAIT the capture did not show the end of), its SYN not captured.
     if (sender.finSent) return true;
+    if (synAck) return false;
     // A new connect() from the same port after an attempt nobody answered.
     return (
       fromClient && flow.client.state === TcpState.SYN_SENT && !isSynchronized(flow.server.state) && flow.server.state !== TcpState.SYN_RECV
@@ -619,6 +621,10 @@ export class Tracker {
       this.handOn(idlest);
     }
   }
+}
+
+function isSynAck(segment: TcpSegment): boolean {
+  return (segment.flags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST)) === (TcpFlag.SYN | TcpFlag.ACK);
 }
 
 function isBareSyn(segment: TcpSegment): boolean {
