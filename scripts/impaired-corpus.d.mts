@@ -14,6 +14,8 @@ export interface ScoredCopy {
   kept: number;
   endpoints: ScoredEndpoint[];
   netstatError: number;
+  /** netstat --at T at instants of the complete capture: the count error over decided endpoints, and its 50 ms allowance. */
+  instants: Array<{ at: bigint; error: number; allowance: number }>;
 }
 export type Verdict =
   'right' | 'inferred-right' | 'unknown' | 'wrong' | 'undecidable-marked' | 'undecidable-unmarked-right' | 'undecidable-unmarked-wrong';

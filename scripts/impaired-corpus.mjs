@@ -10,8 +10,9 @@
 // - a SYN, FIN or RST by its retransmission (same sender, same sequence number);
 // - a SYN (and a SYN-ACK whole) by the receiver's ACK covering it; a FIN only by itself;
 // - the ACK a segment carries by a later segment of the same sender acknowledging as much;
-// and the copy must begin the connection where the tracker can begin it: at its first
-// segment, or where both ends were ESTABLISHED (the midstream assumption holds).
+// a copy begun later decides an endpoint when its opening moves are proven so (a SYN-ACK
+// proves the SYN it acknowledges), or when it begins where both ends were ESTABLISHED (the
+// midstream assumption holds) and every move after that is.
 // The kernel lab's `unrevealable` endpoints are never decidable.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -204,6 +205,7 @@ export async function scoreScenario(capturePath, expectationPath, dir, impairmen
       const after = ours.endpoints.get(key);
       endpoints.push({ key, kernel: kernelState, decidable, state: after?.state ?? 'UNKNOWN', inferred: after?.inferred ?? true });
     }
+    const decided = new Set(endpoints.filter((e) => e.decidable).map((e) => e.key));
     results.push({
       scenario: expectation.scenario,
       impairment: impairment.name,
@@ -212,6 +214,7 @@ export async function scoreScenario(capturePath, expectationPath, dir, impairmen
       kept: kept.size,
       endpoints,
       netstatError: netstatError(kernel, ours),
+      instants: netstatAtInstants(ours, decided, frames, kept, clean),
     });
   }
   return results;
@@ -223,14 +226,16 @@ function decides(endpoint, kept, flowFrames, transitionsOf, byNumber) {
   if (first === undefined) return false;
   const mine = transitionsOf.get(`${endpoint.flow.id}:${endpoint.role}`) ?? [];
   const peer = transitionsOf.get(`${endpoint.flow.id}:${endpoint.role === 'client' ? 'server' : 'client'}`) ?? [];
-  let from = 0;
-  if (first !== flowFrames[0]) {
-    // Begun later: only where both ends were ESTABLISHED may the copy start (the midstream assumption).
-    const stateAt = (list) => list.filter((t) => t.frame !== null && t.frame < first.frame).at(-1)?.toState ?? 'UNKNOWN';
-    if (!flowFrames.slice(0, flowFrames.indexOf(first)).every((f) => !kept.has(f.frame))) return false;
-    if (stateAt(mine) !== 'ESTABLISHED' || stateAt(peer) !== 'ESTABLISHED') return false;
-    from = first.frame;
-  }
+  if (movesProven(endpoint, mine, 0, kept, flowFrames, byNumber)) return true;
+  if (first === flowFrames[0]) return false;
+  // Begun later, its opening not proven: only where both ends were ESTABLISHED may the copy start (the midstream assumption).
+  const stateAt = (list) => list.filter((t) => t.frame !== null && t.frame < first.frame).at(-1)?.toState ?? 'UNKNOWN';
+  if (stateAt(mine) !== 'ESTABLISHED' || stateAt(peer) !== 'ESTABLISHED') return false;
+  return movesProven(endpoint, mine, first.frame, kept, flowFrames, byNumber);
+}
+
+/** Whether every move of the endpoint from frame `from` on is in the copy or proven there, and no FIN it waited on is left in doubt. */
+function movesProven(endpoint, mine, from, kept, flowFrames, byNumber) {
   const isMine = (f) => f.fromClient === (endpoint.role === 'client');
   for (const t of mine) {
     if (t.frame === null || t.frame < from) continue; // a timer, or before the copy begins
@@ -264,6 +269,66 @@ function netstatError(kernel, ours) {
   let error = 0;
   for (const s of new Set([...k.keys(), ...o.keys()])) error += Math.abs((k.get(s) ?? 0) - (o.get(s) ?? 0));
   return error;
+}
+
+/** The states `netstat --at T --summary` is held to (docs/impaired-captures.md). */
+const INSTANT_STATES = new Set(['SYN_SENT', 'ESTABLISHED', 'FIN_WAIT1', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSING']);
+const SLACK_NS = 50_000_000n;
+
+/** The moves of the endpoints `keys` ("local|remote", their latest connection on that 4-tuple) in a reconstruction. */
+function movesOf(reconstruction, keys) {
+  const wanted = new Map();
+  for (const key of keys) {
+    const e = reconstruction.endpoints.get(key);
+    if (e !== undefined) wanted.set(`${e.flow.id}:${e.role}`, key);
+  }
+  const moves = [];
+  for (const t of reconstruction.collected.transitions) {
+    const key = wanted.get(`${t.flowId}:${t.endpoint}`);
+    if (key !== undefined) moves.push({ key, at: t.tsNs, to: t.toState });
+  }
+  return moves;
+}
+
+/**
+ * `netstat --at T --summary` on the copy against what a perfect wire-only observer counts: the complete
+ * capture's reconstruction (which agrees with the kernel), over the endpoints the copy decides, each from the
+ * copy's first segment of its connection (before it the copy shows nothing to count). At instants
+ * halfway between consecutive frames of the complete capture and at its end: Σ over INSTANT_STATES of
+ * |the copy's count − the complete capture's|, and the allowance: the segments of those endpoints'
+ * connections within 50 ms of the instant.
+ */
+function netstatAtInstants(ours, decided, frames, kept, clean) {
+  const reference = movesOf(clean, decided);
+  const observed = movesOf(ours, decided);
+  const decidedFlows = new Set([...decided].map((key) => clean.endpoints.get(key)?.flow.id));
+  const timeOf = (f) => BigInt(f.tsSec) * 1_000_000_000n + BigInt(f.tsNsec);
+  // An observer of the copy can count a connection only once the copy shows it.
+  const shownFrom = new Map();
+  for (const key of decided) {
+    const flowId = clean.endpoints.get(key)?.flow.id;
+    const first = frames.find((f) => f.flowId === flowId && kept.has(f.frame));
+    if (first !== undefined) shownFrom.set(key, timeOf(first));
+  }
+  const times = frames.map(timeOf);
+  const segmentTimes = frames.filter((f) => decidedFlows.has(f.flowId)).map(timeOf);
+  const instants = times.slice(1).map((t, i) => (times[i] + t) / 2n);
+  if (times.length > 0) instants.push(times.at(-1));
+  const countAt = (moves, at) => {
+    const state = new Map();
+    for (const m of moves) if (m.at <= at && shownFrom.get(m.key) <= at) state.set(m.key, m.to);
+    const counts = new Map();
+    for (const s of state.values()) if (INSTANT_STATES.has(s)) counts.set(s, (counts.get(s) ?? 0) + 1);
+    return counts;
+  };
+  return instants.map((at) => {
+    const want = countAt(reference, at);
+    const got = countAt(observed, at);
+    let error = 0;
+    for (const s of INSTANT_STATES) error += Math.abs((want.get(s) ?? 0) - (got.get(s) ?? 0));
+    const allowance = segmentTimes.filter((t) => t >= at - SLACK_NS && t <= at + SLACK_NS).length;
+    return { at, error, allowance };
+  });
 }
 
 /** How an endpoint scores: decidable ones right, inferred-right, unknown or wrong; undecidable ones marked or not. */

@@ -16,6 +16,9 @@ try {
     const row = rows.get(r.kind) ?? {
       copies: 0,
       netstat: 0,
+      instants: 0,
+      instantError: 0,
+      overAllowance: 0,
       right: 0,
       'inferred-right': 0,
       unknown: 0,
@@ -26,16 +29,21 @@ try {
     };
     row.copies++;
     row.netstat += r.netstatError;
+    for (const i of r.instants) {
+      row.instants++;
+      row.instantError += i.error;
+      if (i.error > i.allowance) row.overAllowance++;
+    }
     for (const e of r.endpoints) row[verdict(e)]++;
     rows.set(r.kind, row);
   }
   const lines = [
-    '| impairment | copies | decidable: right | inferred-right | unknown | wrong | undecidable: marked (inferred or UNKNOWN) | unmarked, right | unmarked, wrong | `netstat --at` count error (Σ per state, per copy) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| impairment | copies | decidable: right | inferred-right | unknown | wrong | undecidable: marked (inferred or UNKNOWN) | unmarked, right | unmarked, wrong | `netstat` at the end vs the kernel, all endpoints (Σ per state, per copy) | `netstat --at T`: instants | count error per instant (mean) | instants beyond the 50 ms allowance |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const [kind, r] of rows)
     lines.push(
-      `| ${kind} | ${r.copies} | ${r.right} | ${r['inferred-right']} | ${r.unknown} | ${r.wrong} | ${r['undecidable-marked']} | ${r['undecidable-unmarked-right']} | ${r['undecidable-unmarked-wrong']} | ${(r.netstat / r.copies).toFixed(1)} |`,
+      `| ${kind} | ${r.copies} | ${r.right} | ${r['inferred-right']} | ${r.unknown} | ${r.wrong} | ${r['undecidable-marked']} | ${r['undecidable-unmarked-right']} | ${r['undecidable-unmarked-wrong']} | ${(r.netstat / r.copies).toFixed(1)} | ${r.instants} | ${(r.instantError / r.instants).toFixed(3)} | ${r.overAllowance} |`,
     );
   const table = lines.join('\n');
   const doc = join(root, 'docs', 'impaired-captures.md');
