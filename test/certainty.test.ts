@@ -116,6 +116,18 @@ describe('flow', () => {
     ]);
   });
 
+  test('an end state inferred though the move into it was seen says why: syn-flood (a SYN-ACK never answered), fin-behind-hole (a FIN held behind a hole)', async () => {
+    const flood = await run(['flow', '1', await database('syn-flood')]);
+    expect(flood).toMatch(/ends ESTABLISHED \(inferred\)/);
+    expect(flood).toMatch(
+      /~ client SYN_SENT → ESTABLISHED at frame 2, inferred: the SYN-ACK in frame 2 was sent, and nothing \S+ sent after it was captured to show it arrived/,
+    );
+    const hole = await run(['flow', '1', await database('fin-behind-hole')]);
+    expect(hole).toMatch(/~ server ends ESTABLISHED, inferred: its peer sent a FIN that nothing shows arriving/);
+    // The client's FIN_WAIT1 is shown by the server's duplicate ACKs after it: observed, no line.
+    expect(hole).not.toMatch(/~ client ends/);
+  });
+
   test('a flow with nothing inferred has no ~ and no evidence list (client-close)', async () => {
     const text = await run(['flow', '1', await database('client-close')]);
     expect(text).not.toContain('~');
