@@ -1,5 +1,25 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { Option } from 'commander';
 import { UsageError } from '../errors.js';
+
+/** `--time-wait`, as every command that tracks connections takes it. */
+export function timeWaitOption(): Option {
+  return new Option('--time-wait <seconds>', 'how long TIME_WAIT lasts (2×MSL): 60 Linux, 240 Windows, 30 macOS/BSD').default('60');
+}
+
+/** `--checksums`, as every command that tracks connections takes it. */
+export function checksumsOption(): Option {
+  return new Option(
+    '--checksums <keep|drop>',
+    'segments with a bad TCP checksum: keep (a capture taken on a sending host shows its own as bad: offload) or drop, as Zeek does',
+  ).default('keep');
+}
+
+/** The value of `--checksums`. */
+export function parseChecksums(text: string): 'keep' | 'drop' {
+  if (text !== 'keep' && text !== 'drop') throw new UsageError(`--checksums: "${text}" is neither keep nor drop`);
+  return text;
+}
 
 /** "60", "60s", "1.5s", "500ms", "2m" → seconds. */
 export function parseSeconds(text: string, option: string): number {

@@ -7,7 +7,7 @@ import { toJson } from '../../report/format-table.js';
 import { DatabaseReader } from '../../store/database-reader.js';
 import { ExitCode, FlowstateError, UsageError } from '../../errors.js';
 import { defaultMemoryBytes, formatSize, machineMemory, parseSize } from '../../memory-budget.js';
-import { parseCount, parseSeconds } from '../parse-options.js';
+import { checksumsOption, parseChecksums, parseCount, parseSeconds, timeWaitOption } from '../parse-options.js';
 import { DEFAULT_THRESHOLDS, type DetectorThresholds } from '../../track/finding-catalogue.js';
 import { MAX_SHARDS, parseShard } from '../../track/shard.js';
 import { ProgressBar } from '../progress-bar.js';
@@ -53,7 +53,7 @@ export function registerAnalyze(program: Command, context: CommandContext): void
     .option('--strict', 'exit 1 also for part of a record header at the end of a file (a warning otherwise)')
     .option('--json', 'print the summary as JSON')
     .option('-q, --quiet', 'print nothing but errors')
-    .option('--time-wait <seconds>', 'how long TIME_WAIT lasts (2×MSL): 60 Linux, 240 Windows, 30 macOS/BSD', '60')
+    .addOption(timeWaitOption())
     .option('--half-open-limit <n>', 'most unfinished handshakes kept in memory at once', '100000')
     .option(
       '--memory <size>',
@@ -72,11 +72,7 @@ export function registerAnalyze(program: Command, context: CommandContext): void
       '--fail-on <codes>',
       'exit 3 when a finding of these kinds exists (comma-separated finding codes, report names standing for one, or error / warning by severity)',
     )
-    .option(
-      '--checksums <keep|drop>',
-      'segments with a bad TCP checksum: keep (a capture taken on a sending host shows its own as bad: offload) or drop, as Zeek does',
-      'keep',
-    )
+    .addOption(checksumsOption())
     .option(
       '--close-wait-threshold <duration>',
       'CLOSE_WAIT this long (or at capture end) is a leak',
@@ -120,8 +116,7 @@ async function runAnalyze(captures: string[], options: AnalyzeOptions, { io, ter
   if (memoryBytes === undefined) throw new UsageError(`--memory takes a size such as 512M or 1G, not "${options.memory}"`);
   const thresholds = parseThresholds(options);
   const failOn = parseFailOn(options.failOn);
-  const checksums = options.checksums ?? 'keep';
-  if (checksums !== 'keep' && checksums !== 'drop') throw new UsageError(`--checksums: "${checksums}" is neither keep nor drop`);
+  const checksums = parseChecksums(options.checksums ?? 'keep');
   const shard = options.shard === undefined ? undefined : parseShard(options.shard);
   if (options.shard !== undefined && shard === undefined)
     throw new UsageError(`--shard takes K/N with 0 ≤ K < N ≤ ${MAX_SHARDS}, not "${options.shard}"`);

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { annotateCapture, defaultAnnotatedPath } from '../../annotate.js';
-import { ExitCode, FlowstateError, UsageError } from '../../errors.js';
+import { ExitCode, FlowstateError } from '../../errors.js';
 import { formatCount } from '../../report/format-time.js';
-import { parseSeconds } from '../parse-options.js';
+import { checksumsOption, parseChecksums, parseSeconds, timeWaitOption } from '../parse-options.js';
 import { ProgressBar } from '../progress-bar.js';
 import type { CommandContext } from '../cli-io.js';
 
@@ -24,8 +24,8 @@ export function registerAnnotate(program: Command, { io, terminal, setExit }: Co
     .option('--out <file>', 'the pcapng to write (default: beside the first capture, NAME.flowstate.pcapng)')
     .option('--force', 'replace a file at --out that flowstate did not write (never one of the captures)')
     .option('-q, --quiet', 'print nothing but errors')
-    .option('--time-wait <seconds>', 'how long TIME_WAIT lasts (2×MSL): 60 Linux, 240 Windows, 30 macOS/BSD', '60')
-    .option('--checksums <keep|drop>', 'segments with a bad TCP checksum: keep or drop (as analyze)', 'keep')
+    .addOption(timeWaitOption())
+    .addOption(checksumsOption())
     .addHelpText(
       'after',
       '\nEvery frame is copied as it is (bytes, lengths, timestamps and their resolution, interfaces, the\n' +
@@ -35,8 +35,7 @@ export function registerAnnotate(program: Command, { io, terminal, setExit }: Co
     )
     .action(async (captures: string[], options: AnnotateOptions) => {
       const timeWaitSeconds = parseSeconds(options.timeWait, '--time-wait');
-      const checksums = options.checksums;
-      if (checksums !== 'keep' && checksums !== 'drop') throw new UsageError(`--checksums: "${checksums}" is neither keep nor drop`);
+      const checksums = parseChecksums(options.checksums);
       const out = options.out ?? defaultAnnotatedPath(captures[0]);
       const progress = terminal.stderrIsTty && !options.quiet ? new ProgressBar(io.stderr) : undefined;
       const controller = new AbortController();
