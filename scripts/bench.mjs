@@ -3,8 +3,8 @@
 //
 // Measures flowstate on the benchmark captures of scripts/bench/make-bench-pcap.sh
 // (made here when missing) at three depths — decode only, decode + tracker, the whole
-// `analyze` command writing SQLite — beside tcpdump, argus|ra and tshark on the same
-// files, in one run, alternating the programs (A B A B ...) because this machine evicts
+// `analyze` command writing SQLite — beside tcpdump, argus|ra, tshark and the C floor
+// (scripts/bench/flow-table-floor.c: read + find each packet's flow) on the same files, in one run, alternating the programs (A B A B ...) because this machine evicts
 // the page cache quickly. Wall time is process.hrtime around each child process; peak
 // RSS comes from `/usr/bin/time -v` (or /proc/<pid>/status VmHWM, polled, without it).
 // Rewrites docs/benchmarks.md completely and prints a summary. Needs a built dist/.
@@ -30,13 +30,16 @@ import { parseArgs } from 'node:util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const generator = join(root, 'scripts', 'bench', 'make-bench-pcap.sh');
+/** The C floor: read + find each packet's flow in a hash table, single core (compiled into the work dir with `cc -O2`). */
+const FLOOR_SOURCE = join(root, 'scripts', 'bench', 'flow-table-floor.c');
+const C_FLOOR = 'c-floor';
 const TIME = '/usr/bin/time';
 
 // ------------------------------------------------------------------ options
 const HELP = `usage: npm run bench -- [options]
 
   --sizes LIST     capture sizes, comma-separated (default 1m,10m); bench-<size>.pcap
-  --runs N         timed runs of each of our stages and of tcpdump and argus (default 3);
+  --runs N         timed runs of each of our stages and of tcpdump, argus and the C floor (default 3);
                    tshark runs once per size
   --dir DIR        where the captures live (default $FLOWSTATE_BENCH_DIR or /tmp/flowstate-bench)
   --no-tshark      skip tshark (slow: about 40k packets/s and 5.6 GB on 10M packets)
@@ -140,6 +143,7 @@ const peers = {
   tcpdump: have('tcpdump'),
   argus: WITH_ARGUS && have('argus') && have('ra'),
   tshark: WITH_TSHARK && have('tshark'),
+  [C_FLOOR]: have('cc'),
 };
 const HAVE_TASKSET = have('taskset');
 const HAVE_SQLITE3 = have('sqlite3');
@@ -151,6 +155,7 @@ if (!WITH_ARGUS) skipped.push('argus | ra: skipped (--no-argus)');
 else if (!peers.argus) skipped.push('argus | ra: skipped, argus or ra (argus-server, argus-client) is not installed');
 if (!WITH_TSHARK) skipped.push('tshark: skipped (--no-tshark)');
 else if (!peers.tshark) skipped.push('tshark: skipped, not installed');
+if (!peers[C_FLOOR]) skipped.push('the C floor: skipped, no C compiler (`cc`) is installed; the "× C floor" columns show –');
 if (!WITH_PCAPNG) skipped.push('pcapng: skipped (--no-pcapng)');
 if (!HAVE_TIME)
   skipped.push(`${TIME} is missing: peak RSS is the largest VmHWM seen polling /proc every 20 ms (a short peak can be missed)`);
@@ -159,6 +164,16 @@ if (!HAVE_TIME)
 mkdirSync(BENCH_DIR, { recursive: true });
 const work = mkdtempSync(join(os.tmpdir(), 'flowstate-bench-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+const floorBinary = join(work, 'flow-table-floor');
+if (peers[C_FLOOR] && !REPORT_ONLY) {
+  const made = spawnSync('cc', ['-O2', '-o', floorBinary, FLOOR_SOURCE], { encoding: 'utf8' });
+  if (made.status !== 0) {
+    peers[C_FLOOR] = false;
+    skipped.push(
+      `the C floor: skipped, \`cc -O2 ${relative(root, FLOOR_SOURCE)}\` failed (${(made.stderr || made.error?.message || `exit ${made.status}`).trim().split('\n')[0]})`,
+    );
+  }
+}
 
 // Others rebuild dist/ while we measure: run a copy of it taken now, beside links to
 // node_modules, so every run of this benchmark measures the same build.
@@ -548,12 +563,16 @@ function itemsFor(capture) {
     file: capture[format],
     run: () => measure(pipeline, stdoutFile),
   });
-  if (capture.repeatOf) return [e2e('pcap')];
+  /** The C floor (FLOOR_SOURCE): read + find each packet's flow; every stage's time is also given as a multiple of it. */
+  const floor = (format) => peer(C_FLOOR, format, [[floorBinary, '-m', capture[format]]]);
+  if (capture.repeatOf) return [e2e('pcap'), ...(peers[C_FLOOR] ? [floor('pcap')] : [])];
   items.push(driver('decode', 'pcap', decodeDriver));
   if (peers.tcpdump) items.push(peer('tcpdump', 'pcap', [['tcpdump', '-nn', '-r', capture.pcap, '-w', '/dev/null']]));
+  if (peers[C_FLOOR]) items.push(floor('pcap'));
   if (capture.pcapng) {
     items.push(driver('decode', 'pcapng', decodeDriver));
     if (peers.tcpdump) items.push(peer('tcpdump', 'pcapng', [['tcpdump', '-nn', '-r', capture.pcapng, '-w', '/dev/null']]));
+    if (peers[C_FLOOR]) items.push(floor('pcapng'));
   }
   items.push(driver('track', 'pcap', trackDriver));
   items.push({ ...driver('track-warm', 'pcap', trackDriver, [String(WARM_PASSES)]), once: true });
@@ -1118,6 +1137,12 @@ const fmtRatio = (x) => (Number.isFinite(x) ? (x >= 10 ? `${x.toFixed(0)}×` : x
 const fmtCpu = (c) => (c === undefined ? '—' : `${(c * 100).toFixed(0)} %`);
 const fmtOthers = (c) => (c === undefined ? '—' : c >= 0.25 ? `**${(c * 100).toFixed(0)} %**` : `${(c * 100).toFixed(0)} %`);
 const fmtTimes = (f) => f.all.map((s) => s.toFixed(2)).join(' / ') + (f.n < f.of ? ` (${f.of - f.n} failed)` : '');
+/** A median time as a multiple of the C floor's on the same capture and format; – without the floor (no compiler, older results). */
+const xFloor = (f, size, format = 'pcap') => {
+  const floor = find(size, 'peer', C_FLOOR, format);
+  return !f || f.failed || !floor || floor.failed ? '–' : fmtRatio(f.seconds / floor.seconds);
+};
+const X_FLOOR = '× C floor';
 
 // ------------------------------------------------------------------ machine
 function sh(command) {
@@ -1151,6 +1176,7 @@ const machine = saved?.machine ?? {
     argus: peers.argus ? sh('argus -h 2>&1 | head -1') : undefined,
     ra: peers.argus ? sh('ra -h 2>&1 | head -1') : undefined,
     tshark: peers.tshark ? sh('tshark --version 2>/dev/null | head -1') : undefined,
+    cc: peers[C_FLOOR] ? sh('cc --version 2>/dev/null | head -1') : undefined,
   },
 };
 
@@ -1372,6 +1398,15 @@ md.push(
   'argus makes a system call (lseek) for every packet it reads, so its times, and the ratios against it, move with the',
   "machine's cost of a system call (in the Machine table); flowstate reads in large blocks.",
   '',
+  'The **C floor** (`scripts/bench/flow-table-floor.c`, compiled here with `cc -O2`, run as `flow-table-floor -m FILE`) reads',
+  "the capture and finds each packet's flow in a hash table, in C, on a single core, and does nothing else. Every stage is",
+  `also given as a multiple of it ("${X_FLOOR}": the row's median time ÷ the floor's, same capture and format). Machines differ`,
+  'in ways that move JavaScript and C differently (random memory access costs more on some virtual machines): compare these',
+  'ratios across machines, not seconds.' +
+    (results.some((r) => r.tool === C_FLOOR)
+      ? ''
+      : ' This run has no floor (no C compiler, or results saved before it was added): they show –.'),
+  '',
   `Measured ${startedAt.toISOString().replace(/\.\d+Z$/, 'Z')} – ${finishedAt.toISOString().replace(/\.\d+Z$/, 'Z')} at commit \`${machine.commit}\`${machine.dirty ? ` with ${machine.dirty} file(s) under src/ modified` : ''}, dist/ built ${machine.distBuilt ?? '(unknown)'} (a copy of it, taken when the run began, is what ran).`,
   '',
   '## Targets',
@@ -1438,10 +1473,11 @@ table(
 md.push(`Connections and span are from each file's \`.summary.txt\`, written by make-bench-pcap.sh.`, '');
 
 const cell = (f, fn) => (!f ? '—' : f.failed ? '**failed**' : fn(f));
-/** A row of a table of timed commands: label, median time, peak RSS, CPU, a note, every run. */
-const timedRow = (label, f, notes) => [
+/** A row of a table of timed commands on capture `size`'s pcap: label, median time, × C floor, peak RSS, CPU, a note, every run. */
+const timedRow = (label, f, notes, size) => [
   label,
   cell(f, (x) => `${x.seconds.toFixed(2)} s`),
+  xFloor(f, size),
   cell(f, (x) => fmtMiB(x.rssKiB)),
   cell(f, (x) => fmtCpu(x.cpu)),
   notes,
@@ -1457,12 +1493,17 @@ md.push(
   const rows = [];
   for (const size of labels) {
     for (const format of ['pcap', 'pcapng']) {
-      for (const tool of ['flowstate', 'tcpdump']) {
+      for (const [tool, name] of [
+        ['flowstate', '**flowstate decode**'],
+        ['tcpdump', '`tcpdump -w /dev/null`'],
+        [C_FLOOR, 'the C floor, `flow-table-floor -m`'],
+      ]) {
         const f = find(size, tool === 'flowstate' ? 'decode' : 'peer', tool, format);
         if (!f) continue;
         rows.push([
-          `${size} ${format}, ${tool === 'flowstate' ? '**flowstate decode**' : '`tcpdump -w /dev/null`'}`,
+          `${size} ${format}, ${name}`,
           cell(f, (x) => fmtRate(x.pps)),
+          xFloor(f, size, format),
           cell(f, (x) => (x.innerPps ? fmtRate(x.innerPps) : '—')),
           cell(f, (x) => x.mbps.toFixed(0)),
           cell(f, (x) => fmtMiB(x.rssKiB)),
@@ -1473,7 +1514,7 @@ md.push(
       }
     }
   }
-  table(['file, program', 'packets/s', 'in-process packets/s', 'MB/s', 'peak RSS', 'CPU', 'others', 'runs (s)'], rows);
+  table(['file, program', 'packets/s', X_FLOOR, 'in-process packets/s', 'MB/s', 'peak RSS', 'CPU', 'others', 'runs (s)'], rows);
 }
 
 md.push(
@@ -1490,6 +1531,7 @@ md.push(
     rows.push([
       `${size} pcap`,
       cell(f, (x) => fmtRate(x.pps)),
+      xFloor(f, size),
       cell(f, (x) => (x.innerPps ? fmtRate(x.innerPps) : '—')),
       cell(f, (x) => x.mbps.toFixed(0)),
       cell(f, (x) => fmtMiB(x.rssKiB)),
@@ -1501,7 +1543,19 @@ md.push(
     ]);
   }
   table(
-    ['file', 'packets/s', 'in-process packets/s', 'MB/s', 'peak RSS', 'CPU', 'others', 'flows', 'most flows in memory at once', 'runs (s)'],
+    [
+      'file',
+      'packets/s',
+      X_FLOOR,
+      'in-process packets/s',
+      'MB/s',
+      'peak RSS',
+      'CPU',
+      'others',
+      'flows',
+      'most flows in memory at once',
+      'runs (s)',
+    ],
     rows,
   );
 }
@@ -1573,6 +1627,7 @@ md.push(
     rows.push([
       `${size} ${format}`,
       cell(f, (x) => fmtRate(x.pps)),
+      xFloor(f, size, format),
       cell(f, (x) => x.mbps.toFixed(0)),
       cell(f, (x) => `${fmtRate(x.rowsPerSecond)}`),
       cell(f, (x) => `${fmtInt(x.detail.rows.flows)} / ${fmtInt(x.detail.rows.transitions)} / ${fmtInt(x.detail.rows.findings)}`),
@@ -1587,6 +1642,7 @@ md.push(
     [
       'file',
       'packets/s',
+      X_FLOOR,
       'MB/s',
       'rows written/s',
       'rows (flows / transitions / findings)',
@@ -1622,6 +1678,7 @@ md.push(
         `${size} pcap`,
         name,
         cell(f, (x) => fmtRate(x.pps)),
+        xFloor(f, size),
         cell(f, (x) => fmtMiB(x.rssKiB)),
         cell(f, (x) => fmtCpu(x.cpu)),
         cell(f, (x) => fmtOthers(x.others)),
@@ -1629,7 +1686,7 @@ md.push(
       ]);
     }
   }
-  table(['file', 'run', 'packets/s', 'peak RSS', 'CPU', 'others', 'runs (s)'], rows);
+  table(['file', 'run', 'packets/s', X_FLOOR, 'peak RSS', 'CPU', 'others', 'runs (s)'], rows);
   const profiled = find(biggest, 'threads-profile', 'flowstate');
   if (profiled && !profiled.failed && profiled.detail?.main) {
     const { main, writer } = profiled.detail;
@@ -1680,6 +1737,7 @@ md.push(
     rows.push([
       `${size} pcap`,
       cell(f, (x) => fmtRate(x.innerPps)),
+      xFloor(f, size),
       cell(f, (x) => fmtInt(x.rows)),
       cell(f, (x) => `${x.writeSeconds.toFixed(2)} s`),
       cell(f, (x) => fmtRate(x.rows / x.writeSeconds)),
@@ -1694,6 +1752,7 @@ md.push(
     [
       'file',
       'packets/s (in-process)',
+      `${X_FLOOR} (whole process)`,
       'rows',
       'time in SQLite',
       'SQLite rows/s',
@@ -1764,10 +1823,10 @@ md.push(
         stage === 'html' && !f.failed
           ? `${(f.detail.bytes / 1e6).toFixed(2)} MB; drawn in Chromium in ${f.detail.readyMs === undefined ? '(no Chromium)' : `${(f.detail.readyMs / 1000).toFixed(2)} s`}`
           : '';
-      rows.push(timedRow(`${size}, \`${stage}\``, f, notes));
+      rows.push(timedRow(`${size}, \`${stage}\``, f, notes, size));
     }
   }
-  table(['database of, command', 'time (median)', 'peak RSS', 'CPU', '', 'runs (s)'], rows);
+  table(['database of, command', 'time (median)', X_FLOOR, 'peak RSS', 'CPU', '', 'runs (s)'], rows);
 }
 
 md.push(
@@ -1784,7 +1843,7 @@ md.push(
   const stages = [...SHARD_COUNTS.flatMap((n) => [`one shard of ${n}`, `${n} shards at once`, `merge ${n} shards`]), 'export parquet'];
   for (const size of sized.map((c) => c.label)) {
     const whole = find(size, 'end-to-end', 'flowstate');
-    if (whole) rows.push(timedRow(`${size}, \`analyze\` (one run, for comparison)`, whole, ''));
+    if (whole) rows.push(timedRow(`${size}, \`analyze\` (one run, for comparison)`, whole, '', size));
     for (const stage of stages) {
       const f = find(size, stage, 'flowstate');
       if (!f) continue;
@@ -1792,10 +1851,10 @@ md.push(
         stage === 'export parquet' && !f.failed
           ? `${fmtBytes(f.detail.bytes)} of Parquet, ${fmtBytes(f.detail.sqliteBytes)} of SQLite (${(f.detail.sqliteBytes / f.detail.bytes).toFixed(1)}× smaller)`
           : '';
-      rows.push(timedRow(`${size}, ${stage}`, f, notes));
+      rows.push(timedRow(`${size}, ${stage}`, f, notes, size));
     }
   }
-  table(['capture, job', 'time (median)', 'peak RSS', 'CPU', '', 'runs (s)'], rows);
+  table(['capture, job', 'time (median)', X_FLOOR, 'peak RSS', 'CPU', '', 'runs (s)'], rows);
 }
 
 md.push('## Yardsticks', '');
@@ -1805,9 +1864,10 @@ md.push('## Yardsticks', '');
     tcpdump: '`tcpdump -nn -r FILE -w /dev/null`',
     argus: '`argus -r FILE -w - | ra -n -s stime saddr sport daddr dport state`',
     tshark: '`tshark -r FILE -q -z conv,tcp` (one run)',
+    [C_FLOOR]: '`flow-table-floor -m FILE` (the C floor)',
   };
   for (const size of labels) {
-    for (const tool of ['tcpdump', 'argus', 'tshark']) {
+    for (const tool of ['tcpdump', 'argus', 'tshark', C_FLOOR]) {
       const f = find(size, 'peer', tool);
       if (!f) continue;
       const rss = cell(f, (x) =>
@@ -1818,6 +1878,7 @@ md.push('## Yardsticks', '');
       rows.push([
         `${size} pcap, ${names[tool]}`,
         cell(f, (x) => fmtRate(x.pps)),
+        xFloor(f, size),
         cell(f, (x) => x.mbps.toFixed(0)),
         rss,
         cell(f, (x) => fmtCpu(x.cpu)),
@@ -1826,7 +1887,7 @@ md.push('## Yardsticks', '');
       ]);
     }
   }
-  table(['file, program', 'packets/s', 'MB/s', 'peak RSS', 'CPU', 'others', 'runs (s)'], rows);
+  table(['file, program', 'packets/s', X_FLOOR, 'MB/s', 'peak RSS', 'CPU', 'others', 'runs (s)'], rows);
   for (const s of skipped) md.push(`- ${s}`);
   if (skipped.length) md.push('');
 }
@@ -1978,8 +2039,8 @@ md.push(
   '`bash scripts/bench/make-bench-pcap.sh DIR/bench-10m.pcap 10000000` (root; 20 s for 1M packets,',
   "80–170 s for 10M, about 1.2 + 1.3 GB for 10M). The kernel's timing differs run to run, so a new",
   '10M file holds 369k–384k connections; keep the file when comparing runs. Needs `tcpdump`,',
-  '`argus` + `ra` (argus-server, argus-client) and `tshark` for the yardsticks; a missing one is',
-  'skipped and said so above.',
+  '`argus` + `ra` (argus-server, argus-client) and `tshark` for the yardsticks, and a C compiler (`cc`)',
+  'for the C floor; a missing one is skipped and said so above.',
   '',
   'How a benchmark capture is made: in a network namespace of its own, real client and server sockets',
   'on 127.0.0.0/8 (64 client addresses, MTU 1500) run a mix of scenarios: clients or servers closing',
@@ -2032,16 +2093,16 @@ writeFileSync(OUT, md.join('\n'));
 const lines = [];
 lines.push(`flowstate bench, ${machine.nproc} × ${machine.cpu}, node ${machine.node}, ${RUNS} run(s), medians`);
 for (const size of labels) {
-  const row = (name, f) =>
+  const row = (name, f, format) =>
     !f
       ? undefined
       : f.failed
         ? `  ${name.padEnd(22)} FAILED`
-        : `  ${name.padEnd(22)} ${fmtRate(f.pps).padStart(7)} packets/s ${f.mbps.toFixed(0).padStart(5)} MB/s ${fmtMiB(f.rssKiB).padStart(9)}${f.rowsPerSecond ? `  ${fmtRate(f.rowsPerSecond)} rows/s, db ${fmtBytes(f.dbBytes)}` : ''}`;
+        : `  ${name.padEnd(22)} ${fmtRate(f.pps).padStart(7)} packets/s ${f.mbps.toFixed(0).padStart(5)} MB/s ${fmtMiB(f.rssKiB).padStart(9)} ${xFloor(f, size, format).padStart(6)} C floor${f.rowsPerSecond ? `  ${fmtRate(f.rowsPerSecond)} rows/s, db ${fmtBytes(f.dbBytes)}` : ''}`;
   lines.push(`${size}:`);
-  for (const [name, f] of [
+  for (const [name, f, format] of [
     ['decode pcap', find(size, 'decode', 'flowstate')],
-    ['decode pcapng', find(size, 'decode', 'flowstate', 'pcapng')],
+    ['decode pcapng', find(size, 'decode', 'flowstate', 'pcapng'), 'pcapng'],
     ['track', find(size, 'track', 'flowstate')],
     ['end-to-end', find(size, 'end-to-end', 'flowstate')],
     [
@@ -2052,11 +2113,13 @@ for (const size of labels) {
       })(),
     ],
     ['tcpdump', find(size, 'peer', 'tcpdump')],
-    ['tcpdump pcapng', find(size, 'peer', 'tcpdump', 'pcapng')],
+    ['tcpdump pcapng', find(size, 'peer', 'tcpdump', 'pcapng'), 'pcapng'],
     ['argus | ra', find(size, 'peer', 'argus')],
     ['tshark', find(size, 'peer', 'tshark')],
+    ['C floor', find(size, 'peer', C_FLOOR)],
+    ['C floor pcapng', find(size, 'peer', C_FLOOR, 'pcapng'), 'pcapng'],
   ]) {
-    const l = row(name, f);
+    const l = row(name, f, format);
     if (l) lines.push(l);
   }
 }
