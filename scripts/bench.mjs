@@ -1137,10 +1137,10 @@ const fmtRatio = (x) => (Number.isFinite(x) ? (x >= 10 ? `${x.toFixed(0)}×` : x
 const fmtCpu = (c) => (c === undefined ? '—' : `${(c * 100).toFixed(0)} %`);
 const fmtOthers = (c) => (c === undefined ? '—' : c >= 0.25 ? `**${(c * 100).toFixed(0)} %**` : `${(c * 100).toFixed(0)} %`);
 const fmtTimes = (f) => f.all.map((s) => s.toFixed(2)).join(' / ') + (f.n < f.of ? ` (${f.of - f.n} failed)` : '');
-/** A median time as a multiple of the C floor's on the same capture and format; – without the floor (no compiler, older results). */
+/** A median time as a multiple of the C floor's on the same capture and format; — without the floor (no compiler, older results). */
 const xFloor = (f, size, format = 'pcap') => {
   const floor = find(size, 'peer', C_FLOOR, format);
-  return !f || f.failed || !floor || floor.failed ? '–' : fmtRatio(f.seconds / floor.seconds);
+  return !f || f.failed || !floor || floor.failed ? '—' : fmtRatio(f.seconds / floor.seconds);
 };
 const X_FLOOR = '× C floor';
 
