@@ -51,11 +51,8 @@ export class PcapngWriter {
 
   sectionHeader(options: readonly Buffer[]): void {
     const optionBytes = optionsLength(options);
-    const length = 28 + optionBytes;
-    const at = this.reserve(length);
+    const at = this.block(PcapngBlock.section, 28 + optionBytes);
     const b = this.buffer;
-    b.writeUInt32LE(PcapngBlock.section, at);
-    b.writeUInt32LE(length, at + 4);
     b.writeUInt32LE(BYTE_ORDER_MAGIC, at + 8);
     b.writeUInt16LE(1, at + 12);
     b.writeUInt16LE(0, at + 14);
@@ -63,23 +60,16 @@ export class PcapngWriter {
     b.writeInt32LE(-1, at + 16);
     b.writeInt32LE(-1, at + 20);
     this.putOptions(at + 24, options);
-    b.writeUInt32LE(length, at + length - 4);
-    this.used += length;
   }
 
   interfaceDescription(linkType: number, snapLength: number, options: readonly Buffer[]): void {
     const optionBytes = optionsLength(options);
-    const length = 20 + optionBytes;
-    const at = this.reserve(length);
+    const at = this.block(PcapngBlock.interface, 20 + optionBytes);
     const b = this.buffer;
-    b.writeUInt32LE(PcapngBlock.interface, at);
-    b.writeUInt32LE(length, at + 4);
     b.writeUInt16LE(linkType, at + 8);
     b.writeUInt16LE(0, at + 10);
     b.writeUInt32LE(snapLength >>> 0, at + 12);
     this.putOptions(at + 16, options);
-    b.writeUInt32LE(length, at + length - 4);
-    this.used += length;
   }
 
   /**
@@ -103,11 +93,8 @@ export class PcapngWriter {
     let addedLength = 0;
     if (added !== undefined) for (const option of added) addedLength += option.length;
     const optionBytes = keptLength + addedLength === 0 ? 0 : keptLength + addedLength + 4;
-    const length = 32 + padded + optionBytes;
-    const at = this.reserve(length);
+    const at = this.block(PcapngBlock.enhancedPacket, 32 + padded + optionBytes);
     const b = this.buffer;
-    b.writeUInt32LE(PcapngBlock.enhancedPacket, at);
-    b.writeUInt32LE(length, at + 4);
     b.writeUInt32LE(interfaceId, at + 8);
     b.writeUInt32LE(tsHigh >>> 0, at + 12);
     b.writeUInt32LE(tsLow >>> 0, at + 16);
@@ -121,8 +108,6 @@ export class PcapngWriter {
       if (added !== undefined) for (const option of added) o += option.copy(b, o);
       b.writeUInt32LE(OPTION_END, o); // code 0, length 0
     }
-    b.writeUInt32LE(length, at + length - 4);
-    this.used += length;
   }
 
   /** Hands everything buffered to the file. */
@@ -130,6 +115,16 @@ export class PcapngWriter {
     if (this.used > 0) this.sink(this.buffer, 0, this.used);
     this.written += this.used;
     this.used = 0;
+  }
+
+  /** A block of `length` bytes in the buffer, its frame written (type, and its length at both ends): where it starts. */
+  private block(type: number, length: number): number {
+    const at = this.reserve(length);
+    this.buffer.writeUInt32LE(type, at);
+    this.buffer.writeUInt32LE(length, at + 4);
+    this.buffer.writeUInt32LE(length, at + length - 4);
+    this.used += length;
+    return at;
   }
 
   /** Room for `length` bytes at the end of the buffer (flushing, or growing it for a block larger than it). */
