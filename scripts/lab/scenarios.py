@@ -18,6 +18,8 @@ The program keeps every socket open until `stop` appears (at most HOLD_MAX s).
 """
 import errno
 import fcntl
+import heapq
+import random
 import threading
 import json
 import os
@@ -35,7 +37,7 @@ ORDER = [
     "syn-sent", "syn-recv", "syn-flood", "rst-abort-linger", "refused", "keepalive",
     "zero-window", "port-reuse", "midstream", "half-close", "ipv6", "many-short",
     "any-interface", "pcapng", "crossing-fins-delayed", "time-wait-stale-rst",
-    "syn-ack-not-captured", "fin-behind-hole",
+    "syn-ack-not-captured", "fin-behind-hole", "lossy-network",
 ]
 
 # Per scenario: server ports (also the tracefs filter), capture interface,
@@ -191,11 +193,16 @@ def sysctl(key, value):
 NETLINK_NETFILTER = 12
 NFNL_SUBSYS_QUEUE = 3
 NFQNL_MSG_PACKET, NFQNL_MSG_VERDICT, NFQNL_MSG_CONFIG = 0, 1, 2
-NFQA_CFG_CMD, NFQA_CFG_PARAMS = 1, 2
-NFQA_PACKET_HDR, NFQA_VERDICT_HDR, NFQA_PAYLOAD = 1, 2, 10
+NFQA_CFG_CMD, NFQA_CFG_PARAMS, NFQA_CFG_MASK, NFQA_CFG_FLAGS = 1, 2, 4, 5
+NFQA_CFG_F_GSO = 1 << 2          # hand packets over as they are: no GSO split, no checksum filled in
+NFQA_PACKET_HDR, NFQA_VERDICT_HDR, NFQA_PAYLOAD, NFQA_SKB_INFO = 1, 2, 10, 17
+NFQA_SKB_CSUMNOTREADY, NFQA_SKB_GSO = 1, 2
 NFQNL_CFG_CMD_BIND, NFQNL_COPY_PACKET = 1, 2
 NF_DROP, NF_ACCEPT = 0, 1
 NLM_F_REQUEST, NLM_F_ACK = 1, 4
+SOL_PACKET, PACKET_VNET_HDR = 263, 15
+VIRTIO_NET_HDR_F_NEEDS_CSUM = 1
+DUP_MARK = 0x29                  # skb mark of a re-injected copy: the NFQUEUE rule lets it pass
 
 
 def _nla(kind, payload):
@@ -208,15 +215,33 @@ class NfQueue:
 
     `decide(tcp)` gets each queued IPv4 packet as a dict (flags, seq, ack, payload, sport, dport)
     and returns ("accept"|"drop", delay_s); accepted packets with a delay are held and released
-    in order once it passes (a delay line). Runs in a thread until `close()`."""
+    in order once it passes (a delay line). Runs in a thread until `close()`.
 
-    def __init__(self, lab, num, decide):
+    Two more verdicts: ("reorder", delay_s) holds the packet `delay_s` while the packets behind it
+    go on (it arrives out of order), and ("duplicate", 0) accepts it and re-injects a byte-identical
+    copy of the IP packet on lo through an AF_PACKET socket (`dup_ifname`): the copy passes the
+    capture point like any packet and, marked DUP_MARK, is not queued again (the rule must skip
+    that mark). `gso=True` asks the kernel for packets untouched (NFQA_CFG_F_GSO): a locally made
+    TCP segment still has its partial checksum, so the copy is byte-identical to what was
+    captured; the copy is sent with a virtio-net header asking for that checksum to be completed
+    (CHECKSUM_PARTIAL again, as the original). `log_all=False` logs only the packets not
+    simply accepted."""
+
+    def __init__(self, lab, num, decide, gso=False, log_all=True, dup_ifname="lo"):
         self.lab, self.num, self.decide = lab, num, decide
+        self.log_all, self.dup_ifname = log_all, dup_ifname
         self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER)
         self.sock.bind((0, 0))
         self.seq = 0
         self._config(_nla(NFQA_CFG_CMD, struct.pack("!BxH", NFQNL_CFG_CMD_BIND, 0)))
         self._config(_nla(NFQA_CFG_PARAMS, struct.pack("!IB", 0xffff, NFQNL_COPY_PACKET)))
+        if gso:
+            self._config(_nla(NFQA_CFG_FLAGS, struct.pack("!I", NFQA_CFG_F_GSO)) +
+                         _nla(NFQA_CFG_MASK, struct.pack("!I", NFQA_CFG_F_GSO)))
+        self.dup_sock = None
+        self.ooo = []            # (release monotonic time, n, packet id): reordered, released out of turn
+        self.ooo_n = 0
+        self.counts = {}
         self.held = []           # (release monotonic time, packet id): the delay line
         self.parked = []         # packet ids held until release()
         self.parked_any = False
@@ -252,7 +277,10 @@ class NfQueue:
                 self.parked, self.releasing = [], False
             while self.held and self.held[0][0] <= now:
                 self.verdict(self.held.pop(0)[1], NF_ACCEPT)
-            timeout = max(0.0, self.held[0][0] - now) if self.held else 0.05
+            while self.ooo and self.ooo[0][0] <= now:
+                self.verdict(heapq.heappop(self.ooo)[2], NF_ACCEPT)
+            due = [x[0] for x in (self.held[:1] + self.ooo[:1])]
+            timeout = max(0.0, min(due) - now) if due else 0.05
             r, _, _ = select.select([self.sock], [], [], min(timeout, 0.05))
             if not r:
                 continue
@@ -267,7 +295,7 @@ class NfQueue:
                 off += (n + 3) & ~3
 
     def _packet(self, attrs):
-        pid, payload, off = None, b"", 0
+        pid, payload, off, skbinfo = None, b"", 0, 0
         while off + 4 <= len(attrs):
             n, kind = struct.unpack_from("=HH", attrs, off)
             kind &= 0x7fff
@@ -275,6 +303,8 @@ class NfQueue:
                 pid = struct.unpack_from("!I", attrs, off + 4)[0]
             elif kind == NFQA_PAYLOAD:
                 payload = attrs[off + 4:off + n]
+            elif kind == NFQA_SKB_INFO:
+                skbinfo = struct.unpack_from("!I", attrs, off + 4)[0]
             off += (n + 3) & ~3
         if pid is None:
             return
@@ -284,11 +314,21 @@ class NfQueue:
         tcp = dict(sport=sport, dport=dport, seq=sq, ack=ak, flags=doff_flags & 0x3f,
                    payload=payload[ihl + doff:])
         action, delay = self.decide(tcp)
+        if action == "duplicate" and (skbinfo & NFQA_SKB_GSO or self.held):
+            action = "accept"            # a GSO packet or one behind the delay line is not copied
+        self.counts[action] = self.counts.get(action, 0) + 1
         t = time.monotonic() - self.lab.t0
-        self.log.append(f"+{t:.3f}s {action} delay {delay:.3f}s: {sport}->{dport} flags 0x{tcp['flags']:02x} "
-                        f"seq {sq} ack {ak} len {len(tcp['payload'])}")
+        if self.log_all or action != "accept" or delay > 0:
+            self.log.append(f"+{t:.3f}s {action} delay {delay:.3f}s: {sport}->{dport} flags 0x{tcp['flags']:02x} "
+                            f"seq {sq} ack {ak} len {len(tcp['payload'])}")
         if action == "drop":
             self.verdict(pid, NF_DROP)
+        elif action == "reorder":
+            self.ooo_n += 1
+            heapq.heappush(self.ooo, (time.monotonic() + delay, self.ooo_n, pid))
+        elif action == "duplicate":
+            self.verdict(pid, NF_ACCEPT)
+            self._inject(payload, ihl, skbinfo & NFQA_SKB_CSUMNOTREADY)
         elif action == "hold":
             self.parked.append(pid)      # until release(); the packets after it go on
             self.parked_any = True
@@ -301,6 +341,22 @@ class NfQueue:
         else:
             self.verdict(pid, NF_ACCEPT)
 
+    def _inject(self, ip_packet, ihl, csum_partial):
+        """A byte-identical copy of `ip_packet` into lo (Ethernet header of zeros, as lo has)."""
+        if self.dup_sock is None:
+            self.dup_sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)   # protocol 0: receives nothing
+            self.dup_sock.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
+            self.dup_sock.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, DUP_MARK)
+        if csum_partial:
+            vnet = struct.pack("<BBHHHH", VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 14 + ihl, 16)
+        else:
+            vnet = struct.pack("<BBHHHH", 0, 0, 0, 0, 0, 0)
+        self.dup_sock.sendto(vnet + b"\0" * 12 + b"\x08\x00" + ip_packet, (self.dup_ifname, 0x0800))
+
+    def pending(self):
+        """Packets still held by the verdict loop."""
+        return len(self.held) + len(self.ooo) + len(self.parked)
+
     def release(self):
         """Lets the parked packets go now, in order (from the verdict thread)."""
         self.releasing = True
@@ -308,9 +364,11 @@ class NfQueue:
     def close(self):
         self.stopped = True
         self.thread.join(2)
-        for pid in [pid for _, pid in self.held] + self.parked:
+        for pid in [pid for _, pid in self.held] + [x[2] for x in sorted(self.ooo)] + self.parked:
             self.verdict(pid, NF_ACCEPT)
-        self.held, self.parked = [], []
+        self.held, self.parked, self.ooo = [], [], []
+        if self.dup_sock is not None:
+            self.dup_sock.close()
 
 
 TCP_FIN, TCP_SYN, TCP_RST, TCP_ACK = 0x01, 0x02, 0x04, 0x10
@@ -418,10 +476,10 @@ class Lab:
     def drop_in(self, rule):
         self.nft(f"add rule inet flowstate_lab in {rule} drop")
 
-    def nfqueue(self, rule, decide, num=0):
+    def nfqueue(self, rule, decide, num=0, **kw):
         """Queue the packets an iptables INPUT rule matches (after the capture point on lo) to
         a verdict loop in this process: `decide` drops, delays or holds each."""
-        q = NfQueue(self, num, decide)
+        q = NfQueue(self, num, decide, **kw)
         spec = rule.split() + ["-j", "NFQUEUE", "--queue-num", str(num)]
         subprocess.run(["iptables", "-A", "INPUT"] + spec, check=True, capture_output=True)
         self.note(f"iptables at +{time.monotonic() - self.t0:.3f}s: -A INPUT {' '.join(spec)} "
@@ -1242,6 +1300,172 @@ def sc_fin_behind_hole(lab):
     lab.expect(ce, se, "FIN_WAIT1")
     lab.expect(se, ce, "ESTABLISHED")
 
+
+LOSSY_SEED = 29
+LOSSY_MODES = (["client-first"] * 70 + ["server-first"] * 70 + ["open"] * 20 + ["half-close"] * 20 +
+               ["server-leak"] * 20)
+# per mode: the states each end may end in (None: no socket). A late segment (reordered or
+# duplicated) can reach a TIME_WAIT end, whose ACK of it then meets a peer whose socket is already
+# gone (or the late segment meets that peer directly); the peer's RST, exactly at the TIME_WAIT end's
+# RCV.NXT, ends TIME_WAIT early (net.ipv4.tcp_rfc1337=0), so the closer-first end may be gone too.
+LOSSY_ENDS = {
+    "client-first": ({"TIME_WAIT", None}, {None}),
+    "server-first": ({None}, {"TIME_WAIT", None}),
+    "open": ({"ESTABLISHED"}, {"ESTABLISHED"}),
+    "half-close": ({"FIN_WAIT2"}, {"CLOSE_WAIT"}),
+    "server-leak": ({"CLOSE_WAIT"}, {"FIN_WAIT2"}),
+}
+
+
+def tcp_table():
+    """{(local, remote): (STATE, timer)} from /proc/net/tcp (timer 1: retransmission/probe pending)."""
+    out = {}
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            f_ = line.split()
+            out[(_dec_addr(f_[1]), _dec_addr(f_[2]))] = (TCP_STATES.get(int(f_[3], 16), f_[3]),
+                                                        int(f_[5].split(":")[0], 16))
+    return out
+
+
+def sc_lossy_network(lab):
+    count = len(LOSSY_MODES)
+    lab.describe(f"{count} short request/response connections, started 20 ms apart, through a seeded "
+                 "NFQUEUE verdict loop after the capture point (random.Random(29), every TCP segment "
+                 "either way): about 3 % dropped silently (on the wire, never delivered), about 3 % held "
+                 "20-150 ms while the segments behind them go on (delivered out of order), about 2 % "
+                 "delivered twice (a byte-identical copy re-injected on lo, on the wire too). Endings by "
+                 "connection: 70 client-first (client TIME_WAIT, server CLOSED), 70 server-first (server "
+                 "TIME_WAIT, client CLOSED), 20 left open (both ESTABLISHED), 20 half-closed by the client "
+                 "(client FIN_WAIT2, server CLOSE_WAIT), 20 closed by the server only (client CLOSE_WAIT, "
+                 "server FIN_WAIT2). The capture stops once no retransmission is pending.")
+    modes = list(LOSSY_MODES)
+    random.Random(LOSSY_SEED + 1).shuffle(modes)
+    rng = random.Random(LOSSY_SEED)
+
+    def decide(tcp):
+        r = rng.random()
+        if r < 0.03:
+            return "drop", 0.0
+        if r < 0.06:
+            return "reorder", round(rng.uniform(0.020, 0.150), 3)
+        if r < 0.08:
+            return "duplicate", 0.0
+        return "accept", 0.0
+
+    subnet = f"127.42.{lab.n}.0/24"
+    q = lab.nfqueue(f"-p tcp -s {subnet} -d {subnet} -m mark ! --mark {DUP_MARK}", decide,
+                    gso=True, log_all=False)
+    L = lab.listener(backlog=512)
+    se = ep(lab.srv, lab.port)
+    accepted, cv = {}, threading.Condition()
+    errors = []
+
+    def acceptor():
+        try:
+            for _ in range(count):
+                L.settimeout(25)
+                a, peer = L.accept()
+                a.settimeout(20)
+                lab.hold(a)
+                with cv:
+                    accepted[ep(*peer[:2])] = a
+                    cv.notify_all()
+        except Exception as e:           # noqa: BLE001 - reported below
+            errors.append(f"accept: {e!r}")
+
+    results = [None] * count
+
+    def worker(i, mode):
+        try:
+            c = lab.client()
+            c.settimeout(20)
+            c.connect((lab.srv, lab.port))
+            ce = sock_ep(c)
+            with cv:
+                if not cv.wait_for(lambda: ce in accepted, 20):
+                    raise RuntimeError("never accepted")
+                a = accepted[ce]
+            results[i] = ce
+            req, resp = b"GET /%d HTTP/1.0\r\n\r\n" % i, b"HTTP/1.0 200 OK\r\n\r\nreply %d\n" % i
+            c.sendall(req)
+            if mode == "half-close":
+                c.shutdown(socket.SHUT_WR)
+                if recv_eof(a) != req:
+                    raise RuntimeError("bad request")
+            else:
+                recv_exact(a, len(req))
+            a.sendall(resp)
+            recv_exact(c, len(resp))
+            if mode == "client-first":
+                close_in_turn(c, a)
+            elif mode == "server-first":
+                close_in_turn(a, c)
+            elif mode == "server-leak":
+                a.close()
+                if recv_eof(c) != b"":
+                    raise RuntimeError("unexpected data")
+        except Exception as e:           # noqa: BLE001 - reported below
+            errors.append(f"connection {i} ({mode}): {e!r}")
+
+    threads = [threading.Thread(target=acceptor, daemon=True)]
+    threads[0].start()
+    for i, mode in enumerate(modes):
+        t = threading.Thread(target=worker, args=(i, mode), daemon=True)
+        t.start()
+        threads.append(t)
+        time.sleep(0.02)
+    for t in threads:
+        t.join(25)
+    if errors or any(t.is_alive() for t in threads):
+        raise RuntimeError("lossy-network: " + "; ".join(errors or ["a connection did not finish"]))
+
+    busy = ("SYN_SENT", "SYN_RECV", "FIN_WAIT1", "LAST_ACK", "CLOSING")
+
+    def settled():
+        tab = tcp_table()
+        if q.pending() or any(st in busy or timer == 1 for st, timer in tab.values()):
+            return False
+        for ce, mode in zip(results, modes):
+            cl, sv = LOSSY_ENDS[mode]
+            if tab.get((ce, se), (None,))[0] not in cl or tab.get((se, ce), (None,))[0] not in sv:
+                return False
+        return True
+    # no retransmission pending, nothing held in the verdict loop, every end where it can end;
+    # then once more after 0.5 s (a delayed ACK, a late copy)
+    wait_for(settled, 15, "every connection to settle")
+    time.sleep(0.5)
+    wait_for(settled, 5, "every connection to settle (again)")
+    tab = tcp_table()
+    tally, early = {}, []
+    for ce, mode in zip(results, modes):
+        for local, remote, st in ((ce, se, tab.get((ce, se), (None,))[0]), (se, ce, tab.get((se, ce), (None,))[0])):
+            if st is not None:
+                lab.expect(local, remote, st)
+                tally[st] = tally.get(st, 0) + 1
+        if mode == "client-first" and tab.get((ce, se), (None,))[0] is None:
+            early.append(f"{ce} (client-first, client)")
+        if mode == "server-first" and tab.get((se, ce), (None,))[0] is None:
+            early.append(f"{se} -> {ce} (server-first, server)")
+    for st, n in sorted(tally.items()):
+        lab.expect_count(st, n)
+    lab.expect_count("LISTEN", 1)
+    lab.note(f"Connection modes in connect order (i = 0..{count - 1}): " +
+             " ".join(f"{i}:{m}" for i, m in enumerate(modes)))
+    lab.note("Client endpoints in connect order: " + " ".join(f"{i}:{ce}" for i, ce in enumerate(results)))
+    c = q.counts
+    lab.note(f"Verdict loop (seed {LOSSY_SEED}): {sum(c.values())} segments queued; {c.get('drop', 0)} dropped, "
+             f"{c.get('reorder', 0)} reordered (held 20-150 ms, the segments behind them not), "
+             f"{c.get('duplicate', 0)} duplicated (a byte-identical copy re-injected on lo with skb mark "
+             f"{DUP_MARK:#x}, which the NFQUEUE rule lets pass), {c.get('accept', 0)} accepted as they came. "
+             "Every verdict other than a plain accept is listed below (nfqueue 0: ...), time relative to "
+             "the start of the socket program.")
+    if early:
+        lab.note("TIME_WAIT ended early (no longer in ss) by an RST exactly at its RCV.NXT from a peer whose "
+                 "socket was already gone, answering a late (reordered or duplicated) segment or the TIME_WAIT "
+                 "end's ACK of one (net.ipv4.tcp_rfc1337=0: a timewait socket takes that RST; no tracepoint "
+                 "event, a timewait socket is not a full socket): " + ", ".join(early))
+    lab.note("End states (ss): " + ", ".join(f"{n} {st}" for st, n in sorted(tally.items())))
 
 def sc_fixture_traffic(workdir):
     """Traffic for make-format-fixtures.sh: a few short connections over 127.42.200.x and ::1."""
