@@ -435,7 +435,18 @@ describe('from TIME_WAIT (the flow is retired: handed on, a small row kept)', ()
     c.server('RST', { seq: c.nextSeq('server') });
     expect(c.state('client')).toBe('CLOSED');
     expect(c.transitions('client').at(-1)).toMatchObject({ fromState: 'TIME_WAIT', toState: 'CLOSED', cause: 'received RST' });
-    expect(c.output.flows[0].client.state).toBe('CLOSED');
+    expect(c.finish().flows[0].client.state).toBe('CLOSED');
+  });
+
+  test('a second copy of that RST (a duplicate, or delayed) is a late segment of the same connection, not a new one', () => {
+    const { c } = flowIn('TIME_WAIT');
+    const rst = c.nextSeq('server');
+    c.server('RST', { seq: rst });
+    c.server('RST', { seq: rst, after: 0.05 });
+    const out = c.finish();
+    expect(out.flows.map((f) => f.instance)).toEqual([1]);
+    expect(c.path('client').at(-1)).toBe('TIME_WAIT→CLOSED');
+    expect(c.path('client').filter((p) => p.endsWith('→CLOSED'))).toHaveLength(1);
   });
 
   test('a new SYN on the 4-tuple takes it over: port reuse, instance 2', () => {

@@ -496,7 +496,9 @@ export class Tracker {
         this.door.apply(retired, receiver, EndpointEvent.RECV_RST, frame.source, frame.frame, time, !receiver.rcvNxtKnown);
     }
     this.onSegment?.(retired.id, fromClient, segment, frame, retired.client.state, retired.server.state);
-    this.storeOrForget(retired);
+    // Kept until its TIME_WAIT timer, even once an RST ended it: a duplicate or delayed segment of this
+    // connection (a second copy of that RST) is still a late segment, not a new connection's first.
+    this.lifecycle.retired.storeBack(retired);
   }
 
   // ---------------------------------------------------------------- how a flow ends
@@ -547,7 +549,8 @@ export class Tracker {
       if (phase === Phase.retired) {
         if (lifecycle.retired.flowId(slot) !== flowId) continue;
         const retired = lifecycle.retiredFlow(slot);
-        if (this.expireTimeWait(retired, role, since, expires)) this.storeOrForget(retired);
+        this.expireTimeWait(retired, role, since, expires);
+        this.storeOrForget(retired);
       } else if (phase !== Phase.free) {
         const flow = lifecycle.liveFlow(slot);
         if (flow.id === flowId && this.expireTimeWait(flow, role, since, expires) && bothGone(flow)) this.handOn(flow);
