@@ -1,6 +1,6 @@
 // Documentation generated from code must match the code.
 import { expect, test } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './helpers/paths.js';
 
@@ -21,4 +21,13 @@ test('docs/schema.md shows the flows columns as src/store/flow-columns.ts declar
   const page = generated('schema.md');
   expect(page).toContain('<!-- generated from code: flows-columns');
   expect(page).toBe(schemaMarkdown(page));
+});
+
+test('every source file has a test beside it or a line in test/README.md saying where it is tested', () => {
+  const listed = readFileSync(join(ROOT, 'test', 'README.md'), 'utf8');
+  const files = new Set((readdirSync(join(ROOT, 'src'), { recursive: true }) as string[]).map((f) => `src/${f.split('\\').join('/')}`));
+  const sources = [...files].filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+  const untested = sources.filter((f) => !files.has(f.replace(/\.ts$/, '.test.ts')) && !listed.includes(`\`${f}\``));
+  expect(sources.length).toBeGreaterThan(50);
+  expect(untested).toEqual([]);
 });
