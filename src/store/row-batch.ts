@@ -2,7 +2,7 @@
  * Rows on their way to the writer thread, in three flat arrays instead of an
  * array per row: numbers in a transferable Float64Array (NaN for NULL), strings in
  * one array, nanosecond times in a BigInt64Array. Cloning rows this way costs
- * less than half as much as arrays of rows (docs/benchmarks.md, design choices),
+ * less than half as much as arrays of rows (docs/design-choices.md),
  * and no row lives long enough on the tracking thread to reach the old
  * generation of its heap.
  *

@@ -13,7 +13,7 @@ export type Row = unknown[];
  * frame (-1 for none), and the packed code of schema.ts (endpoint, states, cause, capture).
  */
 export const TRANSITION_COLUMNS = 6;
-/** Rows per INSERT: one call into SQLite for many rows is cheaper a row than for few (docs/benchmarks.md, design choices). */
+/** Rows per INSERT: one call into SQLite for many rows is cheaper a row than for few (docs/design-choices.md). */
 const TRANSITION_GROUP = 256;
 /** One transition row's VALUES: SQLite joins the time's halves (numbers bind as REAL, hence the casts). */
 const TRANSITION_VALUES = '(?,?,CAST(? AS INTEGER)*1000000000+CAST(? AS INTEGER),NULLIF(?,-1),?)';
@@ -128,7 +128,7 @@ export class SqliteSink {
     const insertMeta = this.db.prepare('INSERT INTO meta VALUES (?, ?)');
     for (const [key, value] of Object.entries(meta)) insertMeta.run(key, value);
     // Index sorts run in the page cache's budget; the load is done, so a small one
-    // serves, faster and with less memory at the end (docs/benchmarks.md, design choices).
+    // serves, faster and with less memory at the end (docs/design-choices.md).
     this.db.pragma('cache_size = -2048');
     this.db.exec(CREATE_INDEXES);
     this.db.exec('COMMIT');

@@ -6,7 +6,7 @@ import type { TransitionEvent } from '../track/records.js';
  * transition_rows.code: bit 0 the endpoint (0 client, 1 server), bit 1 inferred,
  * then 5 bits each for the from and to states (index into ALL_STATES), 12 bits for
  * the cause (causes.code), and the capture id above them. Five columns a row
- * instead of ten make a row cheaper to write (docs/benchmarks.md, design choices).
+ * instead of ten make a row cheaper to write (docs/design-choices.md).
  * This module is the only one that knows the packing: the writer encodes with
  * `transitionCode`, the `transitions` view decodes with `TRANSITIONS_VIEW` in SQL and `decodeTransitionCode` in JS.
  */

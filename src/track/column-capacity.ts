@@ -2,7 +2,7 @@
  * How the tracker's typed-array columns grow (flow-table keys, retired rows, the
  * TIME_WAIT queue). By half, not by doubling: they are sized by the connections
  * held at once, and doubling left up to half of each column unused at the peak
- * (docs/benchmarks.md, design choices). Copying more often costs little: each
+ * (docs/design-choices.md). Copying more often costs little: each
  * value is copied about three times in all instead of twice.
  */
 const GROWTH_FACTOR = 1.5;

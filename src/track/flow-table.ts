@@ -12,7 +12,7 @@ const MAX_LOAD = 0.5;
  * only the handle and the key's hash; the keys themselves sit in one pool indexed
  * by handle, where the tracker also reads them back: less than half the memory of
  * keys in the buckets (twice as many buckets as keys) plus a second copy for the
- * tracker (docs/benchmarks.md, design choices). The key is direction-free (the lower
+ * tracker (docs/design-choices.md). The key is direction-free (the lower
  * address:port goes first); `lookup` tells the direction through `forward`.
  */
 export class FlowTable {

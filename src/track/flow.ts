@@ -24,7 +24,7 @@ export const VISIT_FIELDS = 5;
  * Flat numbers are stored unboxed, where a StateVisit object and its two times
  * cost every connection memory for each visit. The numbers outlive `clear()`:
  * a reused endpoint writes over them instead of growing a new array, which
- * spares the garbage collector most of its copying (docs/benchmarks.md, design choices).
+ * spares the garbage collector most of its copying (docs/design-choices.md).
  */
 export class VisitLog {
   readonly #fields: number[] = [];
