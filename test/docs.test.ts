@@ -31,3 +31,13 @@ test('every source file has a test beside it or a line in test/README.md saying 
   expect(sources.length).toBeGreaterThan(50);
   expect(untested).toEqual([]);
 });
+
+test('the docs name every tunnel the decoder follows: README by name, docs/reconstruction.md and docs/schema.md by kind', async () => {
+  const { TUNNELS } = await import('../src/decode/tunnels.js');
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const reconstruction = generated('reconstruction.md');
+  const schema = generated('schema.md');
+  expect(TUNNELS.filter((t) => !readme.includes(t.name)).map((t) => t.name)).toEqual([]);
+  expect(TUNNELS.filter((t) => !reconstruction.includes(`\`${t.kind}\``)).map((t) => t.kind)).toEqual([]);
+  expect(TUNNELS.filter((t) => !schema.includes(`\`${t.kind}\``)).map((t) => t.kind)).toEqual([]);
+});

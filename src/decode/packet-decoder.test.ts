@@ -37,6 +37,7 @@ import { DecodeIssue, type DecodeStats } from './decode-stats.js';
 import { LinkType } from './link-types.js';
 import { PacketDecoder } from './packet-decoder.js';
 import { TcpFlag } from './tcp-segment.js';
+import { TUNNELS } from './tunnels.js';
 
 /** Where frameOf puts the packet in its buffer (junk before it). */
 const LEAD = 5;
@@ -490,7 +491,7 @@ describe('tunnels: the TCP inside, its tunnel named', () => {
     return s.tunnel;
   }
 
-  test.each([
+  const cases = [
     ['IP in IP', outer(IP_PROTOCOL.IPIP, inner4), 4, 'ipip', null],
     ['6in4', outer(IP_PROTOCOL.IPV6, inner6), 6, '6in4', null],
     ['GRE with a key', outer(IP_PROTOCOL.GRE, gre(ETHERTYPE.IPV4, inner4, { key: 77, checksum: true, sequence: 5 })), 4, 'gre', 77],
@@ -507,16 +508,42 @@ describe('tunnels: the TCP inside, its tunnel named', () => {
     ['GTP-U', outer(IP_PROTOCOL.UDP, udp(2152, 2152, gtpU(0xdeadbeef, inner4))), 4, 'gtp-u', 0xdeadbeef],
     ['GTP-U with an extension header', outer(IP_PROTOCOL.UDP, udp(2152, 2152, gtpU(7, inner6, true))), 6, 'gtp-u', 7],
     ['Teredo', outer(IP_PROTOCOL.UDP, udp(3544, 40000, concat([0, 0, 1, 2, 3, 4, 5, 6], inner6))), 6, 'teredo', null],
-  ] as const)('%s', (_name, packet, version, kind, id) => {
+    [
+      'PPTP (enhanced GRE carrying PPP; the call id)',
+      outer(IP_PROTOCOL.GRE, gre(0x880b, concat([0xff, 0x03, 0x00, 0x21], inner4), { key: (40 << 16) | 4711, version: 1 })),
+      4,
+      'pptp',
+      4711,
+    ],
+  ] as const;
+  test.each(cases)('%s', (_name, packet, version, kind, id) => {
     expect(inside(packet, version)).toMatchObject({ kind, endpoints: '192.0.2.10-192.0.2.20', id });
   });
 
+  const sixInSix = ethernet(
+    ETHERTYPE.IPV6,
+    ipv6({ src: '2001:db8::20', dst: '2001:db8::10', protocol: IP_PROTOCOL.IPV6, payload: inner6 }),
+  );
+  const fourInSix = ethernet(
+    ETHERTYPE.IPV6,
+    ipv6({ src: '2001:db8::20', dst: '2001:db8::10', protocol: IP_PROTOCOL.IPIP, payload: inner4 }),
+  );
+
+  test('every tunnel of the table (src/decode/tunnels.ts) has a case here that decodes to it', () => {
+    const kinds = new Set([
+      ...cases.map(([, packet, version]) => inside(packet, version).kind),
+      inside(sixInSix, 6).kind,
+      inside(fourInSix).kind,
+    ]);
+    expect(TUNNELS.map((t) => t.kind).filter((kind) => !kinds.has(kind))).toEqual([]);
+  });
+
+  test('6in6 names the outer IPv6 endpoints', () => {
+    expect(inside(sixInSix, 6)).toMatchObject({ kind: '6in6', endpoints: '2001:db8::10-2001:db8::20' });
+  });
+
   test('4in6 names the outer IPv6 endpoints', () => {
-    const packet = ethernet(
-      ETHERTYPE.IPV6,
-      ipv6({ src: '2001:db8::20', dst: '2001:db8::10', protocol: IP_PROTOCOL.IPIP, payload: inner4 }),
-    );
-    expect(inside(packet)).toMatchObject({ kind: '4in6', endpoints: '2001:db8::10-2001:db8::20' });
+    expect(inside(fourInSix)).toMatchObject({ kind: '4in6', endpoints: '2001:db8::10-2001:db8::20' });
   });
 
   test('both directions are one tunnel; another VNI is another tunnel; nested tunnels name the stack', () => {

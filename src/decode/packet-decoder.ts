@@ -5,6 +5,7 @@ import { IpReassembler } from './ip-reassembly.js';
 import { LinkType } from './link-types.js';
 import { ChecksumStatus, MAX_SACK_BLOCKS, MAX_UNKNOWN_OPTIONS, TcpFlag, TcpSegment, type Tunnel } from './tcp-segment.js';
 import { formatDestination, formatSource } from './format-address.js';
+import type { TunnelKind } from './tunnels.js';
 
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
@@ -601,7 +602,7 @@ export class PacketDecoder {
    * The segment now travels inside a tunnel of this kind and id, from the outer addresses
    * still in the segment. False, the issue counted, when that tunnel is new and MAX_TUNNELS are known.
    */
-  private enter(kind: string, id: number | null): boolean {
+  private enter(kind: TunnelKind, id: number | null): boolean {
     const s = this.segment;
     const v4 = s.ipVersion === 4;
     // Keyed on the address words, either direction: text is made once, for a new tunnel.

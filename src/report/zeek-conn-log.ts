@@ -125,7 +125,7 @@ export function zeekConnLogTsv(records: Iterable<ZeekConnLogRecord>, openedAt: D
       String(r.origIpBytes),
       String(r.respPkts),
       String(r.respIpBytes),
-      UNSET, // tunnel_parents: we do not decode tunnels
+      UNSET, // tunnel_parents: Zeek's uid of the tunnel's own connection; flowstate keeps the tunnel in the flow's columns, not as a connection
     ];
     out += `${cells.join('\t')}\n`;
   }

@@ -4,6 +4,7 @@ import type { Listener } from '../track/listeners.js';
 import type { CloseKind, EvictionCause, FindingRecord, FlowRecord, Role, Severity } from '../track/records.js';
 import type { RowBatchBuilder } from './row-batch.js';
 import { columnsOf, type RowOf } from './table-columns.js';
+import { TUNNEL_KINDS, TUNNELS } from '../decode/tunnels.js';
 
 /**
  * The tables flowstate writes rows into, declared once: each column's name, SQL
@@ -172,7 +173,7 @@ export const FLOWS = table('flows', [
     integer('last_frame', (f) => f.lastFrame),
   ),
   group(
-    "the tunnel it ran inside, NULL on the outermost IP: kind (`gre`, `erspan`, `pptp`, `vxlan`, `geneve`, `gtp-u`, `teredo`, `ipip`, `6in4`, `4in6`, `6in6`; nested ones outermost first, `gre>vxlan`), the innermost tunnel's outer addresses (lower first, `a-b`), and its VNI, TEID (of the first packet), GRE key, ERSPAN session or PPTP call id",
+    `the tunnel it ran inside, NULL on the outermost IP: kind (${TUNNEL_KINDS.map((k) => `\`${k}\``).join(', ')}; nested ones outermost first, \`gre>vxlan\`), the innermost tunnel's outer addresses (lower first, \`a-b\`), and its ${[...new Set(TUNNELS.flatMap((t) => (t.id === null ? [] : [t.id])))].join(', ')}`,
     textOrNull('tunnel', (f) => f.tunnel?.kind ?? null),
     textOrNull('tunnel_endpoints', (f) => f.tunnel?.endpoints ?? null),
     integerOrNull('tunnel_id', (f) => f.tunnel?.id ?? null),
