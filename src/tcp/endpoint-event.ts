@@ -31,6 +31,11 @@ const EVENTS = [
   { name: 'REPLACED_BY_NEW_CONNECTION', cause: 'new SYN on the 4-tuple (port reuse)' },
   /** The capture starts after the handshake: the connection is assumed open. */
   { name: 'MIDSTREAM_PICKUP', cause: 'midstream: assumed established' },
+  /**
+   * The peer's FIN, at a sequence number this endpoint had already acknowledged on its own FIN: it had
+   * taken that FIN before closing (a passive close), and the FIN's first copy was not captured.
+   */
+  { name: 'RECV_FIN_TAKEN_EARLIER', cause: 'received FIN it had acknowledged with its own FIN: the FIN’s first copy was not captured' },
 ] as const;
 
 export type EndpointEvent = (typeof EVENTS)[number]['name'];

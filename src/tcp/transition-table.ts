@@ -81,12 +81,22 @@ export const TRANSITIONS: Readonly<Record<TcpState, Row>> = {
       rfc: '3.10.7.4',
     },
     [E.RECV_FIN_WITH_ACK_OF_FIN]: { to: S.TIME_WAIT, rule: 'the peer’s FIN also acknowledges ours (FIN+ACK)', rfc: '3.10.7.4' },
+    [E.RECV_FIN_TAKEN_EARLIER]: {
+      to: S.LAST_ACK,
+      rule: 'our FIN had acknowledged this FIN: it arrived before we closed, so this end went CLOSE_WAIT → LAST_ACK (a passive close), not FIN_WAIT1; its first copy was lost before the capture point',
+      rfc: '3.10.7.4',
+    },
     [E.SEND_RST]: reset(),
     [E.RECV_RST]: reset(),
   },
   [S.FIN_WAIT2]: {
     [E.RECV_FIN]: { to: S.TIME_WAIT, rule: 'the peer’s FIN after ours was acknowledged', rfc: '3.10.7.4' },
     [E.RECV_FIN_WITH_ACK_OF_FIN]: { to: S.TIME_WAIT, rule: 'the peer’s FIN after ours was acknowledged', rfc: '3.10.7.4' },
+    [E.RECV_FIN_TAKEN_EARLIER]: {
+      to: S.CLOSED,
+      rule: 'our FIN had acknowledged this FIN, and ours is acknowledged: this end was LAST_ACK, not FIN_WAIT2, and is closed; the FIN’s first copy was lost before the capture point',
+      rfc: '3.10.7.4',
+    },
     [E.SEND_RST]: reset(),
     [E.RECV_RST]: reset(),
   },

@@ -144,6 +144,9 @@ export class Endpoint implements EndpointFacts, StatefulEndpoint {
   declare synAcked: boolean;
   declare finSent: boolean;
   declare finSeq: Seq;
+  /** The peer's sequence space this endpoint had acknowledged when it sent its first FIN (finAckKnown: it had acknowledged any). */
+  declare finAck: Seq;
+  declare finAckKnown: boolean;
   declare finAcked: boolean;
   declare peerSynReceived: boolean;
   declare peerFinReceived: boolean;
@@ -220,6 +223,8 @@ export class Endpoint implements EndpointFacts, StatefulEndpoint {
     this.synAcked = false;
     this.finSent = false;
     this.finSeq = seq(0);
+    this.finAck = seq(0);
+    this.finAckKnown = false;
     this.finAcked = false;
     this.peerSynReceived = false;
     this.peerFinReceived = false;

@@ -2,7 +2,7 @@
 // one starting state at a time: what the captured segments still prove is used, and what
 // they do not is marked inferred (docs/reconstruction.md, "Imperfect captures").
 import { describe, expect, test } from 'vitest';
-import { type Connection, flowIn } from '../../test/helpers/tracker-harness.js';
+import { Connection, flowIn } from '../../test/helpers/tracker-harness.js';
 
 const endOf = (c: Connection): { client: [string, boolean]; server: [string, boolean] } => {
   const [flow] = c.finish().flows;
@@ -96,6 +96,28 @@ describe('waiting on an ACK at the end of the capture', () => {
   });
 });
 
+describe('a SYN-ACK that did not arrive, resent', () => {
+  test('the client resent its SYN after the first SYN-ACK: its ESTABLISHED is dated at the SYN-ACK resent after that', () => {
+    const { c } = flowIn('SYN_SENT');
+    const isn = c.nextSeq('client') - 1;
+    c.server('SYN ACK'); // frame 2: lost after the capture point
+    c.client('SYN', { seq: isn, after: 1 }); // frame 3: the client never had it
+    c.server('SYN ACK', { seq: c.nextSeq('server') - 1, after: 0.01 }); // frame 4
+    c.client('ACK'); // frame 5
+    expect(c.transitions('client').find((t) => t.toState === 'ESTABLISHED')).toMatchObject({ frame: 4 });
+  });
+
+  test('the SYN-ACK resend crossed the client’s SYN resend: dated at the client’s ACK, the first moment it shows it', () => {
+    const { c } = flowIn('SYN_SENT');
+    const isn = c.nextSeq('client') - 1;
+    c.server('SYN ACK'); // frame 2
+    c.server('SYN ACK', { seq: c.nextSeq('server') - 1, after: 1 }); // frame 3, in flight as the client resends
+    c.client('SYN', { seq: isn, after: 0.00003 }); // frame 4
+    c.client('ACK'); // frame 5
+    expect(c.transitions('client').find((t) => t.toState === 'ESTABLISHED')).toMatchObject({ frame: 5 });
+  });
+});
+
 describe('one direction captured, a 4-tuple reused', () => {
   test('a SYN-ACK with a new ISS from a server that already sent its FIN is a new connection, its SYN not captured', () => {
     const { c } = flowIn('ESTABLISHED');
@@ -115,5 +137,40 @@ describe('from FIN_WAIT1', () => {
     expect(c.flowId()).not.toBe(first);
     expect(c.state('client')).toBe('SYN_SENT');
     expect(c.finish().flows.map((f) => f.instance)).toEqual([1, 2]);
+  });
+});
+
+describe('a FIN the capture lost, resent', () => {
+  test('the server’s FIN acknowledged it: the server took it before closing, so it ends LAST_ACK → CLOSED, not CLOSING → TIME_WAIT', () => {
+    const { c } = flowIn('ESTABLISHED');
+    const clientFin = c.nextSeq('client');
+    // The client's FIN (clientFin) was lost at the capture point; the server's FIN acknowledges it.
+    c.server('FIN ACK', { ack: clientFin + 1 });
+    c.client('FIN ACK', { seq: clientFin, ack: c.nextSeq('server') - 1, after: 0.2 }); // its resend, before the server's FIN arrived
+    expect(c.transitions('server').at(-1)).toMatchObject({ fromState: 'FIN_WAIT1', toState: 'LAST_ACK', inferred: true });
+    expect(c.transitions('server').at(-1)?.cause).toMatch(/first copy was not captured/);
+    c.client('ACK', { seq: clientFin + 1, ack: c.nextSeq('server') });
+    expect(endOf(c).server).toEqual(['CLOSED', true]);
+  });
+});
+
+describe('an RST first', () => {
+  test('a lone RST (its connection began before the capture, or is gone): both ends’ moves are inferred, the flow is midstream', () => {
+    const c = new Connection().server('RST', { seq: 4242 });
+    const [flow] = c.finish().flows;
+    expect(flow.midstream).toBe(true);
+    expect(c.transitions('server').every((t) => t.inferred)).toBe(true);
+    expect(c.transitions('client').every((t) => t.inferred)).toBe(true);
+  });
+});
+
+describe('TIME_WAIT in a capture that lost frames', () => {
+  test('a TIME_WAIT that answers a late segment may draw an RST the capture lost: its end state is inferred', () => {
+    const { c } = flowIn('ESTABLISHED');
+    c.client('ACK', { ack: c.nextSeq('server') + 100 }); // loss: 100 bytes of the server never captured
+    c.client('FIN ACK').server('FIN ACK').client('ACK');
+    expect(c.state('client')).toBe('TIME_WAIT');
+    c.client('ACK', { after: 0.5 }); // its answer to a late segment
+    expect(endOf(c).client).toEqual(['TIME_WAIT', true]);
   });
 });

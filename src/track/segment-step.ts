@@ -12,6 +12,10 @@ import type { StateDoor } from './state-door.js';
 /** The largest window scale (RFC 7323): assumed when the handshake was not seen. */
 const MAX_WINDOW_SHIFT = 14;
 
+/** Why a TIME_WAIT ended by an RST is inferred. */
+export const RST_ENDS_TIME_WAIT =
+  'received RST at its RCV.NXT, which Linux takes in TIME_WAIT (tcp_rfc1337=0); that it arrived is assumed: a TIME_WAIT sends nothing after it either way';
+
 /** Receive events that wait for the receiver's own next segment (see `deliverPending`). */
 const DEFERRED_EVENTS = EventBit.RECV_SYN | EventBit.RECV_SYN_ACK | EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN;
 
@@ -29,6 +33,10 @@ type PendingVerdict = (typeof PendingVerdict)[keyof typeof PendingVerdict];
 export class SegmentStep {
   /** The capture so far showed loss: some endpoint acknowledged what it never contained. */
   private captureLoss = false;
+
+  get showedLoss(): boolean {
+    return this.captureLoss;
+  }
   /** Connections with segments from both ends seen so far. */
   private twoSidedFlows = 0;
   /** Some endpoint sent an ACK to a peer that had sent nothing captured: something of that peer's was not captured. */
@@ -63,7 +71,7 @@ export class SegmentStep {
     this.settlePendingOnSegment(flow, sender, receiver, segment, frame, time, retransmission, length);
 
     const sendEvents = classifySend(sender, segment, receiver);
-    const receiveEvents = classifyReceive(receiver, sender, segment);
+    const receiveEvents = takenEarlier(receiver, segment, classifyReceive(receiver, sender, segment));
     if (rstIgnored(receiver, sender, segment)) {
       this.reportIgnoredRst(flow, sender, receiver, segment, frame, time);
       // An RST carries its sender's SND.NXT: one beyond what the capture showed of it proves segments the
@@ -239,8 +247,9 @@ export class SegmentStep {
     // The sender's own segment shows whether it had what its peer sent before.
     const verdict = judgePending(sender, segment);
     if (verdict === PendingVerdict.confirmed) {
-      // A FIN held behind a hole was taken when the hole filled, shown first by this ACK.
-      if (sender.pendingHole) this.deliverPending(flow, sender, frame.source, frame.frame, time);
+      // A FIN held behind a hole was taken when the hole filled, shown first by this ACK; one whose first copy
+      // the endpoint showed it lacked (it resent its own), when a later copy arrived: by this ACK at the latest.
+      if (sender.pendingHole || sender.pendingRefuted) this.deliverPending(flow, sender, frame.source, frame.frame, time);
       else this.deliverPending(flow, sender);
     } else if (verdict === PendingVerdict.open && showsHoleBeforeFin(sender, segment)) {
       // A duplicate ACK below the FIN: data before it is missing, and a receiver takes a FIN only in order.
@@ -292,10 +301,22 @@ export class SegmentStep {
     inferred: boolean,
   ): void {
     const immediate = receiveEvents & ~DEFERRED_EVENTS;
-    if (immediate !== 0) this.door.applyMask(flow, receiver, immediate, frame.source, frame.frame, time, inferred);
+    if (immediate & EventBit.RECV_RST && receiver.state === TcpState.TIME_WAIT)
+      this.door.applyMask(flow, receiver, immediate, frame.source, frame.frame, time, true, RST_ENDS_TIME_WAIT);
+    else if (immediate !== 0) this.door.applyMask(flow, receiver, immediate, frame.source, frame.frame, time, inferred);
     const deferred = receiveEvents & DEFERRED_EVENTS;
-    // A resent SYN or FIN while the first still waits: the first copy's time and evidence stand.
-    if (deferred === 0 || receiver.pendingEvents !== 0) return;
+    if (deferred === 0) return;
+    if (receiver.pendingEvents !== 0) {
+      // A resend while the first still waits: the first copy's time and evidence stand, unless the receiver
+      // showed the first never arrived (it resent its own instead): then this copy is the one that may.
+      if (receiver.pendingRefuted && (deferred & receiver.pendingEvents) !== 0) {
+        receiver.pendingTime = time;
+        receiver.pendingSource = frame.source;
+        receiver.pendingFrame = frame.frame;
+        receiver.pendingRefuted = false;
+      }
+      return;
+    }
     receiver.pendingEvents = deferred;
     receiver.pendingTime = time;
     receiver.pendingSource = frame.source;
@@ -328,7 +349,7 @@ export class SegmentStep {
     if (unconfirmed === undefined)
       this.door.applyMask(flow, endpoint, events, source, frame, at, flow.midstream || flow.captureLossEvents > 0);
     else this.door.applyMask(flow, endpoint, events, source, frame, at, true, unconfirmed);
-    if (events & EventBit.RECV_SYN) endpoint.peerSynReceived = true;
+    if (events & (EventBit.RECV_SYN | EventBit.RECV_SYN_ACK)) endpoint.peerSynReceived = true;
     if (events & (EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN)) endpoint.peerFinReceived = true;
   }
 }
@@ -476,6 +497,8 @@ function updateSenderSequence(flow: Flow, sender: Endpoint, segment: TcpSegment,
   if (flags & TcpFlag.FIN && !sender.finSent) {
     sender.finSent = true;
     sender.finSeq = finSeqOf(segment);
+    sender.finAck = flags & TcpFlag.ACK ? seq(segment.ack) : sender.highestAck;
+    sender.finAckKnown = (flags & TcpFlag.ACK) !== 0 || sender.ackedAnything;
   }
   if (!sender.sentAnything || seqGt(end, sender.nextSeq)) {
     sender.nextSeq = end;
@@ -494,7 +517,6 @@ function updateSenderSequence(flow: Flow, sender: Endpoint, segment: TcpSegment,
 function noteHandshakeAndAcks(flow: Flow, receiver: Endpoint, segment: TcpSegment): void {
   const flags = segment.flags;
   if (flags & TcpFlag.SYN) {
-    if (flags & TcpFlag.ACK) receiver.peerSynReceived = true;
     flow.windowScaling = flow.client.windowScale >= 0 && flow.server.windowScale >= 0;
   }
   if (flags & TcpFlag.ACK && !(flags & TcpFlag.RST)) {
@@ -537,6 +559,19 @@ function judgePending(endpoint: Endpoint, segment: TcpSegment): PendingVerdict {
   if (endpoint.pendingEvents & (EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN) && flags & TcpFlag.FIN)
     return PendingVerdict.contradicted;
   return PendingVerdict.open;
+}
+
+/**
+ * The peer's FIN at a sequence number the receiver had already acknowledged on its own first FIN:
+ * the receiver took it before closing (its ACK says so), so this copy is a resend of a FIN the capture
+ * lost, and the receiver's close was a passive one. Taken at once: the receiver's own ACK showed it.
+ */
+function takenEarlier(receiver: Endpoint, segment: TcpSegment, events: number): number {
+  const fin = events & (EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN);
+  if (fin === 0 || !receiver.finAckKnown || !seqGt(receiver.finAck, finSeqOf(segment))) return events;
+  receiver.peerFinReceived = true;
+  const ackOfFin = fin & EventBit.RECV_FIN_WITH_ACK_OF_FIN ? EventBit.RECV_ACK_OF_FIN : 0;
+  return (events & ~fin) | ackOfFin | EventBit.RECV_FIN_TAKEN_EARLIER;
 }
 
 /** Why a SYN or FIN delivered as its flow is handed on is inferred. */
