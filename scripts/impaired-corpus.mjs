@@ -13,6 +13,7 @@
 // a copy begun later decides an endpoint when its opening moves are proven so (a SYN-ACK
 // proves the SYN it acknowledges), or when it begins where both ends were ESTABLISHED (the
 // midstream assumption holds) and every move after that is.
+// An endpoint whose last segment is its own RST, kept, is decided (CLOSED) by it.
 // The kernel lab's `unrevealable` endpoints are never decidable.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -200,12 +201,20 @@ export async function scoreScenario(capturePath, expectationPath, dir, impairmen
     const endpoints = [];
     for (const [key, kernelState] of kernel) {
       const before = clean.endpoints.get(key);
-      let decidable = before !== undefined && before.state === kernelState && !unrevealable.has(key);
-      if (decidable) decidable = decides(before, kept, framesOfFlow.get(before.flow.id) ?? [], transitionsOf, byNumber);
+      const known = before !== undefined && before.state === kernelState && !unrevealable.has(key);
+      const decision = known ? decides(before, kept, framesOfFlow.get(before.flow.id) ?? [], transitionsOf, byNumber) : NOT_DECIDED;
       const after = ours.endpoints.get(key);
-      endpoints.push({ key, kernel: kernelState, decidable, state: after?.state ?? 'UNKNOWN', inferred: after?.inferred ?? true });
+      endpoints.push({
+        key,
+        kernel: kernelState,
+        decidable: decision.end,
+        historyDecided: decision.history,
+        state: after?.state ?? 'UNKNOWN',
+        inferred: after?.inferred ?? true,
+      });
     }
-    const decided = new Set(endpoints.filter((e) => e.decidable).map((e) => e.key));
+    // netstat --at T needs each state along the way, not only the end one.
+    const decided = new Set(endpoints.filter((e) => e.historyDecided).map((e) => e.key));
     results.push({
       scenario: expectation.scenario,
       impairment: impairment.name,
@@ -220,8 +229,23 @@ export async function scoreScenario(capturePath, expectationPath, dir, impairmen
   return results;
 }
 
-/** The decidable-endpoint rule, for one endpoint of the complete capture's reconstruction. */
+const NOT_DECIDED = { end: false, history: false };
+
+/**
+ * The decidable-endpoint rule, for one endpoint of the complete capture's reconstruction: whether the
+ * copy decides its end state, and whether it decides every state along the way.
+ */
 function decides(endpoint, kept, flowFrames, transitionsOf, byNumber) {
+  const history = historyProven(endpoint, kept, flowFrames, transitionsOf, byNumber);
+  // Its own RST, kept and its last segment, decides it CLOSED whatever came before: a sender of an RST
+  // keeps no connection (an abort, or the reply of a socket already gone).
+  const lastOwn = flowFrames.filter((f) => f.fromClient === (endpoint.role === 'client')).at(-1);
+  const endByRst = lastOwn !== undefined && (lastOwn.segment.flags & RST) !== 0 && kept.has(lastOwn.frame);
+  return { end: history || endByRst, history };
+}
+
+/** Whether the copy proves every move of the endpoint (from where it can begin the connection). */
+function historyProven(endpoint, kept, flowFrames, transitionsOf, byNumber) {
   const first = flowFrames.find((f) => kept.has(f.frame));
   if (first === undefined) return false;
   const mine = transitionsOf.get(`${endpoint.flow.id}:${endpoint.role}`) ?? [];

@@ -478,6 +478,7 @@ def main():
         "trace_clock_comparable_with_capture": comparable,
         "ss": ss,
         "kernel_transitions": transitions,
+        **({"time_wait_seen": meta["time_wait_seen"]} if "time_wait_seen" in meta else {}),
         "unrevealable": meta["unrevealable"],
         "notes": meta["notes"] + notes,
         "raw": {

@@ -15,6 +15,22 @@ namespace.  Protocol with run.sh, all through files in WORKDIR:
     ready         the final states are reached and verified; run.sh records
                   ss, stops trace and capture, then creates `stop`
 The program keeps every socket open until `stop` appears (at most HOLD_MAX s).
+
+meta.json key `time_wait_seen` (only for a scenario that calls
+Lab.watch_time_wait(), now lossy-network; for the expected.json, assemble.py has
+to copy it over unchanged): a process beside the socket program (scenarios.py
+watch-time-wait, on the other CPUs) makes an inet_diag dump of the namespace's
+TIME_WAIT sockets about every 2 ms from the call until `ready`, and lists every
+socket the kernel showed in TIME_WAIT (a timewait socket) at any moment, one entry
+per sighting episode (listed in consecutive dumps), in order of first sighting:
+    {"local": "127.42.27.1:8080", "remote": "127.42.27.2:44008",
+     "first_seen_ns": "...", "last_seen_ns": "..."}
+first/last_seen_ns: CLOCK_TAI just after the first/last dump that listed it, the
+clock of the tracepoint's ts_ns when trace_clock is "tai".  This is the kernel's
+only evidence of a TIME_WAIT whose end ss cannot show: entering TIME_WAIT is
+traced as FIN_WAIT2/CLOSING -> CLOSE, and a timewait socket killed by an RST at
+its RCV.NXT (net.ipv4.tcp_rfc1337=0, tcp_timewait_state_process) has no
+tracepoint event.  A TIME_WAIT shorter than one dump interval can be missed.
 """
 import errno
 import fcntl
@@ -24,6 +40,7 @@ import threading
 import json
 import os
 import select
+import signal
 import socket
 import struct
 import subprocess
@@ -106,6 +123,78 @@ def proc_sockets():
             f = line.split()
             out.append((_dec_addr(f[1]), _dec_addr(f[2]), TCP_STATES.get(int(f[3], 16), f[3])))
     return out
+
+
+SOCK_DIAG_BY_FAMILY, NETLINK_SOCK_DIAG, TCPF_TIME_WAIT = 20, 4, 1 << 6
+
+
+def diag_time_wait(nl, family):
+    """[(local, remote)] of every TIME_WAIT socket of one family in this namespace: one
+    inet_diag dump (SOCK_DIAG_BY_FAMILY, idiag_states = TCPF_TIME_WAIT) on netlink socket nl.
+    The kernel filters by state; /proc/net/tcp is several times slower (it prints every socket)."""
+    req = struct.pack("=BBBBI", family, socket.IPPROTO_TCP, 0, 0, TCPF_TIME_WAIT) + bytes(48)
+    nl.send(struct.pack("=IHHII", 16 + len(req), SOCK_DIAG_BY_FAMILY, 0x301, 1, 0) + req)  # REQUEST|DUMP
+    out = []
+    while True:
+        data = nl.recv(1 << 17)
+        off = 0
+        while off + 16 <= len(data):
+            length, kind = struct.unpack_from("=IH", data, off)
+            if kind == 3:                                   # NLMSG_DONE
+                return out
+            if kind == 2:                                   # NLMSG_ERROR
+                err = struct.unpack_from("=i", data, off + 16)[0]
+                raise OSError(-err, f"inet_diag dump: {os.strerror(-err)}")
+            fam = data[off + 16]
+            sport, dport = struct.unpack_from(">HH", data, off + 20)
+            n = 4 if fam == socket.AF_INET else 16
+            out.append((ep(socket.inet_ntop(fam, data[off + 24:off + 24 + n]), sport),
+                        ep(socket.inet_ntop(fam, data[off + 40:off + 40 + n]), dport)))
+            off += (length + 3) & ~3
+
+
+def watch_time_wait(outfile, families, interval, cpus):
+    """`scenarios.py watch-time-wait`: a process beside the socket program (on another CPU when
+    there is one: each dump walks the whole established hash, ~2 ms here) that lists TIME_WAIT
+    sockets every `interval` s (at least 0.5 ms between dumps) until SIGTERM, then writes
+    {polls, max_gap_ns, seen: time_wait_seen (see the header)} to outfile."""
+    if cpus:
+        os.sched_setaffinity(0, cpus)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    parent = os.getppid()
+    nl = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG)
+    episodes, current = [], {}      # current: (local, remote) -> its episode, listed in the last dump
+    polls, max_gap, last = 0, 0, None
+    end = time.monotonic() + 2 * HOLD_MAX
+    while True:
+        final = bool(stop) or os.getppid() != parent or time.monotonic() > end
+        t = time.monotonic()
+        found = []
+        for fam in families:
+            found += diag_time_wait(nl, fam)
+        now = time.clock_gettime_ns(time.CLOCK_TAI)
+        still = {}
+        for pair in found:
+            e = current.get(pair) or still.get(pair)
+            if e is None:
+                e = [pair[0], pair[1], now, now]
+                episodes.append(e)
+            e[3] = now
+            still[pair] = e
+        current = still
+        polls += 1
+        if last is not None:
+            max_gap = max(max_gap, now - last)
+        last = now
+        if final:
+            break
+        time.sleep(max(0.0005, interval - (time.monotonic() - t)))   # a dump starts every `interval` s
+    with open(outfile + ".tmp", "w") as f:
+        json.dump(dict(polls=polls, max_gap_ns=max_gap,
+                       seen=[dict(local=l, remote=r, first_seen_ns=str(a), last_seen_ns=str(b))
+                             for l, r, a, b in episodes]), f)
+    os.replace(outfile + ".tmp", outfile)
 
 
 def state_of(local, remote):
@@ -423,10 +512,12 @@ class Lab:
         self.port = self.ports[0]
         self.meta = dict(scenario=name, description="", expect=[], unrevealable=[], notes=[])
         self.keep = []          # sockets held open until stop
+        self._tw = None         # the watch-time-wait process, when the scenario asked for one
         self._queues = []       # (NfQueue, iptables rule) to undo
         # one CPU: the two retransmission timers of the simultaneous scenarios are then armed on
         # the same CPU's timer base and expire in the same timer-softirq run
-        cpu = min(os.sched_getaffinity(0))
+        self.cpus = os.sched_getaffinity(0)
+        cpu = min(self.cpus)
         os.sched_setaffinity(0, {cpu})
         self.t0 = time.monotonic()
         self.nft("add table inet flowstate_lab\n"
@@ -533,9 +624,37 @@ class Lab:
         self.hold(a)
         return c, a
 
+    def watch_time_wait(self, families=(socket.AF_INET,), interval=0.002):
+        """Record every socket the kernel lists in TIME_WAIT from now until ready()
+        (meta.json time_wait_seen), polled by a process on the other CPUs."""
+        others = sorted(self.cpus - os.sched_getaffinity(0)) or sorted(self.cpus)
+        self._tw_file = os.path.join(self.workdir, "time_wait_seen.json")
+        self._tw_interval = interval
+        self._tw = subprocess.Popen([sys.executable, os.path.abspath(__file__), "watch-time-wait",
+                                     self._tw_file, ",".join(str(int(f)) for f in families),
+                                     str(interval), ",".join(map(str, others))])
+
+    def stop_time_wait_watch(self):
+        """Stop the watch (ready() does it when the scenario has not): meta.json time_wait_seen."""
+        if self._tw is None:
+            return self.meta.get("time_wait_seen", [])
+        self._tw.terminate()
+        if self._tw.wait(10) != 0:
+            raise RuntimeError(f"watch-time-wait exited with status {self._tw.returncode}")
+        self._tw = None
+        with open(self._tw_file) as f:
+            w = json.load(f)
+        seen = self.meta["time_wait_seen"] = w["seen"]
+        self.note(f"time_wait_seen: {len(seen)} TIME_WAIT sockets listed by the kernel at some moment "
+                  f"({len({(x['local'], x['remote']) for x in seen})} distinct), from {w['polls']} "
+                  f"inet_diag dumps about every {self._tw_interval * 1000:g} ms plus the dump time "
+                  f"(longest gap between two dumps {w['max_gap_ns'] / 1e6:.1f} ms).")
+        return seen
+
     # -- end of the scenario
     def ready(self):
         self.close_queues()
+        self.stop_time_wait_watch()
         with open(os.path.join(self.workdir, "meta.json"), "w") as f:
             json.dump(self.meta, f, indent=1)
         with open(os.path.join(self.workdir, "ready"), "w") as f:
@@ -1342,10 +1461,13 @@ def sc_lossy_network(lab):
     modes = list(LOSSY_MODES)
     random.Random(LOSSY_SEED + 1).shuffle(modes)
     rng = random.Random(LOSSY_SEED)
+    dropped_rsts = set()            # (sender port, receiver port) of every RST the loop dropped
 
     def decide(tcp):
         r = rng.random()
         if r < 0.03:
+            if tcp["flags"] & 0x04:
+                dropped_rsts.add((tcp["sport"], tcp["dport"]))
             return "drop", 0.0
         if r < 0.06:
             return "reorder", round(rng.uniform(0.020, 0.150), 3)
@@ -1353,6 +1475,7 @@ def sc_lossy_network(lab):
             return "duplicate", 0.0
         return "accept", 0.0
 
+    lab.watch_time_wait()           # the kernel's own evidence of TIME_WAITs an RST ends early
     subnet = f"127.42.{lab.n}.0/24"
     q = lab.nfqueue(f"-p tcp -s {subnet} -d {subnet} -m mark ! --mark {DUP_MARK}", decide,
                     gso=True, log_all=False)
@@ -1444,9 +1567,18 @@ def sc_lossy_network(lab):
                 lab.expect(local, remote, st)
                 tally[st] = tally.get(st, 0) + 1
         if mode == "client-first" and tab.get((ce, se), (None,))[0] is None:
-            early.append(f"{ce} (client-first, client)")
+            early.append((ce, se, f"{ce} (client-first, client"))
         if mode == "server-first" and tab.get((se, ce), (None,))[0] is None:
-            early.append(f"{se} -> {ce} (server-first, server)")
+            early.append((se, ce, f"{se} -> {ce} (server-first, server"))
+    tw_seen = {(x["local"], x["remote"]) for x in lab.stop_time_wait_watch()}
+    early = [f"{text}, {'listed in TIME_WAIT' if (l, r) in tw_seen else 'never seen in TIME_WAIT'})"
+             for l, r, text in early]
+    # An RST dropped after the capture point is on the wire but never arrived: whether it ended its
+    # target (a TIME_WAIT it would have killed survives) is what no capture can show.
+    for sport, dport in sorted(dropped_rsts):
+        target, peer = (ep(lab.cli, dport), se) if sport == lab.port else (se, ep(lab.cli, sport))
+        lab.unrevealable(target, peer, "an RST to it was dropped after the capture point (on the wire, never "
+                         "delivered): the wire shows it ended, the kernel kept its state")
     for st, n in sorted(tally.items()):
         lab.expect_count(st, n)
     lab.expect_count("LISTEN", 1)
@@ -1523,6 +1655,10 @@ def main(argv):
         return 0
     if len(argv) == 4 and argv[1] == "edit":
         edit_capture(info(argv[2]).get("edit", ""), argv[3])
+        return 0
+    if len(argv) == 6 and argv[1] == "watch-time-wait":
+        watch_time_wait(argv[2], [int(f) for f in argv[3].split(",")], float(argv[4]),
+                        {int(c) for c in argv[5].split(",") if c})
         return 0
     if len(argv) == 3 and argv[1] == "fixture-traffic":
         sc_fixture_traffic(argv[2])

@@ -13,6 +13,14 @@ export interface KernelExpectation {
   ss: Array<{ local: string; remote: string; state: string }>;
   kernel_transitions: Array<{ ts_ns: string; local: string; remote: string; from: string; to: string }>;
   unrevealable: Array<{ local: string; remote: string; reason: string }>;
+  trace_clock?: string;
+  /**
+   * Every socket the kernel listed in TIME_WAIT at some moment of the run (inet_diag dumps
+   * every ~2 ms; scripts/lab/scenarios.py, watch_time_wait), one entry per sighting episode;
+   * first/last_seen_ns on CLOCK_TAI, the clock of ts_ns when trace_clock is "tai".  Only in
+   * the expectations of scenarios that record it.
+   */
+  time_wait_seen?: Array<{ local: string; remote: string; first_seen_ns: string; last_seen_ns: string }>;
 }
 
 export interface OurEndpoint {
@@ -38,8 +46,12 @@ const key = (local: string, remote: string): string => `${local}|${remote}`;
  * one canonical form before comparing:
  * - entering TIME_WAIT is traced as FIN_WAIT2/CLOSING → CLOSE (a timewait socket
  *   replaces the full one); ss tells what followed: TIME_WAIT, FIN_WAIT2 (an orphan,
- *   no change) or nothing (a real close);
- * - the end of TIME_WAIT (2MSL or a reusing SYN) is not traced, so ours is dropped;
+ *   no change) or nothing: a real close, unless the expectation's time_wait_seen shows
+ *   the kernel listed that socket in TIME_WAIT after its previous traced event (a
+ *   timewait socket ended early, e.g. by an RST at its RCV.NXT with tcp_rfc1337=0,
+ *   which no tracepoint shows); without time_wait_seen, nothing in ss means CLOSED;
+ * - the end of TIME_WAIT (2MSL, a reusing SYN or such an RST) is not traced, so ours
+ *   is dropped;
  * - a FIN_WAIT2 directly before TIME_WAIT is optional: the kernel passes through it
  *   even when one segment acknowledges our FIN and carries the peer's (RFC 9293 and
  *   flowstate go FIN_WAIT1 → TIME_WAIT);
@@ -110,6 +122,11 @@ export async function checkAgainstKernel(capturePath: string, expectationPath: s
     if (midstream && BigInt(t.ts_ns) < firstPacketNs - 1_000_000n) continue; // before a midstream capture began
     kernelBySocket.set(key(t.local, t.remote), [...(kernelBySocket.get(key(t.local, t.remote)) ?? []), t]);
   }
+  // The kernel's sightings of TIME_WAIT sockets (when recorded): "local|remote" → first-seen times.
+  const timeWaitSeen = new Map<string, bigint[]>();
+  for (const t of expectation.time_wait_seen ?? [])
+    timeWaitSeen.set(key(t.local, t.remote), [...(timeWaitSeen.get(key(t.local, t.remote)) ?? []), BigInt(t.first_seen_ns)]);
+  const sameClock = expectation.trace_clock === 'tai';
   for (const [k, events] of kernelBySocket) {
     if (unrevealable.has(k)) continue;
     const ssState = ssByKey.get(k);
@@ -119,7 +136,14 @@ export async function checkAgainstKernel(capturePath: string, expectationPath: s
       if (!timewaitSwap) kernel.push(e.to);
       else if (i < events.length - 1) kernel.push('TIME_WAIT');
       else if (ssState === 'TIME_WAIT') kernel.push('TIME_WAIT');
-      else if (ssState === undefined) kernel.push('CLOSED');
+      else if (ssState === undefined) {
+        // Gone by the end: a real close, or a timewait socket ended early (not traced). Only the
+        // kernel's own listing of this socket in TIME_WAIT, seen after its previous event (not
+        // an earlier connection on the same 4-tuple), makes it a TIME_WAIT.
+        const after = i > 0 && sameClock ? BigInt(events[i - 1].ts_ns) : undefined;
+        const seen = (timeWaitSeen.get(k) ?? []).some((ns) => after === undefined || ns > after);
+        kernel.push(seen ? 'TIME_WAIT' : 'CLOSED');
+      }
     });
     const ours = (endpoints.get(k) ?? [])
       .flatMap((e) => e.transitions)
