@@ -98,6 +98,61 @@ test('the database holds the transitions the library hands back, field for field
   );
 });
 
+/** Every value the package exports (its types aside): adding or removing one is a deliberate change to the API. */
+const PUBLIC_VALUES = [
+  'ALL_STATES',
+  'CaptureFormatError',
+  'CloseKind',
+  'CollectedOutput',
+  'DEFAULT_HALF_OPEN_LIMIT',
+  'DEFAULT_THRESHOLDS',
+  'DEFAULT_TIME_WAIT_SECONDS',
+  'DatabaseReader',
+  'EndpointEvent',
+  'ExitCode',
+  'FINDINGS',
+  'FINDING_KINDS',
+  'FlowstateError',
+  'NotAFlowstateDatabaseError',
+  'Role',
+  'SCHEMA_VERSION',
+  'Severity',
+  'TRANSITIONS',
+  'TUNNELS',
+  'TcpState',
+  'UsageError',
+  'ZEEK_CONN_STATE_MEANING',
+  'ZEEK_HISTORY_LETTERS',
+  'ZeekConnState',
+  'analyze',
+  'analyzeCapture',
+  'analyzeToDatabase',
+  'exportParquet',
+  'formatEndpoint',
+  'hostProfiles',
+  'hostProfilesOfDatabase',
+  'isSqliteFile',
+  'mergeShards',
+  'netstatAt',
+  'parseShard',
+  'queryParquet',
+  'shardOf',
+  'stateTimeline',
+  'statesPresent',
+  'zeekConnLogJsonLines',
+  'zeekConnLogTsv',
+  'zeekUid',
+];
+
+test('the package exports exactly its public values, each named in the README (no tracker, decoder or reader internals)', async () => {
+  const packageName = 'flowstate';
+  const library = (await import(packageName)) as Record<string, unknown>;
+  expect(Object.keys(library).sort()).toEqual([...PUBLIC_VALUES].sort());
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const face = readme.slice(readme.indexOf('## As a library'), readme.indexOf('## Development'));
+  expect(PUBLIC_VALUES.filter((name) => !face.includes(`\`${name}`))).toEqual([]);
+});
+
 test("import { analyze } from 'flowstate' resolves to the built library", async () => {
   // The package name resolves through package.json "exports" to dist/ (built by npm test).
   const packageName = 'flowstate';
