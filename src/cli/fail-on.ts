@@ -1,6 +1,5 @@
 import { CANNED_REPORTS } from '../report/canned-reports.js';
 import type { DatabaseReader } from '../store/database-reader.js';
-import { quoteString } from '../store/sql-identifier.js';
 import { FINDING_KINDS, type FindingKind } from '../track/finding-catalogue.js';
 import { Severity } from '../track/records.js';
 import { ExitCode, UsageError } from '../errors.js';
@@ -40,20 +39,9 @@ export function parseFailOn(text: string | undefined): FailOn | undefined {
   return failOn;
 }
 
-/**
- * The findings `failOn` matches, as a condition on the findings table that
- * SQLite and DuckDB both read. The values are inlined, quoted by the one quoting
- * function: each is one of the catalogue's codes or a severity, checked by parseFailOn.
- */
-export function failOnCondition(failOn: FailOn): string {
-  const list = (values: readonly string[]): string => (values.length === 0 ? 'NULL' : values.map(quoteString).join(', '));
-  return `kind IN (${list(failOn.kinds)}) OR severity IN (${list(failOn.severities)})`;
-}
-
 /** How many findings of the database `failOn` matches (0 without --fail-on). */
 export function failOnMatches(reader: DatabaseReader, failOn: FailOn | undefined): number {
-  if (failOn === undefined) return 0;
-  return (reader.db.prepare(`SELECT COUNT(*) AS n FROM findings WHERE ${failOnCondition(failOn)}`).get() as { n: number }).n;
+  return failOn === undefined ? 0 : reader.countFindingsMatching(failOn.kinds, failOn.severities);
 }
 
 export function failOnExitCode(matched: number): ExitCode {

@@ -1,4 +1,7 @@
 import { DecodeIssue } from '../decode/decode-stats.js';
+import { linkTypeName } from '../decode/link-types.js';
+import type { DatabaseReader } from '../store/database-reader.js';
+import type { CaptureAnalysis } from '../track/capture-analysis.js';
 import { formatCount, formatDuration } from './format-time.js';
 
 /** The decode issue that skips nothing: its frames are tracked at a borrowed time. */
@@ -144,4 +147,63 @@ export function formatAnalysisSummary(s: AnalysisSummary, paint: (severity: stri
   const threads = s.threads === 1 ? '1 thread' : `${s.threads} threads`;
   lines.push(`  took         ${s.elapsed_seconds.toFixed(2)} s (${formatCount(Math.round(s.packets_per_second))} packets/s, ${threads})`);
   return lines.join('\n');
+}
+
+/** The findings the summary lists, worst first. */
+const TOP_FINDINGS = 5;
+
+/** The summary of a finished `analyze` run, from its database and what the run counted. */
+export function analysisSummary(
+  reader: DatabaseReader,
+  analysis: CaptureAnalysis & { database: string; threads: number },
+  elapsedSeconds: number,
+): AnalysisSummary {
+  const endStates: AnalysisSummary['end_states'] = { client: {}, server: {} };
+  for (const { role, state, count } of reader.endStateCounts()) endStates[role][state] = count;
+  const byKind = reader.findingCounts();
+  const top = reader.topFindings(TOP_FINDINGS);
+  const midstream = reader.midstreamFlows();
+  return {
+    database: analysis.database,
+    captures: analysis.captures.map((c) => ({
+      path: c.path,
+      format: c.gzipped ? `${c.format}+gzip` : c.format,
+      packets: c.packets,
+      tcp_packets: c.tcpPackets,
+      first_ns: c.firstNs,
+      last_ns: c.lastNs,
+      warnings: c.warnings,
+      error: c.error,
+    })),
+    packets: analysis.decode.packets,
+    tcp_segments: analysis.decode.tcpSegments,
+    flows: analysis.tracker.flows,
+    midstream_flows: midstream,
+    evicted_half_open: analysis.tracker.evictedHalfOpen,
+    evicted_connections: analysis.tracker.evictedConnections,
+    checksums: {
+      verified: analysis.tracker.verifiedChecksums,
+      bad: analysis.tracker.badChecksums,
+      dropped: analysis.tracker.droppedBadChecksums,
+    },
+    ip_fragments: {
+      fragments: analysis.decode.fragments.fragments,
+      reassembled: analysis.decode.fragments.reassembled,
+      duplicates: analysis.decode.fragments.duplicates,
+      overlapping: analysis.decode.fragments.overlapping,
+      incomplete: analysis.decode.fragments.incomplete,
+      over_memory: analysis.decode.fragments.overMemory,
+      too_long: analysis.decode.fragments.tooLong,
+      cut: analysis.decode.fragments.cut,
+    },
+    decode_issues: Object.fromEntries([...analysis.decode.issues].map(([k, v]) => [k, v.count])),
+    unsupported_link_types: Object.fromEntries([...analysis.decode.unsupportedLinkTypes].map(([k, v]) => [linkTypeName(k), v])),
+    end_states: endStates,
+    findings: { total: byKind.reduce((n, k) => n + k.count, 0), by_kind: byKind, top },
+    elapsed_seconds: elapsedSeconds,
+    packets_per_second: analysis.decode.packets / Math.max(elapsedSeconds, 1e-9),
+    incomplete: analysis.incomplete ?? null,
+    shard: analysis.shard ? `${analysis.shard.index}/${analysis.shard.count}` : null,
+    threads: analysis.threads,
+  };
 }

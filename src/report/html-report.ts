@@ -99,13 +99,7 @@ type LadderRow = Pick<
 export function ladderFlowsOf(reader: DatabaseReader, asked: readonly number[]): number[] {
   const chosen = new Set(asked);
   const byKind = new Map<string, number[]>();
-  const rows = reader.db.prepare(`SELECT id, kind, flow_id, details FROM findings ORDER BY ${SEVERITY_ORDER}, ts_ns, id`).all() as Array<{
-    id: number;
-    kind: string;
-    flow_id: number | null;
-    details: unknown;
-  }>;
-  for (const row of rows) {
+  for (const row of reader.findingsBySeverity()) {
     const named = namedFlows(reader, row.id, row.flow_id, row.details);
     const list = byKind.get(row.kind) ?? [];
     byKind.set(row.kind, list);
@@ -162,11 +156,7 @@ export async function reportData(
   const drawn = new Set(ladders.map((l) => l.id));
 
   const captures = reader.captures();
-  const counts = reader.db
-    .prepare(
-      'SELECT (SELECT COUNT(*) FROM flows) AS flows, (SELECT COUNT(*) FROM transition_rows) AS transitions, (SELECT COUNT(*) FROM findings) AS findings',
-    )
-    .get() as { flows: number; transitions: number; findings: number };
+  const counts = reader.rowCounts();
   return {
     title: captures.length === 1 ? (captures[0].path.split('/').pop() ?? 'capture') : `${captures.length} captures`,
     facts: [

@@ -5,6 +5,7 @@
  * `tunnel_parents` (Zeek 7.1 and later append `ip_proto`; we do not).
  */
 import { createHash } from 'node:crypto';
+import type { FlowRow } from '../store/database-reader.js';
 
 /**
  * One conn.log line. Nulls are unset fields ('-' in TSV, omitted in JSON).
@@ -215,4 +216,31 @@ function logStamp(at: Date): string {
     `${at.getUTCFullYear()}-${two(at.getUTCMonth() + 1)}-${two(at.getUTCDate())}-` +
     `${two(at.getUTCHours())}-${two(at.getUTCMinutes())}-${two(at.getUTCSeconds())}`
   );
+}
+
+/** A flow as a conn.log record: our client is Zeek's originator (history carries '^' when Zeek would have flipped). */
+export function flowToZeek(flow: FlowRow): ZeekConnLogRecord {
+  const duration = flow.last_ns - flow.first_ns;
+  // Zeek leaves duration and byte counts unset for a connection that lasted no time.
+  const lasted = duration > 0n;
+  return {
+    tsNs: flow.first_ns,
+    uid: zeekUid(flow.id),
+    origH: flow.client_ip,
+    origP: flow.client_port,
+    respH: flow.server_ip,
+    respP: flow.server_port,
+    durationNs: lasted ? duration : null,
+    origBytes: lasted ? flow.zeek_orig_bytes : null,
+    respBytes: lasted ? flow.zeek_resp_bytes : null,
+    connState: flow.conn_state ?? 'OTH',
+    localOrig: null,
+    localResp: null,
+    missedBytes: flow.zeek_missed_bytes ?? 0,
+    history: flow.history ?? '',
+    origPkts: flow.client_packets,
+    origIpBytes: flow.client_ip_bytes,
+    respPkts: flow.server_packets,
+    respIpBytes: flow.server_ip_bytes,
+  };
 }

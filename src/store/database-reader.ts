@@ -6,6 +6,7 @@ import type { Role } from '../track/records.js';
 import { SCHEMA_VERSION, TABLE_NAMES } from './schema.js';
 import { type DeclaredColumn, declaredColumns, schemaDifferences } from './schema-check.js';
 import type { CaptureRow, FindingRow, FlowRow, ListenerRow } from './tables.js';
+import { quoteString } from './sql-identifier.js';
 
 const SQLITE_MAGIC = 'SQLite format 3\u0000';
 
@@ -171,6 +172,15 @@ export function findingDetails(path: string, findingId: number | bigint | null, 
 }
 
 /** ORDER BY expression putting errors first, then warnings, then info. */
+/**
+ * `kind IN (…) OR severity IN (…)`, in the SQL SQLite and DuckDB both read. The values are inlined,
+ * quoted by the one quoting function: each is a catalogue code or a severity, checked by the caller.
+ */
+export function findingFilterSql(kinds: readonly string[], severities: readonly string[]): string {
+  const list = (values: readonly string[]): string => (values.length === 0 ? 'NULL' : values.map(quoteString).join(', '));
+  return `kind IN (${list(kinds)}) OR severity IN (${list(severities)})`;
+}
+
 export const SEVERITY_ORDER = `CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END`;
 
 /** Typed, read-only access to a flowstate database. */
@@ -328,6 +338,34 @@ export class DatabaseReader {
 
   midstreamFlows(): number {
     return (this.get<{ n: number }>('SELECT COUNT(*) AS n FROM flows WHERE midstream = 1') ?? { n: 0 }).n;
+  }
+
+  /** The highest flow id, undefined when there are no flows. */
+  lastFlowId(): number | undefined {
+    return this.get<{ n: number | null }>('SELECT MAX(id) AS n FROM flows')?.n ?? undefined;
+  }
+
+  /** How many rows each table holds. */
+  rowCounts(): { flows: number; transitions: number; findings: number } {
+    return this.get<{ flows: number; transitions: number; findings: number }>(
+      'SELECT (SELECT COUNT(*) FROM flows) AS flows, (SELECT COUNT(*) FROM transition_rows) AS transitions, (SELECT COUNT(*) FROM findings) AS findings',
+    ) as { flows: number; transitions: number; findings: number };
+  }
+
+  /** Every finding's id, kind, flow and details, worst first, then in time order. */
+  findingsBySeverity(): Array<{ id: number; kind: string; flow_id: number | null; details: unknown }> {
+    return this.all(`SELECT id, kind, flow_id, details FROM findings ORDER BY ${SEVERITY_ORDER}, ts_ns, id`);
+  }
+
+  /** How many findings have one of `kinds` or `severities` (the condition of `findingFilterSql`). */
+  countFindingsMatching(kinds: readonly string[], severities: readonly string[]): number {
+    return (this.get<{ n: number }>(`SELECT COUNT(*) AS n FROM findings WHERE ${findingFilterSql(kinds, severities)}`) ?? { n: 0 }).n;
+  }
+
+  /** The flows table whole, as stored (integers as bigint), in time order: its column names and rows. */
+  flowsTable(): { header: string[]; rows: unknown[][] } {
+    const statement = this.db.prepare('SELECT * FROM flows ORDER BY first_ns, id');
+    return { header: statement.columns().map((c) => c.name), rows: statement.safeIntegers(true).raw(true).all() as unknown[][] };
   }
 
   /** Tables and their columns, for help after a SQL error. */

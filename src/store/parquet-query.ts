@@ -4,6 +4,7 @@ import { type DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/no
 import { FlowstateError } from '../errors.js';
 import { EXPORT_DATASETS, EXPORT_MANIFEST } from './parquet-export.js';
 import { quoteIdentifier, quoteString } from './sql-identifier.js';
+import { findingFilterSql } from './database-reader.js';
 
 /** A value of a query's row. */
 export type QueryValue = string | number | bigint | boolean | null;
@@ -47,6 +48,15 @@ export async function queryParquet(given: readonly string[], sql: string): Promi
     for await (const batch of batches) for (const row of batch) rows.push(row);
   });
   return { header, rows };
+}
+
+/** How many findings of the export in `directories` have one of `kinds` or `severities`. */
+export async function countParquetFindingsMatching(
+  directories: readonly string[],
+  kinds: readonly string[],
+  severities: readonly string[],
+): Promise<number> {
+  return Number((await queryParquet(directories, `SELECT COUNT(*) FROM findings WHERE ${findingFilterSql(kinds, severities)}`)).rows[0][0]);
 }
 
 /**

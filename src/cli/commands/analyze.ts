@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { analyzeToDatabase, type DatabaseAnalysis, defaultThreads, MOST_USEFUL_THREADS, NothingReadError } from '../../analyze.js';
 import { CaptureFormatError } from '../../capture/capture-format-error.js';
-import { linkTypeName } from '../../decode/link-types.js';
-import { type AnalysisSummary, formatAnalysisSummary } from '../../report/analysis-summary.js';
+import { type AnalysisSummary, analysisSummary, formatAnalysisSummary } from '../../report/analysis-summary.js';
 import { toJson } from '../../report/format-table.js';
 import { DatabaseReader } from '../../store/database-reader.js';
 import { ExitCode, FlowstateError, UsageError } from '../../errors.js';
@@ -14,8 +13,6 @@ import { ProgressBar } from '../progress-bar.js';
 import type { CommandContext } from '../cli-io.js';
 import { Colour, paint } from '../terminal.js';
 import { failOnExitCode, failOnMatches, parseFailOn } from '../fail-on.js';
-
-const TOP_FINDINGS = 5;
 
 export interface AnalyzeOptions {
   db: string;
@@ -167,7 +164,7 @@ async function runAnalyze(captures: string[], options: AnalyzeOptions, { io, ter
   let summary: AnalysisSummary;
   let matched: number;
   try {
-    summary = summarize(reader, analysis, elapsedSeconds);
+    summary = analysisSummary(reader, analysis, elapsedSeconds);
     matched = failOnMatches(reader, failOn);
   } finally {
     reader.close();
@@ -188,57 +185,6 @@ async function runAnalyze(captures: string[], options: AnalyzeOptions, { io, ter
   if (analysis.incomplete !== undefined) return ExitCode.failure;
   if (options.strict && analysis.captures.some((c) => c.warnings.length > 0)) return ExitCode.failure;
   return failOnExitCode(matched);
-}
-
-function summarize(reader: DatabaseReader, analysis: DatabaseAnalysis, elapsedSeconds: number): AnalysisSummary {
-  const endStates: AnalysisSummary['end_states'] = { client: {}, server: {} };
-  for (const { role, state, count } of reader.endStateCounts()) endStates[role][state] = count;
-  const byKind = reader.findingCounts();
-  const top = reader.topFindings(TOP_FINDINGS);
-  const midstream = reader.midstreamFlows();
-  return {
-    database: analysis.database,
-    captures: analysis.captures.map((c) => ({
-      path: c.path,
-      format: c.gzipped ? `${c.format}+gzip` : c.format,
-      packets: c.packets,
-      tcp_packets: c.tcpPackets,
-      first_ns: c.firstNs,
-      last_ns: c.lastNs,
-      warnings: c.warnings,
-      error: c.error,
-    })),
-    packets: analysis.decode.packets,
-    tcp_segments: analysis.decode.tcpSegments,
-    flows: analysis.tracker.flows,
-    midstream_flows: midstream,
-    evicted_half_open: analysis.tracker.evictedHalfOpen,
-    evicted_connections: analysis.tracker.evictedConnections,
-    checksums: {
-      verified: analysis.tracker.verifiedChecksums,
-      bad: analysis.tracker.badChecksums,
-      dropped: analysis.tracker.droppedBadChecksums,
-    },
-    ip_fragments: {
-      fragments: analysis.decode.fragments.fragments,
-      reassembled: analysis.decode.fragments.reassembled,
-      duplicates: analysis.decode.fragments.duplicates,
-      overlapping: analysis.decode.fragments.overlapping,
-      incomplete: analysis.decode.fragments.incomplete,
-      over_memory: analysis.decode.fragments.overMemory,
-      too_long: analysis.decode.fragments.tooLong,
-      cut: analysis.decode.fragments.cut,
-    },
-    decode_issues: Object.fromEntries([...analysis.decode.issues].map(([k, v]) => [k, v.count])),
-    unsupported_link_types: Object.fromEntries([...analysis.decode.unsupportedLinkTypes].map(([k, v]) => [linkTypeName(k), v])),
-    end_states: endStates,
-    findings: { total: byKind.reduce((n, k) => n + k.count, 0), by_kind: byKind, top },
-    elapsed_seconds: elapsedSeconds,
-    packets_per_second: analysis.decode.packets / Math.max(elapsedSeconds, 1e-9),
-    incomplete: analysis.incomplete ?? null,
-    shard: analysis.shard ? `${analysis.shard.index}/${analysis.shard.count}` : null,
-    threads: analysis.threads,
-  };
 }
 
 function parseThresholds(options: AnalyzeOptions): DetectorThresholds {

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { type Cell, formatCsv } from '../../report/format-table.js';
-import { type ZeekConnLogRecord, zeekConnLogJsonLines, zeekConnLogTsv, zeekUid } from '../../report/zeek-conn-log.js';
+import { flowToZeek, zeekConnLogJsonLines, zeekConnLogTsv } from '../../report/zeek-conn-log.js';
 import { formatCount } from '../../report/format-time.js';
 import { exportParquet, type ParquetExport } from '../../store/parquet-export.js';
-import { DatabaseReader, type FlowRow } from '../../store/database-reader.js';
+import { DatabaseReader } from '../../store/database-reader.js';
 import { mergeShards } from '../../store/merge.js';
 import { OutputFile, ScratchDirectory } from '../../store/output-file.js';
 import { SHARD_META_KEY } from '../../store/shard-meta.js';
@@ -15,33 +15,6 @@ import type { CommandContext } from '../cli-io.js';
 
 const FORMATS = ['zeek-conn', 'json', 'csv', 'parquet'] as const;
 type ExportFormat = (typeof FORMATS)[number];
-
-/** A flow as a conn.log record: our client is Zeek's originator (history carries '^' when Zeek would have flipped). */
-export function flowToZeek(flow: FlowRow): ZeekConnLogRecord {
-  const duration = flow.last_ns - flow.first_ns;
-  // Zeek leaves duration and byte counts unset for a connection that lasted no time.
-  const lasted = duration > 0n;
-  return {
-    tsNs: flow.first_ns,
-    uid: zeekUid(flow.id),
-    origH: flow.client_ip,
-    origP: flow.client_port,
-    respH: flow.server_ip,
-    respP: flow.server_port,
-    durationNs: lasted ? duration : null,
-    origBytes: lasted ? flow.zeek_orig_bytes : null,
-    respBytes: lasted ? flow.zeek_resp_bytes : null,
-    connState: flow.conn_state ?? 'OTH',
-    localOrig: null,
-    localResp: null,
-    missedBytes: flow.zeek_missed_bytes ?? 0,
-    history: flow.history ?? '',
-    origPkts: flow.client_packets,
-    origIpBytes: flow.client_ip_bytes,
-    respPkts: flow.server_packets,
-    respIpBytes: flow.server_ip_bytes,
-  };
-}
 
 interface ExportOptions {
   format: string;
@@ -114,9 +87,8 @@ export function registerExport(program: Command, { io, setExit }: CommandContext
         }
         let text: string;
         if (format === 'csv') {
-          const statement = results.reader.db.prepare('SELECT * FROM flows ORDER BY first_ns, id');
-          const header = statement.columns().map((c) => c.name);
-          text = `${formatCsv(header, statement.safeIntegers(true).raw(true).all() as Cell[][])}\n`;
+          const { header, rows } = results.reader.flowsTable();
+          text = `${formatCsv(header, rows as Cell[][])}\n`;
         } else {
           const flows = results.reader.flows().sort((a, b) => (a.first_ns < b.first_ns ? -1 : a.first_ns > b.first_ns ? 1 : a.id - b.id));
           const records = flows.map(flowToZeek);

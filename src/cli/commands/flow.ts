@@ -36,9 +36,9 @@ function findFlows(reader: DatabaseReader, what: string): FlowRow[] {
   if (/^\d+$/.test(what)) {
     const flow = reader.flow(Number(what));
     if (flow) return [flow];
-    const last = (reader.db.prepare('SELECT MAX(id) AS n FROM flows').get() as { n: number | null }).n;
+    const last = reader.lastFlowId();
     throw new FlowstateError(
-      `there is no flow ${what}${last === null ? ': the database holds no flows' : ` (flows are numbered 1 to ${last})`}`,
+      `there is no flow ${what}${last === undefined ? ': the database holds no flows' : ` (flows are numbered 1 to ${last})`}`,
     );
   }
   const tuple = parseTuple(what);

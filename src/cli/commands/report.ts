@@ -3,9 +3,9 @@ import { CANNED_REPORTS, cannedReport } from '../../report/canned-reports.js';
 import type { Cell } from '../../report/format-table.js';
 import { FINDINGS, type FindingKind } from '../../track/finding-catalogue.js';
 import { UsageError } from '../../errors.js';
-import { type FailOn, failOnCondition, failOnExitCode, failOnMatches, parseFailOn } from '../fail-on.js';
+import { type FailOn, failOnExitCode, failOnMatches, parseFailOn } from '../fail-on.js';
 import { repeatable } from '../parse-options.js';
-import { queryParquet } from '../../store/parquet-query.js';
+import { countParquetFindingsMatching, queryParquet } from '../../store/parquet-query.js';
 import { DEFAULT_DATABASE, openResults, resultsInput } from '../open-results.js';
 import type { CommandContext } from '../cli-io.js';
 import { parseFormat, renderRows, rowsOf } from './query.js';
@@ -114,10 +114,7 @@ async function databaseReport(input: string, sql: string, failOn: FailOn | undef
 
 async function parquetReport(directory: string, sql: string, failOn: FailOn | undefined): Promise<ReportAnswer> {
   const { header, rows } = await queryParquet([directory], sql);
-  const matched =
-    failOn === undefined
-      ? 0
-      : Number((await queryParquet([directory], `SELECT COUNT(*) FROM findings WHERE ${failOnCondition(failOn)}`)).rows[0][0]);
+  const matched = failOn === undefined ? 0 : await countParquetFindingsMatching([directory], failOn.kinds, failOn.severities);
   return { header, rows, matched };
 }
 
