@@ -6,7 +6,8 @@
 import { availableParallelism } from 'node:os';
 import type { CaptureFormatError } from './capture/capture-format-error.js';
 import { checkDistinctInputs } from './capture/distinct-inputs.js';
-import { CapturedFrame, frameTimeNs } from './capture/captured-frame.js';
+import { type CapturedFrame, frameTimeNs } from './capture/captured-frame.js';
+import { FrameRetimer } from './capture/frame-retimer.js';
 import type { CaptureWarning, FrameReader } from './capture/frame-reader.js';
 import { forEachFrame } from './capture/frame-stream.js';
 import { openCapture } from './capture/open-capture.js';
@@ -41,16 +42,6 @@ export interface AnalyzeCaptureOptions extends TrackerOptions {
 }
 
 const PROGRESS_EVERY = 1 << 16;
-/** The last second whose nanoseconds fit a signed 64-bit integer (2262-04-11). */
-const LAST_NANOSECOND_SECOND = 9_223_372_035;
-/** Frames timed out of range before the first in range, held back at most (the rest are counted, not tracked). */
-const MAX_HELD_FRAMES = 65_536;
-/**
- * Their bytes held at most, each frame counted with HELD_FRAME_OVERHEAD for its copy's objects:
- * 65,536 frames of 32 KiB were 2.1 GiB from a 2.1 MB .pcapng.gz. Past it, too, counted, not tracked.
- */
-const MAX_HELD_BYTES = 64 * 1024 * 1024;
-const HELD_FRAME_OVERHEAD = 256;
 const NS_PER_SECOND = 1_000_000_000n;
 
 /**
@@ -89,12 +80,6 @@ export async function analyzeCapture(
   const untilSecond = options.untilNs === undefined ? Infinity : Number(options.untilNs / NS_PER_SECOND);
   const untilNanos = options.untilNs === undefined ? 0 : Number(options.untilNs % NS_PER_SECOND);
   let packets = 0;
-  /** The latest in-range frame time: a frame timed outside 1970–2262 is tracked at it. */
-  let lastSecondSeen = -1;
-  let lastNanosSeen = 0;
-  /** Frames timed out of range before any in range: held until one gives them a time. */
-  let held: CapturedFrame[] = [];
-  let heldBytes = 0;
   /** Tracks one frame; true to stop reading (past `untilNs`). `timed`: its time is its own, not borrowed. */
   const handle = (frame: CapturedFrame, timed: boolean): boolean => {
     if (frame.tsSec > untilSecond || (frame.tsSec === untilSecond && frame.tsNsec > untilNanos)) return true;
@@ -121,50 +106,18 @@ export async function analyzeCapture(
     if (onProgress !== undefined && ++packets % PROGRESS_EVERY === 0) onProgress(progressOf(readers, packets));
     return false;
   };
-  /** Tracks the held frames at the given time; true to stop reading. */
-  const release = (second: number, nanos: number): boolean => {
-    const frames = held;
-    held = [];
-    heldBytes = 0;
-    for (const frame of frames) {
-      frame.tsSec = second;
-      frame.tsNsec = nanos;
-      if (handle(frame, false)) return true;
-    }
-    return false;
-  };
+  const retimer = new FrameRetimer(
+    handle,
+    (frame) => decoder.stats.addIssue(DecodeIssue.timestampOutOfRange, frame.source, frame.frame),
+    () => decoder.stats.packets++,
+  );
   let errors: Array<CaptureFormatError | undefined> = [];
   try {
-    errors = await forEachFrame(
-      readers,
-      (frame) => {
-        if (frame.tsSec < 0 || frame.tsSec > LAST_NANOSECOND_SECOND) {
-          // A bad clock loses no data: the frame is tracked in capture order, at the time of the frame before it.
-          decoder.stats.addIssue(DecodeIssue.timestampOutOfRange, frame.source, frame.frame);
-          if (lastSecondSeen >= 0) {
-            frame.tsSec = lastSecondSeen;
-            frame.tsNsec = lastNanosSeen;
-            return handle(frame, false);
-          }
-          const bytes = frame.capturedLength + HELD_FRAME_OVERHEAD;
-          if (held.length < MAX_HELD_FRAMES && heldBytes + bytes <= MAX_HELD_BYTES) {
-            held.push(copyOf(frame));
-            heldBytes += bytes;
-          } else decoder.stats.packets++; // beyond the bounds: counted, not tracked
-          return false;
-        }
-        if (held.length > 0 && release(frame.tsSec, frame.tsNsec)) return true;
-        lastSecondSeen = frame.tsSec;
-        lastNanosSeen = frame.tsNsec;
-        return handle(frame, true);
-      },
-      options.beforeRead,
-    );
+    errors = await forEachFrame(readers, (frame) => retimer.accept(frame), options.beforeRead);
   } finally {
     await Promise.all(readers.map((r) => r.close()));
   }
-  // No frame in range at all: the held ones are tracked together at the epoch.
-  release(0, 0);
+  retimer.finish();
   decoder.finish();
   if (options.untilNs !== undefined) tracker.advanceTo(options.untilNs);
   if (options.onEnd) options.onEnd(tracker);
@@ -370,12 +323,4 @@ export async function analyze(capture: string | readonly string[], options: Anal
       ? await analyzeCapture(paths, collected, settings)
       : await analyzeToDatabase(paths, options.db, { ...settings, alsoTo: collected });
   return { ...analysis, flows: collected.flows, transitions: collected.transitions, findings: collected.findings };
-}
-
-/** A frame and its bytes, kept past the reader's next record (the reader reuses its frame and buffer). */
-function copyOf(frame: CapturedFrame): CapturedFrame {
-  const copy = Object.assign(new CapturedFrame(), frame);
-  copy.data = Buffer.from(frame.data.subarray(frame.dataOffset, frame.dataOffset + frame.capturedLength));
-  copy.dataOffset = 0;
-  return copy;
 }
