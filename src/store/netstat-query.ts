@@ -22,6 +22,14 @@ export interface NetstatQuery {
   all?: boolean;
   /** Send-Q per "flowId:role" at `atNs`, when the caller could compute it (see snapshot). */
   sendQueues?: ReadonlyMap<string, number>;
+  /** One host's view: endpoints whose local address is this (as stored: IPv6 in RFC 5952's form). */
+  host?: string;
+  /** Only endpoints whose local port is this. */
+  port?: number;
+  /** Only endpoints in this state. */
+  state?: TcpState;
+  /** Leave out the endpoints whose state is inferred. */
+  observedOnly?: boolean;
 }
 
 /**
@@ -38,13 +46,21 @@ export function netstatAt(reader: DatabaseReader, query: NetstatQuery = {}): Net
   const at = Number(atNs - originOf(reader));
   const entries: NetstatEntry[] = [];
   const flows = loadFlows(reader, atNs);
+  // Compared with the stored values, never with formatted text.
+  const wanted = (ip: string, port: number, state: TcpState, inferred: boolean): boolean =>
+    (query.host === undefined || ip === query.host) &&
+    (query.port === undefined || port === query.port) &&
+    (query.state === undefined || state === query.state) &&
+    !(query.observedOnly && inferred);
   walkStateIntervals(reader, flows, atNs, {
-    endpoint(flow, server, from, until, state, inferred) {
+    endpoint(flow, server, from, until, state, inferredThen) {
       if (at < from || at >= until || (state === TcpState.CLOSED && !query.all)) return;
       const id = flows.id[flow];
       const [localIp, localPort, remoteIp, remotePort] = server
         ? [flows.serverIp[flow], flows.serverPort[flow], flows.clientIp[flow], flows.clientPort[flow]]
         : [flows.clientIp[flow], flows.clientPort[flow], flows.serverIp[flow], flows.serverPort[flow]];
+      const inferred = inferredThen || (flows.evicted[flow] && atEnd);
+      if (!wanted(localIp, localPort, state, inferred)) return;
       const unacked = server ? flows.serverUnacked[flow] : flows.clientUnacked[flow];
       entries.push({
         proto: flows.ipVersion[flow] === 6 ? 'tcp6' : 'tcp',
@@ -52,11 +68,12 @@ export function netstatAt(reader: DatabaseReader, query: NetstatQuery = {}): Net
         remote: formatEndpoint(remoteIp, remotePort),
         state,
         flow: id,
-        inferred: inferred || (flows.evicted[flow] && atEnd),
+        inferred,
         sendQ: query.sendQueues?.get(`${id}:${server ? 'server' : 'client'}`) ?? (atEnd ? unacked : null),
       });
     },
     listener(listener) {
+      if (!wanted(listener.ip, listener.port, TcpState.LISTEN, true)) return;
       const v6 = listener.ip_version === 6;
       entries.push({
         proto: v6 ? 'tcp6' : 'tcp',

@@ -3,7 +3,6 @@ import { formatTable, toJson } from '../../report/format-table.js';
 import { netstatJson, netstatSummary, netstatTable, sortNetstat } from '../../report/netstat-view.js';
 import { sendQueuesAt } from '../../replay.js';
 import { netstatAt } from '../../store/netstat-query.js';
-import { formatEndpoint } from '../../decode/format-address.js';
 import { TcpState } from '../../tcp/tcp-state.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { formatTimestamp } from '../../report/format-time.js';
@@ -107,14 +106,15 @@ export function registerNetstat(program: Command, { io, terminal, setExit }: Com
         // Send-Q shows only in the table; the capture is read again for it only then.
         const showsSendQ = !options.summary && !options.json;
         const sendQueues = atEnd || !showsSendQ ? undefined : await sendQueuesAt(results.reader, atNs);
-        let entries = netstatAt(results.reader, { atNs, all: options.all, sendQueues });
-        if (host !== undefined) {
-          const prefix = formatEndpoint(host, 0).slice(0, -1);
-          entries = entries.filter((e) => e.local.startsWith(prefix));
-        }
-        if (port !== undefined) entries = entries.filter((e) => e.local.endsWith(`:${port}`));
-        if (state !== undefined) entries = entries.filter((e) => e.state === state);
-        if (options.observedOnly) entries = entries.filter((e) => !e.inferred);
+        const entries = netstatAt(results.reader, {
+          atNs,
+          all: options.all,
+          sendQueues,
+          host,
+          port,
+          state,
+          observedOnly: options.observedOnly,
+        });
         if (options.summary) {
           const counts = netstatSummary(entries);
           io.stdout.write(
