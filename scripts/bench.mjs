@@ -699,6 +699,7 @@ function reportItems(capture) {
   const kept = keptDatabase(capture);
   const db = kept.path;
   const page = join(work, `report-${capture.label}.html`);
+  const annotated = join(work, `annotated-${capture.label}.pcapng`);
   const main = join(DIST, 'cli', 'main.js');
   const item = (stage, args, after) => ({
     stage,
@@ -723,6 +724,11 @@ function reportItems(capture) {
     }),
     item('netstat', ['netstat', db, '--summary']),
     item('timeline', ['timeline', db, '--format', 'csv']),
+    item('annotate', ['annotate', capture.pcap, '--out', annotated, '--quiet'], () => {
+      const bytes = statSync(annotated).size;
+      rmSync(annotated, { force: true });
+      return { bytes };
+    }),
     ...CANNED_TIMED.map((name) => item(`report ${name}`, ['report', name, '--db', db, '--format', 'csv'])),
   ];
 }
@@ -960,7 +966,52 @@ async function establishedBench() {
     log(`${r.seconds.toFixed(2).padStart(7)} s  ${fmtMiB(r.rssKiB).padStart(9)} peak RSS  ${fmtInt(result.detail.evicted)} evicted`);
   } else log(`FAILED (exit ${r.code ?? r.signal}) after ${r.seconds.toFixed(1)} s\n${r.stderr}`);
   removeDb(db);
+  result.perConnection = await bytesPerLiveConnection(file, db);
   return result;
+}
+
+/**
+ * What a live connection costs: the same capture analysed with room for every connection (no eviction),
+ * its peak RSS less that of 1,000 such connections, per connection.
+ */
+async function bytesPerLiveConnection(file, db) {
+  const tiny = join(BENCH_DIR, 'bench-established-1k.pcap');
+  if (!existsSync(tiny)) {
+    const made = spawnSync(process.execPath, [join(root, 'scripts', 'bench', 'make-established-pcap.mjs'), tiny, '1000'], {
+      stdio: 'inherit',
+    });
+    if (made.status !== 0) fail(`could not make ${tiny}`);
+  }
+  // Heap and budget far above what the connections need, so none is evicted and the peak is theirs.
+  const run = (capture) => [
+    [
+      process.execPath,
+      '--max-old-space-size=16384',
+      join(DIST, 'cli', 'main.js'),
+      'analyze',
+      capture,
+      '--db',
+      db,
+      '--memory',
+      '14G',
+      '--quiet',
+    ],
+  ];
+  process.stderr.write(`bench: [established ${ESTABLISHED.label}] analyze with room for every connection `);
+  removeDb(db);
+  const whole = await measure(run(file));
+  removeDb(db);
+  const base = await measure(run(tiny));
+  removeDb(db);
+  if (!whole.ok || !base.ok) {
+    log(`FAILED (exit ${(whole.ok ? base : whole).code})`);
+    return undefined;
+  }
+  const bytes = ((whole.rssKiB - base.rssKiB) * 1024) / (ESTABLISHED.connections - 1000);
+  log(
+    `${whole.seconds.toFixed(2).padStart(7)} s  ${fmtMiB(whole.rssKiB).padStart(9)} peak RSS  ${fmtInt(Math.round(bytes))} bytes a connection`,
+  );
+  return { bytes, peakKiB: whole.rssKiB, baseKiB: base.rssKiB, seconds: whole.seconds };
 }
 
 /** The report's section on the memory budget. */
@@ -981,6 +1032,14 @@ function establishedSection(e) {
     `Peak RSS should stay within the budget plus Node's own base (a tiny capture's peak): the estimate counts 3,800 bytes`,
     'a live connection, its 2.1 KB of state and the room V8 takes before it collects (docs/scale.md); without a budget',
     'the same run grows with the connections.',
+    ...(e.perConnection === undefined
+      ? []
+      : [
+          '',
+          `**Bytes per live connection: ${fmtInt(Math.round(e.perConnection.bytes))}** (the target: 512 or fewer). The same capture analysed with`,
+          `room for every connection (heap 16 GiB, \`--memory 14G\`, none evicted): peak RSS ${fmtMiB(e.perConnection.peakKiB)}, against`,
+          `${fmtMiB(e.perConnection.baseKiB)} for 1,000 such connections; the difference per connection.`,
+        ]),
     '',
   );
   return lines;
@@ -1810,19 +1869,23 @@ md.push(
   'findings, ladders of the flows findings name, whose segments are read again from the capture on a second thread), then',
   'Chromium drawing it from the file; `flowstate netstat DB --summary` (the end of the capture); `flowstate timeline DB --format csv`',
   '(about 100 instants); the last two read every stored transition once, through the same walk. Then each canned report',
-  '(`flowstate report NAME --db DB --format csv`), the queries of docs/schema.md.',
+  '(`flowstate report NAME --db DB --format csv`), the queries of docs/schema.md. Last `flowstate annotate FILE --out OUT.pcapng`,',
+  'from the capture, not the database: it analyses it, then copies every frame into one pcapng, a comment on each frame that',
+  'moved a state or drew a finding (to set beside `analyze`: the copy is the difference).',
   '',
 );
 {
   const rows = [];
   for (const size of labels) {
-    for (const stage of ['html', 'netstat', 'timeline', ...CANNED_TIMED.map((name) => `report ${name}`)]) {
+    for (const stage of ['html', 'netstat', 'timeline', ...CANNED_TIMED.map((name) => `report ${name}`), 'annotate']) {
       const f = find(size, stage, 'flowstate');
       if (!f) continue;
       const notes =
         stage === 'html' && !f.failed
           ? `${(f.detail.bytes / 1e6).toFixed(2)} MB; drawn in Chromium in ${f.detail.readyMs === undefined ? '(no Chromium)' : `${(f.detail.readyMs / 1000).toFixed(2)} s`}`
-          : '';
+          : stage === 'annotate' && !f.failed
+            ? `${(f.detail.bytes / 1e6).toFixed(1)} MB pcapng written`
+            : '';
       rows.push(timedRow(`${size}, \`${stage}\``, f, notes, size));
     }
   }
