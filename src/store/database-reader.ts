@@ -7,6 +7,7 @@ import { SCHEMA_VERSION, TABLE_NAMES } from './schema.js';
 import { type DeclaredColumn, declaredColumns, schemaDifferences } from './schema-check.js';
 import type { CaptureRow, FindingRow, FlowRow, ListenerRow } from './tables.js';
 import { quoteString } from './sql-identifier.js';
+import type { TransitionRow } from './transition-code.js';
 
 const SQLITE_MAGIC = 'SQLite format 3\u0000';
 
@@ -30,21 +31,7 @@ export class NotAFlowstateDatabaseError extends FlowstateError {
 
 export type { CaptureRow, FindingRow, FlowRow, ListenerRow } from './tables.js';
 
-export interface TransitionRow {
-  /** In the order the transitions happened. */
-  id: number;
-  flow_id: number;
-  endpoint: Role;
-  ts_ns: bigint;
-  capture_id: number;
-  frame: number | null;
-  from_state: TcpState;
-  to_state: TcpState;
-  cause: string;
-  /** The stable code of the cause (`causes.event`): what scripts match on, where `cause` is words. */
-  event: string;
-  inferred: number;
-}
+export type { TransitionRow };
 
 /** Converts 64-bit columns that fit in a double back to numbers, leaving `_ns` columns as bigint. */
 function numbersExceptTimes<T>(row: Record<string, unknown>): T {

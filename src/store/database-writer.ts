@@ -7,9 +7,9 @@ import type { CaptureAnalysis } from '../track/capture-analysis.js';
 import type { FindingRecord, FlowRecord, FlowUpdate, TrackerOutput, TransitionEvent } from '../track/records.js';
 import { type ClaimOptions, OutputFile } from './output-file.js';
 import { RowBatchBuilder, transferablesOf } from './row-batch.js';
-import { CAPTURES, FINDINGS, FLOW_ROW_KINDS, LISTENERS, writeFlowRow } from './tables.js';
+import { CAPTURES, FINDINGS, FLOW_ROW_KINDS, FLOW_UPDATE_KINDS, LISTENERS, writeFlowRow, writeFlowUpdate } from './tables.js';
 import { transitionCode } from './transition-code.js';
-import { FLOW_UPDATE_COLUMNS, type Row, SqliteSink, TRANSITION_COLUMNS } from './sqlite-sink.js';
+import { type Row, SqliteSink, TRANSITION_COLUMNS } from './sqlite-sink.js';
 import { type CauseRow, type WriterMessage, type WriterReply, writeMessage } from './writer-messages.js';
 
 const TRANSITION_BATCH = 8192;
@@ -21,8 +21,6 @@ const FINDING_BATCH = 512;
  */
 const MAX_OUTSTANDING = 16;
 const WORKER_SCRIPT = new URL('./database-worker.js', import.meta.url);
-
-const bool = (value: boolean): number => (value ? 1 : 0);
 
 export interface DatabaseWriterOptions extends Pick<ClaimOptions, 'inputs' | 'force'> {
   /**
@@ -58,7 +56,7 @@ export class DatabaseWriter implements TrackerOutput {
   private newCauses: CauseRow[] = [];
   private readonly flowRows = new RowBatchBuilder(FLOW_ROW_KINDS, FLOW_BATCH);
   private findingRows: Row[] = [];
-  private readonly updateRows = new RowBatchBuilder(FLOW_UPDATE_COLUMNS, FLOW_BATCH);
+  private readonly updateRows = new RowBatchBuilder(FLOW_UPDATE_KINDS, FLOW_BATCH);
   private outstanding = 0;
   private waiting: Array<() => void> = [];
   private failure: Error | undefined;
@@ -125,20 +123,7 @@ export class DatabaseWriter implements TrackerOutput {
   }
 
   flowUpdate(u: FlowUpdate): void {
-    const b = this.updateRows;
-    b.string(u.clientState);
-    b.string(u.serverState);
-    b.number(bool(u.clientStateInferred));
-    b.number(bool(u.serverStateInferred));
-    b.number(u.clientPacketsAfter);
-    b.number(u.serverPacketsAfter);
-    b.number(u.clientBytesAfter);
-    b.number(u.serverBytesAfter);
-    b.time(u.lastNs);
-    b.number(u.lastSource + 1);
-    b.number(u.lastFrame);
-    b.number(u.id);
-    if (b.endRow()) this.sendUpdates();
+    if (writeFlowUpdate(this.updateRows, u)) this.sendUpdates();
   }
 
   /** Resolves once the writer thread is close enough behind; reading awaits it so memory stays bounded. */

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { type RowBatch, rowValues, rowsByFirstNumber, rowsByKey, valueGroups } from './row-batch.js';
-import { CAPTURES, FINDINGS, FLOW_ROW_KINDS, LISTENERS } from './tables.js';
+import { CAPTURES, FINDINGS, FLOW_ROW_KINDS, FLOW_UPDATE_SQL, LISTENERS } from './tables.js';
 import type { CauseRow } from './writer-messages.js';
 import { APPLICATION_ID, CREATE_INDEXES, CREATE_TABLES, SCHEMA_VERSION } from './schema.js';
 
@@ -21,8 +21,6 @@ const TRANSITION_INSERT = 'INSERT INTO transition_rows (flow_id, id, ts_ns, fram
 
 /** Flow rows per INSERT: wide rows, so fewer at a time than transitions, still cheaper than one by one. */
 const FLOW_GROUP = 16;
-/** The parameters of the statement that updates a flow already written. */
-export const FLOW_UPDATE_COLUMNS = 'ssnnnnnntnnn';
 
 /** INSERTs of 1 to N rows in one statement (one call into SQLite for many rows), prepared by row count when first needed. */
 class MultiRowInsert {
@@ -78,12 +76,7 @@ export class SqliteSink {
     );
     this.insertCause = this.db.prepare('INSERT INTO causes VALUES (?, ?, ?)');
     this.insertFinding = this.db.prepare(FINDINGS.insert());
-    this.updateFlow = this.db.prepare(
-      `UPDATE flows SET client_state = ?, server_state = ?, client_state_inferred = ?, server_state_inferred = ?,
-         client_packets = client_packets + ?, server_packets = server_packets + ?,
-         client_bytes = client_bytes + ?, server_bytes = server_bytes + ?,
-         last_ns = ?, last_capture = ?, last_frame = ? WHERE id = ?`,
-    );
+    this.updateFlow = this.db.prepare(FLOW_UPDATE_SQL);
     this.db.exec('BEGIN');
   }
 

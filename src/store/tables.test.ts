@@ -15,6 +15,7 @@ import { CAPTURES, FINDINGS, FLOWS, LISTENERS } from './tables.js';
 let dir = '';
 let reader: DatabaseReader;
 let output: CollectedOutput;
+let stats: Connection['tracker']['stats'];
 const capture: CaptureSummary = {
   path: '/captures/one.pcap',
   format: 'pcapng',
@@ -42,6 +43,7 @@ beforeAll(async () => {
   for (const flow of output.flows) writer.flow(flow);
   for (const finding of output.findings) writer.finding(finding);
   const listeners = c.tracker.listeners.inOrder;
+  stats = c.tracker.stats;
   await writer.commit(
     { captures: [capture], decode: new DecodeStats(), tracker: c.tracker.stats, listeners, error: undefined, incomplete: undefined },
     {},
@@ -85,4 +87,47 @@ test('captures and listeners: every declared column reads back as written', () =
   expectRoundTrip(LISTENERS.columns, reader.listeners(), [
     { ip: '10.0.0.2', port: 80, ipVersion: 4, firstNs: reader.listeners()[0].first_ns, flowId: 1 },
   ]);
+});
+
+test('a flow update (its row changed after it was written) sets the states and times and adds the late packets and bytes', async () => {
+  const path = join(dir, 'update.db');
+  const writer = new DatabaseWriter(path, { thread: false });
+  const flow = output.flows[0];
+  writer.flow(flow);
+  writer.flowUpdate({
+    id: flow.id,
+    clientState: 'CLOSED',
+    serverState: 'TIME_WAIT',
+    clientStateInferred: true,
+    serverStateInferred: false,
+    clientPacketsAfter: 2,
+    serverPacketsAfter: 3,
+    clientBytesAfter: 10,
+    serverBytesAfter: 20,
+    lastNs: flow.lastNs + 5_000_000_000n,
+    lastSource: 0,
+    lastFrame: 99,
+  });
+  await writer.commit(
+    { captures: [capture], decode: new DecodeStats(), tracker: stats, listeners: [], error: undefined, incomplete: undefined },
+    {},
+  );
+  const updated = new DatabaseReader(path);
+  try {
+    expect(updated.flow(flow.id)).toMatchObject({
+      client_state: 'CLOSED',
+      server_state: 'TIME_WAIT',
+      client_state_inferred: 1,
+      server_state_inferred: 0,
+      client_packets: flow.client.packets + 2,
+      server_packets: flow.server.packets + 3,
+      client_bytes: flow.client.bytes + 10,
+      server_bytes: flow.server.bytes + 20,
+      last_ns: flow.lastNs + 5_000_000_000n,
+      last_capture: 1,
+      last_frame: 99,
+    });
+  } finally {
+    updated.close();
+  }
 });

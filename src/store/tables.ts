@@ -1,9 +1,9 @@
 import type { TcpState } from '../tcp/tcp-state.js';
 import type { CaptureSummary } from '../track/capture-analysis.js';
 import type { Listener } from '../track/listeners.js';
-import type { CloseKind, EvictionCause, FindingRecord, FlowRecord, Role, Severity } from '../track/records.js';
+import type { CloseKind, EvictionCause, FindingRecord, FlowRecord, FlowUpdate, Role, Severity } from '../track/records.js';
 import type { RowBatchBuilder } from './row-batch.js';
-import { columnsOf, type RowOf } from './table-columns.js';
+import { columnsOf, type Kind, type RowOf } from './table-columns.js';
 import { TUNNEL_KINDS, TUNNELS } from '../decode/tunnels.js';
 
 /**
@@ -192,6 +192,51 @@ export const FLOWS = table('flows', [
 ] as const);
 /** A row of `flows` as the reader returns it: one property per column, typed as written. */
 export type FlowRow = RowOf<(typeof FLOWS)['columns'][number]>;
+
+/** One column a flow update writes: set to the value, or (`add`) increased by it. */
+interface UpdatedColumn {
+  readonly name: keyof FlowRow;
+  readonly add: boolean;
+  readonly kind: Kind;
+  readonly read: (u: FlowUpdate) => string | number | bigint;
+}
+const set = (name: keyof FlowRow, kind: Kind, read: UpdatedColumn['read']): UpdatedColumn => ({ name, add: false, kind, read });
+const add = (name: keyof FlowRow, read: (u: FlowUpdate) => number): UpdatedColumn => ({ name, add: true, kind: 'n', read });
+
+/**
+ * How a flow's row changes after it was written (its TIME_WAIT ended, segments came late), declared
+ * once: the UPDATE statement, the kinds of its parameters and the writer's row all come from here.
+ */
+const FLOW_UPDATE: readonly UpdatedColumn[] = [
+  set('client_state', 's', (u) => u.clientState),
+  set('server_state', 's', (u) => u.serverState),
+  set('client_state_inferred', 'n', (u) => (u.clientStateInferred ? 1 : 0)),
+  set('server_state_inferred', 'n', (u) => (u.serverStateInferred ? 1 : 0)),
+  add('client_packets', (u) => u.clientPacketsAfter),
+  add('server_packets', (u) => u.serverPacketsAfter),
+  add('client_bytes', (u) => u.clientBytesAfter),
+  add('server_bytes', (u) => u.serverBytesAfter),
+  set('last_ns', 't', (u) => u.lastNs),
+  set('last_capture', 'n', (u) => u.lastSource + 1),
+  set('last_frame', 'n', (u) => u.lastFrame),
+];
+
+/** The statement that updates a flow already written; its last parameter is the flow's id. */
+export const FLOW_UPDATE_SQL = `UPDATE flows SET ${FLOW_UPDATE.map((c) => (c.add ? `${c.name} = ${c.name} + ?` : `${c.name} = ?`)).join(', ')} WHERE id = ?`;
+/** The kinds of its parameters, in order (RowBatch). */
+export const FLOW_UPDATE_KINDS = `${FLOW_UPDATE.map((c) => c.kind).join('')}n`;
+
+/** Writes a flow update's parameters into the batch; true when the batch is full. */
+export function writeFlowUpdate(batch: RowBatchBuilder, u: FlowUpdate): boolean {
+  for (const c of FLOW_UPDATE) {
+    const value = c.read(u);
+    if (c.kind === 's') batch.string(value as string);
+    else if (c.kind === 't') batch.time(value as bigint);
+    else batch.number(value as number);
+  }
+  batch.number(u.id);
+  return batch.endRow();
+}
 
 const finding = columnsOf<FindingRecord>();
 export const FINDINGS = finding.table('findings', [

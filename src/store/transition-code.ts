@@ -1,5 +1,5 @@
 import { ALL_STATES, STATE_INDEX, type TcpState } from '../tcp/tcp-state.js';
-import type { TransitionEvent } from '../track/records.js';
+import type { Role, TransitionEvent } from '../track/records.js';
 
 /**
  * A transition's endpoint, states, cause and capture, packed into one integer,
@@ -45,17 +45,49 @@ function stateName(code: string): string {
 /** How an SQL dialect divides integers: SQLite's `/` on integers, DuckDB's `//`. */
 export type IntegerDivision = '/' | '//';
 
+/** One column of the `transitions` view: its name, its SQL over transition_rows `t` and causes `c`, and (as a type) its value. */
+interface ViewColumn<Name extends string, Value> {
+  readonly name: Name;
+  readonly sql: (div: IntegerDivision) => string;
+  /** Only carries the value's type. */
+  readonly value?: Value;
+}
+const column = <Name extends string, Value>(name: Name, sql: (div: IntegerDivision) => string): ViewColumn<Name, Value> => ({ name, sql });
+
+/**
+ * The `transitions` view's columns, declared once: the SELECT below and the reader's row type
+ * (`TransitionRow`) both come from here, so a column cannot be selected in one and missing in the other.
+ */
+const TRANSITIONS_VIEW_COLUMNS = [
+  /** In the order the transitions happened. */
+  column<'id', number>('id', () => 't.id'),
+  column<'flow_id', number>('flow_id', () => 't.flow_id'),
+  column<'endpoint', Role>('endpoint', () => "CASE t.code & 1 WHEN 0 THEN 'client' ELSE 'server' END"),
+  column<'ts_ns', bigint>('ts_ns', () => 't.ts_ns'),
+  column<'capture_id', number>('capture_id', (div) => `t.code ${div} ${CODE_CAPTURE}`),
+  column<'frame', number | null>('frame', () => 't.frame'),
+  column<'from_state', TcpState>('from_state', (div) => stateName(`t.code ${div} ${FROM} % ${TO / FROM}`)),
+  column<'to_state', TcpState>('to_state', (div) => stateName(`t.code ${div} ${TO} % ${CAUSE / TO}`)),
+  column<'cause', string>('cause', () => 'c.text'),
+  /** The stable code of the cause (`causes.event`): what scripts match on, where `cause` is words. */
+  column<'event', string>('event', () => 'c.event'),
+  column<'inferred', number>('inferred', (div) => `t.code ${div} ${INFERRED} % 2`),
+] as const;
+
+/** A row of the `transitions` view, as the reader returns it. */
+export type TransitionRow = {
+  [C in (typeof TRANSITIONS_VIEW_COLUMNS)[number] as C['name']]: C extends ViewColumn<string, infer Value> ? Value : never;
+};
+
 /**
  * The SELECT that reads transition_rows as one column a fact, the causes joined in:
  * the `transitions` view in SQLite, and the Parquet export's table in DuckDB.
  */
 export function transitionsSelect(div: IntegerDivision = '/'): string {
-  return `SELECT t.id, t.flow_id,
-  CASE t.code & 1 WHEN 0 THEN 'client' ELSE 'server' END AS endpoint,
-  t.ts_ns, t.code ${div} ${CODE_CAPTURE} AS capture_id, t.frame,
-  ${stateName(`t.code ${div} ${FROM} % ${TO / FROM}`)} AS from_state,
-  ${stateName(`t.code ${div} ${TO} % ${CAUSE / TO}`)} AS to_state,
-  c.text AS cause, c.event AS event, t.code ${div} ${INFERRED} % 2 AS inferred
+  const columns = TRANSITIONS_VIEW_COLUMNS.map((c) =>
+    c.sql(div) === `t.${c.name}` || c.sql(div) === `c.${c.name}` ? c.sql(div) : `${c.sql(div)} AS ${c.name}`,
+  );
+  return `SELECT ${columns.join(',\n  ')}
 FROM transition_rows t LEFT JOIN causes c ON c.code = ${causeOfSql('t.code', div)}`;
 }
 
