@@ -1,5 +1,5 @@
 import type { FindingRow, FlowRow, TransitionRow } from '../store/database-reader.js';
-import { FIN_SENT_STATES, type TcpState, WAITING_STATES } from '../tcp/tcp-state.js';
+import { FIN_SENT_STATES, PEER_FIN_TAKEN_STATES, type TcpState, WAITING_STATES } from '../tcp/tcp-state.js';
 import { formatEndpoint } from '../decode/format-address.js';
 import { TcpFlag } from '../decode/tcp-segment.js';
 import { formatTable, terminalText } from './format-table.js';
@@ -200,9 +200,6 @@ export function formatLadder(
   return terminalText([...header(flow), '', table, ...legend, ...(unframed.length > 0 ? ['', ...unframed] : [])].join('\n'));
 }
 
-/** States in which an endpoint has taken its peer's FIN. */
-const RECEIVED_FIN_STATES: ReadonlySet<string> = new Set(['CLOSE_WAIT', 'LAST_ACK', 'CLOSING', 'TIME_WAIT', 'CLOSED']);
-
 /**
  * Why an end state reached by a seen move is still inferred (docs/reconstruction.md, "Imperfect
  * captures"), from what the flow's row holds.
@@ -213,7 +210,7 @@ function endStateBasis(flow: FlowRow, role: 'client' | 'server'): string {
     return `the capture lost segments of this connection (${flow.capture_loss} gaps shown by ACKs); a lost one could have moved it`;
   if (flow.client_packets === 0 || flow.server_packets === 0) return 'only one direction of this connection was captured';
   const peerState = role === 'client' ? flow.server_state : flow.client_state;
-  if (FIN_SENT_STATES.has(peerState) && !RECEIVED_FIN_STATES.has(flow[`${role}_state`]))
+  if (FIN_SENT_STATES.has(peerState) && !PEER_FIN_TAKEN_STATES.has(flow[`${role}_state`]))
     return 'its peer sent a FIN that nothing shows arriving: data before it was missing (its duplicate ACKs), or it resent instead of acknowledging it';
   if (WAITING_STATES.has(flow[`${role}_state`]))
     return 'it waits on the ACK of its SYN or FIN; none was captured, and nothing after it shows it still waited (no resend, no segment of its peer): the capture may have missed the answer';

@@ -158,7 +158,6 @@ export function findingDetails(path: string, findingId: number | bigint | null, 
   return parsed;
 }
 
-/** ORDER BY expression putting errors first, then warnings, then info. */
 /**
  * `kind IN (…) OR severity IN (…)`, in the SQL SQLite and DuckDB both read. The values are inlined,
  * quoted by the one quoting function: each is a catalogue code or a severity, checked by the caller.
@@ -168,6 +167,7 @@ export function findingFilterSql(kinds: readonly string[], severities: readonly 
   return `kind IN (${list(kinds)}) OR severity IN (${list(severities)})`;
 }
 
+/** ORDER BY expression putting errors first, then warnings, then info. */
 export const SEVERITY_ORDER = `CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END`;
 
 /** Typed, read-only access to a flowstate database. */

@@ -43,6 +43,15 @@ export const FIN_SENT_STATES: ReadonlySet<TcpState> = new Set([
   TcpState.TIME_WAIT,
 ]);
 
+/** States an endpoint reaches only after taking its peer's FIN (or, CLOSED, with nothing left to take). */
+export const PEER_FIN_TAKEN_STATES: ReadonlySet<TcpState> = new Set([
+  TcpState.CLOSE_WAIT,
+  TcpState.LAST_ACK,
+  TcpState.CLOSING,
+  TcpState.TIME_WAIT,
+  TcpState.CLOSED,
+]);
+
 /**
  * States an endpoint leaves only when the SYN or FIN it sent is acknowledged: at the end of a capture
  * only the absence of that ACK keeps it there, and a capture may simply have missed it.

@@ -7,6 +7,8 @@ export interface TransitionRule {
   rule: string;
   cause?: string;
   rfc?: string;
+  /** The wire can never show this move happened (nothing follows it either way): always inferred, `cause` saying why. */
+  unconfirmable?: true;
 }
 
 type Row = Partial<Record<E, TransitionRule>>;
@@ -129,7 +131,12 @@ export const TRANSITIONS: Readonly<Record<TcpState, Row>> = {
       rfc: '3.10.7.4 (RFC 6191)',
     },
     [E.SEND_RST]: reset(),
-    [E.RECV_RST]: reset('an RST at exactly RCV.NXT ends TIME_WAIT (Linux, tcp_rfc1337=0); any other is ignored'),
+    [E.RECV_RST]: {
+      ...reset('an RST at exactly RCV.NXT ends TIME_WAIT (Linux, tcp_rfc1337=0); any other is ignored'),
+      cause:
+        'received RST at its RCV.NXT, which Linux takes in TIME_WAIT (tcp_rfc1337=0); that it arrived is assumed: a TIME_WAIT sends nothing after it either way',
+      unconfirmable: true,
+    },
   },
 };
 

@@ -12,10 +12,6 @@ import type { StateDoor } from './state-door.js';
 /** The largest window scale (RFC 7323): assumed when the handshake was not seen. */
 const MAX_WINDOW_SHIFT = 14;
 
-/** Why a TIME_WAIT ended by an RST is inferred. */
-export const RST_ENDS_TIME_WAIT =
-  'received RST at its RCV.NXT, which Linux takes in TIME_WAIT (tcp_rfc1337=0); that it arrived is assumed: a TIME_WAIT sends nothing after it either way';
-
 /** Receive events that wait for the receiver's own next segment (see `deliverPending`). */
 const DEFERRED_EVENTS = EventBit.RECV_SYN | EventBit.RECV_SYN_ACK | EventBit.RECV_FIN | EventBit.RECV_FIN_WITH_ACK_OF_FIN;
 
@@ -33,10 +29,6 @@ type PendingVerdict = (typeof PendingVerdict)[keyof typeof PendingVerdict];
 export class SegmentStep {
   /** The capture so far showed loss: some endpoint acknowledged what it never contained. */
   private captureLoss = false;
-
-  get showedLoss(): boolean {
-    return this.captureLoss;
-  }
   /** Connections with segments from both ends seen so far. */
   private twoSidedFlows = 0;
   /** Some endpoint sent an ACK to a peer that had sent nothing captured: something of that peer's was not captured. */
@@ -48,6 +40,11 @@ export class SegmentStep {
     private readonly door: StateDoor,
     private readonly records: RecordsOut,
   ) {}
+
+  /** Whether the capture so far showed loss. */
+  get showedLoss(): boolean {
+    return this.captureLoss;
+  }
 
   process(flow: Flow, segment: TcpSegment, fromClient: boolean, frame: CapturedFrame, time: CaptureTime): void {
     const sender = fromClient ? flow.client : flow.server;
@@ -301,9 +298,7 @@ export class SegmentStep {
     inferred: boolean,
   ): void {
     const immediate = receiveEvents & ~DEFERRED_EVENTS;
-    if (immediate & EventBit.RECV_RST && receiver.state === TcpState.TIME_WAIT)
-      this.door.applyMask(flow, receiver, immediate, frame.source, frame.frame, time, true, RST_ENDS_TIME_WAIT);
-    else if (immediate !== 0) this.door.applyMask(flow, receiver, immediate, frame.source, frame.frame, time, inferred);
+    if (immediate !== 0) this.door.applyMask(flow, receiver, immediate, frame.source, frame.frame, time, inferred);
     const deferred = receiveEvents & DEFERRED_EVENTS;
     if (deferred === 0) return;
     if (receiver.pendingEvents !== 0) {

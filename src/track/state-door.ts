@@ -87,7 +87,8 @@ export class StateDoor {
     }
     endpoint.state = to;
     endpoint.stateSince = time;
-    endpoint.stateInferred = inferred;
+    const unconfirmed = inferred || rule.unconfirmable === true;
+    endpoint.stateInferred = unconfirmed;
     if (flow.closedFirstBy === null && (event === 'SEND_FIN' || event === 'SEND_RST') && from !== TcpState.UNKNOWN) {
       flow.closedFirstBy = endpoint.role;
       flow.closeKind = event === 'SEND_FIN' ? CloseKind.FIN : CloseKind.RST;
@@ -102,7 +103,7 @@ export class StateDoor {
       time,
       event,
       cause ?? rule.cause ?? EVENT_CAUSE[event],
-      inferred,
+      unconfirmed,
     );
     if (to === TcpState.TIME_WAIT) this.timeWaits.add(flow.slot, flow.id, endpoint.role, time, later(time, this.timeWaitNs));
   }

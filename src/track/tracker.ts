@@ -41,7 +41,7 @@ import { DEFAULT_QUEUE_COMPACTION, FlowLifecycle, Phase, type QueueCompaction } 
 import { Listeners } from './listeners.js';
 import { EvictionCause, type Role, type TrackerOutput } from './records.js';
 import { RecordsOut, unacked } from './records-out.js';
-import { countChecksum, observeZeek, RST_ENDS_TIME_WAIT, SegmentStep } from './segment-step.js';
+import { countChecksum, observeZeek, SegmentStep } from './segment-step.js';
 import { StateDoor } from './state-door.js';
 import { IdleOrder } from './idle-order.js';
 import { TimeWaitQueue } from './time-wait-queue.js';
@@ -496,7 +496,7 @@ export class Tracker {
       // A timewait socket takes an RST only at exactly its RCV.NXT (tcp_timewait_state_process, tcp_rfc1337=0);
       // any other, a stale one answering an old duplicate, is dropped and TIME_WAIT goes on.
       if (receiver.state === TcpState.TIME_WAIT && (!receiver.rcvNxtKnown || seq(segment.seq) === receiver.rcvNxt))
-        this.door.apply(retired, receiver, EndpointEvent.RECV_RST, frame.source, frame.frame, time, true, RST_ENDS_TIME_WAIT);
+        this.door.apply(retired, receiver, EndpointEvent.RECV_RST, frame.source, frame.frame, time, !receiver.rcvNxtKnown);
     } else if (sender.state === TcpState.TIME_WAIT && this.step.showedLoss) {
       // Its answer to a late segment may draw an RST that ends its TIME_WAIT: in a capture that loses frames, one unseen.
       sender.stateInferred = true;
